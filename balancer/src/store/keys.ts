@@ -1,0 +1,32 @@
+/**
+ * Every Redis key the balancer uses, in one place. The full schema with types and writers is documented in
+ * `docs/redis-keys.md`; keep the two in step.
+ *
+ * Keys that one Lua script or MULTI touches together share a hash tag, so the schema works on a clustered Redis:
+ * - `{c:<cluster>}`: a cluster's placement pool and its nodes' records (placement, poll results, state changes);
+ * - `{t:<tenant>}`: a tenant's meeting mappings and the meeting summaries getMeetings is assembled from;
+ * - `{fleet}`: fleet-wide records (poller leases, voice bridge numbers).
+ * A create touches a cluster slot and a tenant slot in two steps, never in one script.
+ */
+export const keyPrefix = "mp:";
+
+export const keys = {
+  /** ZSET nodeId -> load: the nodes of a cluster that may take a new meeting now (enabled and healthy). */
+  pool: (cluster: string) => `${keyPrefix}{c:${cluster}}:pool`,
+  /** HASH: a node's runtime record (state, health, counters, last poll); see docs/redis-keys.md for its fields. */
+  node: (cluster: string, nodeId: string) => `${keyPrefix}{c:${cluster}}:node:${nodeId}`,
+  /** SET of `<tenant>\n<meetingID>`: the meetings mapped to a node, so a poll or a panic can release them. */
+  nodeMeetings: (cluster: string, nodeId: string) => `${keyPrefix}{c:${cluster}}:node:${nodeId}:meetings`,
+  /** HASH meetingID -> nodeId: where each live meeting of a tenant runs. A join reads only this. */
+  meetings: (tenant: string) => `${keyPrefix}{t:${tenant}}:meetings`,
+  /** HASH meetingID -> JSON meeting summary (from the create answer, then from each poll): getMeetings without fan-out. */
+  summaries: (tenant: string) => `${keyPrefix}{t:${tenant}}:summaries`,
+  /** STRING counter bumped on every change of a tenant's meetings or summaries, so replicas can cache getMeetings. */
+  revision: (tenant: string) => `${keyPrefix}{t:${tenant}}:rev`,
+  /** HASH sha256(meetingID) -> meetingID for meeting IDs too long to carry readably to a node. */
+  longMeetingIds: (tenant: string) => `${keyPrefix}{t:${tenant}}:long`,
+  /** STRING with expiry: the poller that holds the lease of one node for the current interval. */
+  pollLease: (nodeId: string) => `${keyPrefix}{fleet}:lease:${nodeId}`,
+  /** HASH voiceBridge -> `<tenant>\n<meetingID>`: voice bridge numbers in use across the fleet. */
+  voiceBridges: () => `${keyPrefix}{fleet}:voicebridges`,
+} as const;
