@@ -1,0 +1,345 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  acmeStoragePath,
+  renderTraefikStaticConfig,
+  traefikDynamicConfig,
+  traefikPorts,
+  type TraefikStaticConfigArgs,
+} from "./render/traefik.js";
+import { assertPinnedImage, defaultImages, traefikCrdManifest } from "./versions.js";
+import {
+  appLabels,
+  hostRule,
+  ingressRoute,
+  nonRootPodSecurity,
+  plainEnv,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  secretEnv,
+  httpGetProbe,
+  contentHash,
+  type IngressBinding,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** DNS-01 over RFC2136 (dynamic DNS updates signed with a TSIG key). */
+export interface AcmeDns01Args {
+  /** Account e-mail at the ACME CA. */
+  email: string;
+  /** ACME directory URL (production or staging). */
+  server: string;
+  /** Authoritative name server accepting the updates, `host:port`. */
+  nameserver: string;
+  /** TSIG key name, as configured on the name server. */
+  tsigKeyName: string;
+  /** TSIG algorithm, e.g. `hmac-sha512.` (trailing dot as lego expects). */
+  tsigAlgorithm: string;
+  /** TSIG secret (base64); a Pulumi secret, stored in a Kubernetes Secret and read via `secretKeyRef`. */
+  tsigSecret: pulumi.Input<string>;
+  /** Seconds before the first TXT check; default 0. */
+  propagationDelaySeconds?: number;
+}
+
+/** How the public LoadBalancer gets its address. */
+export interface PinnedPublicIp {
+  /** Name of the Azure public IP resource the cloud provider attaches to the load balancer. */
+  publicIpName: pulumi.Input<string>;
+  /** Resource group of that IP when it is not the cluster's node resource group. */
+  resourceGroup?: pulumi.Input<string>;
+}
+
+export interface TraefikIngressArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace traefik and its shared middlewares live in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** The API base domain: tenants are `<slug>.<it>`, path-based URLs, admin and dashboard live on it. */
+  apiBaseDomain: string;
+  /** Certificates by DNS-01. */
+  acme: AcmeDns01Args;
+  /** CIDRs of the operators' networks, the only sources admitted to admin API, metrics and dashboard. */
+  adminSourceRanges: readonly string[];
+  /** Azure public IP to pin; omit on a laptop cluster (its own LoadBalancer implementation picks one). */
+  publicIp?: PinnedPublicIp;
+  /** Storage class of the ACME volume: a block disk (Azure Disk `managed-csi`), never Azure Files (mode 600 is impossible there). */
+  storageClassName: string;
+  /** Image reference; default the pinned upstream release. */
+  image?: string;
+  /** CRD manifest (URL or file) matching the image's release. */
+  crdManifest?: string;
+  /** CPU/memory; default 100m/128Mi requests, 1 CPU/512Mi limits. */
+  sizing?: ResourceSizing;
+}
+
+const defaultSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" };
+const uid = 65532;
+const shutdownGraceSeconds = 20;
+
+/**
+ * traefik v3 as typed resources (Deployment, Service, RBAC, ACME volume) rather than a Helm release, so the plan
+ * shows and writes every object and the tests validate them. The shared Middlewares and TLSOption are rendered from
+ * `traefikDynamicConfig`; every IngressRoute of the platform waits for the CRDs through `binding.dependencies`.
+ *
+ * One replica by design: traefik OSS keeps ACME state in a local `acme.json` that two replicas cannot share
+ * (each would order its own certificates and race on renewals). High availability of certificates needs cert-manager.
+ */
+export class TraefikIngress extends pulumi.ComponentResource {
+  /** What a component publishing a route needs (entry point, resolver, middlewares, TLS option, dependencies). */
+  readonly binding: IngressBinding;
+  /** Name of the public LoadBalancer Service. */
+  readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:TraefikIngress", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const labels = appLabels("traefik", "ingress");
+    const image = assertPinnedImage("traefik image", args.image ?? defaultImages.traefik);
+    const namespace = args.namespace;
+    const certResolver = "acme";
+
+    const crds = new k8s.yaml.v2.ConfigFile(`${name}-crds`, { file: args.crdManifest ?? traefikCrdManifest }, child);
+
+    const staticConfig: TraefikStaticConfigArgs = {
+      certResolver,
+      acmeEmail: args.acme.email,
+      acmeServer: args.acme.server,
+      apiBaseDomain: args.apiBaseDomain,
+      dnsPropagationDelaySeconds: args.acme.propagationDelaySeconds ?? 0,
+      logLevel: "INFO",
+      shutdownGraceSeconds,
+    };
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: { name: "traefik-config", namespace, labels }, data: { "traefik.yml": renderTraefikStaticConfig(staticConfig) } },
+      child,
+    );
+    const tsig = new k8s.core.v1.Secret(
+      `${name}-tsig`,
+      {
+        metadata: { name: "traefik-rfc2136-tsig", namespace, labels },
+        type: "Opaque",
+        stringData: { secret: pulumi.secret(args.acme.tsigSecret) },
+      },
+      child,
+    );
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "traefik", namespace, labels } }, child);
+    const clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-role`,
+      {
+        metadata: { name: pulumi.interpolate`traefik-${namespace}`, labels },
+        // Read-only: the CRD provider watches routes and the services/endpoints/secrets they name.
+        rules: [
+          { apiGroups: [""], resources: ["services", "secrets", "nodes"], verbs: ["get", "list", "watch"] },
+          { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
+          {
+            apiGroups: ["traefik.io"],
+            resources: [
+              "ingressroutes",
+              "ingressroutetcps",
+              "ingressrouteudps",
+              "middlewares",
+              "middlewaretcps",
+              "tlsoptions",
+              "tlsstores",
+              "serverstransports",
+              "serverstransporttcps",
+              "traefikservices",
+            ],
+            verbs: ["get", "list", "watch"],
+          },
+        ],
+      },
+      child,
+    );
+    const roleBinding = new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-binding`,
+      {
+        metadata: { name: pulumi.interpolate`traefik-${namespace}`, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace }],
+      },
+      child,
+    );
+
+    const acmeVolume = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-acme`,
+      {
+        metadata: { name: "traefik-acme", namespace, labels },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: args.storageClassName,
+          resources: { requests: { storage: "1Gi" } },
+        },
+      },
+      child,
+    );
+
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: "traefik", namespace, labels },
+        spec: {
+          replicas: 1,
+          // The ACME disk attaches to one node at a time: the old pod must let go before the new one starts.
+          strategy: { type: "Recreate" },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: { "mediaplane/config-hash": contentHash(renderTraefikStaticConfig(staticConfig)) } },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              securityContext: nonRootPodSecurity(uid),
+              terminationGracePeriodSeconds: shutdownGraceSeconds + 10,
+              initContainers: [
+                {
+                  // fsGroup makes files group-readable; traefik refuses an acme.json that is not 600.
+                  name: "acme-permissions",
+                  image,
+                  command: ["sh", "-c", `if [ -f ${acmeStoragePath} ]; then chmod 600 ${acmeStoragePath}; fi`],
+                  securityContext: restrictedContainerSecurity(),
+                  resources: resourceRequirements({ cpuRequest: "10m", memoryRequest: "16Mi", cpuLimit: "100m", memoryLimit: "32Mi" }),
+                  volumeMounts: [{ name: "data", mountPath: "/data" }],
+                },
+              ],
+              containers: [
+                {
+                  name: "traefik",
+                  image,
+                  args: ["--configFile=/etc/traefik/traefik.yml"],
+                  ports: [
+                    { name: "web", containerPort: traefikPorts.web, protocol: "TCP" },
+                    { name: "websecure", containerPort: traefikPorts.websecure, protocol: "TCP" },
+                    { name: "traefik", containerPort: traefikPorts.traefik, protocol: "TCP" },
+                    { name: "metrics", containerPort: traefikPorts.metrics, protocol: "TCP" },
+                  ],
+                  env: [
+                    ...plainEnv({
+                      RFC2136_NAMESERVER: args.acme.nameserver,
+                      RFC2136_TSIG_KEY: args.acme.tsigKeyName,
+                      RFC2136_TSIG_ALGORITHM: args.acme.tsigAlgorithm,
+                      RFC2136_TTL: "60",
+                      RFC2136_PROPAGATION_TIMEOUT: "300",
+                      RFC2136_POLLING_INTERVAL: "5",
+                    }),
+                    secretEnv("RFC2136_TSIG_SECRET", tsig.metadata.name, "secret"),
+                  ],
+                  readinessProbe: httpGetProbe("/ping", "traefik", 5),
+                  livenessProbe: httpGetProbe("/ping", "traefik", 10, 3),
+                  resources: resourceRequirements(args.sizing ?? defaultSizing),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: [
+                    { name: "config", mountPath: "/etc/traefik", readOnly: true },
+                    { name: "data", mountPath: "/data" },
+                    { name: "tmp", mountPath: "/tmp" },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "config", configMap: { name: config.metadata.name } },
+                { name: "data", persistentVolumeClaim: { claimName: acmeVolume.metadata.name } },
+                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+              ],
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [roleBinding] },
+    );
+
+    const annotations: Record<string, pulumi.Input<string>> = {};
+    if (args.publicIp !== undefined) {
+      annotations["service.beta.kubernetes.io/azure-pip-name"] = args.publicIp.publicIpName;
+      if (args.publicIp.resourceGroup !== undefined) {
+        annotations["service.beta.kubernetes.io/azure-load-balancer-resource-group"] = args.publicIp.resourceGroup;
+      }
+    }
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "traefik", namespace, labels, annotations },
+        spec: {
+          type: "LoadBalancer",
+          // Keeps the client's address (no SNAT through another node): the IP allow-list and logs see real clients.
+          externalTrafficPolicy: "Local",
+          selector: labels,
+          ports: [
+            { name: "web", port: 80, targetPort: "web", protocol: "TCP" },
+            { name: "websecure", port: 443, targetPort: "websecure", protocol: "TCP" },
+          ],
+        },
+      },
+      { ...child, dependsOn: [deployment] },
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: { name: "traefik", namespace, labels },
+        spec: {
+          podSelector: { matchLabels: labels },
+          policyTypes: ["Ingress"],
+          // Public traffic only on the two entry points; ping, dashboard API and metrics stay unreachable directly.
+          ingress: [{ ports: [{ port: traefikPorts.web, protocol: "TCP" }, { port: traefikPorts.websecure, protocol: "TCP" }] }],
+        },
+      },
+      child,
+    );
+
+    const dynamic = traefikDynamicConfig({
+      securityHeadersMiddleware: "security-headers",
+      adminAllowListMiddleware: "admin-allow-list",
+      adminSourceRanges: args.adminSourceRanges,
+      tlsOptionName: "default",
+    });
+    const afterCrds = { ...child, dependsOn: [crds] };
+    const middlewares = Object.entries(dynamic.http.middlewares).map(
+      ([objectName, spec]) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-middleware-${objectName}`,
+          { apiVersion: "traefik.io/v1alpha1", kind: "Middleware", metadata: { name: objectName, namespace, labels }, spec },
+          afterCrds,
+        ),
+    );
+    const tlsOptions = Object.entries(dynamic.tls.options).map(
+      ([objectName, spec]) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-tlsoption-${objectName}`,
+          { apiVersion: "traefik.io/v1alpha1", kind: "TLSOption", metadata: { name: objectName, namespace, labels }, spec },
+          afterCrds,
+        ),
+    );
+
+    this.binding = {
+      entryPoint: "websecure",
+      certResolver,
+      namespace,
+      tlsOptionName: "default",
+      securityHeadersMiddleware: "security-headers",
+      adminAllowListMiddleware: "admin-allow-list",
+      traefikPods: { namespace, podLabels: labels },
+      dependencies: [crds, ...middlewares, ...tlsOptions],
+    };
+
+    ingressRoute(
+      `${name}-dashboard`,
+      {
+        objectName: "traefik-dashboard",
+        namespace,
+        binding: this.binding,
+        labels,
+        routes: [
+          {
+            match: `${hostRule(args.apiBaseDomain)} && (PathPrefix(\`/dashboard\`) || PathPrefix(\`/api\`))`,
+            target: { kind: "TraefikService", name: "api@internal" },
+            adminOnly: true,
+          },
+        ],
+      },
+      child,
+    );
+
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}

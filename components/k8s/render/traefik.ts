@@ -1,0 +1,162 @@
+import { stringify } from "yaml";
+
+/** Container ports of traefik; the Service maps 80/443 onto them so traefik never needs to bind privileged ports. */
+export const traefikPorts = { web: 8000, websecure: 8443, traefik: 9000, metrics: 9100 } as const;
+
+export const acmeStoragePath = "/data/acme.json";
+
+export interface TraefikStaticConfigArgs {
+  /** Name of the ACME resolver routes refer to. */
+  certResolver: string;
+  /** Account e-mail at the ACME CA (expiry notices). */
+  acmeEmail: string;
+  /** ACME directory; the production Let's Encrypt directory unless the stack asks for staging. */
+  acmeServer: string;
+  /** The API base domain: the resolver requests one certificate for it and `*.<it>`. */
+  apiBaseDomain: string;
+  /** Seconds to wait before checking the TXT record, for slow secondary name servers. */
+  dnsPropagationDelaySeconds: number;
+  /** Log level of traefik itself. */
+  logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** Grace period for in-flight requests after SIGTERM; keep it below the pod's termination grace period. */
+  shutdownGraceSeconds: number;
+}
+
+/** traefik's static configuration (`traefik.yml`): entry points, providers, the DNS-01 resolver, logs and metrics. */
+export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<string, unknown> {
+  const lifeCycle = { requestAcceptGraceTimeout: "5s", graceTimeOut: `${args.shutdownGraceSeconds}s` };
+  return {
+    global: { checkNewVersion: false, sendAnonymousUsage: false },
+    entryPoints: {
+      web: {
+        address: `:${traefikPorts.web}`,
+        transport: { lifeCycle },
+        http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } },
+      },
+      websecure: {
+        address: `:${traefikPorts.websecure}`,
+        transport: { lifeCycle },
+        // One wildcard certificate for every tenant host, requested at start-up instead of one per tenant on first request.
+        http: {
+          tls: {
+            certResolver: args.certResolver,
+            domains: [{ main: args.apiBaseDomain, sans: [`*.${args.apiBaseDomain}`] }],
+          },
+        },
+      },
+      traefik: { address: `:${traefikPorts.traefik}` },
+      metrics: { address: `:${traefikPorts.metrics}` },
+    },
+    ping: { entryPoint: "traefik" },
+    api: { dashboard: true, insecure: false },
+    metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true } },
+    providers: {
+      // Routes live beside their services; the shared middlewares and TLS option live with traefik.
+      kubernetesCRD: { allowCrossNamespace: true, allowEmptyServices: true },
+    },
+    certificatesResolvers: {
+      [args.certResolver]: {
+        acme: {
+          email: args.acmeEmail,
+          caServer: args.acmeServer,
+          storage: acmeStoragePath,
+          keyType: "EC384",
+          // Name server, TSIG key and secret come from the RFC2136_* environment (see rfc2136Environment).
+          dnsChallenge: { provider: "rfc2136", propagation: { delayBeforeChecks: `${args.dnsPropagationDelaySeconds}s` } },
+        },
+      },
+    },
+    log: { level: args.logLevel, format: "json" },
+    // Only what needs a look: client and server errors, retried requests and slow requests.
+    accessLog: {
+      format: "json",
+      filters: { statusCodes: ["400-599"], retryAttempts: true, minDuration: "500ms" },
+      fields: { headers: { defaultMode: "drop" } },
+    },
+  };
+}
+
+export function renderTraefikStaticConfig(args: TraefikStaticConfigArgs): string {
+  return stringify(traefikStaticConfig(args), { lineWidth: 0 });
+}
+
+export interface TraefikDynamicConfigArgs {
+  /** Name of the middleware adding security and robots headers. */
+  securityHeadersMiddleware: string;
+  /** Name of the middleware admitting only the operators' networks. */
+  adminAllowListMiddleware: string;
+  /** CIDRs allowed to reach admin API, metrics and dashboard. */
+  adminSourceRanges: readonly string[];
+  /** Name of the TLS option (`default` makes it traefik's default for every router). */
+  tlsOptionName: string;
+}
+
+/** HSTS for one year, subdomains included: every tenant host is HTTPS-only. */
+export const hstsSeconds = 31_536_000;
+
+/** TLS 1.2 AEAD suites with forward secrecy; TLS 1.3 suites are not configurable in Go and are all AEAD. */
+export const tlsCipherSuites = [
+  "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+  "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+] as const;
+
+export const tlsCurvePreferences = ["X25519", "CurveP521", "CurveP384"] as const;
+
+/**
+ * The shared dynamic configuration: middlewares and the TLS option. The ingress component declares each entry as a
+ * traefik CRD object, and the same document serves traefik's file provider where there is no Kubernetes.
+ */
+export function traefikDynamicConfig(args: TraefikDynamicConfigArgs) {
+  if (args.adminSourceRanges.length === 0) {
+    throw new Error("adminSourceRanges: list at least one CIDR of the operators' networks");
+  }
+  return {
+    http: {
+      middlewares: {
+        [args.securityHeadersMiddleware]: {
+          headers: {
+            stsSeconds: hstsSeconds,
+            stsIncludeSubdomains: true,
+            stsPreload: true,
+            forceSTSHeader: true,
+            frameDeny: true,
+            contentTypeNosniff: true,
+            referrerPolicy: "strict-origin-when-cross-origin",
+            customResponseHeaders: { "X-Robots-Tag": "noindex, nofollow, nosnippet, noarchive" },
+          },
+        },
+        [args.adminAllowListMiddleware]: {
+          ipAllowList: { sourceRange: [...args.adminSourceRanges] },
+        },
+      },
+    },
+    tls: {
+      options: {
+        [args.tlsOptionName]: {
+          minVersion: "VersionTLS12",
+          cipherSuites: [...tlsCipherSuites],
+          curvePreferences: [...tlsCurvePreferences],
+          sniStrict: true,
+        },
+      },
+    },
+  };
+}
+
+export function renderTraefikDynamicConfig(args: TraefikDynamicConfigArgs): string {
+  return stringify(traefikDynamicConfig(args), { lineWidth: 0 });
+}
+
+/** Go regular expression quoting (RE2 and JavaScript agree on these metacharacters). */
+function quoteRegexp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** traefik v3 `HostRegexp` (plain Go regex) matching exactly one DNS label in front of `baseDomain`. */
+export function tenantHostRegexp(baseDomain: string): string {
+  return `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.${quoteRegexp(baseDomain)}$`;
+}
