@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as redis from "@pulumi/azure-native/redis/index.js";
+
+export interface ManagedRedisArgs {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly location: pulumi.Input<string>;
+  /** Globally unique cache name (its DNS label). */
+  readonly cacheName: string;
+  /** Basic has no replica: use Standard or Premium for production. */
+  readonly sku: "Basic" | "Standard" | "Premium";
+  /** C (Basic/Standard) or P (Premium). */
+  readonly family: "C" | "P";
+  /** Size within the family, 0..6. */
+  readonly capacity: number;
+  /** Zones for Premium caches; empty: no zone pinning. */
+  readonly zones: readonly string[];
+}
+
+/** How the balancer reaches its Redis, whichever kind it is. */
+export interface RedisConnection {
+  readonly host: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  readonly tls: boolean;
+  /** Secret. */
+  readonly password: pulumi.Output<string>;
+  /** `rediss://:<password>@host:port`, secret: what the balancer's `REDIS_URL` takes. */
+  readonly url: pulumi.Output<string>;
+}
+
+/** Azure Cache for Redis for the balancer: TLS only, and no eviction, since meeting mappings must never vanish. */
+export class ManagedRedis extends pulumi.ComponentResource {
+  readonly connection: RedisConnection;
+
+  constructor(name: string, args: ManagedRedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:azure:ManagedRedis", name, {}, opts);
+
+    const cache = new redis.Redis(
+      name,
+      {
+        name: args.cacheName,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        sku: { name: args.sku, family: args.family, capacity: args.capacity },
+        enableNonSslPort: false,
+        minimumTlsVersion: "1.2",
+        redisVersion: "6",
+        redisConfiguration: { maxmemoryPolicy: "noeviction" },
+        ...(args.sku === "Premium" && args.zones.length > 0 ? { zones: [...args.zones] } : {}),
+      },
+      { parent: this },
+    );
+    const password = pulumi.secret(
+      redis.listRedisKeysOutput({ name: cache.name, resourceGroupName: args.resourceGroupName }, { parent: this }).primaryKey,
+    );
+
+    this.connection = {
+      host: cache.hostName,
+      port: cache.sslPort,
+      tls: true,
+      password,
+      url: pulumi.secret(pulumi.interpolate`rediss://:${password.apply(encodeURIComponent)}@${cache.hostName}:${cache.sslPort}`),
+    };
+    this.registerOutputs({ host: this.connection.host, port: this.connection.port });
+  }
+}

@@ -1,0 +1,301 @@
+import { z } from "zod";
+import {
+  ConfigError,
+  balancerConfigSchema,
+  formatIssuePath,
+  nodeSchema,
+  tenantSchema,
+} from "@mediaplane/balancer/config";
+import { balancerConfigIssues } from "./balancerConfig.js";
+
+/**
+ * The stack configuration: every `mediaplane:<key>` of a `stacks/Pulumi.<stack>.yaml`, parsed once into typed
+ * settings with defaults. Secrets are not part of it (see `secrets.ts`): they are Pulumi secrets read separately,
+ * so no secret value ever lives in a stack file or in these plain objects.
+ * Tenants, BBB clusters, nodes and their tunables reuse the balancer's own schema pieces.
+ */
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: "must be a lower-case DNS name such as api.example.org",
+  });
+
+/** Short, DNS- and Azure-safe name stem for every cloud resource of the stack. */
+const namePrefix = z.string().regex(/^[a-z][a-z0-9-]{1,14}[a-z0-9]$/, {
+  error: "must be 3..16 characters of a-z, 0-9 and '-', starting with a letter",
+});
+
+const port = z.int().min(1).max(65_535);
+
+const portRange = z
+  .strictObject({ min: port, max: port })
+  .refine((range) => range.min <= range.max, { error: "min must not exceed max" });
+export type PortRange = z.infer<typeof portRange>;
+
+const cidr = z.string().regex(/^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, {
+  error: "must be a CIDR such as 203.0.113.0/24",
+});
+
+/** Why an image reference is not pinned, or undefined when it is: an explicit tag (never a floating one) or a digest. */
+export function imagePinProblem(reference: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9._\/:@-]*$/.test(reference)) return "must be an image reference such as registry/name:tag";
+  if (/@sha256:[a-f0-9]{64}$/.test(reference)) return undefined;
+  const lastSegment = reference.slice(reference.lastIndexOf("/") + 1);
+  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.lastIndexOf(":") + 1) : "";
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) return "must pin a tag or a digest";
+  if (tag === "latest" || tag === "stable") return `must pin a version, not the floating tag "${tag}"`;
+  return undefined;
+}
+
+const imageReference = z.string().superRefine((reference, ctx) => {
+  const problem = imagePinProblem(reference);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const zone = z.enum(["1", "2", "3"]);
+
+const nodePool = z
+  .strictObject({
+    /** Azure VM size of the pool's nodes. */
+    vmSize: z.string().min(1),
+    /** Autoscaler lower bound. */
+    minCount: z.int().min(0).max(1000),
+    /** Autoscaler upper bound. */
+    maxCount: z.int().min(1).max(1000),
+    /** Availability zones to spread the pool over; empty: no zone pinning. */
+    zones: z.array(zone).default([]),
+    osDiskSizeGb: z.int().min(30).max(2048).default(128),
+  })
+  .refine((pool) => pool.minCount <= pool.maxCount, { error: "minCount must not exceed maxCount" });
+export type NodePoolSettings = z.infer<typeof nodePool>;
+
+const azureCluster = z.strictObject({
+  provider: z.literal("azure"),
+  /** Azure region, e.g. westeurope. */
+  location: z.string().regex(/^[a-z0-9]+$/, { error: "must be an Azure region name such as westeurope" }),
+  namePrefix,
+  /** Pinned AKS version (minor or patch): upgrades are a deliberate config change. */
+  kubernetesVersion: z.string().regex(/^\d+\.\d+(?:\.\d+)?$/, { error: "must be a version such as 1.33 or 1.33.2" }),
+  networkPolicy: z.enum(["calico", "azure", "cilium"]).default("calico"),
+  /** AKS control plane tier: Standard has the uptime SLA. */
+  skuTier: z.enum(["Free", "Standard"]).default("Free"),
+  systemPool: nodePool,
+  /** Media nodes: public IP per node, host ports for RTP/TURN open, tainted for media workloads only. */
+  mediaPool: nodePool,
+  /** Entra ID groups made cluster admins through Azure RBAC; empty: Kubernetes RBAC with local accounts only. */
+  adminGroupObjectIds: z.array(z.uuid()).default([]),
+  /** Where static public IPs live: the node resource group (no extra role) or the stack's own group (survives cluster re-creation). */
+  staticIpPlacement: z.enum(["nodeResourceGroup", "stackResourceGroup"]).default("nodeResourceGroup"),
+  registrySku: z.enum(["Basic", "Standard", "Premium"]).default("Basic"),
+  recordingStorageSku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS"]).default("Standard_LRS"),
+});
+export type AzureClusterSettings = z.infer<typeof azureCluster>;
+
+const kubeContextCluster = z.strictObject({
+  provider: z.literal("kubeContext"),
+  /** kubeconfig context to deploy into; unset: the current context. */
+  context: z.string().min(1).optional(),
+  /** StorageClass for persistent volumes (recordings, Redis, ACME); unset: the cluster's default class. */
+  storageClass: z.string().min(1).optional(),
+});
+export type KubeContextClusterSettings = z.infer<typeof kubeContextCluster>;
+
+const cluster = z.discriminatedUnion("provider", [azureCluster, kubeContextCluster]);
+
+const domains = z.strictObject({
+  /** BBB API base: tenants get `<slug>.<apiBase>` and `<apiBase>/t/<slug>/`. */
+  apiBase: hostname,
+  jitsi: hostname,
+  janus: hostname,
+  turn: hostname,
+});
+
+const acme = z.strictObject({
+  email: z.email(),
+  /** ACME directory; Let's Encrypt production unless a staging directory is set. */
+  server: z.url({ protocol: /^https$/ }).default("https://acme-v02.api.letsencrypt.org/directory"),
+  /** RFC2136 primary name server as host:port. */
+  nameserver: z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { error: "must be host:port of the RFC2136 name server" }),
+  tsigKeyName: z.string().min(1),
+  tsigAlgorithm: z.enum(["hmac-sha256.", "hmac-sha384.", "hmac-sha512."]).default("hmac-sha512."),
+  propagationTimeoutSeconds: z.int().min(10).max(3600).default(300),
+  ttlSeconds: z.int().min(10).max(86_400).default(60),
+});
+
+const ingress = z
+  .strictObject({
+    /** Sources allowed to reach the admin API, metrics and dashboards. Empty: nobody from outside the cluster. */
+    adminAllowList: z.array(cidr).default([]),
+  })
+  .prefault({});
+
+const tenant = tenantSchema.omit({ secrets: true }).extend({
+  /** How many API secrets exist at once: 2 during a rollover (clients move to the new one, then the old one goes). */
+  secretCount: z.int().min(1).max(4).default(1),
+  /** Number of the oldest live secret; raise it by one to retire the oldest after a rollover. Secrets keep their numbers. */
+  firstSecret: z.int().min(1).max(1000).default(1),
+});
+export type TenantSettings = z.infer<typeof tenant>;
+
+const bbbNode = nodeSchema.omit({ secret: true });
+export type BbbNodeSettings = z.infer<typeof bbbNode>;
+
+const bbb = z
+  .strictObject({
+    clusters: balancerConfigSchema.shape.clusters,
+    nodes: z.array(bbbNode).default([]),
+    checksum: balancerConfigSchema.shape.checksum,
+    policies: balancerConfigSchema.shape.policies,
+    poller: balancerConfigSchema.shape.poller,
+  })
+  .prefault({});
+export type BbbSettings = z.infer<typeof bbb>;
+
+const balancer = z
+  .strictObject({
+    /** API replicas when autoscaling is off; the HPA's starting point otherwise. */
+    replicas: z.int().min(1).max(100).default(2),
+    autoscaling: z
+      .strictObject({
+        minReplicas: z.int().min(1).max(100),
+        maxReplicas: z.int().min(1).max(100),
+        targetCpuPercent: z.int().min(10).max(100).default(70),
+      })
+      .refine((hpa) => hpa.minReplicas <= hpa.maxReplicas, { error: "minReplicas must not exceed maxReplicas" })
+      .optional(),
+  })
+  .prefault({});
+
+const redis = z
+  .discriminatedUnion("mode", [
+    z.strictObject({
+      mode: z.literal("inCluster"),
+      maxmemoryMb: z.int().min(32).max(65_536).default(256),
+      storageGi: z.int().min(1).max(1024).default(2),
+    }),
+    z.strictObject({
+      mode: z.literal("managed"),
+      sku: z.enum(["Basic", "Standard", "Premium"]).default("Standard"),
+      family: z.enum(["C", "P"]).default("C"),
+      capacity: z.int().min(0).max(6).default(1),
+    }),
+  ])
+  .prefault({ mode: "inCluster" });
+export type RedisSettings = z.infer<typeof redis>;
+
+const jitsi = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    webReplicas: z.int().min(1).max(20).default(1),
+    jvb: z
+      .strictObject({
+        replicas: z.int().min(1).max(100).default(1),
+        /** loadBalancer: one UDP port per bridge behind the JVB static IP; hostPort: one bridge per media node on its public IP. */
+        exposure: z.enum(["loadBalancer", "hostPort"]).default("loadBalancer"),
+        /** First UDP media port; bridge n uses udpPort + n with loadBalancer exposure. */
+        udpPort: port.default(10_000),
+        /** Participants after which jicofo prefers another bridge. */
+        maxParticipantsPerBridge: z.int().min(1).max(1000).optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const janus = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    replicas: z.int().min(1).max(100).default(1),
+    /** Fixed RTP range, opened as host ports on the media nodes' public IPs. */
+    rtpPortRange: portRange.default({ min: 20_000, max: 20_999 }),
+    recording: z.boolean().default(true),
+  })
+  .prefault({});
+
+const turn = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    replicas: z.int().min(1).max(20).default(1),
+    relayPortRange: portRange.default({ min: 49_152, max: 49_407 }),
+  })
+  .prefault({});
+
+const recordings = z
+  .strictObject({
+    /** Size of the recordings share (Azure Files quota or the PVC request), GiB. */
+    quotaGi: z.int().min(1).max(102_400).default(100),
+  })
+  .prefault({});
+
+const images = z
+  .strictObject({
+    balancer: imageReference.default("mediaplane/balancer:0.1.0"),
+    redis: imageReference.default("docker.io/library/redis:7.4.6-alpine"),
+    traefik: imageReference.default("docker.io/library/traefik:v3.7.0"),
+    jitsiWeb: imageReference.default("docker.io/jitsi/web:stable-11146-2"),
+    jitsiProsody: imageReference.default("docker.io/jitsi/prosody:stable-11146-2"),
+    jitsiJicofo: imageReference.default("docker.io/jitsi/jicofo:stable-11146-2"),
+    jitsiJvb: imageReference.default("docker.io/jitsi/jvb:stable-11146-2"),
+    janus: imageReference.default("mediaplane/janus:1.3.2"),
+    coturn: imageReference.default("docker.io/coturn/coturn:4.6.3"),
+  })
+  .prefault({});
+export type ImageSettings = z.infer<typeof images>;
+
+export const stackConfigSchema = z
+  .strictObject({
+    cluster,
+    domains,
+    /** DNS-01 certificates over RFC2136; unset (laptop stacks): traefik serves its default certificate. */
+    acme: acme.optional(),
+    ingress,
+    tenants: z.array(tenant).min(1, { error: "must list at least one tenant" }),
+    bbb,
+    balancer,
+    redis,
+    jitsi,
+    janus,
+    turn,
+    recordings,
+    images,
+  })
+  .superRefine((config, ctx) => {
+    for (const issue of balancerConfigIssues(config)) ctx.addIssue({ code: "custom", ...issue });
+    if (config.redis.mode === "managed" && config.cluster.provider !== "azure") {
+      ctx.addIssue({ code: "custom", path: ["redis", "mode"], message: 'managed Redis needs cluster.provider "azure"; use "inCluster"' });
+    }
+    if (config.balancer.autoscaling && config.balancer.replicas > config.balancer.autoscaling.maxReplicas) {
+      ctx.addIssue({ code: "custom", path: ["balancer", "replicas"], message: "must not exceed autoscaling.maxReplicas" });
+    }
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** The top-level keys, each one `mediaplane:<key>` in a stack file. */
+export const stackConfigKeys = Object.keys(stackConfigSchema.shape) as (keyof StackConfig)[];
+
+/** `mediaplane:tenants[2].slug` style: the way a user finds the key in the stack file. */
+export function formatConfigKey(project: string, path: readonly PropertyKey[]): string {
+  return `${project}:${formatIssuePath(path)}`;
+}
+
+function describeStackIssue(error: z.ZodError, project: string): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return `${project}: invalid stack config`;
+  return `${formatConfigKey(project, issue.path)}: ${issue.message}`;
+}
+
+/** Zod's wording for a missing value is about types; users need to hear that the key is missing. */
+function missingKeyMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  return undefined;
+}
+
+/**
+ * Parses the raw values of the top-level keys (as the stack file holds them) into settings with defaults.
+ * Throws a ConfigError with one line naming the first wrong key and what it allows.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, unknown>>, project: string): StackConfig {
+  const result = stackConfigSchema.safeParse(raw, { error: missingKeyMessage });
+  if (!result.success) throw new ConfigError(describeStackIssue(result.error, project));
+  return result.data;
+}
