@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Every Prometheus metric of the balancer, declared once. Handlers only call the small functions at the end;
+ * the fleet gauges are refreshed from Redis by whoever serves `/metrics` (see `admin/`), so any admin replica
+ * reports the whole fleet, while counters and histograms count what this process did.
+ *
+ * Labels:
+ * - `cluster`, `node`: a node's cluster and id from the config file;
+ * - `state`: enabled | cordoned | draining | disabled | panic;
+ * - `tenant`: a tenant slug;
+ * - `call`: BBB API call name (`create`, `join`, ..., `unsupported`); `result`: `success`, or the messageKey of the
+ *   error the tenant got (`checksumError`, `notFound`, `limitReached`, ...);
+ * - `reason` (poll failures): `timeout`, `http`, `unreachable`, `invalid` (not a BBB answer), `checksum` (node refused);
+ * - `limit` (limit hits): `maxMeetings` | `maxAttendees`; `scope`: `tenant` | `secret`.
+ */
+export const registry = new Registry();
+
+const nodeLabels = ["cluster", "node"] as const;
+
+export const metrics = {
+  nodeLoad: new Gauge({ name: "mediaplane_node_load", help: "Computed load of a node (B3LB formula), as placement sees it.", labelNames: nodeLabels, registers: [registry] }),
+  nodeCpu: new Gauge({ name: "mediaplane_node_cpu", help: "CPU figure of a node from its load URL, 0..10000.", labelNames: nodeLabels, registers: [registry] }),
+  nodeMeetings: new Gauge({ name: "mediaplane_node_meetings", help: "Meetings a node reported at its last poll.", labelNames: nodeLabels, registers: [registry] }),
+  nodeAttendees: new Gauge({ name: "mediaplane_node_attendees", help: "Attendees a node reported at its last poll.", labelNames: nodeLabels, registers: [registry] }),
+  nodeHealthy: new Gauge({ name: "mediaplane_node_healthy", help: "1 when a node's polls succeed (per the health thresholds), else 0.", labelNames: nodeLabels, registers: [registry] }),
+  nodeState: new Gauge({ name: "mediaplane_node_state", help: "1 for the node's current admin state, 0 for the others.", labelNames: [...nodeLabels, "state"], registers: [registry] }),
+  nodeLastPollAge: new Gauge({ name: "mediaplane_node_last_poll_age_seconds", help: "Seconds since a node was last polled successfully.", labelNames: nodeLabels, registers: [registry] }),
+  tenantMeetings: new Gauge({ name: "mediaplane_tenant_meetings", help: "Live meetings of a tenant (mappings in Redis).", labelNames: ["tenant"], registers: [registry] }),
+  tenantAttendees: new Gauge({ name: "mediaplane_tenant_attendees", help: "Attendees in a tenant's meetings at the last polls.", labelNames: ["tenant"], registers: [registry] }),
+  apiRequests: new Counter({ name: "mediaplane_api_requests_total", help: "BBB API requests answered, by call and result.", labelNames: ["tenant", "call", "result"], registers: [registry] }),
+  apiLatency: new Histogram({
+    name: "mediaplane_api_request_duration_seconds",
+    help: "Time to answer a BBB API request, by call and result.",
+    labelNames: ["call", "result"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
+  pollDuration: new Histogram({
+    name: "mediaplane_poll_duration_seconds",
+    help: "Time to poll one node (getMeetings and load URL), by outcome.",
+    labelNames: ["cluster", "outcome"],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  pollCycleDuration: new Histogram({
+    name: "mediaplane_poll_cycle_duration_seconds",
+    help: "Time one poller took for its share of the fleet in one interval.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  }),
+  pollFailures: new Counter({ name: "mediaplane_poll_failures_total", help: "Failed node polls, by reason.", labelNames: [...nodeLabels, "reason"], registers: [registry] }),
+  meetingsReleased: new Counter({
+    name: "mediaplane_meetings_released_total",
+    help: "Meeting mappings released by the poller or an admin action, by why.",
+    labelNames: ["cluster", "node", "why"],
+    registers: [registry],
+  }),
+  limitHits: new Counter({ name: "mediaplane_limit_hits_total", help: "Creates refused by a limit.", labelNames: ["tenant", "limit", "scope"], registers: [registry] }),
+};
+
+/** For the API: one answered request. */
+export function observeApiRequest(labels: { tenant: string; call: string; result: string }, seconds: number): void {
+  metrics.apiRequests.inc(labels);
+  metrics.apiLatency.observe({ call: labels.call, result: labels.result }, seconds);
+}
+
+/** For the API: a create refused by a limit. */
+export function countLimitHit(labels: { tenant: string; limit: "maxMeetings" | "maxAttendees"; scope: "tenant" | "secret" }): void {
+  metrics.limitHits.inc(labels);
+}
