@@ -1,0 +1,82 @@
+import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "./node.js";
+import { SimulatorServer } from "./server.js";
+
+export type { FailureMode, SimulatedNode, SimulatedNodeSpec } from "./node.js";
+export type { AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
+export type { ReceivedRequest } from "./requestLog.js";
+export type { EndCallbackAttempt } from "./endCallback.js";
+
+export interface SimulatorOptions {
+  /** Every node is served by the one HTTP server, under `/<id>/`. */
+  nodes: SimulatedNodeSpec[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default: a free port. */
+  port?: number;
+  /** How long after an `end` call the meeting disappears and its end callbacks go out. Default 50 ms. */
+  endDelayMs?: number;
+  /** How many API requests each node keeps in `requests`. Default 1,000; lower it for thousands of nodes. */
+  requestLogSize?: number;
+}
+
+export interface Simulator {
+  readonly nodes: ReadonlyMap<string, SimulatedNode>;
+  /** The node with that id; throws for an unknown id. */
+  node(id: string): SimulatedNode;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const host = options.host ?? "127.0.0.1";
+  const states = new Map<string, SimulatedNodeState>();
+  const ids = new Set<string>();
+  for (const spec of options.nodes) {
+    if (ids.has(spec.id)) throw new Error(`node id ${spec.id} is given twice`);
+    if (spec.id === "" || spec.id.includes("/")) throw new Error(`node id ${JSON.stringify(spec.id)} cannot be a URL path segment`);
+    ids.add(spec.id);
+  }
+  // The server only needs the nodes once requests arrive; their URLs need the port it got.
+  const server = new SimulatorServer(states);
+  const address = await server.listen(host, options.port ?? 0);
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  for (const spec of options.nodes) {
+    states.set(
+      spec.id,
+      new SimulatedNodeState(spec, {
+        baseUrl: `http://${urlHost}:${address.port}/${encodeURIComponent(spec.id)}`,
+        endDelayMs: options.endDelayMs ?? 50,
+        requestLogSize: options.requestLogSize ?? 1_000,
+      }),
+    );
+  }
+  return {
+    nodes: states,
+    node(id: string): SimulatedNode {
+      const node = states.get(id);
+      if (node === undefined) throw new Error(`no simulated node ${id}`);
+      return node;
+    },
+    async close(): Promise<void> {
+      await server.close();
+      await Promise.all([...states.values()].map((node) => node.shutdown()));
+    },
+  };
+}
+
+/** A simulator with a single node, closed with the node. */
+export interface StandaloneSimulatedNode extends SimulatedNode {
+  close(): Promise<void>;
+}
+
+export async function startSimulatedNode(
+  spec: SimulatedNodeSpec & { host?: string; port?: number; endDelayMs?: number },
+): Promise<StandaloneSimulatedNode> {
+  const { host, port, endDelayMs, ...nodeSpec } = spec;
+  const simulator = await startSimulator({
+    nodes: [nodeSpec],
+    ...(host === undefined ? {} : { host }),
+    ...(port === undefined ? {} : { port }),
+    ...(endDelayMs === undefined ? {} : { endDelayMs }),
+  });
+  return Object.assign(simulator.node(nodeSpec.id), { close: () => simulator.close() });
+}

@@ -1,0 +1,181 @@
+import { answerApiCall, type ApiAnswer, type ApiNode, type ApiRequest } from "./api.js";
+import { endCallbackUrls, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
+import type { AttendeeRole, SimulatedMeeting } from "./model.js";
+import { RequestLog, type ReceivedRequest } from "./requestLog.js";
+import { meetingsXml } from "./responses.js";
+import { MeetingStore } from "./store.js";
+
+export type FailureMode = "none" | "down" | "error500" | "hang" | "garbage";
+
+export interface SimulatedNodeSpec {
+  /** The node's name in its URLs: `http://host:port/<id>/bigbluebutton/api/`. */
+  id: string;
+  /** The node's shared secret (`bbb-conf --secret`). */
+  secret: string;
+}
+
+export interface SimulatedNode {
+  readonly id: string;
+  /** e.g. `http://127.0.0.1:PORT/<id>/bigbluebutton/api/` (with a trailing slash). */
+  readonly apiUrl: string;
+  /** `http://127.0.0.1:PORT/<id>/b3lb/load`: the CPU figure, 0..10000, as text/plain. */
+  readonly loadUrl: string;
+  /** Delays every answer of this node. */
+  setLatency(ms: number): void;
+  /** down: the connection is reset; error500: HTTP 500; hang: never answered; garbage: 200 with a body that is not XML. */
+  setFailure(mode: FailureMode): void;
+  /** The figure served at `loadUrl`, 0..10000. */
+  setCpu(value: number): void;
+  /** Live meetings with their attendees and their create parameters as received. */
+  meetings(): SimulatedMeeting[];
+  meeting(meetingId: string): SimulatedMeeting | undefined;
+  /** The last API requests (bounded), oldest first. */
+  readonly requests: ReadonlyArray<ReceivedRequest>;
+  /** Every end notification the node sent, in order, with what the receiver answered. */
+  readonly endCallbacks: ReadonlyArray<EndCallbackAttempt>;
+  addAttendees(meetingId: string, count: number, role?: AttendeeRole): void;
+  /** Ends a meeting as a moderator would: it disappears, then the end callbacks are sent (awaited). */
+  endMeeting(meetingId: string): Promise<void>;
+  /** As a restarted node: every meeting gone, nobody notified. */
+  forgetAllMeetings(): void;
+}
+
+export interface NodeSettings {
+  /** `http://host:port/<id>` without a trailing slash. */
+  readonly baseUrl: string;
+  /** How long after `end` the meeting disappears and the callbacks go out. */
+  readonly endDelayMs: number;
+  /** How many API requests `requests` keeps. */
+  readonly requestLogSize: number;
+}
+
+const maxCpu = 10_000;
+
+export class SimulatedNodeState implements SimulatedNode, ApiNode {
+  readonly id: string;
+  readonly secret: string;
+  readonly apiUrl: string;
+  readonly loadUrl: string;
+  readonly clientJoinUrl: string;
+  readonly defaultLogoutUrl: string;
+  readonly store = new MeetingStore();
+  latencyMs = 0;
+  failure: FailureMode = "none";
+  cpu = 0;
+  private readonly log: RequestLog;
+  private readonly callbackLog: EndCallbackAttempt[] = [];
+  private readonly pendingEnds = new Map<string, NodeJS.Timeout>();
+  private readonly inFlightCallbacks = new Set<Promise<void>>();
+  private cachedMeetings: { version: number; document: Buffer } | undefined;
+
+  constructor(spec: SimulatedNodeSpec, private readonly settings: NodeSettings) {
+    this.id = spec.id;
+    this.secret = spec.secret;
+    this.apiUrl = `${settings.baseUrl}/bigbluebutton/api/`;
+    this.loadUrl = `${settings.baseUrl}/b3lb/load`;
+    this.clientJoinUrl = `${settings.baseUrl}/html5client/join`;
+    this.defaultLogoutUrl = `${settings.baseUrl}/`;
+    this.log = new RequestLog(settings.requestLogSize);
+  }
+
+  setLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be a non-negative number of ms, got ${ms}`);
+    this.latencyMs = ms;
+  }
+
+  setFailure(mode: FailureMode): void {
+    this.failure = mode;
+  }
+
+  setCpu(value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value > maxCpu) throw new RangeError(`cpu must be an integer in 0..${maxCpu}, got ${value}`);
+    this.cpu = value;
+  }
+
+  meetings(): SimulatedMeeting[] {
+    return [...this.store.all()];
+  }
+
+  meeting(meetingId: string): SimulatedMeeting | undefined {
+    return this.store.get(meetingId);
+  }
+
+  get requests(): ReadonlyArray<ReceivedRequest> {
+    return this.log.snapshot();
+  }
+
+  get endCallbacks(): ReadonlyArray<EndCallbackAttempt> {
+    return [...this.callbackLog];
+  }
+
+  addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER"): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+    this.store.addAttendees(meetingId, count, role);
+  }
+
+  async endMeeting(meetingId: string): Promise<void> {
+    if (this.store.get(meetingId) === undefined) throw new Error(`no meeting ${meetingId} on node ${this.id}`);
+    await this.finishMeeting(meetingId);
+  }
+
+  forgetAllMeetings(): void {
+    for (const timer of this.pendingEnds.values()) clearTimeout(timer);
+    this.pendingEnds.clear();
+    this.store.clear();
+  }
+
+  meetingsDocument(): Buffer {
+    if (this.cachedMeetings?.version !== this.store.version) {
+      this.cachedMeetings = { version: this.store.version, document: Buffer.from(meetingsXml(this.store.all())) };
+    }
+    return this.cachedMeetings.document;
+  }
+
+  scheduleEnd(meetingId: string): void {
+    if (this.pendingEnds.has(meetingId)) return;
+    const timer = setTimeout(() => {
+      this.pendingEnds.delete(meetingId);
+      void this.finishMeeting(meetingId);
+    }, this.settings.endDelayMs);
+    this.pendingEnds.set(meetingId, timer);
+  }
+
+  private async finishMeeting(meetingId: string): Promise<void> {
+    const pending = this.pendingEnds.get(meetingId);
+    if (pending !== undefined) clearTimeout(pending);
+    this.pendingEnds.delete(meetingId);
+    const meeting = this.store.remove(meetingId);
+    if (meeting === undefined) return;
+    const sending = Promise.all(
+      endCallbackUrls(meeting).map(async (url) => {
+        this.callbackLog.push(await sendEndCallback(meetingId, url));
+      }),
+    ).then(() => undefined);
+    this.inFlightCallbacks.add(sending);
+    try {
+      await sending;
+    } finally {
+      this.inFlightCallbacks.delete(sending);
+    }
+  }
+
+  answer(request: ApiRequest): ApiAnswer {
+    this.log.add({
+      at: Date.now(),
+      call: request.call,
+      method: request.method,
+      params: request.params,
+      rawQuery: request.rawQuery,
+      ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
+      ...(request.body === undefined ? {} : { body: request.body }),
+    });
+    return answerApiCall(this, request);
+  }
+
+  /** Stops pending ends and waits for callbacks already on their way. */
+  async shutdown(): Promise<void> {
+    for (const timer of this.pendingEnds.values()) clearTimeout(timer);
+    this.pendingEnds.clear();
+    await Promise.all(this.inFlightCallbacks);
+  }
+}

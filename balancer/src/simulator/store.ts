@@ -1,0 +1,292 @@
+import { createHash, randomInt } from "node:crypto";
+import type { AttendeeRole, MeetingRecord, PresentationSource, SimulatedAttendee } from "./model.js";
+import type { BbbError, CreateOutcome } from "./responses.js";
+
+const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Commons-lang `RandomStringUtils.randomAlphanumeric`, as bbb-web uses for passwords and tokens. */
+export function randomAlphanumeric(length: number): string {
+  let text = "";
+  for (let i = 0; i < length; i++) text += alphanumerics[randomInt(alphanumerics.length)];
+  return text;
+}
+
+export function internalMeetingIdOf(meetingId: string, createTime: number): string {
+  return `${createHash("sha1").update(meetingId).digest("hex")}-${createTime}`;
+}
+
+/** The meetingID rules every call that takes one applies (bbb-web's MeetingIDConstraint). */
+export function meetingIdError(meetingId: string | undefined): BbbError | undefined {
+  if (meetingId === undefined || meetingId === "") return { key: "missingParamMeetingID", message: "You must provide a meeting ID" };
+  if (meetingId.length < 2 || meetingId.length > 256) return { key: "validationError", message: "Meeting ID must be between 2 and 256 characters" };
+  if (meetingId.includes(",")) return { key: "validationError", message: "Meeting ID cannot contain ','" };
+  return undefined;
+}
+
+function meetingNameError(name: string | undefined): BbbError | undefined {
+  if (name === undefined || name === "") return { key: "validationError", message: "You must provide a meeting name" };
+  if (name.length < 2 || name.length > 256) return { key: "validationError", message: "Meeting name must be between 2 and 256 characters" };
+  return undefined;
+}
+
+const isBooleanText = (value: string): boolean => /^(true|false)$/i.test(value);
+
+/** bbb-web's IsBooleanConstraint: an absent flag is fine, a present one must say true or false. */
+function booleanFlagError(params: Readonly<Record<string, string>>, name: string, message: string): BbbError | undefined {
+  const value = params[name];
+  return value === undefined || isBooleanText(value) ? undefined : { key: "validationError", message };
+}
+
+/** Integer parameters bbb-web reads leniently: anything unparsable falls back to the default. */
+function integerParam(params: Readonly<Record<string, string>>, name: string, fallback: number): number {
+  const value = params[name];
+  return value !== undefined && /^-?\d+$/.test(value.trim()) ? Number.parseInt(value, 10) : fallback;
+}
+
+function metadataOf(params: Readonly<Record<string, string>>): Map<string, string> {
+  const metadata = new Map<string, string>();
+  for (const [name, value] of Object.entries(params)) {
+    if (name.startsWith("meta_") && name.length > "meta_".length) metadata.set(name.slice("meta_".length).toLowerCase(), value);
+  }
+  return metadata;
+}
+
+function customDataOf(params: Readonly<Record<string, string>>): Record<string, string> {
+  const customData: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (name.startsWith("userdata-") && name.length > "userdata-".length) customData[name.slice("userdata-".length)] = value;
+  }
+  return customData;
+}
+
+/** The default `dialNumber` of a stock bbb-web (`defaultDialAccessNumber`). */
+const defaultDialNumber = "613-555-1234";
+
+/** bbb-web's ApiErrors list form, used for the voice-bridge clash instead of a messageKey. */
+export interface BbbErrorList {
+  readonly errors: readonly BbbError[];
+}
+
+export type CreateResult =
+  | { ok: true; meeting: MeetingRecord; outcome?: CreateOutcome }
+  | { ok: false; error: BbbError | BbbErrorList };
+
+export interface JoinRequest {
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export type JoinResult =
+  | { ok: true; meeting: MeetingRecord; attendee: SimulatedAttendee; authToken: string; sessionToken: string }
+  | { ok: false; error: BbbError };
+
+const roleByParam: ReadonlyMap<string, AttendeeRole> = new Map([
+  ["moderator", "MODERATOR"],
+  ["viewer", "VIEWER"],
+]);
+
+/**
+ * The meetings of one node and the rules bbb-web applies to create and join them. Synchronous and free of
+ * I/O: the HTTP layer and the end callbacks live elsewhere.
+ */
+export class MeetingStore {
+  private readonly byId = new Map<string, MeetingRecord>();
+  private readonly voiceBridges = new Set<string>();
+  /** Bumped on every change, so renderings can be cached until the next one. */
+  version = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  all(): IterableIterator<MeetingRecord> {
+    return this.byId.values();
+  }
+
+  get(meetingId: string): MeetingRecord | undefined {
+    return this.byId.get(meetingId);
+  }
+
+  create(params: Readonly<Record<string, string>>, presentations: readonly PresentationSource[], now: number): CreateResult {
+    const invalid =
+      meetingIdError(params["meetingID"]) ??
+      meetingNameError(params["name"]) ??
+      (params["voiceBridge"] !== undefined && !/^\d+$/.test(params["voiceBridge"])
+        ? { key: "validationError", message: "Voice bridge must be an integral value" }
+        : undefined) ??
+      booleanFlagError(params, "record", "Record must be a boolean value (true or false)") ??
+      booleanFlagError(params, "isBreakoutRoom", "You must provide a boolean value (true or false) for the breakout room");
+    if (invalid !== undefined) return { ok: false, error: invalid };
+
+    const meetingId = params["meetingID"] ?? "";
+    const existing = this.byId.get(meetingId);
+    if (existing !== undefined) {
+      // A repeated create is how clients make sure a meeting exists: same (or no) passwords means "already there".
+      const samePasswords =
+        (params["attendeePW"] === undefined || params["attendeePW"] === existing.attendeePW) &&
+        (params["moderatorPW"] === undefined || params["moderatorPW"] === existing.moderatorPW);
+      if (!samePasswords) {
+        return { ok: false, error: { key: "idNotUnique", message: "A meeting already exists with that meeting ID.  Please use a different meeting ID." } };
+      }
+      return {
+        ok: true,
+        meeting: existing,
+        outcome: { messageKey: "duplicateWarning", message: "This conference was already in existence and may currently be in progress." },
+      };
+    }
+
+    const requestedBridge = params["voiceBridge"];
+    if (requestedBridge !== undefined && requestedBridge !== "" && this.voiceBridges.has(requestedBridge)) {
+      return { ok: false, error: { errors: [{ key: "nonUniqueVoiceBridge", message: "The selected voice bridge is already in use." }] } };
+    }
+    const voiceBridge = requestedBridge !== undefined && requestedBridge !== "" ? requestedBridge : this.freeVoiceBridge();
+
+    const meeting: MeetingRecord = {
+      meetingId,
+      internalMeetingId: internalMeetingIdOf(meetingId, now),
+      name: params["name"] ?? "",
+      attendeePW: params["attendeePW"] || randomAlphanumeric(8),
+      moderatorPW: params["moderatorPW"] || randomAlphanumeric(8),
+      createTime: now,
+      startTime: now,
+      voiceBridge,
+      dialNumber: params["dialNumber"] ?? defaultDialNumber,
+      duration: Math.max(0, integerParam(params, "duration", 0)),
+      maxParticipants: Math.max(0, integerParam(params, "maxParticipants", 0)),
+      record: params["record"]?.toLowerCase() === "true",
+      isBreakout: params["isBreakoutRoom"]?.toLowerCase() === "true",
+      hasUserJoined: false,
+      metadata: metadataOf(params),
+      params: { ...params },
+      attendees: [],
+      presentations: [...presentations],
+    };
+    this.byId.set(meetingId, meeting);
+    this.voiceBridges.add(voiceBridge);
+    this.version++;
+    return { ok: true, meeting };
+  }
+
+  private freeVoiceBridge(): string {
+    // Five digits as bbb-web's processTelVoice draws them; a full node of 90,000 meetings is not a case to simulate.
+    for (;;) {
+      const candidate = String(randomInt(10_000, 100_000));
+      if (!this.voiceBridges.has(candidate)) return candidate;
+    }
+  }
+
+  join({ params }: JoinRequest): JoinResult {
+    const invalidId = meetingIdError(params["meetingID"]);
+    if (invalidId !== undefined) return { ok: false, error: invalidId };
+    const meeting = this.byId.get(params["meetingID"] ?? "");
+    if (meeting === undefined) return { ok: false, error: { key: "invalidMeetingIdentifier", message: "A meeting with that ID does not exist" } };
+    const fullName = params["fullName"];
+    if (fullName === undefined || fullName === "") return { ok: false, error: { key: "missingParamFullName", message: "You must provide your name" } };
+
+    const role = this.roleOf(meeting, params);
+    if (role === undefined) {
+      return {
+        ok: false,
+        error: {
+          key: "invalidPassword",
+          message: "You either did not supply a password or the password supplied is neither the attendee or moderator password for this conference.",
+        },
+      };
+    }
+    const createTime = params["createTime"];
+    if (createTime !== undefined && createTime !== String(meeting.createTime)) {
+      return { ok: false, error: { key: "mismatchCreateTimeParam", message: "The createTime parameter submitted mismatches with the current meeting." } };
+    }
+    if (meeting.maxParticipants > 0 && meeting.attendees.length >= meeting.maxParticipants) {
+      return { ok: false, error: { key: "maxParticipantsReached", message: "The number of participants allowed for this meeting has been reached." } };
+    }
+
+    const internalUserId = `w_${randomAlphanumeric(12).toLowerCase()}`;
+    const attendee = this.admit(meeting, {
+      userId: params["userID"] || internalUserId,
+      internalUserId,
+      fullName: stripControlChars(fullName),
+      role,
+      customData: customDataOf(params),
+      joinParams: { ...params },
+    });
+    return {
+      ok: true,
+      meeting,
+      attendee,
+      authToken: randomAlphanumeric(12).toLowerCase(),
+      sessionToken: randomAlphanumeric(16).toLowerCase(),
+    };
+  }
+
+  private roleOf(meeting: MeetingRecord, params: Readonly<Record<string, string>>): AttendeeRole | undefined {
+    const password = params["password"];
+    let role: AttendeeRole | undefined;
+    if (password !== undefined && password !== "") {
+      if (password === meeting.moderatorPW) role = "MODERATOR";
+      else if (password === meeting.attendeePW) role = "VIEWER";
+      else return undefined;
+    }
+    return roleByParam.get(params["role"]?.toLowerCase() ?? "") ?? role;
+  }
+
+  private admit(
+    meeting: MeetingRecord,
+    user: Pick<SimulatedAttendee, "userId" | "internalUserId" | "fullName" | "role" | "customData" | "joinParams">,
+  ): SimulatedAttendee {
+    // The first moderator in becomes presenter, as the HTML5 client assigns it.
+    const isPresenter = user.role === "MODERATOR" && !meeting.attendees.some((a) => a.isPresenter);
+    const attendee: SimulatedAttendee = {
+      ...user,
+      isPresenter,
+      isListeningOnly: false,
+      hasJoinedVoice: false,
+      hasVideo: false,
+      clientType: "HTML5",
+    };
+    meeting.attendees.push(attendee);
+    meeting.hasUserJoined = true;
+    this.version++;
+    return attendee;
+  }
+
+  addAttendees(meetingId: string, count: number, role: AttendeeRole): void {
+    const meeting = this.byId.get(meetingId);
+    if (meeting === undefined) throw new Error(`no meeting ${meetingId} on this node`);
+    for (let i = 0; i < count; i++) {
+      const internalUserId = `w_${randomAlphanumeric(12).toLowerCase()}`;
+      this.admit(meeting, {
+        userId: internalUserId,
+        internalUserId,
+        fullName: `Simulated ${role.toLowerCase()} ${meeting.attendees.length + 1}`,
+        role,
+        customData: {},
+        joinParams: {},
+      });
+    }
+  }
+
+  addPresentations(meeting: MeetingRecord, presentations: readonly PresentationSource[]): void {
+    meeting.presentations.push(...presentations);
+    this.version++;
+  }
+
+  remove(meetingId: string): MeetingRecord | undefined {
+    const meeting = this.byId.get(meetingId);
+    if (meeting === undefined) return undefined;
+    this.byId.delete(meetingId);
+    this.voiceBridges.delete(meeting.voiceBridge);
+    this.version++;
+    return meeting;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.voiceBridges.clear();
+    this.version++;
+  }
+}
+
+/** bbb-web's ParamsUtil.stripControlChars on display names. */
+function stripControlChars(text: string): string {
+  return text.replace(/\p{Cc}/gu, "");
+}

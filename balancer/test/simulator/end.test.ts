@@ -1,0 +1,74 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulatedNode, type StandaloneSimulatedNode } from "../../src/simulator/index.js";
+import { callApi, tag } from "./support.js";
+
+const secret = "end-secret-0123456789";
+let node: StandaloneSimulatedNode;
+let receiver: Server;
+let receiverUrl: string;
+const received: Array<{ method: string; url: string }> = [];
+const waiters: Array<() => void> = [];
+
+beforeAll(async () => {
+  node = await startSimulatedNode({ id: "bbb-end", secret, endDelayMs: 20 });
+  receiver = createServer((request: IncomingMessage, response) => {
+    received.push({ method: request.method ?? "", url: request.url ?? "" });
+    response.end("ok");
+    waiters.shift()?.();
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await node.close();
+  await new Promise((resolve) => receiver.close(resolve));
+});
+
+const nextCallback = (): Promise<void> => new Promise((resolve) => waiters.push(resolve));
+
+describe("end", () => {
+  it("answers sentEndMeetingRequest and the meeting is gone shortly after", async () => {
+    await callApi(node, secret, "create", "name=Ending&meetingID=ending-1");
+    const answer = await callApi(node, secret, "end", "meetingID=ending-1");
+    expect(tag(answer.body, "returncode")).toBe("SUCCESS");
+    expect(tag(answer.body, "messageKey")).toBe("sentEndMeetingRequest");
+    await expect.poll(() => node.meeting("ending-1")).toBeUndefined();
+    const info = await callApi(node, secret, "getMeetingInfo", "meetingID=ending-1");
+    expect(tag(info.body, "messageKey")).toBe("notFound");
+  });
+
+  it("calls meta_endCallbackUrl with GET, adding recordingmarks and meetingID", async () => {
+    received.length = 0;
+    const callbackUrl = encodeURIComponent(`${receiverUrl}/hooks/end?tenant=t1`);
+    await callApi(node, secret, "create", `name=Callback&meetingID=callback+1&meta_endCallbackUrl=${callbackUrl}`);
+    const called = nextCallback();
+    await callApi(node, secret, "end", "meetingID=callback+1");
+    await called;
+    expect(received).toEqual([{ method: "GET", url: "/hooks/end?tenant=t1&recordingmarks=false&meetingID=callback+1" }]);
+  });
+
+  it("calls back when a moderator ends the meeting from the client", async () => {
+    received.length = 0;
+    await callApi(node, secret, "create", `name=Client&meetingID=client-1&meta_endCallbackUrl=${encodeURIComponent(`${receiverUrl}/end`)}`);
+    await node.endMeeting("client-1");
+    expect(received.map((r) => r.url)).toEqual(["/end?recordingmarks=false&meetingID=client-1"]);
+    expect(node.endCallbacks.at(-1)).toMatchObject({ meetingId: "client-1", status: 200 });
+  });
+
+  it("answers notFound when ending an unknown meeting", async () => {
+    const answer = await callApi(node, secret, "end", "meetingID=unknown-1");
+    expect(tag(answer.body, "messageKey")).toBe("notFound");
+  });
+
+  it("forgets every meeting, even one being ended, without calling back, as a restarted node", async () => {
+    received.length = 0;
+    await callApi(node, secret, "create", `name=Lost&meetingID=lost-1&meta_endCallbackUrl=${encodeURIComponent(`${receiverUrl}/end`)}`);
+    await callApi(node, secret, "end", "meetingID=lost-1");
+    node.forgetAllMeetings();
+    expect(node.meetings()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toEqual([]);
+  });
+});
