@@ -1,0 +1,36 @@
+import type { Redis } from "ioredis";
+import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
+import type { Directory, TenantEntry } from "../tenancy/directory.js";
+
+/** What every call handler works with; built once per process. */
+export interface ApiContext {
+  readonly redis: Redis;
+  readonly directory: Directory;
+  readonly nodes: NodeClients;
+  /** Where nodes send end callbacks, and the key that signs them. */
+  readonly endCallback: { readonly baseUrl: string; readonly key: string };
+  /** Random numbers in [0, 1) for breaking placement ties. */
+  readonly random: () => number;
+  /** Fire-and-forget HTTP GET (a tenant's end callback); must never throw. */
+  readonly notify: (url: string) => void;
+  /** Assembled getMeetings answers per tenant, valid while the tenant's revision is unchanged. */
+  readonly meetingsCache: Map<string, { revision: string; body: string }>;
+}
+
+/** One verified API request of a tenant. */
+export interface ApiRequest {
+  readonly tenant: TenantEntry;
+  /** Which of the tenant's secrets signed it (limits per secret). */
+  readonly secretIndex: number;
+  readonly call: string;
+  readonly params: URLSearchParams;
+  /** A POST body passed to the node as is (XML `<modules>`). */
+  readonly body?: NodeRequestBody | undefined;
+}
+
+export type ApiAnswer =
+  | { readonly kind: "xml"; readonly body: string }
+  | { readonly kind: "json"; readonly body: string }
+  | { readonly kind: "redirect"; readonly location: string };
+
+export const xmlAnswer = (body: string): ApiAnswer => ({ kind: "xml", body });

@@ -1,0 +1,65 @@
+import { BbbError, bbbErrors } from "../bbb/errors.js";
+import { tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
+import { elementText, successXml } from "../bbb/xml.js";
+import { meetingNode, releaseMeeting } from "../store/meetings.js";
+import type { NodeEntry } from "../tenancy/directory.js";
+import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
+import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
+import { forwardableParams, requireMeetingId } from "./parameters.js";
+
+/** messageKeys with which a node says it does not have a meeting: evidence the mapping is stale. */
+const meetingGoneKeys: ReadonlySet<string> = new Set(["notFound", "invalidMeetingIdentifier"]);
+
+export function returnCode(answer: string): { success: boolean; messageKey: string | undefined } {
+  return { success: elementText(answer, "returncode") === "SUCCESS", messageKey: elementText(answer, "messageKey") };
+}
+
+/** The node of a mapped meeting; a mapping to a node no longer configured counts as no meeting. */
+export async function mappedNode(context: ApiContext, tenant: string, meetingId: string): Promise<NodeEntry | undefined> {
+  const nodeId = await meetingNode(context.redis, tenant, meetingId);
+  return nodeId === null ? undefined : context.directory.nodes.get(nodeId);
+}
+
+/** The tenant's parameters with the node's meeting ID in place of the tenant's. */
+export function nodeParams(request: ApiRequest, meetingId: string): URLSearchParams {
+  const params = forwardableParams(request.params);
+  params.set("meetingID", nodeMeetingId(request.tenant.slug, meetingId));
+  return params;
+}
+
+/**
+ * Sends a call about one meeting to the node that holds it and answers with the node's document in the tenant's
+ * view. A node that says the meeting is gone (or an accepted `end`) releases the mapping.
+ */
+async function forwardToMeetingNode(context: ApiContext, request: ApiRequest, whenUnknown: () => ApiAnswer): Promise<ApiAnswer> {
+  const meetingId = requireMeetingId(request.params);
+  const node = await mappedNode(context, request.tenant.slug, meetingId);
+  if (node === undefined) return whenUnknown();
+  const answer = await context.nodes.call(node, request.call, nodeParams(request, meetingId), request.body);
+  const { success, messageKey } = returnCode(answer);
+  if ((!success && messageKey !== undefined && meetingGoneKeys.has(messageKey)) || (success && request.call === "end")) {
+    await releaseMeeting(context.redis, request.tenant.slug, meetingId, node);
+  }
+  return xmlAnswer(tenantViewOfMeetingFields(answer, meetingId));
+}
+
+function unknownMeeting(): ApiAnswer {
+  throw bbbErrors.notFound();
+}
+
+export const getMeetingInfo = (context: ApiContext, request: ApiRequest): Promise<ApiAnswer> =>
+  forwardToMeetingNode(context, request, unknownMeeting);
+
+export const end = (context: ApiContext, request: ApiRequest): Promise<ApiAnswer> => forwardToMeetingNode(context, request, unknownMeeting);
+
+export const sendChatMessage = (context: ApiContext, request: ApiRequest): Promise<ApiAnswer> =>
+  forwardToMeetingNode(context, request, unknownMeeting);
+
+export const insertDocument = (context: ApiContext, request: ApiRequest): Promise<ApiAnswer> => {
+  if (request.body === undefined) throw new BbbError("validationError", "insertDocument needs an XML <modules> body (POST)");
+  return forwardToMeetingNode(context, request, unknownMeeting);
+};
+
+/** An unknown meeting is not running: bbb-web answers SUCCESS/false, not an error. */
+export const isMeetingRunning = (context: ApiContext, request: ApiRequest): Promise<ApiAnswer> =>
+  forwardToMeetingNode(context, request, () => xmlAnswer(successXml("<running>false</running>")));

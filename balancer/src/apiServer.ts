@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
+import { request } from "undici";
+import type { ApiContext } from "./api/context.js";
+import { createApp } from "./app.js";
+import type { BalancerConfig } from "./config/schema.js";
+import { trustedProxies } from "./http/trustedProxies.js";
+import { NodeClients } from "./nodes/client.js";
+import type { Logger } from "./observability/logger.js";
+import { syncConfiguredNodes } from "./store/nodeSync.js";
+import { buildDirectory } from "./tenancy/directory.js";
+
+export interface ApiServerOptions {
+  config: BalancerConfig;
+  redisUrl: string;
+  host: string;
+  /** 0 picks a free port (tests, sandbox). */
+  port: number;
+  baseDomain: string;
+  trustedProxies: readonly string[];
+  /** The balancer's URL as nodes reach it, for end callbacks. Default: its own listen address (tests, sandbox). */
+  publicUrl?: string | undefined;
+  /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
+  callbackSecret?: string | undefined;
+  logger: Logger;
+}
+
+export interface RunningApiServer {
+  readonly port: number;
+  /** `http://<host>:<port>` */
+  readonly url: string;
+  readonly redis: Redis;
+  /** Stops accepting, lets in-flight requests finish, then closes Redis and the node pools. */
+  close(): Promise<void>;
+}
+
+/** A key all replicas derive alike from the same config, so callbacks signed by one verify on any other. */
+function defaultCallbackKey(config: BalancerConfig): string {
+  const secrets = config.nodes.map((node) => node.secret).sort();
+  return createHash("sha256").update(["mediaplane end callback", ...secrets].join("\n")).digest("hex");
+}
+
+function notifier(logger: Logger, timeoutMs: number): (url: string) => void {
+  return (url) => {
+    request(url, { signal: AbortSignal.timeout(timeoutMs) })
+      .then((answer) => answer.body.dump())
+      .catch((error: unknown) => logger.warn({ err: error, url }, "tenant callback failed"));
+  };
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const { config, logger } = options;
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
+  await syncConfiguredNodes(redis, config);
+  // The request handler needs the listen address (the default callback base), so it is attached once listening.
+  let handle: RequestListener = (_req, res) => res.writeHead(503).end();
+  const server: Server = createServer((req, res) => handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.listen(options.port, options.host);
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+  const url = `http://${displayHost}:${port}`;
+  const directory = buildDirectory(config);
+  const nodes = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
+  const context: ApiContext = {
+    redis,
+    directory,
+    nodes,
+    endCallback: { baseUrl: options.publicUrl ?? url, key: options.callbackSecret ?? defaultCallbackKey(config) },
+    random: Math.random,
+    notify: notifier(logger, config.poller.timeoutMs),
+    meetingsCache: new Map(),
+  };
+  const app = createApp({ context, baseDomain: options.baseDomain, trustedProxies: trustedProxies(options.trustedProxies), logger });
+  handle = app.callback();
+  return {
+    port,
+    url,
+    redis,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await nodes.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

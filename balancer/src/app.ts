@@ -1,0 +1,102 @@
+import Koa from "koa";
+import { type IncomingCall, callLabel, dispatch } from "./api/dispatch.js";
+import type { ApiAnswer, ApiContext } from "./api/context.js";
+import { BbbError, bbbErrors } from "./bbb/errors.js";
+import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
+import { readBody } from "./http/body.js";
+import { handleEndCallback } from "./http/endCallback.js";
+import { requestHost, route } from "./http/route.js";
+import type { TrustedProxies } from "./http/trustedProxies.js";
+import type { Logger } from "./observability/logger.js";
+import { observeApiRequest } from "./observability/metrics.js";
+
+export interface AppDeps {
+  context: ApiContext;
+  /** Tenants are `<tenant>.<baseDomain>`. */
+  baseDomain: string;
+  trustedProxies: TrustedProxies;
+  logger: Logger;
+}
+
+function write(ctx: Koa.Context, answer: ApiAnswer): void {
+  switch (answer.kind) {
+    case "redirect":
+      ctx.status = 302;
+      ctx.set("Location", answer.location);
+      ctx.body = "";
+      return;
+    case "json":
+      ctx.status = 200;
+      ctx.type = "application/json";
+      ctx.body = answer.body;
+      return;
+    case "xml":
+      ctx.status = 200;
+      ctx.set("Content-Type", xmlContentType);
+      ctx.body = answer.body;
+  }
+}
+
+async function incomingCall(ctx: Koa.Context, deps: AppDeps, tenant: string, call: string): Promise<IncomingCall> {
+  const incoming: IncomingCall = { tenant: deps.context.directory.tenants.get(tenant), call, rawQuery: ctx.querystring };
+  if (ctx.method !== "POST") return incoming;
+  const body = await readBody(ctx.req);
+  if (body.kind === "form") incoming.form = body.params;
+  if (body.kind === "xml") incoming.xmlBody = body.body;
+  return incoming;
+}
+
+/**
+ * The tenant-facing BBB API as a Koa app. One middleware: route, answer, and turn anything thrown into BBB's
+ * XML error (HTTP 200): a client never sees a 500 or a stack trace.
+ */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.use(async (ctx) => {
+    const started = performance.now();
+    const fromProxy = deps.trustedProxies.trusts(ctx.req.socket.remoteAddress);
+    const forwardedHost = ctx.get("X-Forwarded-Host") || undefined;
+    const target = route(requestHost(ctx.get("Host"), forwardedHost, fromProxy), ctx.path, deps.baseDomain);
+    if (target.kind === "notFound") {
+      ctx.status = 404;
+      ctx.body = "Not Found";
+      return;
+    }
+    if (target.kind === "endCallback") {
+      const genuine = await handleEndCallback(
+        { ...deps.context, key: deps.context.endCallback.key, logger: deps.logger },
+        new URLSearchParams(ctx.querystring),
+      ).catch((error: unknown) => {
+        deps.logger.error({ err: error }, "end callback failed");
+        return true;
+      });
+      ctx.status = genuine ? 200 : 404;
+      ctx.body = genuine ? "OK" : "Not Found";
+      return;
+    }
+    if (target.kind === "version") {
+      write(ctx, { kind: "xml", body: versionXml });
+      return;
+    }
+    const call = callLabel(target.call);
+    const tenantLabel = deps.context.directory.tenants.has(target.tenant) ? target.tenant : "unknown";
+    let result = "success";
+    try {
+      const answer = await dispatch(deps.context, await incomingCall(ctx, deps, target.tenant, target.call));
+      write(ctx, answer);
+    } catch (thrown) {
+      let error = thrown;
+      if (!(error instanceof BbbError)) {
+        deps.logger.error({ err: error, tenant: tenantLabel, call }, "request failed");
+        error = bbbErrors.internal();
+      }
+      const bbbError = error as BbbError;
+      result = bbbError.messageKey;
+      write(ctx, { kind: "xml", body: failedXml(bbbError.messageKey, bbbError.message) });
+      // An unread oversize body: do not keep the connection for the rest of it.
+      if (!ctx.req.complete) ctx.set("Connection", "close");
+    }
+    observeApiRequest({ tenant: tenantLabel, call, result }, (performance.now() - started) / 1000);
+  });
+  return app;
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { ConfigError, formatIssuePath } from "./schema.js";
+
+/** What the program runs as; the fleet modes (`poller`, `admin`) join this list as they land. */
+export const modes = ["api"] as const;
+export type Mode = (typeof modes)[number];
+
+const hostOrDomain = z.string().regex(/^[a-z0-9.-]+$/i, { error: "must be a host name" });
+
+const envSchema = z.object({
+  CONFIG_FILE: z.string().min(1, { error: "must name the balancer config file" }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }),
+  LISTEN_HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: z.coerce.number({ error: "must be a port number" }).int().min(0).max(65_535).default(8080),
+  /** Tenants are served at `<tenant>.<BASE_DOMAIN>` and at `<BASE_DOMAIN>/t/<tenant>/`. */
+  BASE_DOMAIN: hostOrDomain.transform((domain) => domain.toLowerCase()),
+  /** Comma-separated IPs and CIDRs whose `X-Forwarded-Host`/`-Proto` are believed. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")),
+  /** The balancer's URL as BBB nodes reach it (for end callbacks); default `https://<BASE_DOMAIN>`. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Key for signing end callback URLs; default derived from the node secrets, so every replica agrees. */
+  CALLBACK_SECRET: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  MODE: z.enum(modes).default("api"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses the process environment; a bad or missing variable fails with one message naming it. */
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = issue === undefined ? "environment" : formatIssuePath(issue.path);
+  const message = issue?.code === "invalid_type" && env[name] === undefined ? "is required" : (issue?.message ?? "invalid");
+  throw new ConfigError(`environment variable ${name}: ${message}`);
+}

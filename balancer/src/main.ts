@@ -1,0 +1,54 @@
+import { parseEnv, type Env, type Mode } from "./config/env.js";
+import { ConfigError, loadBalancerConfigFile, type BalancerConfig } from "./config/schema.js";
+import { startApiServer } from "./apiServer.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+
+/** Something a mode started; `close` ends it gracefully (SIGTERM). */
+interface Running {
+  close(): Promise<void>;
+}
+
+type ModeRunner = (env: Env, config: BalancerConfig, logger: Logger) => Promise<Running>;
+
+const runners: Record<Mode, ModeRunner> = {
+  api: async (env, config, logger) => {
+    const server = await startApiServer({
+      config,
+      redisUrl: env.REDIS_URL,
+      host: env.LISTEN_HOST,
+      port: env.PORT,
+      baseDomain: env.BASE_DOMAIN,
+      trustedProxies: env.TRUSTED_PROXIES,
+      publicUrl: env.PUBLIC_URL ?? `https://${env.BASE_DOMAIN}`,
+      callbackSecret: env.CALLBACK_SECRET,
+      logger,
+    });
+    logger.info({ port: server.port, tenants: config.tenants.length, nodes: config.nodes.length }, "BBB API listening");
+    return server;
+  },
+};
+
+async function main(): Promise<void> {
+  const env = parseEnv(process.env);
+  const config = await loadBalancerConfigFile(env.CONFIG_FILE);
+  const logger = createLogger({ name: env.MODE });
+  const running = await runners[env.MODE](env, config, logger);
+  const stop = (signal: string): void => {
+    logger.info({ signal }, "stopping: finishing in-flight requests");
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "unclean stop");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+main().catch((error: unknown) => {
+  // A bad config or environment is one line for the operator, not a stack trace.
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import type { LoadTunables } from "../config/schema.js";
+
+/** What a poll learns of a node; CPU is B3LB's figure, 0..10000, absent when the node has no load URL. */
+export interface NodeStats {
+  attendees: number;
+  meetings: number;
+  cpu?: number | undefined;
+}
+
+/** B3LB's load: attendeeFactor*attendees + meetingFactor*meetings + cpuMax/cpuOrder * sum_{n=1..cpuOrder} (cpu/10000)^n. */
+export function loadOf(stats: NodeStats, tunables: LoadTunables): number {
+  const utilisation = Math.min(Math.max((stats.cpu ?? 0) / 10_000, 0), 1);
+  let cpuTerm = 0;
+  let power = 1;
+  for (let n = 1; n <= tunables.cpuOrder; n++) {
+    power *= utilisation;
+    cpuTerm += power;
+  }
+  return tunables.attendeeFactor * stats.attendees + tunables.meetingFactor * stats.meetings + (tunables.cpuMax / tunables.cpuOrder) * cpuTerm;
+}
+
+/** What one new meeting adds to its node's load until the next poll measures it. */
+export function placementCost(tunables: LoadTunables): number {
+  return tunables.meetingFactor;
+}
+
+export interface PoolHead {
+  cluster: string;
+  lowestLoad: number;
+}
+
+/**
+ * Which of a tenant's clusters to place in: the one whose least-loaded node is lowest, ties at random.
+ * `random` is in [0, 1). Pure, so the choice is tested without Redis.
+ */
+export function chooseCluster(heads: readonly PoolHead[], random: number): string | undefined {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const head of heads) lowest = Math.min(lowest, head.lowestLoad);
+  const tied = heads.filter((head) => head.lowestLoad === lowest);
+  return tied[Math.min(Math.floor(random * tied.length), tied.length - 1)]?.cluster;
+}

@@ -1,0 +1,35 @@
+import type { Redis } from "ioredis";
+import type { BalancerConfig } from "../config/schema.js";
+import { keys } from "./keys.js";
+import { LuaScript } from "./script.js";
+
+// The config file gives a node's first state only (HSETNX): later changes made with the admin API stay.
+// Health starts `unknown`, eligible until polls say otherwise; the pool then holds exactly the eligible nodes.
+const syncNodeScript = new LuaScript(`
+redis.call('HSETNX', KEYS[1], 'state', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'health', 'unknown')
+local state = redis.call('HGET', KEYS[1], 'state')
+local health = redis.call('HGET', KEYS[1], 'health')
+if state == 'enabled' and health ~= 'unhealthy' then
+  redis.call('ZADD', KEYS[2], 'NX', redis.call('HGET', KEYS[1], 'load') or 0, ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 1
+`);
+
+/**
+ * Brings Redis in step with the config file at start: every configured node has a record and, when eligible,
+ * a place in its cluster's pool; nodes no longer configured leave the pools so no meeting is placed on them.
+ */
+export async function syncConfiguredNodes(redis: Redis, config: BalancerConfig): Promise<void> {
+  for (const node of config.nodes) {
+    await syncNodeScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster)], [node.id, node.state]);
+  }
+  for (const cluster of config.clusters) {
+    const configured = new Set(config.nodes.filter((node) => node.cluster === cluster.name).map((node) => node.id));
+    const pooled = await redis.zrange(keys.pool(cluster.name), "0", "-1");
+    const stale = pooled.filter((id) => !configured.has(id));
+    if (stale.length > 0) await redis.zrem(keys.pool(cluster.name), ...stale);
+  }
+}

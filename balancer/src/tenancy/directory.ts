@@ -1,0 +1,64 @@
+import type { BalancerConfig, BbbNode, ChecksumAlgorithm, Limits, LoadTunables, ParameterPolicy, Tenant } from "../config/schema.js";
+
+/** A node as the request path needs it: everything precomputed once from the config file. */
+export interface NodeEntry {
+  readonly id: string;
+  readonly cluster: string;
+  /** The node's API base, ending in `/`: `<apiUrl><call>?<query>` is a call. */
+  readonly apiUrl: string;
+  readonly secret: string;
+  readonly checksumAlgorithm: ChecksumAlgorithm;
+  readonly config: BbbNode;
+}
+
+export interface TenantEntry {
+  readonly slug: string;
+  readonly secrets: readonly string[];
+  /** Limits of the requests signed with each secret, by the secret's index. */
+  readonly secretLimits: readonly Limits[];
+  readonly clusters: readonly string[];
+  readonly limits: Limits;
+  /** The global policies with the tenant's own on top, per call. */
+  readonly policies: { readonly create: ReadonlyMap<string, ParameterPolicy>; readonly join: ReadonlyMap<string, ParameterPolicy> };
+  readonly config: Tenant;
+}
+
+export interface Directory {
+  readonly tenants: ReadonlyMap<string, TenantEntry>;
+  readonly nodes: ReadonlyMap<string, NodeEntry>;
+  readonly clusterLoad: ReadonlyMap<string, LoadTunables>;
+  readonly allowedChecksums: readonly ChecksumAlgorithm[];
+}
+
+function mergedPolicies(global: Record<string, ParameterPolicy>, own: Record<string, ParameterPolicy>): ReadonlyMap<string, ParameterPolicy> {
+  return new Map([...Object.entries(global), ...Object.entries(own)]);
+}
+
+/** Lookups by tenant slug and node ID, built once at start so no request does work that grows with the fleet. */
+export function buildDirectory(config: BalancerConfig): Directory {
+  const tenants = new Map<string, TenantEntry>(
+    config.tenants.map((tenant) => [
+      tenant.slug,
+      {
+        slug: tenant.slug,
+        secrets: tenant.secrets.map((entry) => entry.secret),
+        secretLimits: tenant.secrets.map((entry) => entry.limits),
+        clusters: tenant.clusters,
+        limits: tenant.limits,
+        policies: {
+          create: mergedPolicies(config.policies.create, tenant.policies.create),
+          join: mergedPolicies(config.policies.join, tenant.policies.join),
+        },
+        config: tenant,
+      },
+    ]),
+  );
+  const nodes = new Map<string, NodeEntry>(
+    config.nodes.map((node) => [
+      node.id,
+      { id: node.id, cluster: node.cluster, apiUrl: node.url, secret: node.secret, checksumAlgorithm: node.checksumAlgorithm, config: node },
+    ]),
+  );
+  const clusterLoad = new Map(config.clusters.map((cluster) => [cluster.name, cluster.load]));
+  return { tenants, nodes, clusterLoad, allowedChecksums: config.checksum.allowed };
+}

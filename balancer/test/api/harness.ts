@@ -1,0 +1,115 @@
+import { Writable } from "node:stream";
+import { request } from "undici";
+import { startApiServer, type RunningApiServer } from "../../src/apiServer.js";
+import { computeChecksum } from "../../src/bbb/checksum.js";
+import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput, type ChecksumAlgorithm } from "../../src/config/schema.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { startRedis, type RedisServer } from "../support/redis.js";
+
+export const tenants = {
+  acme: { slug: "acme", secret: "acme-secret-0123456789" },
+  globex: { slug: "globex", secret: "globex-secret-0123456789" },
+} as const;
+
+export const baseDomain = "bbb.test";
+
+export interface Fleet {
+  redis: RedisServer;
+  simulator: Simulator;
+  config: BalancerConfig;
+  /** Balancer replicas sharing Redis and the nodes; `balancers[0]` unless a test starts more. */
+  balancers: RunningApiServer[];
+  startBalancer(): Promise<RunningApiServer>;
+  close(): Promise<void>;
+}
+
+export interface FleetOptions {
+  nodeIds?: string[];
+  /** Changes to the config on top of the two tenants and the nodes. */
+  configure?: (config: BalancerConfigInput) => BalancerConfigInput;
+  /** How many balancer replicas to start. Default 1. */
+  replicas?: number;
+}
+
+const silentLogger = createLogger({ name: "test", level: "silent", destination: new Writable({ write: (_c, _e, done) => done() }) });
+
+/** Redis, simulated nodes and balancer replicas over real HTTP, all on free loopback ports. */
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+  const nodeIds = options.nodeIds ?? ["n1", "n2", "n3"];
+  const redis = await startRedis();
+  const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: `${id}-node-secret-0123456789` })) });
+  const input: BalancerConfigInput = {
+    tenants: Object.values(tenants).map((tenant) => ({ slug: tenant.slug, secrets: [tenant.secret] })),
+    nodes: nodeIds.map((id) => ({ id, url: simulator.node(id).apiUrl, secret: `${id}-node-secret-0123456789`, loadUrl: simulator.node(id).loadUrl })),
+    poller: { timeoutMs: 1_000 },
+  };
+  const config = parseBalancerConfig(options.configure === undefined ? input : options.configure(input));
+  const balancers: RunningApiServer[] = [];
+  const startBalancer = async (): Promise<RunningApiServer> => {
+    const balancer = await startApiServer({
+      config,
+      redisUrl: redis.url,
+      host: "127.0.0.1",
+      port: 0,
+      baseDomain,
+      trustedProxies: ["127.0.0.1"],
+      callbackSecret: "test-callback-secret-0123",
+      logger: silentLogger,
+    });
+    balancers.push(balancer);
+    return balancer;
+  };
+  for (let i = 0; i < (options.replicas ?? 1); i++) await startBalancer();
+  return {
+    redis,
+    simulator,
+    config,
+    balancers,
+    startBalancer,
+    async close() {
+      await Promise.all(balancers.map((running) => running.close()));
+      await simulator.close();
+      await redis.close();
+    },
+  };
+}
+
+/** The tenant's BBB API base as clients are configured with it (path-based, no DNS needed). */
+export function apiBase(balancer: RunningApiServer, tenant: string): string {
+  return `${balancer.url}/t/${tenant}/bigbluebutton/api/`;
+}
+
+/** A signed call URL as a BBB client builds it. */
+export function signedUrl(
+  balancer: RunningApiServer,
+  tenant: { slug: string; secret: string },
+  call: string,
+  params: Record<string, string> | string,
+  algorithm: ChecksumAlgorithm = "sha256",
+): string {
+  const query = typeof params === "string" ? params : new URLSearchParams(params).toString();
+  const checksum = computeChecksum(algorithm, call, query, tenant.secret);
+  return `${apiBase(balancer, tenant.slug)}${call}?${query === "" ? "" : `${query}&`}checksum=${checksum}`;
+}
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string | undefined;
+  location: string | undefined;
+  body: string;
+}
+
+export async function get(url: string, init: { method?: "GET" | "POST"; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
+  const answer = await request(url, { method: init.method ?? "GET", headers: init.headers, body: init.body });
+  const header = (name: string): string | undefined => {
+    const value = answer.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  return { status: answer.statusCode, contentType: header("content-type"), location: header("location"), body: await answer.body.text() };
+}
+
+/** Asserts nothing; reads `<name>` from an XML answer for expectations. */
+export function field(xml: string, name: string): string | undefined {
+  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
