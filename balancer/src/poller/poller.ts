@@ -1,0 +1,129 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { BalancerConfig } from "../config/schema.js";
+import { NodeClients } from "../nodes/client.js";
+import type { Logger } from "../observability/logger.js";
+import { metrics } from "../observability/metrics.js";
+import { acquireLease, slotEnd, slotOf } from "./lease.js";
+import { fetchNodeReport } from "./nodeReport.js";
+import { recordPoll } from "./recordPoll.js";
+import { buildDirectory, type NodeEntry } from "../tenancy/directory.js";
+
+export interface PollerDeps {
+  redis: Redis;
+  config: BalancerConfig;
+  logger: Logger;
+  /** Names this poller in its leases (and logs); unique per process by default. */
+  pollerId?: string;
+  /** Overrides `config.poller.intervalSeconds`, so tests can run at a fraction of a second. */
+  intervalMs?: number;
+}
+
+export interface CycleSummary {
+  slot: number;
+  /** Node IDs this poller polled (won the lease for) in the slot. */
+  polled: string[];
+  failed: number;
+}
+
+export interface Poller {
+  readonly pollerId: string;
+  /** Polls this poller's share of the fleet for the current slot. The loop calls it once per slot. */
+  runCycle(): Promise<CycleSummary>;
+  /** Finishes the cycle under way, then stops. */
+  stop(): Promise<void>;
+  /** Resolves after each completed cycle with its summary (for operators' tooling and tests). */
+  onCycle(listener: (summary: CycleSummary) => void): void;
+}
+
+/** Each poller walks the fleet from its own random starting point, so concurrent pollers split the leases. */
+function rotated<T>(items: readonly T[]): T[] {
+  const start = Math.floor(Math.random() * items.length);
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
+export function startPoller({ redis, config, logger, pollerId = randomUUID(), intervalMs = config.poller.intervalSeconds * 1000 }: PollerDeps): Poller {
+  const { timeoutMs, concurrency, unhealthyAfter, healthyAfter } = config.poller;
+  const thresholds = { unhealthyAfter, healthyAfter };
+  const directory = buildDirectory(config);
+  const nodes = [...directory.nodes.values()];
+  const clients = new NodeClients(nodes, { timeoutMs });
+  const listeners: Array<(summary: CycleSummary) => void> = [];
+  const log = logger.child({ pollerId });
+
+  async function pollOne(node: NodeEntry): Promise<boolean> {
+    const started = performance.now();
+    const report = await fetchNodeReport(clients, node, timeoutMs);
+    const tunables = directory.clusterLoad.get(node.cluster);
+    if (tunables === undefined) throw new Error(`node ${node.id}: unknown cluster ${node.cluster}`);
+    const record = await recordPoll(redis, node, report, { thresholds, tunables, now: Date.now() });
+    metrics.pollDuration.observe({ cluster: node.cluster, outcome: report.ok ? "ok" : "failed" }, (performance.now() - started) / 1000);
+    if (!report.ok) {
+      metrics.pollFailures.inc({ cluster: node.cluster, node: node.id, reason: report.reason });
+      log.debug({ node: node.id, reason: report.reason, problem: report.problem }, "poll failed");
+    }
+    if (record.released > 0) {
+      const why = record.healthChange === "becameUnhealthy" ? "unhealthy" : "gone";
+      metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why }, record.released);
+    }
+    if (record.healthChange === "becameUnhealthy") {
+      log.warn({ node: node.id, released: record.released, problem: report.ok ? undefined : report.problem }, "node unhealthy: out of the pool, meetings released");
+    } else if (record.healthChange === "becameHealthy") {
+      log.info({ node: node.id, state: record.state }, "node healthy");
+    }
+    return report.ok;
+  }
+
+  async function runCycle(): Promise<CycleSummary> {
+    const started = performance.now();
+    const slot = slotOf(Date.now(), intervalMs);
+    const queue = rotated(nodes);
+    const summary: CycleSummary = { slot, polled: [], failed: 0 };
+    const worker = async (): Promise<void> => {
+      for (let node = queue.shift(); node !== undefined; node = queue.shift()) {
+        if (slotOf(Date.now(), intervalMs) !== slot) return; // the rest belongs to the next slot's leases
+        if (!(await acquireLease(redis, node.id, pollerId, slot, intervalMs, Date.now()))) continue;
+        summary.polled.push(node.id);
+        try {
+          if (!(await pollOne(node))) summary.failed += 1;
+        } catch (error) {
+          summary.failed += 1;
+          log.error({ node: node.id, err: error }, "poll not recorded");
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    } catch (error) {
+      log.error({ err: error }, "poll cycle cut short (Redis unreachable?)");
+    }
+    metrics.pollCycleDuration.observe((performance.now() - started) / 1000);
+    for (const listener of listeners) listener(summary);
+    return summary;
+  }
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  const schedule = (): void => {
+    if (stopped) return;
+    const now = Date.now();
+    timer = setTimeout(() => {
+      current = runCycle().finally(schedule);
+    }, slotEnd(slotOf(now, intervalMs), intervalMs) - now);
+  };
+  current = runCycle().finally(schedule);
+  log.info({ nodes: nodes.length, intervalMs, concurrency }, "poller started");
+
+  return {
+    pollerId,
+    runCycle,
+    onCycle: (listener) => listeners.push(listener),
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+      await clients.close();
+    },
+  };
+}

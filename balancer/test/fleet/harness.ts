@@ -1,0 +1,120 @@
+import { Redis } from "ioredis";
+import { Writable } from "node:stream";
+import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
+import { NodeClients } from "../../src/nodes/client.js";
+import { createLogger, type Logger } from "../../src/observability/logger.js";
+import { startPoller, type Poller } from "../../src/poller/poller.js";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { claimMeeting } from "../../src/store/meetings.js";
+import { keys } from "../../src/store/keys.js";
+import { buildDirectory, type Directory, type NodeEntry } from "../../src/tenancy/directory.js";
+import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
+import { startRedis, type RedisServer } from "../support/redis.js";
+
+/** A fleet for the tests: a real redis-server, simulated nodes over HTTP, and the config naming them. */
+export interface Fleet {
+  redisServer: RedisServer;
+  redis: Redis;
+  simulator: Simulator;
+  config: BalancerConfig;
+  directory: Directory;
+  clients: NodeClients;
+  logger: Logger;
+  node(id: string): NodeEntry;
+  /** A poller on this fleet, stopped with the fleet. */
+  startPoller(options?: { pollerId?: string }): Poller;
+  /** Places a meeting the way the API does: created on the node under its namespaced ID, then claimed in Redis. */
+  createMeeting(tenant: string, meetingId: string, nodeId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const pollIntervalMs = 200;
+export const tenantSecret = "tenant-secret-0123456789";
+const nodeSecret = (id: string) => `node-secret-${id}-0123456789`;
+
+/** A logger that keeps quiet: tests read outcomes from Redis and the nodes, not from log lines. */
+export function silentLogger(): Logger {
+  return createLogger({ name: "test", level: "warn", destination: new Writable({ write: (_chunk, _encoding, done) => done() }) });
+}
+
+export async function startFleet(
+  options: { nodes: number; withLoadUrl?: boolean; config?: Partial<BalancerConfigInput>; redisServer?: RedisServer } = { nodes: 2 },
+): Promise<Fleet> {
+  const redisServer = options.redisServer ?? (await startRedis());
+  const nodeIds = Array.from({ length: options.nodes }, (_, i) => `bbb${i + 1}`);
+  const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: nodeSecret(id) })), requestLogSize: 100 });
+  const config = parseBalancerConfig({
+    tenants: [
+      { slug: "acme", secrets: [tenantSecret] },
+      { slug: "globex", secrets: [`${tenantSecret}-globex`] },
+    ],
+    nodes: nodeIds.map((id) => {
+      const simulated = simulator.node(id);
+      return { id, url: simulated.apiUrl, secret: nodeSecret(id), ...(options.withLoadUrl ? { loadUrl: simulated.loadUrl } : {}) };
+    }),
+    poller: { intervalSeconds: 1, timeoutMs: 300, concurrency: 16 },
+    ...options.config,
+  });
+  const directory = buildDirectory(config);
+  const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
+  const redis = new Redis(redisServer.url, { lazyConnect: false });
+  const logger = silentLogger();
+  const pollers: Poller[] = [];
+  const node = (id: string): NodeEntry => {
+    const entry = directory.nodes.get(id);
+    if (entry === undefined) throw new Error(`no node ${id}`);
+    return entry;
+  };
+  return {
+    redisServer,
+    redis,
+    simulator,
+    config,
+    directory,
+    clients,
+    logger,
+    node,
+    startPoller(pollerOptions = {}) {
+      const poller = startPoller({ redis, config, logger, intervalMs: pollIntervalMs, ...pollerOptions });
+      pollers.push(poller);
+      return poller;
+    },
+    async createMeeting(tenant, meetingId, nodeId) {
+      const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: meetingId }));
+      if (!answer.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${answer}`);
+      await claimMeeting(redis, tenant, meetingId, node(nodeId));
+    },
+    async close() {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      redis.disconnect();
+      await clients.close();
+      await simulator.close();
+      if (options.redisServer === undefined) await redisServer.close();
+    },
+  };
+}
+
+/** Waits until `check` returns a value other than undefined/false, polling every 25 ms. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError === undefined ? "" : `: ${String(lastError)}`}`);
+}
+
+export async function nodeHash(fleet: Fleet, nodeId: string): Promise<Record<string, string>> {
+  const node = fleet.node(nodeId);
+  return fleet.redis.hgetall(keys.node(node.cluster, node.id));
+}
+
+export async function poolMembers(fleet: Fleet, cluster = "default"): Promise<string[]> {
+  return fleet.redis.zrange(keys.pool(cluster), "0", "-1");
+}
