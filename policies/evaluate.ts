@@ -1,0 +1,228 @@
+import type {
+  EnforcementLevel,
+  Policies,
+  Policy,
+  PolicyPackConfig,
+  PolicyResource,
+  PolicyResourceOptions,
+  ResourceValidation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { defaultEnforcementLevel, mediaplanePolicies } from "./policies.js";
+
+/**
+ * Evaluates the policy pack without the Pulumi engine, on the resources a program declared under the mock runtime:
+ * the offline plan and the tests use it, so "every stack must pass" is checked on every commit, not only on a
+ * machine with the Pulumi CLI. It hands the policies the same argument shapes the engine's analyzer does.
+ */
+
+/** One declared resource, as the offline plan records it. */
+export interface PlannedResource {
+  urn: string;
+  /** Type token, e.g. `kubernetes:apps/v1:Deployment`. */
+  type: string;
+  name: string;
+  /** The resource's inputs, resolved (secrets may still carry Pulumi's secret wrapper). */
+  props: Record<string, unknown>;
+  /** URN of the parent resource, if any. */
+  parent?: string;
+}
+
+export interface Violation {
+  policy: string;
+  enforcementLevel: EnforcementLevel;
+  message: string;
+  /** The offending resource; absent when a stack policy blames the stack as a whole. */
+  urn?: string;
+}
+
+export interface EvaluationOptions {
+  /** Defaults to the mediaplane pack. */
+  policies?: Policies;
+  /** Per-policy enforcement level and settings, as in `pulumi preview --policy-pack-config`. */
+  config?: PolicyPackConfig;
+  stackTags?: ReadonlyMap<string, string>;
+}
+
+/** Thrown by `notApplicable()`: the policy has nothing to say about this resource or stack. */
+class NotApplicable extends Error {}
+
+function notApplicable(reason?: string): never {
+  throw new NotApplicable(reason);
+}
+
+const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Policies see secrets as plain values, as the engine hands them to an analyzer. */
+function revealSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (record[secretSignatureKey] === secretSignature) return revealSecrets(record["value"]);
+  return Object.fromEntries(Object.entries(record).map(([key, entry]) => [key, revealSecrets(entry)]));
+}
+
+function isResourcePolicy(policy: Policy): policy is ResourceValidationPolicy {
+  return "validateResource" in policy && policy.validateResource !== undefined;
+}
+
+function isStackPolicy(policy: Policy): policy is StackValidationPolicy {
+  return "validateStack" in policy && typeof policy.validateStack === "function";
+}
+
+/** The enforcement level the configuration gives the policy, else its own, else the pack's. */
+function enforcementLevelOf(policy: Policy, config: PolicyPackConfig): EnforcementLevel {
+  const configured = config[policy.name];
+  if (typeof configured === "string") return configured;
+  return configured?.enforcementLevel ?? policy.enforcementLevel ?? defaultEnforcementLevel;
+}
+
+/** The policy's settings: its schema's defaults overridden by the configuration. */
+function settingsOf(policy: Policy, config: PolicyPackConfig): Record<string, unknown> {
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {}).flatMap(([key, schema]) =>
+      schema.default === undefined ? [] : [[key, schema.default]],
+    ),
+  );
+  const configured = config[policy.name];
+  if (typeof configured !== "object") return defaults;
+  const { enforcementLevel: _level, ...overrides } = configured;
+  return { ...defaults, ...overrides };
+}
+
+const noOptions: PolicyResourceOptions = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
+
+/** `Class.__pulumiType`, which every generated resource class carries (internal in the SDKs' typings). */
+function pulumiTypeOf(resourceClass: object): string | undefined {
+  const token: unknown = (resourceClass as { __pulumiType?: unknown }).__pulumiType;
+  return typeof token === "string" ? token : undefined;
+}
+
+type Settings = Record<string, unknown>;
+
+/** The argument bag the engine passes to `validateResource`, for one planned resource. */
+export function resourceValidationArgs(
+  resource: PlannedResource,
+  settings: Settings = {},
+  stackTags: ReadonlyMap<string, string> = new Map(),
+): ResourceValidationArgs {
+  const props = revealSecrets(resource.props) as Record<string, unknown>;
+  const isType = (resourceClass: object): boolean => pulumiTypeOf(resourceClass) === resource.type;
+  return {
+    type: resource.type,
+    props,
+    urn: resource.urn,
+    name: resource.name,
+    opts: { ...noOptions, ...(resource.parent === undefined ? {} : { parent: resource.parent }) },
+    stackTags,
+    isType,
+    // The engine returns the props typed as the class's args; the cast is the engine's too.
+    asType: ((resourceClass: object) => (isType(resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
+    getConfig: <T extends object>() => settings as T,
+    notApplicable,
+  };
+}
+
+/** The argument bag the engine passes to `validateStack`, for all planned resources. */
+export function stackValidationArgs(
+  resources: readonly PlannedResource[],
+  settings: Settings = {},
+  stackTags: ReadonlyMap<string, string> = new Map(),
+): StackValidationArgs {
+  const byUrn = new Map<string, PolicyResource>();
+  const policyResources = resources.map((resource): PolicyResource => {
+    const args = resourceValidationArgs(resource, settings, stackTags);
+    const policyResource: PolicyResource = {
+      type: args.type,
+      props: args.props,
+      urn: args.urn,
+      name: args.name,
+      opts: args.opts,
+      dependencies: [],
+      propertyDependencies: {},
+      isType: args.isType,
+      asType: args.asType as PolicyResource["asType"],
+    };
+    byUrn.set(resource.urn, policyResource);
+    return policyResource;
+  });
+  resources.forEach((resource, index) => {
+    const parent = resource.parent === undefined ? undefined : byUrn.get(resource.parent);
+    const policyResource = policyResources[index];
+    if (parent !== undefined && policyResource !== undefined) policyResource.parent = parent;
+  });
+  return { resources: policyResources, stackTags, getConfig: <T extends object>() => settings as T, notApplicable };
+}
+
+/** Runs a validation, turning `notApplicable()` into "nothing to report". */
+async function unlessNotApplicable(validation: () => Promise<void> | void): Promise<void> {
+  try {
+    await validation();
+  } catch (error) {
+    if (!(error instanceof NotApplicable)) throw error;
+  }
+}
+
+function validationsOf(policy: ResourceValidationPolicy): ResourceValidation[] {
+  const validations = policy.validateResource;
+  if (validations === undefined) return [];
+  return Array.isArray(validations) ? validations : [validations];
+}
+
+/** Every violation the policies report on these resources, resource policies first, in declaration order. */
+export async function evaluatePolicies(
+  resources: readonly PlannedResource[],
+  options: EvaluationOptions = {},
+): Promise<Violation[]> {
+  const { policies = mediaplanePolicies, config = {}, stackTags = new Map<string, string>() } = options;
+  const violations: Violation[] = [];
+  const active = policies
+    .map((policy) => ({ policy, enforcementLevel: enforcementLevelOf(policy, config), settings: settingsOf(policy, config) }))
+    .filter(({ enforcementLevel }) => enforcementLevel !== "disabled");
+
+  for (const { policy, enforcementLevel, settings } of active) {
+    if (!isResourcePolicy(policy)) continue;
+    for (const resource of resources) {
+      const args = resourceValidationArgs(resource, settings, stackTags);
+      const report = (message: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn: resource.urn });
+      for (const validation of validationsOf(policy)) {
+        // Typed validations announce their resource type, so the engine (and we) skip the others without a call.
+        const typeFilter = pulumiTypeOf(validation);
+        if (typeFilter !== undefined && typeFilter !== resource.type) continue;
+        await unlessNotApplicable(() => validation(args, report));
+      }
+    }
+  }
+  for (const { policy, enforcementLevel, settings } of active) {
+    if (!isStackPolicy(policy)) continue;
+    const args = stackValidationArgs(resources, settings, stackTags);
+    await unlessNotApplicable(() =>
+      policy.validateStack(args, (message, urn) =>
+        violations.push({ policy: policy.name, enforcementLevel, message, ...(urn === undefined ? {} : { urn }) }),
+      ),
+    );
+  }
+  return violations;
+}
+
+/** Whether any violation blocks a deployment (remediation policies block too when they cannot fix the resource). */
+export function blocksDeployment(violations: readonly Violation[]): boolean {
+  return violations.some(({ enforcementLevel }) => enforcementLevel === "mandatory" || enforcementLevel === "remediate");
+}
+
+/** One violation per line pair, for a terminal: level, policy and resource, then the message. */
+export function formatViolations(violations: readonly Violation[]): string {
+  return violations
+    .map(({ enforcementLevel, policy, urn, message }) => `[${enforcementLevel}] ${policy} ${urn ?? "(stack)"}\n    ${message}`)
+    .join("\n");
+}
