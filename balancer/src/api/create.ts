@@ -88,10 +88,10 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
   const existing = await mappedNode(context, tenant, meetingId);
   if (existing !== undefined) return createOnNode(context, request, meetingId, existing);
   const placement = await place(context, request.tenant.clusters);
-  const holderId = await claimMeeting(context.redis, tenant, meetingId, placement.node);
-  if (holderId === placement.node.id) return createOnNode(context, request, meetingId, placement.node, placement);
+  const claim = await claimMeeting(context.redis, tenant, meetingId, placement.node);
+  if (claim.won) return createOnNode(context, request, meetingId, placement.node, placement);
   await undoPlacement(context.redis, placement.node.cluster, placement.node.id, placement.cost);
-  const holder = context.directory.nodes.get(holderId);
+  const holder = context.directory.nodes.get(claim.holder);
   if (holder === undefined) throw bbbErrors.noServer();
   return createOnNode(context, request, meetingId, holder);
 }

@@ -49,9 +49,9 @@ return 1
 const releaseScript = new LuaScript(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
-redis.call('INCR', KEYS[4])
+-- getMeetings caches by revision: only a change to the summaries is one.
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then redis.call('INCR', KEYS[4]) end
 return 1
 `);
 
@@ -91,19 +91,21 @@ export async function lowestLoads(redis: Redis, clusters: readonly string[]): Pr
   });
 }
 
+export type Claim = { won: true } | { won: false; holder: string };
+
 /**
- * Records that a meeting lives on `nodeId` unless another replica got there first.
- * Returns the node that holds the meeting now: `nodeId` when this call won.
+ * Records that a meeting lives on `node` unless another replica got there first, in which case the node that
+ * holds it is returned (it may be the same node: the loser still has a placement to give back).
  */
-export async function claimMeeting(redis: Redis, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<string> {
+export async function claimMeeting(redis: Redis, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<Claim> {
   const won = await redis.hsetnx(keys.meetings(tenant), meetingId, node.id);
   if (won === 1) {
     await redis.sadd(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
-    return node.id;
+    return { won: true };
   }
   const holder = await redis.hget(keys.meetings(tenant), meetingId);
-  // Released between the two calls (an end): the caller tries again as if first.
-  return holder ?? (await claimMeeting(redis, tenant, meetingId, node));
+  // Released between the two calls (an end): try again as if first.
+  return holder === null ? claimMeeting(redis, tenant, meetingId, node) : { won: false, holder };
 }
 
 /** Stores the tenant's view of a meeting for getMeetings (see docs/redis-keys.md for the value's format). */

@@ -1,22 +1,122 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { field, get, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { computeChecksum } from "../../src/bbb/checksum.js";
+import { keys } from "../../src/store/keys.js";
+import { apiBase, field, get, hostOf, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 let fleet: Fleet;
 beforeAll(async () => {
-  fleet = await startFleet();
+  fleet = await startFleet({ replicas: 3 });
 });
 afterAll(async () => {
   await fleet.close();
 });
+afterEach(async () => {
+  for (const node of fleet.simulator.nodes.values()) {
+    node.setFailure("none");
+    node.forgetAllMeetings();
+  }
+  await fleet.balancers[0]!.redis.flushall();
+  for (const id of ["n1", "n2", "n3"]) await fleet.balancers[0]!.redis.zadd(keys.pool("default"), 0, id);
+});
+
+const create = (params: Record<string, string>, replica = 0) => get(signedUrl(fleet.balancers[replica]!, tenants.acme, "create", params));
+
+async function poolLoads(): Promise<Record<string, number>> {
+  const flat = await fleet.balancers[0]!.redis.zrange(keys.pool("default"), "0", "-1", "WITHSCORES");
+  const loads: Record<string, number> = {};
+  for (let i = 0; i < flat.length; i += 2) loads[flat[i]!] = Number(flat[i + 1]);
+  return loads;
+}
 
 describe("create", () => {
-  it("creates the meeting on a node under the tenant's namespaced ID", async () => {
-    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "Demo", meetingID: "room-1" }));
+  it("creates the meeting on one node under the tenant's namespaced ID and answers with the tenant's ID", async () => {
+    const answer = await create({ name: "Demo", meetingID: "room-1" });
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe("text/xml;charset=utf-8");
     expect(field(answer.body, "returncode")).toBe("SUCCESS");
     expect(field(answer.body, "meetingID")).toBe("room-1");
-    const hosts = [...fleet.simulator.nodes.values()].filter((node) => node.meeting("acme~room-1") !== undefined);
+    expect(Object.values(nodeMeetings(fleet)).flat()).toEqual(["acme~room-1"]);
+  });
+
+  it("answers a second create of a live meeting from the same node with duplicateWarning", async () => {
+    await create({ name: "Demo", meetingID: "room-2" });
+    const host = hostOf(fleet, "acme~room-2");
+    const again = await create({ name: "Demo", meetingID: "room-2" }, 1);
+    expect(field(again.body, "returncode")).toBe("SUCCESS");
+    expect(field(again.body, "messageKey")).toBe("duplicateWarning");
+    expect(hostOf(fleet, "acme~room-2")).toBe(host);
+    expect(Object.values(nodeMeetings(fleet)).flat()).toHaveLength(1);
+  });
+
+  it("lands concurrent creates of one meeting ID from several replicas on exactly one node", async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => create({ name: "Race", meetingID: "race" }, i % 3)));
+    expect(answers.map((answer) => field(answer.body, "returncode"))).toEqual(Array(12).fill("SUCCESS"));
+    const hosts = Object.entries(nodeMeetings(fleet)).filter(([, meetings]) => meetings.includes("acme~race"));
     expect(hosts).toHaveLength(1);
+    expect(await fleet.balancers[0]!.redis.hget(keys.meetings("acme"), "race")).toBe(hosts[0]![0]);
+    // The losers gave their placements back: the fleet carries one meeting's cost.
+    expect(Object.values(await poolLoads()).reduce((sum, load) => sum + load, 0)).toBe(30);
+  });
+
+  it("spreads a burst of creates over the fleet before any poll", async () => {
+    await Promise.all(Array.from({ length: 6 }, (_, i) => create({ name: "Burst", meetingID: `burst-${i}` }, i % 3)));
+    expect(Object.values(nodeMeetings(fleet)).map((meetings) => meetings.length)).toEqual([2, 2, 2]);
+    expect(await poolLoads()).toEqual({ n1: 60, n2: 60, n3: 60 });
+  });
+
+  it("places a new meeting on the least-loaded node", async () => {
+    await fleet.balancers[0]!.redis.zadd(keys.pool("default"), 500, "n1", 10, "n2", 200, "n3");
+    await create({ name: "Quiet", meetingID: "quiet" });
+    expect(hostOf(fleet, "acme~quiet")).toBe("n2");
+  });
+
+  it("answers serverUnavailable and keeps no mapping or load when the node is unreachable", async () => {
+    for (const node of fleet.simulator.nodes.values()) node.setFailure("down");
+    const before = await redisState(fleet.balancers[0]!);
+    const answer = await create({ name: "Lost", meetingID: "lost" });
+    expect(answer.status).toBe(200);
+    expect(field(answer.body, "returncode")).toBe("FAILED");
+    expect(field(answer.body, "messageKey")).toBe("serverUnavailable");
+    expect(await redisState(fleet.balancers[0]!)).toEqual(before);
+  });
+
+  it("answers serverUnavailable when no node may take a meeting", async () => {
+    await fleet.balancers[0]!.redis.del(keys.pool("default"));
+    const answer = await create({ name: "Nowhere", meetingID: "nowhere" });
+    expect(field(answer.body, "messageKey")).toBe("serverUnavailable");
+    expect(await fleet.balancers[0]!.redis.hlen(keys.meetings("acme"))).toBe(0);
+  });
+
+  it("accepts a POST with the parameters in a form body signed over them sorted", async () => {
+    const form = new URLSearchParams({ name: "Form meeting", meetingID: "form-room" });
+    const sorted = new URLSearchParams([...form].sort(([a], [b]) => a.localeCompare(b))).toString();
+    form.set("checksum", computeChecksum("sha256", "create", sorted, tenants.acme.secret));
+    const answer = await get(`${apiBase(fleet.balancers[0]!, "acme")}create`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+    expect(hostOf(fleet, "acme~form-room")).toBeDefined();
+  });
+
+  it("passes an XML <modules> body through to the node", async () => {
+    const modules = '<?xml version="1.0"?><modules><module name="presentation"><document url="https://files.example.org/deck.pdf" filename="deck.pdf"/></module></modules>';
+    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "Slides", meetingID: "slides" }), {
+      method: "POST",
+      headers: { "content-type": "text/xml" },
+      body: modules,
+    });
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+    const meeting = fleet.simulator.node(hostOf(fleet, "acme~slides")!).meeting("acme~slides");
+    expect(meeting?.presentations.map((presentation) => presentation.url)).toEqual(["https://files.example.org/deck.pdf"]);
+  });
+
+  it("names the tenant in the node's metadata and hides it from the tenant", async () => {
+    const answer = await create({ name: "Tagged", meetingID: "tagged", meta_course: "7" });
+    expect(answer.body).not.toContain("mediaplane");
+    const meeting = fleet.simulator.node(hostOf(fleet, "acme~tagged")!).meeting("acme~tagged");
+    expect(meeting?.metadata.get("mediaplane-tenant")).toBe("acme");
+    expect(meeting?.metadata.get("course")).toBe("7");
   });
 });

@@ -1,3 +1,4 @@
+import { get as httpGet } from "node:http";
 import { Writable } from "node:stream";
 import { request } from "undici";
 import { startApiServer, type RunningApiServer } from "../../src/apiServer.js";
@@ -109,7 +110,45 @@ export async function get(url: string, init: { method?: "GET" | "POST"; headers?
   return { status: answer.statusCode, contentType: header("content-type"), location: header("location"), body: await answer.body.text() };
 }
 
+/** A GET whose request target is sent exactly as written (no URL normalisation); answers the body. */
+export async function getRaw(url: string): Promise<string> {
+  const { host, port } = new URL(url);
+  const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  return new Promise((resolve, reject) => {
+    httpGet({ host: host.split(":")[0], port, path }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve(body));
+    }).on("error", reject);
+  });
+}
+
 /** Asserts nothing; reads `<name>` from an XML answer for expectations. */
 export function field(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
+
+/** Every key the balancer wrote and its value, to show a request changed nothing. */
+export async function redisState(balancer: RunningApiServer): Promise<Record<string, unknown>> {
+  const redis = balancer.redis;
+  const state: Record<string, unknown> = {};
+  for (const key of (await redis.keys("mp:*")).sort()) {
+    const type = await redis.type(key);
+    if (type === "hash") state[key] = await redis.hgetall(key);
+    else if (type === "zset") state[key] = await redis.zrange(key, "0", "-1", "WITHSCORES");
+    else if (type === "set") state[key] = (await redis.smembers(key)).sort();
+    else state[key] = await redis.get(key);
+  }
+  return state;
+}
+
+/** Meetings on every node, by node ID. */
+export function nodeMeetings(fleet: Fleet): Record<string, string[]> {
+  return Object.fromEntries([...fleet.simulator.nodes.values()].map((node) => [node.id, node.meetings().map((meeting) => meeting.meetingId).sort()]));
+}
+
+/** Which node holds a node meeting ID, if any. */
+export function hostOf(fleet: Fleet, nodeMeetingId: string): string | undefined {
+  return [...fleet.simulator.nodes.values()].find((node) => node.meeting(nodeMeetingId) !== undefined)?.id;
 }
