@@ -13,6 +13,7 @@ import {
   hostRule,
   ingressRoute,
   nonRootPodSecurity,
+  pinnedIpAnnotations,
   plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
@@ -20,6 +21,7 @@ import {
   httpGetProbe,
   contentHash,
   type IngressBinding,
+  type PinnedPublicIp,
   type ResourceSizing,
 } from "./workload.js";
 
@@ -39,14 +41,10 @@ export interface AcmeDns01Args {
   tsigSecret: pulumi.Input<string>;
   /** Seconds before the first TXT check; default 0. */
   propagationDelaySeconds?: number;
-}
-
-/** How the public LoadBalancer gets its address. */
-export interface PinnedPublicIp {
-  /** Name of the Azure public IP resource the cloud provider attaches to the load balancer. */
-  publicIpName: pulumi.Input<string>;
-  /** Resource group of that IP when it is not the cluster's node resource group. */
-  resourceGroup?: pulumi.Input<string>;
+  /** Seconds to wait for the TXT record to be visible before giving up; default 300. */
+  propagationTimeoutSeconds?: number;
+  /** TTL of the challenge record; default 60. */
+  ttlSeconds?: number;
 }
 
 export interface TraefikIngressArgs {
@@ -56,14 +54,14 @@ export interface TraefikIngressArgs {
   namespace: pulumi.Input<string>;
   /** The API base domain: tenants are `<slug>.<it>`, path-based URLs, admin and dashboard live on it. */
   apiBaseDomain: string;
-  /** Certificates by DNS-01. */
-  acme: AcmeDns01Args;
+  /** Certificates by DNS-01; omit on a laptop cluster (traefik's self-signed default certificate). */
+  acme?: AcmeDns01Args;
   /** CIDRs of the operators' networks, the only sources admitted to admin API, metrics and dashboard. */
   adminSourceRanges: readonly string[];
   /** Azure public IP to pin; omit on a laptop cluster (its own LoadBalancer implementation picks one). */
   publicIp?: PinnedPublicIp;
-  /** Storage class of the ACME volume: a block disk (Azure Disk `managed-csi`), never Azure Files (mode 600 is impossible there). */
-  storageClassName: string;
+  /** Storage class of the ACME volume: a block disk (Azure Disk `managed-csi`), never Azure Files (mode 600 is impossible there). Default: the cluster's default class. */
+  storageClassName?: string;
   /** Image reference; default the pinned upstream release. */
   image?: string;
   /** CRD manifest (URL or file) matching the image's release. */
@@ -96,16 +94,17 @@ export class TraefikIngress extends pulumi.ComponentResource {
     const labels = appLabels("traefik", "ingress");
     const image = assertPinnedImage("traefik image", args.image ?? defaultImages.traefik);
     const namespace = args.namespace;
-    const certResolver = "acme";
+    const acme = args.acme;
+    const certResolver = acme === undefined ? undefined : "acme";
 
     const crds = new k8s.yaml.v2.ConfigFile(`${name}-crds`, { file: args.crdManifest ?? traefikCrdManifest }, child);
 
     const staticConfig: TraefikStaticConfigArgs = {
-      certResolver,
-      acmeEmail: args.acme.email,
-      acmeServer: args.acme.server,
       apiBaseDomain: args.apiBaseDomain,
-      dnsPropagationDelaySeconds: args.acme.propagationDelaySeconds ?? 0,
+      acme:
+        acme === undefined || certResolver === undefined
+          ? undefined
+          : { certResolver, email: acme.email, server: acme.server, propagationDelaySeconds: acme.propagationDelaySeconds ?? 0 },
       logLevel: "INFO",
       shutdownGraceSeconds,
     };
@@ -114,15 +113,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
       { metadata: { name: "traefik-config", namespace, labels }, data: { "traefik.yml": renderTraefikStaticConfig(staticConfig) } },
       child,
     );
-    const tsig = new k8s.core.v1.Secret(
-      `${name}-tsig`,
-      {
-        metadata: { name: "traefik-rfc2136-tsig", namespace, labels },
-        type: "Opaque",
-        stringData: { secret: pulumi.secret(args.acme.tsigSecret) },
-      },
-      child,
-    );
+    const acmeEnvironment = acme === undefined ? [] : this.rfc2136Environment(name, acme, namespace, labels, child);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "traefik", namespace, labels } }, child);
     const clusterRole = new k8s.rbac.v1.ClusterRole(
@@ -169,7 +160,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
         metadata: { name: "traefik-acme", namespace, labels },
         spec: {
           accessModes: ["ReadWriteOnce"],
-          storageClassName: args.storageClassName,
+          ...(args.storageClassName === undefined ? {} : { storageClassName: args.storageClassName }),
           resources: { requests: { storage: "1Gi" } },
         },
       },
@@ -213,17 +204,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
                     { name: "traefik", containerPort: traefikPorts.traefik, protocol: "TCP" },
                     { name: "metrics", containerPort: traefikPorts.metrics, protocol: "TCP" },
                   ],
-                  env: [
-                    ...plainEnv({
-                      RFC2136_NAMESERVER: args.acme.nameserver,
-                      RFC2136_TSIG_KEY: args.acme.tsigKeyName,
-                      RFC2136_TSIG_ALGORITHM: args.acme.tsigAlgorithm,
-                      RFC2136_TTL: "60",
-                      RFC2136_PROPAGATION_TIMEOUT: "300",
-                      RFC2136_POLLING_INTERVAL: "5",
-                    }),
-                    secretEnv("RFC2136_TSIG_SECRET", tsig.metadata.name, "secret"),
-                  ],
+                  env: acmeEnvironment,
                   readinessProbe: httpGetProbe("/ping", "traefik", 5),
                   livenessProbe: httpGetProbe("/ping", "traefik", 10, 3),
                   resources: resourceRequirements(args.sizing ?? defaultSizing),
@@ -247,17 +228,10 @@ export class TraefikIngress extends pulumi.ComponentResource {
       { ...child, dependsOn: [roleBinding] },
     );
 
-    const annotations: Record<string, pulumi.Input<string>> = {};
-    if (args.publicIp !== undefined) {
-      annotations["service.beta.kubernetes.io/azure-pip-name"] = args.publicIp.publicIpName;
-      if (args.publicIp.resourceGroup !== undefined) {
-        annotations["service.beta.kubernetes.io/azure-load-balancer-resource-group"] = args.publicIp.resourceGroup;
-      }
-    }
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: "traefik", namespace, labels, annotations },
+        metadata: { name: "traefik", namespace, labels, annotations: pinnedIpAnnotations(args.publicIp) },
         spec: {
           type: "LoadBalancer",
           // Keeps the client's address (no SNAT through another node): the IP allow-list and logs see real clients.
@@ -341,5 +315,35 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
     this.serviceName = service.metadata.name;
     this.registerOutputs({ serviceName: this.serviceName });
+  }
+
+  /** lego's RFC2136 settings; the TSIG secret goes through a Secret and `secretKeyRef`. */
+  private rfc2136Environment(
+    name: string,
+    acme: AcmeDns01Args,
+    namespace: pulumi.Input<string>,
+    labels: Record<string, string>,
+    child: pulumi.CustomResourceOptions,
+  ): k8s.types.input.core.v1.EnvVar[] {
+    const tsig = new k8s.core.v1.Secret(
+      `${name}-tsig`,
+      {
+        metadata: { name: "traefik-rfc2136-tsig", namespace, labels },
+        type: "Opaque",
+        stringData: { secret: pulumi.secret(acme.tsigSecret) },
+      },
+      child,
+    );
+    return [
+      ...plainEnv({
+        RFC2136_NAMESERVER: acme.nameserver,
+        RFC2136_TSIG_KEY: acme.tsigKeyName,
+        RFC2136_TSIG_ALGORITHM: acme.tsigAlgorithm,
+        RFC2136_TTL: String(acme.ttlSeconds ?? 60),
+        RFC2136_PROPAGATION_TIMEOUT: String(acme.propagationTimeoutSeconds ?? 300),
+        RFC2136_POLLING_INTERVAL: "5",
+      }),
+      secretEnv("RFC2136_TSIG_SECRET", tsig.metadata.name, "secret"),
+    ];
   }
 }

@@ -125,8 +125,8 @@ export function recordingVolume(name: string, storage: RecordingStorage, uid: nu
 export interface IngressBinding {
   /** The TLS entry point (443 outside). */
   entryPoint: string;
-  /** ACME certificate resolver that issues the certificates. */
-  certResolver: string;
+  /** ACME certificate resolver that issues the certificates; `undefined`: traefik's default certificate. */
+  certResolver: string | undefined;
   /** Namespace of traefik and its shared Middlewares/TLSOption. */
   namespace: pulumi.Input<string>;
   /** The TLSOption every route uses. */
@@ -169,7 +169,7 @@ export function ingressRouteSpec(binding: IngressBinding, routes: readonly Route
       ],
     })),
     tls: {
-      certResolver: binding.certResolver,
+      ...(binding.certResolver === undefined ? {} : { certResolver: binding.certResolver }),
       options: { name: binding.tlsOptionName, namespace: binding.namespace },
     },
   };
@@ -224,4 +224,31 @@ export function disruptionBudgetFor(
 /** A short digest of rendered config, put in a pod annotation so the pods roll when their config changes. */
 export function contentHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** Where media workloads run: the media pool's nodes (public IPs, open host ports), which are tainted for them. */
+export interface MediaNodePlacement {
+  /** Labels of the media nodes. */
+  nodeSelector: Record<string, string>;
+  /** Tolerations for the media nodes' taint. */
+  tolerations: k8s.types.input.core.v1.Toleration[];
+}
+
+/** A static Azure public IP a LoadBalancer Service is pinned to. */
+export interface PinnedPublicIp {
+  /** Name of the Azure public IP resource the cloud provider attaches to the load balancer. */
+  publicIpName: pulumi.Input<string>;
+  /** Resource group of that IP when it is not the cluster's node resource group. */
+  resourceGroup?: pulumi.Input<string>;
+}
+
+/** Annotations that make the Azure cloud provider use an existing static public IP for a LoadBalancer Service. */
+export function pinnedIpAnnotations(publicIp: PinnedPublicIp | undefined): Record<string, pulumi.Input<string>> {
+  if (publicIp === undefined) return {};
+  return {
+    "service.beta.kubernetes.io/azure-pip-name": publicIp.publicIpName,
+    ...(publicIp.resourceGroup === undefined
+      ? {}
+      : { "service.beta.kubernetes.io/azure-load-balancer-resource-group": publicIp.resourceGroup }),
+  };
 }

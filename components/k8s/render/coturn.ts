@@ -17,8 +17,8 @@ export interface TurnServerConfigArgs {
   staticAuthSecret: string;
   /** UDP ports for relayed media. */
   relayPorts: PortRange;
-  /** Certificate and key files for TURN over TLS. */
-  tls: { certFile: string; keyFile: string };
+  /** Certificate and key files for TURN over TLS; `undefined` turns TLS off. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 export function validatePortRange(name: string, range: PortRange): void {
@@ -41,10 +41,7 @@ export function renderTurnServerConfig(args: TurnServerConfigArgs): string {
     "use-auth-secret",
     `static-auth-secret=${args.staticAuthSecret}`,
     "fingerprint",
-    `cert=${args.tls.certFile}`,
-    `pkey=${args.tls.keyFile}`,
-    "no-tlsv1",
-    "no-tlsv1_1",
+    ...(args.tls === undefined ? ["no-tls", "no-dtls"] : [`cert=${args.tls.certFile}`, `pkey=${args.tls.keyFile}`, "no-tlsv1", "no-tlsv1_1"]),
     "no-cli",
     "no-multicast-peers",
     "no-software-attribute",

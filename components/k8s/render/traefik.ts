@@ -5,17 +5,22 @@ export const traefikPorts = { web: 8000, websecure: 8443, traefik: 9000, metrics
 
 export const acmeStoragePath = "/data/acme.json";
 
-export interface TraefikStaticConfigArgs {
+export interface AcmeResolverArgs {
   /** Name of the ACME resolver routes refer to. */
   certResolver: string;
   /** Account e-mail at the ACME CA (expiry notices). */
-  acmeEmail: string;
+  email: string;
   /** ACME directory; the production Let's Encrypt directory unless the stack asks for staging. */
-  acmeServer: string;
+  server: string;
+  /** Seconds to wait before checking the TXT record, for slow secondary name servers. */
+  propagationDelaySeconds: number;
+}
+
+export interface TraefikStaticConfigArgs {
   /** The API base domain: the resolver requests one certificate for it and `*.<it>`. */
   apiBaseDomain: string;
-  /** Seconds to wait before checking the TXT record, for slow secondary name servers. */
-  dnsPropagationDelaySeconds: number;
+  /** DNS-01 certificates; `undefined` (laptop clusters): traefik serves its self-signed default certificate. */
+  acme: AcmeResolverArgs | undefined;
   /** Log level of traefik itself. */
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   /** Grace period for in-flight requests after SIGTERM; keep it below the pod's termination grace period. */
@@ -24,6 +29,7 @@ export interface TraefikStaticConfigArgs {
 
 /** traefik's static configuration (`traefik.yml`): entry points, providers, the DNS-01 resolver, logs and metrics. */
 export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<string, unknown> {
+  const acme = args.acme;
   const lifeCycle = { requestAcceptGraceTimeout: "5s", graceTimeOut: `${args.shutdownGraceSeconds}s` };
   return {
     global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -38,10 +44,10 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
         transport: { lifeCycle },
         // One wildcard certificate for every tenant host, requested at start-up instead of one per tenant on first request.
         http: {
-          tls: {
-            certResolver: args.certResolver,
-            domains: [{ main: args.apiBaseDomain, sans: [`*.${args.apiBaseDomain}`] }],
-          },
+          tls:
+            acme === undefined
+              ? {}
+              : { certResolver: acme.certResolver, domains: [{ main: args.apiBaseDomain, sans: [`*.${args.apiBaseDomain}`] }] },
         },
       },
       traefik: { address: `:${traefikPorts.traefik}` },
@@ -54,18 +60,22 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
       // Routes live beside their services; the shared middlewares and TLS option live with traefik.
       kubernetesCRD: { allowCrossNamespace: true, allowEmptyServices: true },
     },
-    certificatesResolvers: {
-      [args.certResolver]: {
-        acme: {
-          email: args.acmeEmail,
-          caServer: args.acmeServer,
-          storage: acmeStoragePath,
-          keyType: "EC384",
-          // Name server, TSIG key and secret come from the RFC2136_* environment (see rfc2136Environment).
-          dnsChallenge: { provider: "rfc2136", propagation: { delayBeforeChecks: `${args.dnsPropagationDelaySeconds}s` } },
-        },
-      },
-    },
+    ...(acme === undefined
+      ? {}
+      : {
+          certificatesResolvers: {
+            [acme.certResolver]: {
+              acme: {
+                email: acme.email,
+                caServer: acme.server,
+                storage: acmeStoragePath,
+                keyType: "EC384",
+                // Name server, TSIG key and secret come from the RFC2136_* environment of the container.
+                dnsChallenge: { provider: "rfc2136", propagation: { delayBeforeChecks: `${acme.propagationDelaySeconds}s` } },
+              },
+            },
+          },
+        }),
     log: { level: args.logLevel, format: "json" },
     // Only what needs a look: client and server errors, retried requests and slow requests.
     accessLog: {
@@ -85,7 +95,7 @@ export interface TraefikDynamicConfigArgs {
   securityHeadersMiddleware: string;
   /** Name of the middleware admitting only the operators' networks. */
   adminAllowListMiddleware: string;
-  /** CIDRs allowed to reach admin API, metrics and dashboard. */
+  /** CIDRs allowed to reach admin API, metrics and dashboard; empty: nobody from outside the cluster. */
   adminSourceRanges: readonly string[];
   /** Name of the TLS option (`default` makes it traefik's default for every router). */
   tlsOptionName: string;
@@ -111,9 +121,8 @@ export const tlsCurvePreferences = ["X25519", "CurveP521", "CurveP384"] as const
  * traefik CRD object, and the same document serves traefik's file provider where there is no Kubernetes.
  */
 export function traefikDynamicConfig(args: TraefikDynamicConfigArgs) {
-  if (args.adminSourceRanges.length === 0) {
-    throw new Error("adminSourceRanges: list at least one CIDR of the operators' networks");
-  }
+  // traefik rejects an empty list; loopback admits no real client (the LoadBalancer keeps client addresses).
+  const sourceRange = args.adminSourceRanges.length === 0 ? ["127.0.0.1/32"] : [...args.adminSourceRanges];
   return {
     http: {
       middlewares: {
@@ -130,7 +139,7 @@ export function traefikDynamicConfig(args: TraefikDynamicConfigArgs) {
           },
         },
         [args.adminAllowListMiddleware]: {
-          ipAllowList: { sourceRange: [...args.adminSourceRanges] },
+          ipAllowList: { sourceRange },
         },
       },
     },

@@ -1,0 +1,273 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { tenantHostRegexp } from "./render/traefik.js";
+import {
+  appLabels,
+  contentHash,
+  disruptionBudgetFor,
+  hostRule,
+  httpGetProbe,
+  ingressRoute,
+  networkPolicyPeer,
+  nonRootPodSecurity,
+  plainEnv,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  secretEnv,
+  type IngressBinding,
+  type PodPeer,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** Ports of the balancer process: tenant API, and admin API + probes + metrics. */
+export const balancerPorts = { api: 8080, admin: 9090 } as const;
+
+/** Labels shared by the API and poller pods: what the Redis NetworkPolicy admits. */
+export const balancerPodLabels = { "app.kubernetes.io/name": "balancer", "app.kubernetes.io/part-of": "mediaplane" } as const;
+
+/** The balancer's pods in a namespace, as a NetworkPolicy peer. */
+export function balancerPods(namespace: pulumi.Input<string>): PodPeer {
+  return { namespace, podLabels: { ...balancerPodLabels } };
+}
+
+export interface BalancerAutoscaling {
+  /** Replicas kept at all times (2 or more keeps the API up through node drains). */
+  minReplicas: number;
+  /** Upper bound. */
+  maxReplicas: number;
+  /** Average CPU utilisation (percent of the request) the autoscaler aims for. */
+  targetCpuPercent: number;
+}
+
+export interface BalancerArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** Balancer image, by digest (built by the program) or a pinned tag. */
+  image: pulumi.Input<string>;
+  /** The rendered config file (`renderBalancerConfigFile`); it contains tenant and node secrets. */
+  configFile: pulumi.Input<string>;
+  /** `redis://` or `rediss://` URL with credentials (in-cluster Redis or the managed cache). */
+  redisUrl: pulumi.Input<string>;
+  /** API base domain: tenants are `<slug>.<it>`, path-based URLs `https://<it>/t/<slug>/...`. */
+  apiBaseDomain: string;
+  /** CIDRs whose `X-Forwarded-*` headers are believed: the cluster's pod range, where traefik runs. */
+  trustedProxies: readonly string[];
+  /** API replicas and their autoscaler. */
+  api: { autoscaling: BalancerAutoscaling; sizing?: ResourceSizing };
+  /** Poller sizing. */
+  poller?: { sizing?: ResourceSizing };
+  /** The ingress the routes attach to. */
+  ingress: IngressBinding;
+  /** Pods allowed to scrape `/metrics` on the admin port directly (e.g. Prometheus), besides traefik. */
+  metricsScrapers?: readonly PodPeer[];
+}
+
+const uid = 10001; // the non-root user of images/balancer
+const drainSeconds = 25;
+const configPath = "/etc/balancer/config.yaml";
+const defaultApiSizing: ResourceSizing = { cpuRequest: "250m", memoryRequest: "192Mi", cpuLimit: "2", memoryLimit: "512Mi" };
+const defaultPollerSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "384Mi" };
+
+/**
+ * The BigBlueButton API balancer: an autoscaled API Deployment, one poller, their config Secret, the Service and the
+ * traefik routes for tenant hosts, path-based tenant URLs and (allow-listed) admin API and metrics.
+ */
+export class Balancer extends pulumi.ComponentResource {
+  /** Token of the admin API: a secret. */
+  readonly adminToken: pulumi.Output<string>;
+  /** In-cluster Service name. */
+  readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: BalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:Balancer", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const namespace = args.namespace;
+    const { autoscaling } = args.api;
+    if (autoscaling.minReplicas < 1 || autoscaling.maxReplicas < autoscaling.minReplicas) {
+      throw new Error(`balancer autoscaling: need 1 <= minReplicas <= maxReplicas, got ${autoscaling.minReplicas}..${autoscaling.maxReplicas}`);
+    }
+
+    const adminToken = new random.RandomPassword(`${name}-admin-token`, { length: 48, special: false }, { parent: this });
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: "balancer", namespace, labels: appLabels("balancer", "config") },
+        type: "Opaque",
+        stringData: {
+          "config.yaml": pulumi.secret(args.configFile),
+          redisUrl: pulumi.secret(args.redisUrl),
+          adminToken: adminToken.result,
+        },
+      },
+      child,
+    );
+    // Rolls the pods when the config changes (the Secret volume alone would update in place without a restart).
+    const configHash = pulumi.output(args.configFile).apply(contentHash);
+
+    const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) => {
+      const labels = appLabels("balancer", mode);
+      return {
+        metadata: { labels, annotations: { "mediaplane/config-hash": configHash } },
+        spec: {
+          securityContext: nonRootPodSecurity(uid),
+          // preStop keeps the pod in the endpoints' removal window, then SIGTERM lets in-flight requests finish.
+          terminationGracePeriodSeconds: drainSeconds + 15,
+          containers: [
+            {
+              name: "balancer",
+              image: args.image,
+              env: [
+                ...plainEnv({
+                  MODE: mode,
+                  CONFIG_FILE: configPath,
+                  LISTEN_HOST: "0.0.0.0",
+                  PORT: String(balancerPorts.api),
+                  ADMIN_PORT: String(balancerPorts.admin),
+                  BASE_DOMAIN: args.apiBaseDomain,
+                  TRUSTED_PROXIES: args.trustedProxies.join(","),
+                  NODE_ENV: "production",
+                }),
+                secretEnv("REDIS_URL", secret.metadata.name, "redisUrl"),
+                secretEnv("ADMIN_TOKEN", secret.metadata.name, "adminToken"),
+              ],
+              ports: [
+                ...(mode === "api" ? [{ name: "api", containerPort: balancerPorts.api, protocol: "TCP" }] : []),
+                { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
+              ],
+              readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
+              livenessProbe: { ...httpGetProbe("/healthz", "admin", 10, 3), initialDelaySeconds: 5 },
+              lifecycle: { preStop: { sleep: { seconds: 5 } } },
+              resources: resourceRequirements(sizing),
+              securityContext: restrictedContainerSecurity(),
+              volumeMounts: [
+                { name: "config", mountPath: "/etc/balancer", readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "config.yaml", path: "config.yaml" }] } },
+            { name: "tmp", emptyDir: { sizeLimit: "32Mi" } },
+          ],
+        },
+      };
+    };
+
+    const apiLabels = appLabels("balancer", "api");
+    const api = new k8s.apps.v1.Deployment(
+      `${name}-api`,
+      {
+        metadata: { name: "balancer-api", namespace, labels: apiLabels },
+        spec: {
+          // No `replicas`: the HorizontalPodAutoscaler owns the count; declaring it here would reset it on every update.
+          selector: { matchLabels: apiLabels },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          minReadySeconds: 5,
+          template: podTemplate("api", args.api.sizing ?? defaultApiSizing),
+        },
+      },
+      child,
+    );
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-api-hpa`,
+      {
+        metadata: { name: "balancer-api", namespace, labels: apiLabels },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: api.metadata.name },
+          minReplicas: autoscaling.minReplicas,
+          maxReplicas: autoscaling.maxReplicas,
+          metrics: [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.targetCpuPercent } } },
+          ],
+        },
+      },
+      child,
+    );
+    disruptionBudgetFor(`${name}-api-pdb`, { namespace, selector: apiLabels, replicas: autoscaling.minReplicas }, child);
+
+    const pollerLabels = appLabels("balancer", "poller");
+    new k8s.apps.v1.Deployment(
+      `${name}-poller`,
+      {
+        metadata: { name: "balancer-poller", namespace, labels: pollerLabels },
+        spec: {
+          replicas: 1,
+          // Pollers share the fleet through Redis leases, so old and new overlapping during a rollout is safe.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          selector: { matchLabels: pollerLabels },
+          template: podTemplate("poller", args.poller?.sizing ?? defaultPollerSizing),
+        },
+      },
+      child,
+    );
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "balancer", namespace, labels: apiLabels },
+        spec: {
+          type: "ClusterIP",
+          selector: apiLabels,
+          ports: [
+            { name: "api", port: balancerPorts.api, targetPort: "api", protocol: "TCP" },
+            { name: "admin", port: balancerPorts.admin, targetPort: "admin", protocol: "TCP" },
+          ],
+        },
+      },
+      child,
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: { name: "balancer", namespace, labels: apiLabels },
+        spec: {
+          podSelector: { matchLabels: { ...balancerPodLabels } },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [networkPolicyPeer(args.ingress.traefikPods)],
+              ports: [
+                { port: balancerPorts.api, protocol: "TCP" },
+                { port: balancerPorts.admin, protocol: "TCP" },
+              ],
+            },
+            ...(args.metricsScrapers === undefined || args.metricsScrapers.length === 0
+              ? []
+              : [{ from: args.metricsScrapers.map(networkPolicyPeer), ports: [{ port: balancerPorts.admin, protocol: "TCP" }] }]),
+          ],
+        },
+      },
+      child,
+    );
+
+    const base = args.apiBaseDomain;
+    const toApi = { kind: "Service", name: service.metadata.name, port: balancerPorts.api } as const;
+    ingressRoute(
+      `${name}-routes`,
+      {
+        objectName: "balancer",
+        namespace,
+        binding: args.ingress,
+        labels: apiLabels,
+        routes: [
+          { match: `HostRegexp(\`${tenantHostRegexp(base)}\`)`, target: toApi, adminOnly: false },
+          { match: `${hostRule(base)} && PathPrefix(\`/t/\`)`, target: toApi, adminOnly: false },
+          {
+            match: `${hostRule(base)} && (PathPrefix(\`/admin\`) || Path(\`/metrics\`))`,
+            target: { kind: "Service", name: service.metadata.name, port: balancerPorts.admin },
+            adminOnly: true,
+          },
+        ],
+      },
+      child,
+    );
+
+    this.adminToken = pulumi.secret(adminToken.result);
+    this.serviceName = service.metadata.name;
+    this.registerOutputs({ adminToken: this.adminToken, serviceName: this.serviceName });
+  }
+}

@@ -1,0 +1,190 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { coturnPorts, renderTurnServerConfig, validatePortRange, type PortRange } from "./render/coturn.js";
+import { assertPinnedImage, defaultImages } from "./versions.js";
+import {
+  appLabels,
+  contentHash,
+  nonRootPodSecurity,
+  pinnedIpAnnotations,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  tcpProbe,
+  type MediaNodePlacement,
+  type PinnedPublicIp,
+  type ResourceSizing,
+} from "./workload.js";
+
+export interface CoturnArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** TURN host name (realm and TLS name), e.g. `turn.example.org`. */
+  realm: string;
+  /** The TURN static public IP address: advertised in relayed candidates. */
+  externalIp: pulumi.Input<string>;
+  /** Azure public IP to pin the LoadBalancer to (the same address); omit on a laptop cluster. */
+  publicIp?: PinnedPublicIp;
+  /** UDP relay ports, published one by one on the LoadBalancer: keep the range small (a few hundred). */
+  relayPorts: PortRange;
+  /** A `kubernetes.io/tls` Secret for `realm`; without it TURN over TLS (443) is off. */
+  tlsSecretName?: pulumi.Input<string>;
+  /** Where to run; default any node. */
+  placement?: MediaNodePlacement;
+  /** Image reference; default the pinned upstream release. */
+  image?: string;
+  /** CPU/memory; default 200m/128Mi requests, 2 CPU/512Mi limits. */
+  sizing?: ResourceSizing;
+}
+
+const uid = 65534; // `nobody`, the user the coturn image runs as
+const defaultSizing: ResourceSizing = { cpuRequest: "200m", memoryRequest: "128Mi", cpuLimit: "2", memoryLimit: "512Mi" };
+
+/**
+ * coturn, shared by Jitsi and Janus clients that cannot reach media over UDP: TURN REST credentials from a static
+ * auth secret, UDP/TCP 3478 and TLS on 443 on the TURN static IP, relayed media on a fixed UDP range.
+ *
+ * Exactly one replica: an allocation lives in one process, and peers reach it through the shared IP's relay port,
+ * which the load balancer could hand to another replica. More capacity means another TURN IP, not more replicas.
+ */
+export class Coturn extends pulumi.ComponentResource {
+  /** The static auth secret applications sign TURN credentials with: a secret. */
+  readonly staticAuthSecret: pulumi.Output<string>;
+  /** `turn:` and `turns:` URIs to hand to clients. */
+  readonly uris: string[];
+
+  constructor(name: string, args: CoturnArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:Coturn", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const namespace = args.namespace;
+    const labels = appLabels("coturn", "turn");
+    const image = assertPinnedImage("coturn image", args.image ?? defaultImages.coturn);
+    validatePortRange("relayPorts", args.relayPorts);
+    const tlsEnabled = args.tlsSecretName !== undefined;
+
+    const authSecret = new random.RandomPassword(`${name}-auth-secret`, { length: 48, special: false }, { parent: this });
+    const configText = pulumi.all([args.externalIp, authSecret.result]).apply(([externalIp, staticAuthSecret]) =>
+      renderTurnServerConfig({
+        realm: args.realm,
+        externalIp,
+        staticAuthSecret,
+        relayPorts: args.relayPorts,
+        tls: tlsEnabled ? { certFile: "/etc/coturn/tls/tls.crt", keyFile: "/etc/coturn/tls/tls.key" } : undefined,
+      }),
+    );
+    const config = new k8s.core.v1.Secret(
+      `${name}-config`,
+      { metadata: { name: "coturn-config", namespace, labels }, type: "Opaque", stringData: { "turnserver.conf": pulumi.secret(configText) } },
+      child,
+    );
+
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: "coturn", namespace, labels },
+        spec: {
+          replicas: 1,
+          // Never two processes on the same relay ports behind one IP (see the class comment).
+          strategy: { type: "Recreate" },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: { "mediaplane/config-hash": configText.apply(contentHash) } },
+            spec: {
+              securityContext: nonRootPodSecurity(uid),
+              ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
+              containers: [
+                {
+                  name: "coturn",
+                  image,
+                  args: ["-c", "/etc/coturn/turnserver.conf"],
+                  ports: [
+                    { name: "turn-udp", containerPort: coturnPorts.listening, protocol: "UDP" },
+                    { name: "turn-tcp", containerPort: coturnPorts.listening, protocol: "TCP" },
+                    ...(tlsEnabled ? [{ name: "turns", containerPort: coturnPorts.tls, protocol: "TCP" }] : []),
+                  ],
+                  readinessProbe: tcpProbe("turn-tcp", 5),
+                  livenessProbe: { ...tcpProbe("turn-tcp", 15), initialDelaySeconds: 5 },
+                  resources: resourceRequirements(args.sizing ?? defaultSizing),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: [
+                    { name: "config", mountPath: "/etc/coturn/turnserver.conf", subPath: "turnserver.conf", readOnly: true },
+                    ...(tlsEnabled ? [{ name: "tls", mountPath: "/etc/coturn/tls", readOnly: true }] : []),
+                    { name: "state", mountPath: "/var/lib/coturn" },
+                    { name: "tmp", mountPath: "/tmp" },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "config", secret: { secretName: config.metadata.name } },
+                ...(args.tlsSecretName === undefined ? [] : [{ name: "tls", secret: { secretName: args.tlsSecretName } }]),
+                { name: "state", emptyDir: { sizeLimit: "64Mi" } },
+                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+              ],
+            },
+          },
+        },
+      },
+      child,
+    );
+
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "coturn", namespace, labels, annotations: pinnedIpAnnotations(args.publicIp) },
+        spec: {
+          type: "LoadBalancer",
+          // Keeps client addresses: coturn's permissions and logs are per client address.
+          externalTrafficPolicy: "Local",
+          selector: labels,
+          ports: [
+            { name: "turn-udp", port: coturnPorts.listening, targetPort: coturnPorts.listening, protocol: "UDP" },
+            { name: "turn-tcp", port: coturnPorts.listening, targetPort: coturnPorts.listening, protocol: "TCP" },
+            ...(tlsEnabled ? [{ name: "turns", port: 443, targetPort: coturnPorts.tls, protocol: "TCP" }] : []),
+            ...relayServicePorts(args.relayPorts),
+          ],
+        },
+      },
+      child,
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: { name: "coturn", namespace, labels },
+        spec: {
+          podSelector: { matchLabels: labels },
+          policyTypes: ["Ingress"],
+          // Public by nature: listeners and relay ports only.
+          ingress: [
+            {
+              ports: [
+                { port: coturnPorts.listening, protocol: "UDP" },
+                { port: coturnPorts.listening, protocol: "TCP" },
+                ...(tlsEnabled ? [{ port: coturnPorts.tls, protocol: "TCP" }] : []),
+                { port: args.relayPorts.min, endPort: args.relayPorts.max, protocol: "UDP" },
+              ],
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    this.staticAuthSecret = pulumi.secret(authSecret.result);
+    this.uris = [
+      `turn:${args.realm}:${coturnPorts.listening}?transport=udp`,
+      `turn:${args.realm}:${coturnPorts.listening}?transport=tcp`,
+      ...(tlsEnabled ? [`turns:${args.realm}:443?transport=tcp`] : []),
+    ];
+    this.registerOutputs({ staticAuthSecret: this.staticAuthSecret, uris: this.uris });
+  }
+}
+
+/** A Service lists ports one by one: one UDP entry per relay port. */
+function relayServicePorts(range: PortRange): k8s.types.input.core.v1.ServicePort[] {
+  const ports: k8s.types.input.core.v1.ServicePort[] = [];
+  for (let port = range.min; port <= range.max; port++) ports.push({ name: `relay-${port}`, port, targetPort: port, protocol: "UDP" });
+  return ports;
+}

@@ -1,0 +1,157 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { redisPort, renderRedisConfig } from "./render/redis.js";
+import { assertPinnedImage, defaultImages } from "./versions.js";
+import {
+  appLabels,
+  contentHash,
+  networkPolicyPeer,
+  nonRootPodSecurity,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  secretEnv,
+  type PodPeer,
+} from "./workload.js";
+
+export interface RedisArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** The only pods allowed to connect (the balancer's API and poller). */
+  clients: PodPeer;
+  /** Memory for the data set in MiB; the container limit is set 50% above it for AOF rewrites. Default 256. */
+  maxMemoryMb?: number;
+  /** Size of the append-only-file volume, e.g. `"4Gi"`. Default `"2Gi"`. */
+  volumeSize?: string;
+  /** Storage class of the volume; default the cluster's default class. */
+  storageClassName?: string;
+  /** Image reference; default the pinned upstream release. */
+  image?: string;
+}
+
+const uid = 999; // the `redis` user of the official image
+const dataDir = "/data";
+
+/**
+ * The balancer's in-cluster store: one Redis with AOF persistence on a volume, a random password, `noeviction`
+ * (meeting mappings must never be evicted), reachable only from the balancer's pods. Stacks that use Azure Cache
+ * for Redis skip this component and hand the balancer that URL instead.
+ */
+export class Redis extends pulumi.ComponentResource {
+  /** `redis://` URL with the password: a secret. */
+  readonly url: pulumi.Output<string>;
+  /** In-cluster host name of the Service. */
+  readonly host: pulumi.Output<string>;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:Redis", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const labels = appLabels("redis", "balancer-store");
+    const namespace = args.namespace;
+    const image = assertPinnedImage("redis image", args.image ?? defaultImages.redis);
+    const maxMemoryMb = args.maxMemoryMb ?? 256;
+    const configText = renderRedisConfig({ maxMemoryMb, dataDir, appendFsync: "everysec" });
+
+    // Stable across updates: generated once and kept in state.
+    const password = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      { metadata: { name: "redis-auth", namespace, labels }, type: "Opaque", stringData: { password: password.result } },
+      child,
+    );
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: { name: "redis-config", namespace, labels }, data: { "redis.conf": configText } },
+      child,
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "redis", namespace, labels },
+        spec: { type: "ClusterIP", selector: labels, ports: [{ name: "redis", port: redisPort, targetPort: "redis", protocol: "TCP" }] },
+      },
+      child,
+    );
+
+    const cliProbe = (periodSeconds: number) => ({
+      // REDISCLI_AUTH keeps the password off the command line (and out of `ps`).
+      exec: { command: ["sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG"] },
+      periodSeconds,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    });
+    new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: { name: "redis", namespace, labels },
+        spec: {
+          serviceName: service.metadata.name,
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: { "mediaplane/config-hash": contentHash(configText) } },
+            spec: {
+              securityContext: nonRootPodSecurity(uid),
+              // Lets Redis finish writing the AOF before it is killed.
+              terminationGracePeriodSeconds: 30,
+              containers: [
+                {
+                  name: "redis",
+                  image,
+                  // Kubernetes expands $(REDIS_PASSWORD) from the Secret-backed variable; the file stays secret-free.
+                  args: ["/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"],
+                  env: [secretEnv("REDIS_PASSWORD", secret.metadata.name, "password"), secretEnv("REDISCLI_AUTH", secret.metadata.name, "password")],
+                  ports: [{ name: "redis", containerPort: redisPort, protocol: "TCP" }],
+                  readinessProbe: cliProbe(5),
+                  livenessProbe: { ...cliProbe(15), initialDelaySeconds: 10 },
+                  resources: resourceRequirements({
+                    cpuRequest: "100m",
+                    memoryRequest: `${maxMemoryMb}Mi`,
+                    cpuLimit: "1",
+                    memoryLimit: `${Math.ceil(maxMemoryMb * 1.5)}Mi`,
+                  }),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: [
+                    { name: "data", mountPath: dataDir },
+                    { name: "config", mountPath: "/etc/redis", readOnly: true },
+                  ],
+                },
+              ],
+              volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(args.storageClassName === undefined ? {} : { storageClassName: args.storageClassName }),
+                resources: { requests: { storage: args.volumeSize ?? "2Gi" } },
+              },
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: { name: "redis", namespace, labels },
+        spec: {
+          podSelector: { matchLabels: labels },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [networkPolicyPeer(args.clients)], ports: [{ port: redisPort, protocol: "TCP" }] }],
+        },
+      },
+      child,
+    );
+
+    this.host = pulumi.interpolate`${service.metadata.name}.${namespace}.svc.cluster.local`;
+    this.url = pulumi.secret(pulumi.interpolate`redis://:${password.result}@${this.host}:${redisPort}/0`);
+    this.registerOutputs({ host: this.host, url: this.url });
+  }
+}

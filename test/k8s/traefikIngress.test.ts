@@ -1,0 +1,137 @@
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IService } from "kubernetes-models/v1";
+import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
+import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
+import { beforeAll, describe, expect, it } from "vitest";
+import { objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+
+let declared: DeclaredResource[];
+
+beforeAll(async () => {
+  declared = await startMockRuntime();
+  const k8s = await import("@pulumi/kubernetes");
+  const { TraefikIngress } = await import("../../components/k8s/TraefikIngress.js");
+  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+  new TraefikIngress("ingress", {
+    provider,
+    namespace: "ingress",
+    apiBaseDomain: "api.example.org",
+    acme: {
+      email: "ops@example.org",
+      server: "https://acme-staging-v02.api.letsencrypt.org/directory",
+      nameserver: "ns1.example.org:53",
+      tsigKeyName: "acme-key",
+      tsigAlgorithm: "hmac-sha512.",
+      tsigSecret: "c2VjcmV0LXRzaWcta2V5",
+    },
+    adminSourceRanges: ["203.0.113.0/24"],
+    publicIp: { publicIpName: "mp-dev-ingress-ip", resourceGroup: "mp-dev-rg" },
+    storageClassName: "managed-csi",
+  });
+  await settled(declared);
+});
+
+const deployment = () => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", "traefik");
+const traefikContainer = () => {
+  const container = deployment().spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error("no traefik container");
+  return container;
+};
+const envNamed = (name: string) => traefikContainer().env?.find((variable) => variable.name === name);
+
+describe("TraefikIngress", () => {
+  it("runs one traefik replica, replaced rather than rolled because the ACME disk attaches to one node", () => {
+    expect(deployment().spec?.replicas).toBe(1);
+    expect(deployment().spec?.strategy?.type).toBe("Recreate");
+  });
+
+  it("pins the image to a release", () => {
+    expect(traefikContainer().image).toMatch(/^docker\.io\/library\/traefik:v3\.\d+\.\d+$/);
+  });
+
+  it("reads the TSIG secret from a Secret and the other RFC2136 settings from plain variables", () => {
+    expect(envNamed("RFC2136_TSIG_SECRET")?.valueFrom?.secretKeyRef).toEqual({ name: "traefik-rfc2136-tsig", key: "secret" });
+    expect(envNamed("RFC2136_TSIG_SECRET")?.value).toBeUndefined();
+    expect(envNamed("RFC2136_NAMESERVER")?.value).toBe("ns1.example.org:53");
+    expect(envNamed("RFC2136_TSIG_KEY")?.value).toBe("acme-key");
+    expect(envNamed("RFC2136_TSIG_ALGORITHM")?.value).toBe("hmac-sha512.");
+  });
+
+  it("stores the TSIG secret as a secret", () => {
+    const tsig = declared.find((resource) => resource.name === "ingress-tsig");
+    expect(tsig?.hasSecretInput).toBe(true);
+  });
+
+  it("runs as a non-root user without privilege escalation, capabilities or a writable root file system", () => {
+    expect(deployment().spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    expect(traefikContainer().securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  it("probes /ping for readiness and liveness and sets requests and limits", () => {
+    expect(traefikContainer().readinessProbe?.httpGet).toEqual({ path: "/ping", port: "traefik" });
+    expect(traefikContainer().livenessProbe?.httpGet).toEqual({ path: "/ping", port: "traefik" });
+    expect(traefikContainer().resources?.requests).toBeDefined();
+    expect(traefikContainer().resources?.limits).toBeDefined();
+  });
+
+  it("keeps acme.json on a ReadWriteOnce disk and restores mode 600 before traefik starts", () => {
+    const claim = objectOf<IPersistentVolumeClaim>(declared, "kubernetes:core/v1:PersistentVolumeClaim", "traefik-acme");
+    expect(claim.spec?.accessModes).toEqual(["ReadWriteOnce"]);
+    expect(claim.spec?.storageClassName).toBe("managed-csi");
+    const init = deployment().spec?.template.spec?.initContainers?.[0];
+    expect(init?.command?.join(" ")).toContain("chmod 600 /data/acme.json");
+  });
+
+  it("pins the LoadBalancer to the ingress static IP and keeps client addresses", () => {
+    const service = objectOf<IService>(declared, "kubernetes:core/v1:Service", "traefik");
+    expect(service.spec?.type).toBe("LoadBalancer");
+    expect(service.spec?.externalTrafficPolicy).toBe("Local");
+    expect(service.metadata?.annotations).toEqual({
+      "service.beta.kubernetes.io/azure-pip-name": "mp-dev-ingress-ip",
+      "service.beta.kubernetes.io/azure-load-balancer-resource-group": "mp-dev-rg",
+    });
+    expect(service.spec?.ports?.map((port) => [port.port, port.targetPort])).toEqual([
+      [80, "web"],
+      [443, "websecure"],
+    ]);
+  });
+
+  it("declares the TLS option: TLS 1.2 minimum, ECDHE AEAD suites, X25519/P-521/P-384, strict SNI", () => {
+    const option = objectOf<ITLSOption>(declared, "kubernetes:traefik.io/v1alpha1:TLSOption", "default");
+    expect(option.spec.minVersion).toBe("VersionTLS12");
+    expect(option.spec.curvePreferences).toEqual(["X25519", "CurveP521", "CurveP384"]);
+    expect(option.spec.sniStrict).toBe(true);
+    for (const suite of option.spec.cipherSuites ?? []) expect(suite).toMatch(/^TLS_ECDHE_.*(GCM|CHACHA20_POLY1305)/);
+  });
+
+  it("declares the security headers and the admin allow-list as middlewares", () => {
+    const headers = objectOf<IMiddleware>(declared, "kubernetes:traefik.io/v1alpha1:Middleware", "security-headers");
+    expect(headers.spec.headers).toMatchObject({ stsSeconds: 31_536_000, stsIncludeSubdomains: true, frameDeny: true, contentTypeNosniff: true });
+    expect(headers.spec.headers?.customResponseHeaders?.["X-Robots-Tag"]).toContain("noindex");
+    const allowList = objectOf<IMiddleware>(declared, "kubernetes:traefik.io/v1alpha1:Middleware", "admin-allow-list");
+    expect(allowList.spec.ipAllowList?.sourceRange).toEqual(["203.0.113.0/24"]);
+  });
+
+  it("puts the dashboard behind the admin allow-list", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "traefik-dashboard");
+    expect(route.spec.routes[0]?.services?.[0]).toMatchObject({ name: "api@internal", kind: "TraefikService" });
+    expect(route.spec.routes[0]?.middlewares?.map((middleware) => middleware.name)).toContain("admin-allow-list");
+  });
+
+  it("creates the traefik custom resources only after the CRDs", () => {
+    // Mock registrations carry no dependencies; the order of registration is the observable proxy here.
+    const crdIndex = declared.findIndex((resource) => resource.type === "kubernetes:yaml/v2:ConfigFile");
+    const firstCustom = declared.findIndex((resource) => resource.type.startsWith("kubernetes:traefik.io/"));
+    expect(crdIndex).toBeGreaterThanOrEqual(0);
+    expect(crdIndex).toBeLessThan(firstCustom);
+  });
+
+  it("registers every Kubernetes object with the cluster's provider", () => {
+    const objects = declared.filter((resource) => resource.type.startsWith("kubernetes:") && !resource.type.startsWith("pulumi:providers"));
+    for (const object of objects) expect(object.provider, object.name).toMatch(/pulumi:providers:kubernetes::cluster::/);
+  });
+});
