@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { nodeStates } from "../config/schema.js";
+import type { FleetStats } from "./stats.js";
 
 /**
  * Every Prometheus metric of the balancer, declared once. Handlers only call the small functions at the end;
@@ -23,7 +25,7 @@ export const metrics = {
   nodeCpu: new Gauge({ name: "mediaplane_node_cpu", help: "CPU figure of a node from its load URL, 0..10000.", labelNames: nodeLabels, registers: [registry] }),
   nodeMeetings: new Gauge({ name: "mediaplane_node_meetings", help: "Meetings a node reported at its last poll.", labelNames: nodeLabels, registers: [registry] }),
   nodeAttendees: new Gauge({ name: "mediaplane_node_attendees", help: "Attendees a node reported at its last poll.", labelNames: nodeLabels, registers: [registry] }),
-  nodeHealthy: new Gauge({ name: "mediaplane_node_healthy", help: "1 when a node's polls succeed (per the health thresholds), else 0.", labelNames: nodeLabels, registers: [registry] }),
+  nodeHealthy: new Gauge({ name: "mediaplane_node_healthy", help: "0 when a node's polls have failed unhealthyAfter times in a row (until healthyAfter succeed), else 1.", labelNames: nodeLabels, registers: [registry] }),
   nodeState: new Gauge({ name: "mediaplane_node_state", help: "1 for the node's current admin state, 0 for the others.", labelNames: [...nodeLabels, "state"], registers: [registry] }),
   nodeLastPollAge: new Gauge({ name: "mediaplane_node_last_poll_age_seconds", help: "Seconds since a node was last polled successfully.", labelNames: nodeLabels, registers: [registry] }),
   tenantMeetings: new Gauge({ name: "mediaplane_tenant_meetings", help: "Live meetings of a tenant (mappings in Redis).", labelNames: ["tenant"], registers: [registry] }),
@@ -68,4 +70,25 @@ export function observeApiRequest(labels: { tenant: string; call: string; result
 /** For the API: a create refused by a limit. */
 export function countLimitHit(labels: { tenant: string; limit: "maxMeetings" | "maxAttendees"; scope: "tenant" | "secret" }): void {
   metrics.limitHits.inc(labels);
+}
+
+/** Sets the fleet gauges from a stats snapshot (before each scrape), dropping nodes and tenants no longer there. */
+export function setFleetGauges(stats: FleetStats, now = Date.now()): void {
+  for (const gauge of [metrics.nodeLoad, metrics.nodeCpu, metrics.nodeMeetings, metrics.nodeAttendees, metrics.nodeHealthy, metrics.nodeState, metrics.nodeLastPollAge, metrics.tenantMeetings, metrics.tenantAttendees]) {
+    gauge.reset();
+  }
+  for (const node of stats.nodes) {
+    const labels = { cluster: node.cluster, node: node.id };
+    metrics.nodeLoad.set(labels, node.poolLoad ?? node.load);
+    metrics.nodeCpu.set(labels, node.cpu);
+    metrics.nodeMeetings.set(labels, node.meetings);
+    metrics.nodeAttendees.set(labels, node.attendees);
+    metrics.nodeHealthy.set(labels, node.health === "unhealthy" ? 0 : 1);
+    for (const state of nodeStates) metrics.nodeState.set({ ...labels, state }, state === node.state ? 1 : 0);
+    if (node.lastSuccessAt !== undefined) metrics.nodeLastPollAge.set(labels, (now - Date.parse(node.lastSuccessAt)) / 1000);
+  }
+  for (const [tenant, usage] of Object.entries(stats.tenants)) {
+    metrics.tenantMeetings.set({ tenant }, usage.meetings);
+    metrics.tenantAttendees.set({ tenant }, usage.attendees);
+  }
 }

@@ -57,7 +57,8 @@ export async function startFleet(
   });
   const directory = buildDirectory(config);
   const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
-  const redis = new Redis(redisServer.url, { lazyConnect: false });
+  const redis = new Redis(redisServer.url);
+  redis.on("error", () => undefined); // tests stop Redis on purpose; outcomes are asserted, not logged
   const logger = silentLogger();
   const pollers: Poller[] = [];
   const node = (id: string): NodeEntry => {
@@ -80,7 +81,7 @@ export async function startFleet(
       return poller;
     },
     async createMeeting(tenant, meetingId, nodeId) {
-      const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: meetingId }));
+      const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: `Meeting ${meetingId}` }));
       if (!answer.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${answer}`);
       await claimMeeting(redis, tenant, meetingId, node(nodeId));
     },

@@ -1,0 +1,189 @@
+import type { Redis } from "ioredis";
+import Koa from "koa";
+import { elementText } from "../bbb/xml.js";
+import type { BalancerConfig } from "../config/schema.js";
+import { changeNodeState } from "../fleet/actions.js";
+import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
+import type { NodeClients } from "../nodes/client.js";
+import type { Logger } from "../observability/logger.js";
+import { registry, setFleetGauges } from "../observability/metrics.js";
+import { collectFleetStats } from "../observability/stats.js";
+import { keys } from "../store/keys.js";
+import type { Directory } from "../tenancy/directory.js";
+import { bearerTokenMatches } from "./token.js";
+
+export interface AdminDeps {
+  redis: Redis;
+  config: BalancerConfig;
+  directory: Directory;
+  clients: NodeClients;
+  /** Bearer token for everything but the probes; without one, admin calls are refused (fail closed). */
+  token: string | undefined;
+  logger: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handler = (ctx: Koa.Context, params: string[]) => Promise<void>;
+
+interface Route {
+  method: "GET" | "POST";
+  path: RegExp;
+  /** Probes answer without the token: kubelet sends none. */
+  open?: boolean;
+  handle: Handler;
+}
+
+/** Redis answers a PING within this, or the process is not ready for traffic. */
+const readinessTimeoutMs = 1_000;
+
+async function redisReachable(redis: Redis): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readinessTimeoutMs)));
+  try {
+    return await Promise.race([redis.ping().then((answer) => answer === "PONG"), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function routes({ redis, config, directory, clients, logger }: AdminDeps): Route[] {
+  const nodeEntry = (id: string) => {
+    const node = directory.nodes.get(id);
+    if (node === undefined) throw new HttpError(404, `unknown node "${id}"`);
+    return node;
+  };
+  return [
+    {
+      method: "GET",
+      path: /^\/livez$/,
+      open: true,
+      handle: async (ctx) => {
+        ctx.body = { status: "ok" };
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/readyz$/,
+      open: true,
+      handle: async (ctx) => {
+        const ready = await redisReachable(redis);
+        ctx.status = ready ? 200 : 503;
+        ctx.body = { status: ready ? "ready" : "redis unreachable" };
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/metrics$/,
+      handle: async (ctx) => {
+        // Counters are this process's; the fleet gauges come from Redis, so any replica reports the whole fleet.
+        try {
+          setFleetGauges(await collectFleetStats(redis, config));
+        } catch (error) {
+          logger.warn({ err: error }, "fleet gauges not refreshed");
+        }
+        ctx.type = registry.contentType;
+        ctx.body = await registry.metrics();
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/stats$/,
+      handle: async (ctx) => {
+        ctx.body = await collectFleetStats(redis, config);
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/nodes$/,
+      handle: async (ctx) => {
+        ctx.body = (await collectFleetStats(redis, config)).nodes;
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/nodes\/([^/]+)$/,
+      handle: async (ctx, [id = ""]) => {
+        nodeEntry(id);
+        ctx.body = (await collectFleetStats(redis, config)).nodes.find((node) => node.id === id);
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/admin\/nodes\/([^/]+)\/([a-z]+)$/,
+      handle: async (ctx, [id = "", verb = ""]) => {
+        const node = nodeEntry(id);
+        if (!isStateVerb(verb)) throw new HttpError(404, `unknown action "${verb}" (actions: ${Object.keys(stateVerbs).join(", ")})`);
+        const report = await changeNodeState(redis, clients, node, stateVerbs[verb]);
+        logger.warn({ node: id, action: verb, previous: report.previous, released: report.released }, "node state changed by admin");
+        ctx.body = report;
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/tenants\/([^/]+)\/meetings$/,
+      handle: async (ctx, [slug = ""]) => {
+        if (!directory.tenants.has(slug)) throw new HttpError(404, `unknown tenant "${slug}"`);
+        const [mappings, summaries] = await Promise.all([redis.hgetall(keys.meetings(slug)), redis.hgetall(keys.summaries(slug))]);
+        ctx.body = Object.entries(mappings).map(([meetingId, node]) => {
+          const summary = summaries[meetingId];
+          const attendees = summary === undefined ? undefined : elementText(summary, "participantCount");
+          return { meetingId, node, name: summary === undefined ? undefined : elementText(summary, "meetingName"), attendees: attendees === undefined ? undefined : Number(attendees) };
+        });
+      },
+    },
+  ];
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed path segment "${part}"`);
+  }
+}
+
+/**
+ * The admin HTTP API, on its own port (`ADMIN_PORT`) so the ingress never routes to it; JSON throughout.
+ * Probes (`/livez`, `/readyz`) are open; `/metrics` and `/admin/*` need `Authorization: Bearer <ADMIN_TOKEN>`.
+ */
+export function createAdminApp(deps: AdminDeps): Koa {
+  const table = routes(deps);
+  const app = new Koa();
+  app.use(async (ctx) => {
+    try {
+      const path = ctx.path;
+      const matches = table.map((route) => ({ route, match: route.path.exec(path) })).filter(({ match }) => match !== null);
+      const found = matches.find(({ route }) => route.method === ctx.method);
+      if (matches.length === 0) throw new HttpError(404, "not found");
+      if (found === undefined) throw new HttpError(405, `method ${ctx.method} not allowed`);
+      if (found.route.open !== true) {
+        if (deps.token === undefined) throw new HttpError(403, "admin API disabled: no ADMIN_TOKEN configured");
+        if (!bearerTokenMatches(ctx.get("authorization") || undefined, deps.token)) {
+          ctx.set("WWW-Authenticate", 'Bearer realm="mediaplane-admin"');
+          throw new HttpError(401, "missing or wrong bearer token");
+        }
+      }
+      await found.route.handle(ctx, (found.match ?? []).slice(1).map(decodePathPart));
+    } catch (error) {
+      if (error instanceof HttpError) {
+        ctx.status = error.status;
+        ctx.body = { error: error.message };
+        return;
+      }
+      deps.logger.error({ err: error, path: ctx.path }, "admin request failed");
+      ctx.status = 503;
+      ctx.body = { error: "the request could not be completed (is Redis reachable?)" };
+    }
+  });
+  return app;
+}

@@ -1,0 +1,51 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
+import type { BalancerConfig } from "../config/schema.js";
+import { NodeClients } from "../nodes/client.js";
+import type { Logger } from "../observability/logger.js";
+import { buildDirectory } from "../tenancy/directory.js";
+import { createAdminApp } from "./adminApp.js";
+
+export interface AdminServerOptions {
+  config: BalancerConfig;
+  redisUrl: string;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  token: string | undefined;
+  logger: Logger;
+}
+
+export interface RunningAdminServer {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the admin API and the probes beside whatever the process does (API or poller). */
+export async function startAdminServer({ config, redisUrl, host, port, token, logger }: AdminServerOptions): Promise<RunningAdminServer> {
+  // Few retries: a probe or an operator must hear "Redis unreachable" quickly, not wait on a queue.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
+  const directory = buildDirectory(config);
+  const clients = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
+  const app = createAdminApp({ redis, config, directory, clients, token, logger });
+  const server = createServer(app.callback());
+  server.listen(port, host);
+  await once(server, "listening");
+  const actualPort = (server.address() as AddressInfo).port;
+  if (token === undefined) logger.warn("no ADMIN_TOKEN: admin calls are refused, only the probes answer");
+  return {
+    port: actualPort,
+    url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${actualPort}`,
+    async close() {
+      server.close();
+      server.closeIdleConnections();
+      await once(server, "close");
+      await clients.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Redis } from "ioredis";
+import type { BalancerConfig, NodeState } from "../config/schema.js";
+import { readNodeStatuses } from "../fleet/fleetStore.js";
+import { storedHealth, type StoredHealth } from "../fleet/health.js";
+import { takesNewMeetings } from "../fleet/nodeState.js";
+import { keys } from "../store/keys.js";
+
+export interface NodeStats {
+  id: string;
+  cluster: string;
+  state: NodeState;
+  health: StoredHealth;
+  /** Whether placement may choose it now (enabled and not unhealthy). */
+  takesNewMeetings: boolean;
+  /** Load computed at the last poll (B3LB formula). */
+  load: number;
+  /** Its score in the pool now: the polled load plus placements since; absent when out of the pool. */
+  poolLoad?: number;
+  cpu: number;
+  meetings: number;
+  attendees: number;
+  failStreak: number;
+  lastPollAt?: string;
+  lastSuccessAt?: string;
+  lastError?: string;
+}
+
+export interface FleetStats {
+  generatedAt: string;
+  /** Per tenant: live meetings (mappings in Redis) and attendees (as the nodes reported them at the last polls). */
+  tenants: Record<string, { meetings: number; attendees: number }>;
+  nodes: NodeStats[];
+}
+
+const isoTime = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The stats document of the admin API, the CLI and the fleet gauges: a few pipelined reads, no node contacted. */
+export async function collectFleetStats(redis: Redis, config: Pick<BalancerConfig, "tenants" | "nodes">, now = Date.now()): Promise<FleetStats> {
+  const pipeline = redis.pipeline();
+  for (const tenant of config.tenants) pipeline.hlen(keys.meetings(tenant.slug));
+  const [meetingCounts, statuses] = await Promise.all([pipeline.exec(), readNodeStatuses(redis, config.nodes)]);
+  const tenants: FleetStats["tenants"] = {};
+  config.tenants.forEach((tenant, i) => {
+    const [error, count] = meetingCounts?.[i] ?? [];
+    if (error) throw error;
+    tenants[tenant.slug] = { meetings: Number(count ?? 0), attendees: 0 };
+  });
+  for (const status of statuses) {
+    for (const [slug, usage] of Object.entries(status.tenants)) {
+      const tenant = tenants[slug];
+      if (tenant !== undefined) tenant.attendees += usage.attendees;
+    }
+  }
+  const nodes = statuses.map((status): NodeStats => {
+    const optional = {
+      poolLoad: status.poolLoad,
+      lastPollAt: isoTime(status.lastPollAt),
+      lastSuccessAt: isoTime(status.lastSuccessAt),
+      lastError: status.lastError,
+    };
+    return {
+      id: status.id,
+      cluster: status.cluster,
+      state: status.state,
+      health: storedHealth(status.healthy),
+      takesNewMeetings: takesNewMeetings(status.state, status.healthy),
+      load: status.load,
+      cpu: status.cpu,
+      meetings: status.meetings,
+      attendees: status.attendees,
+      failStreak: status.failStreak,
+      ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
+    };
+  });
+  return { generatedAt: new Date(now).toISOString(), tenants, nodes };
+}
