@@ -84,8 +84,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     redis,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last answer goes out: close each as soon as it does.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       await closed;
+      clearInterval(sweeper);
       await nodes.close();
       await redis.quit().catch(() => redis.disconnect());
     },

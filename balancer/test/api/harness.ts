@@ -81,6 +81,11 @@ export function apiBase(balancer: RunningApiServer, tenant: string): string {
   return `${balancer.url}/t/${tenant}/bigbluebutton/api/`;
 }
 
+/** `query&checksum=...` for a tenant's call. */
+export function computeSigned(tenant: { secret: string }, call: string, query: string, algorithm: ChecksumAlgorithm = "sha256"): string {
+  return `${query}&checksum=${computeChecksum(algorithm, call, query, tenant.secret)}`;
+}
+
 /** A signed call URL as a BBB client builds it. */
 export function signedUrl(
   balancer: RunningApiServer,

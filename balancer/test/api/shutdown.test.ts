@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { freePort, startRedis, type RedisServer } from "../support/redis.js";
+import { field, get, computeSigned, tenants } from "./harness.js";
+
+const packageDir = fileURLToPath(new URL("../..", import.meta.url));
+
+let redis: RedisServer;
+let simulator: Simulator;
+let dir: string;
+let balancer: ChildProcess;
+let base: string;
+
+/** Starts the real program (`src/main.ts`) as operators run it, and waits until it listens. */
+async function startProgram(port: number, configFile: string): Promise<ChildProcess> {
+  const child = spawn(join(packageDir, "../node_modules/.bin/tsx"), [join(packageDir, "src/main.ts")], {
+    env: { ...process.env, CONFIG_FILE: configFile, REDIS_URL: redis.url, PORT: String(port), LISTEN_HOST: "127.0.0.1", BASE_DOMAIN: "bbb.test", MODE: "api" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`balancer did not start:\n${output}`)), 20_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("BBB API listening")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code) => reject(new Error(`balancer exited with ${code}:\n${output}`)));
+  });
+  return child;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  simulator = await startSimulator({ nodes: [{ id: "n1", secret: "n1-node-secret-0123456789" }] });
+  dir = await mkdtemp(join(tmpdir(), "mediaplane-shutdown-"));
+  const configFile = join(dir, "balancer.yaml");
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      tenants: [{ slug: "acme", secrets: [tenants.acme.secret] }],
+      nodes: [{ id: "n1", url: simulator.node("n1").apiUrl, secret: "n1-node-secret-0123456789" }],
+    }),
+  );
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}/t/acme/bigbluebutton/api/`;
+  balancer = await startProgram(port, configFile);
+});
+afterAll(async () => {
+  if (balancer.exitCode === null) balancer.kill("SIGKILL");
+  await simulator.close();
+  await redis.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("SIGTERM", () => {
+  it("finishes the request in flight, then exits 0 and accepts no more", async () => {
+    const created = await get(`${base}create?${computeSigned(tenants.acme, "create", "name=Long&meetingID=slow-1")}`);
+    expect(field(created.body, "returncode")).toBe("SUCCESS");
+    simulator.node("n1").setLatency(1_500);
+    const inFlight = get(`${base}getMeetingInfo?${computeSigned(tenants.acme, "getMeetingInfo", "meetingID=slow-1")}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = once(balancer, "exit");
+    balancer.kill("SIGTERM");
+    const answer = await inFlight;
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+    expect(field(answer.body, "meetingID")).toBe("slow-1");
+    const [code] = await exited;
+    expect(code).toBe(0);
+    await expect(get(`${base}getMeetings?${computeSigned(tenants.acme, "getMeetings", "x=1")}`)).rejects.toThrow();
+  });
+});
