@@ -6,6 +6,7 @@ import {
   nodeSchema,
   tenantSchema,
 } from "@mediaplane/balancer/config";
+import { assertPinnedImage, defaultImages } from "../components/k8s/versions.js";
 import { balancerConfigIssues } from "./balancerConfig.js";
 
 /**
@@ -37,20 +38,13 @@ const cidr = z.string().regex(/^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\
   error: "must be a CIDR such as 203.0.113.0/24",
 });
 
-/** Why an image reference is not pinned, or undefined when it is: an explicit tag (never a floating one) or a digest. */
-export function imagePinProblem(reference: string): string | undefined {
-  if (!/^[a-z0-9][a-z0-9._\/:@-]*$/.test(reference)) return "must be an image reference such as registry/name:tag";
-  if (/@sha256:[a-f0-9]{64}$/.test(reference)) return undefined;
-  const lastSegment = reference.slice(reference.lastIndexOf("/") + 1);
-  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.lastIndexOf(":") + 1) : "";
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) return "must pin a tag or a digest";
-  if (tag === "latest" || tag === "stable") return `must pin a version, not the floating tag "${tag}"`;
-  return undefined;
-}
-
+/** A pinned image reference (the workloads' own rule: a release tag or a digest, never a moving tag). */
 const imageReference = z.string().superRefine((reference, ctx) => {
-  const problem = imagePinProblem(reference);
-  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  try {
+    assertPinnedImage("image", reference);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^image: /, "") });
+  }
 });
 
 const zone = z.enum(["1", "2", "3"]);
@@ -227,17 +221,20 @@ const recordings = z
   })
   .prefault({});
 
+/** Upstream images default to the versions the workloads are tested with; our own images are built unless pinned here. */
 const images = z
   .strictObject({
-    balancer: imageReference.default("mediaplane/balancer:0.1.0"),
-    redis: imageReference.default("docker.io/library/redis:7.4.6-alpine"),
-    traefik: imageReference.default("docker.io/library/traefik:v3.7.0"),
-    jitsiWeb: imageReference.default("docker.io/jitsi/web:stable-11146-2"),
-    jitsiProsody: imageReference.default("docker.io/jitsi/prosody:stable-11146-2"),
-    jitsiJicofo: imageReference.default("docker.io/jitsi/jicofo:stable-11146-2"),
-    jitsiJvb: imageReference.default("docker.io/jitsi/jvb:stable-11146-2"),
-    janus: imageReference.default("mediaplane/janus:1.3.2"),
-    coturn: imageReference.default("docker.io/coturn/coturn:4.6.3"),
+    traefik: imageReference.default(defaultImages.traefik),
+    redis: imageReference.default(defaultImages.redis),
+    coturn: imageReference.default(defaultImages.coturn),
+    jitsiWeb: imageReference.default(defaultImages.jitsiWeb),
+    jitsiProsody: imageReference.default(defaultImages.jitsiProsody),
+    jitsiJicofo: imageReference.default(defaultImages.jitsiJicofo),
+    jitsiJvb: imageReference.default(defaultImages.jitsiJvb),
+    /** A released balancer image; unset: the program builds it from `balancer/`. */
+    balancer: imageReference.optional(),
+    /** A released Janus image; unset: the program builds it from `images/janus`. */
+    janus: imageReference.optional(),
   })
   .prefault({});
 export type ImageSettings = z.infer<typeof images>;

@@ -4,3 +4,4 @@ export * from "./RecordingShare.js";
 export * from "./Registry.js";
 export * from "./ManagedRedis.js";
 export * from "./naming.js";
+export * from "./foundation.js";

@@ -1,0 +1,157 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { renderBalancerConfigFile } from "@mediaplane/balancer/config";
+import { buildBalancerConfig, type StackConfig, type StackSecrets } from "../config/index.js";
+import {
+  azureFoundation,
+  mediaNodePlacement,
+  type MediaNodePlacement,
+  type RedisConnection,
+  type StaticIp,
+  type StaticIpRole,
+} from "./azure/index.js";
+import { Tenants, type TenantAccess } from "./Tenants.js";
+
+export interface MediaPlatformArgs {
+  /** The parsed stack config. */
+  readonly settings: StackConfig;
+  /** The stack's Pulumi secrets. */
+  readonly secrets: StackSecrets;
+}
+
+/**
+ * Everything the Kubernetes workloads (`components/k8s`) need from the platform. MediaPlatform builds it once per
+ * stack and maps it onto each workload's own args.
+ */
+export interface WorkloadContext {
+  /** Provider of the target cluster; every workload resource uses it. */
+  readonly provider: k8s.Provider;
+  /** Namespace of the platform's workloads. */
+  readonly namespace: pulumi.Output<string>;
+  /** The whole stack config: domains, ACME, images, sizing of Jitsi/Janus/TURN/balancer, admin allow-list. */
+  readonly settings: StackConfig;
+  /** TSIG secret for DNS-01; set whenever `settings.acme` is. */
+  readonly acmeTsigSecret: pulumi.Output<string> | undefined;
+  /** Pinned public IPs for ingress, JVB and TURN; undefined on a laptop cluster (its load balancer picks addresses). */
+  readonly staticIps: Readonly<Record<StaticIpRole, StaticIp>> | undefined;
+  /** Node selector and toleration of the public-IP media nodes; undefined where every node may run media. */
+  readonly mediaNodes: MediaNodePlacement | undefined;
+  /** Storage class for RWO volumes (Redis AOF, acme.json): a block disk; undefined: the cluster's default. */
+  readonly blockStorageClass: string | undefined;
+  /** ReadWriteMany claim for recordings (Azure Files on AKS, a plain PVC on a laptop). */
+  readonly recordingsClaimName: pulumi.Output<string>;
+  /** Registry the built images are pushed to; undefined: images are loaded into the laptop cluster. */
+  readonly registryLoginServer: pulumi.Output<string> | undefined;
+  /** Azure Cache for Redis when the stack uses it; undefined: run the in-cluster Redis. */
+  readonly managedRedis: RedisConnection | undefined;
+  /** The balancer's config file (tenants with their secrets, clusters, nodes): a secret, for its Secret. */
+  readonly balancerConfigFile: pulumi.Output<string>;
+}
+
+/** Public endpoints of the stack. */
+export interface PlatformEndpoints {
+  /** BBB API root on the base domain (path-based tenant URLs hang below `/t/<slug>/`). */
+  readonly bbbApi: string;
+  /** Host-based tenant API URL pattern. */
+  readonly bbbTenantApi: string;
+  readonly jitsi: string | undefined;
+  readonly janus: string | undefined;
+  readonly turn: string | undefined;
+}
+
+export function platformEndpoints(settings: Pick<StackConfig, "domains" | "jitsi" | "janus" | "turn">): PlatformEndpoints {
+  const { domains } = settings;
+  return {
+    bbbApi: `https://${domains.apiBase}/bigbluebutton/api/`,
+    bbbTenantApi: `https://<tenant>.${domains.apiBase}/bigbluebutton/api/`,
+    jitsi: settings.jitsi.enabled ? `https://${domains.jitsi}/` : undefined,
+    janus: settings.janus.enabled ? `wss://${domains.janus}/` : undefined,
+    turn: settings.turn.enabled ? `turn:${domains.turn}:3478` : undefined,
+  };
+}
+
+const namespaceName = "mediaplane";
+
+/** The whole media platform of one stack: cluster (AKS or a kube context), tenants, and the workloads on top. */
+export class MediaPlatform extends pulumi.ComponentResource {
+  readonly endpoints: PlatformEndpoints;
+  /** Pinned public IPs by role; empty on a laptop cluster. */
+  readonly publicIps: pulumi.Output<Record<string, string>>;
+  /** Admin kubeconfig (secret); undefined when the stack deploys into an existing kube context. */
+  readonly kubeconfig: pulumi.Output<string> | undefined;
+  /** Secret: per tenant, the host-based and path-based API URLs and secrets. */
+  readonly tenants: pulumi.Output<Record<string, TenantAccess>>;
+  readonly workloadContext: WorkloadContext;
+
+  constructor(name: string, args: MediaPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:platform:MediaPlatform", name, {}, opts);
+    const { settings, secrets } = args;
+    const clusterSettings = settings.cluster;
+
+    const azure = clusterSettings.provider === "azure" ? azureFoundation(settings, clusterSettings, this) : undefined;
+    const provider =
+      azure?.cluster.provider ??
+      new k8s.Provider(
+        "kube-context",
+        clusterSettings.provider === "kubeContext" && clusterSettings.context !== undefined
+          ? { context: clusterSettings.context }
+          : {},
+        { parent: this },
+      );
+    const k8sOpts = { parent: this, provider };
+
+    const namespace = new k8s.core.v1.Namespace(
+      "namespace",
+      { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane" } } },
+      k8sOpts,
+    );
+    const blockStorageClass = clusterSettings.provider === "azure" ? "managed-csi" : clusterSettings.storageClass;
+    const recordingsClaimName = azure
+      ? azure.recordingShare(namespace.metadata.name, provider).claimName
+      : new k8s.core.v1.PersistentVolumeClaim(
+          "recordings",
+          {
+            metadata: { name: "recordings", namespace: namespace.metadata.name },
+            spec: {
+              // A laptop cluster has one node: ReadWriteOnce is what its local-path provisioners offer.
+              accessModes: ["ReadWriteOnce"],
+              ...(blockStorageClass === undefined ? {} : { storageClassName: blockStorageClass }),
+              resources: { requests: { storage: `${settings.recordings.quotaGi}Gi` } },
+            },
+          },
+          k8sOpts,
+        ).metadata.name;
+
+    const tenants = new Tenants("tenants", { tenants: settings.tenants, apiBaseDomain: settings.domains.apiBase }, { parent: this });
+    const balancerConfigFile = pulumi.secret(
+      pulumi
+        .all([tenants.secrets, pulumi.all(secrets.bbbNodeSecrets)])
+        .apply(([tenantSecrets, nodeSecrets]) =>
+          renderBalancerConfigFile(buildBalancerConfig(settings, { tenantSecrets, nodeSecrets })),
+        ),
+    );
+
+    this.workloadContext = {
+      provider,
+      namespace: namespace.metadata.name,
+      settings,
+      acmeTsigSecret: secrets.acmeTsigSecret,
+      staticIps: azure?.staticIps,
+      mediaNodes: azure ? mediaNodePlacement : undefined,
+      blockStorageClass,
+      recordingsClaimName,
+      registryLoginServer: azure?.registry.loginServer,
+      managedRedis: azure?.managedRedis,
+      balancerConfigFile,
+    };
+    // The Kubernetes workloads (components/k8s) are composed here, each from `this.workloadContext`.
+
+    this.endpoints = platformEndpoints(settings);
+    this.publicIps = azure
+      ? pulumi.all(Object.fromEntries(Object.entries(azure.staticIps).map(([role, ip]) => [role, ip.address])))
+      : pulumi.output<Record<string, string>>({});
+    this.kubeconfig = azure?.cluster.kubeconfig;
+    this.tenants = tenants.access;
+    this.registerOutputs({ endpoints: this.endpoints, publicIps: this.publicIps, tenants: this.tenants });
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./MediaPlatform.js";
+export * from "./Tenants.js";
+export * from "./azure/index.js";

@@ -1,0 +1,240 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Runs the real Pulumi program under Pulumi's mock runtime, with no engine, CLI, plugins or cloud, and records
+ * every resource it declares. Shared by the offline plan (`scripts/plan.ts`) and the stack tests.
+ * The runtime state is global per process: one run per process.
+ */
+
+/** What the cloud would only know after `pulumi up`: shown as this marker wherever such a value flows. */
+export function unknownUntilApply(what: string): string {
+  return `<unknown until apply: ${what}>`;
+}
+
+/** One declared resource, as the engine would receive it. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** Custom (provider-managed) resource, as opposed to a component. */
+  readonly custom: boolean;
+  /** Resolved inputs; secret values are wrapped as `{ [secretSignatureKey]: secretSignature, value }`. */
+  readonly inputs: Record<string, unknown>;
+  /** URN of the parent; undefined for children of the stack itself. */
+  readonly parentUrn: string | undefined;
+  /** URN of the provider resource that manages it (custom resources only). */
+  readonly providerUrn: string | undefined;
+}
+
+export interface ProgramRun {
+  readonly resources: readonly RecordedResource[];
+  /** The stack outputs, with secret values wrapped as in `inputs`. */
+  readonly outputs: Record<string, unknown>;
+  /** Provider functions the mocks had no answer for (they returned nothing). */
+  readonly unmockedCalls: readonly string[];
+}
+
+export const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[secretSignatureKey] === secretSignature;
+}
+
+/** Replaces every secret leaf with `replacement` (keeping the shape of secret objects), for printing or writing. */
+export function redactSecrets(value: unknown, replacement: unknown, insideSecret = false): unknown {
+  if (isSecretValue(value)) return redactSecrets(value.value, replacement, true);
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, replacement, insideSecret));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item, replacement, insideSecret)]));
+  }
+  return insideSecret ? replacement : value;
+}
+
+/** Unwraps every secret, for assertions on the values themselves. */
+export function revealSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return revealSecrets(value.value);
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, revealSecrets(item)]));
+  }
+  return value;
+}
+
+type Inputs = Record<string, unknown>;
+const text = (value: unknown): string => (typeof value === "string" ? value : String(value));
+
+/**
+ * Outputs the cloud computes. Values Azure derives deterministically from inputs are derived the same way;
+ * everything else is an explicit unknown marker.
+ */
+function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
+  switch (type) {
+    case "azure-native:resources:ResourceGroup":
+      return { name: inputs["resourceGroupName"] ?? name };
+    case "azure-native:containerservice:ManagedCluster": {
+      const clusterName = text(inputs["resourceName"] ?? name);
+      return {
+        name: clusterName,
+        nodeResourceGroup:
+          inputs["nodeResourceGroup"] ?? `MC_${text(inputs["resourceGroupName"])}_${clusterName}_${text(inputs["location"])}`,
+        fqdn: unknownUntilApply(`API server FQDN of ${clusterName}`),
+        identity: { type: "SystemAssigned", principalId: unknownUntilApply(`principal id of ${clusterName}`) },
+        identityProfile: { kubeletidentity: { objectId: unknownUntilApply(`kubelet identity of ${clusterName}`) } },
+      };
+    }
+    case "azure-native:network:PublicIPAddress":
+      return {
+        name: inputs["publicIpAddressName"] ?? name,
+        ipAddress: unknownUntilApply(`address of ${text(inputs["publicIpAddressName"] ?? name)}`),
+      };
+    case "azure-native:storage:StorageAccount":
+      return { name: inputs["accountName"] ?? name };
+    case "azure-native:storage:FileShare":
+      return { name: inputs["shareName"] ?? name };
+    case "azure-native:containerregistry:Registry":
+      return { name: inputs["registryName"] ?? name, loginServer: `${text(inputs["registryName"] ?? name)}.azurecr.io` };
+    case "azure-native:redis:Redis":
+      return { name: inputs["name"] ?? name, hostName: `${text(inputs["name"] ?? name)}.redis.cache.windows.net`, sslPort: 6380 };
+    default:
+      if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm.sh") && !type.startsWith("kubernetes:yaml")) {
+        // Kubernetes auto-names objects without a name; the mock keeps the logical name so references resolve.
+        const metadata = (inputs["metadata"] ?? {}) as Inputs;
+        return { metadata: { ...metadata, name: metadata["name"] ?? name } };
+      }
+      return {};
+  }
+}
+
+function azureId(type: string, name: string): string {
+  const [, module = "unknown", kind = "unknown"] = type.split(":");
+  return `/subscriptions/${unknownUntilApply("subscription")}/providers/Microsoft.${module}/${kind}/${name}`;
+}
+
+function mockCall(token: string, inputs: Inputs): Inputs | undefined {
+  switch (token) {
+    case "azure-native:containerservice:listManagedClusterAdminCredentials": {
+      const cluster = text(inputs["resourceName"]);
+      const kubeconfig = [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{ name: ${cluster}, cluster: { server: "https://${unknownUntilApply(`API server of ${cluster}`)}" } }]`,
+        `users: [{ name: clusterAdmin, user: { token: "${unknownUntilApply("admin token")}" } }]`,
+        `contexts: [{ name: ${cluster}, context: { cluster: ${cluster}, user: clusterAdmin } }]`,
+        `current-context: ${cluster}`,
+      ].join("\n");
+      return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") }] };
+    }
+    case "azure-native:storage:listStorageAccountKeys":
+      return { keys: [{ keyName: "key1", value: unknownUntilApply(`key of ${text(inputs["accountName"])}`), permissions: "FULL" }] };
+    case "azure-native:redis:listRedisKeys":
+      return {
+        primaryKey: unknownUntilApply(`primary key of ${text(inputs["name"])}`),
+        secondaryKey: unknownUntilApply(`secondary key of ${text(inputs["name"])}`),
+      };
+    case "azure-native:authorization:getClientConfig":
+      return {
+        subscriptionId: unknownUntilApply("subscription id"),
+        tenantId: unknownUntilApply("tenant id"),
+        clientId: unknownUntilApply("client id"),
+        objectId: unknownUntilApply("object id"),
+      };
+    default:
+      return undefined;
+  }
+}
+
+export interface ProgramRunOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Full config map, `<project>:<key>` to the value as Pulumi stores it (structured values as JSON). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Keys of `config` that are secrets. */
+  readonly secretKeys: readonly string[];
+  /** Imports the program; called after the mocks are in place. Returns the module's exports (the stack outputs). */
+  readonly loadProgram: () => Promise<Record<string, unknown>>;
+}
+
+interface Declared {
+  readonly resource: pulumi.Resource;
+  readonly parent: pulumi.Resource | undefined;
+}
+
+/** Runs the program once under the mocks and returns every resource it declared and the stack outputs. */
+export async function runProgramWithMocks(options: ProgramRunOptions): Promise<ProgramRun> {
+  const registered = new Map<string, { type: string; name: string; inputs: Inputs; custom: boolean; provider: string | undefined }>();
+  const unmockedCalls = new Set<string>();
+  const declared: Declared[] = [];
+
+  pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: ({ type, name, inputs, custom, provider }) => {
+        const state = { ...inputs, ...computedOutputs(type, name, inputs) };
+        const baseId = type.startsWith("azure-native:") ? azureId(type, name) : `${type}::${name}`;
+        let id = baseId;
+        for (let n = 2; registered.has(id); n += 1) id = `${baseId}#${n}`;
+        registered.set(id, { type, name, inputs, custom: custom ?? false, provider });
+        return { id, state };
+      },
+      call: ({ token, inputs }) => {
+        const result = mockCall(token, inputs);
+        if (result === undefined) unmockedCalls.add(token);
+        return result ?? {};
+      },
+    },
+    options.project,
+    options.stack,
+    false,
+  );
+
+  let programExports: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      declared.push({ resource: args.resource, parent: args.opts.parent });
+      return undefined;
+    });
+    programExports = await options.loadProgram();
+    return programExports;
+  });
+  await pulumi.runtime.disconnect();
+
+  const stackResource = pulumi.runtime.getStackResource();
+  const resources = await Promise.all(
+    declared.map(async ({ resource, parent }): Promise<RecordedResource> => {
+      const urn = await valueOf(resource.urn);
+      const parentUrn = parent === undefined || parent === stackResource ? undefined : await valueOf(parent.urn);
+      const id = pulumi.CustomResource.isInstance(resource) ? await valueOf(resource.id) : undefined;
+      const record = id === undefined ? undefined : registered.get(id);
+      const [, , typeChain = "", ...nameParts] = urn.split("::");
+      return {
+        type: typeChain.slice(typeChain.lastIndexOf("$") + 1),
+        name: nameParts.join("::"),
+        urn,
+        custom: record?.custom ?? false,
+        inputs: record?.inputs ?? {},
+        parentUrn,
+        providerUrn: record?.provider ? record.provider.split("::").slice(0, -1).join("::") : undefined,
+      };
+    }),
+  );
+  return { resources, outputs: await resolveOutputs(programExports), unmockedCalls: [...unmockedCalls] };
+}
+
+/** The value an output settles on (the mocks make every value known). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** Stack outputs resolved, with the secret ones wrapped, so callers can see which outputs are secret. */
+async function resolveOutputs(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(exports).map(async ([key, exported]) => {
+      if (!pulumi.Output.isInstance(exported)) return [key, exported] as const;
+      const output = exported as pulumi.Output<unknown>;
+      const [value, secret] = await Promise.all([valueOf(output), pulumi.isSecret(output)]);
+      return [key, secret ? { [secretSignatureKey]: secretSignature, value } : value] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}

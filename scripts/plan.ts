@@ -1,0 +1,111 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { performance } from "node:perf_hooks";
+import { stringify as stringifyYaml } from "yaml";
+import { ConfigError } from "@mediaplane/balancer/config";
+import { redactSecrets, runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
+import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
+
+/**
+ * The offline plan: `npm run plan -- [stack | path/to/Pulumi.<stack>.yaml]` (default dev).
+ * Runs the real program under Pulumi's mock runtime, prints the resource tree and a count per type, and writes
+ * every Kubernetes object to out/<stack>/. Exit code 1 on any error, with one line for config errors.
+ */
+
+/** A Kubernetes object as `kubectl apply` takes it, or undefined for resources that are not one. */
+export function kubernetesManifest(resource: RecordedResource): Record<string, unknown> | undefined {
+  const match = /^kubernetes:([^:]+)\/([^:/]+):([A-Za-z0-9]+)$/.exec(resource.type);
+  if (!resource.custom || match === null) return undefined;
+  const [, group = "", version = "", kind = ""] = match;
+  if (group === "helm.sh" || group === "yaml" || group === "kustomize") return undefined;
+  const { apiVersion, kind: inputKind, ...body } = resource.inputs;
+  return {
+    apiVersion: apiVersion ?? (group === "core" ? version : `${group}/${version}`),
+    kind: inputKind ?? kind,
+    // Secret values never reach the disk; "REDACTED" is also valid base64, so Secret.data stays well-formed.
+    ...(redactSecrets(body, "REDACTED") as Record<string, unknown>),
+  };
+}
+
+function printTree(run: ProgramRun): string[] {
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const resource of run.resources) {
+    const siblings = children.get(resource.parentUrn) ?? [];
+    siblings.push(resource);
+    children.set(resource.parentUrn, siblings);
+  }
+  const lines: string[] = [];
+  const walk = (parentUrn: string | undefined, depth: number): void => {
+    for (const resource of children.get(parentUrn) ?? []) {
+      lines.push(`${"  ".repeat(depth)}${resource.custom ? "+" : "*"} ${resource.type}  ${resource.name}`);
+      walk(resource.urn, depth + 1);
+    }
+  };
+  walk(undefined, 1);
+  return lines;
+}
+
+function countByType(run: ProgramRun): string[] {
+  const counts = new Map<string, number>();
+  for (const resource of run.resources) counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
+  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => `${String(count).padStart(5)}  ${type}`);
+}
+
+function writeManifests(run: ProgramRun, directory: string): number {
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory, { recursive: true });
+  const used = new Set<string>();
+  let written = 0;
+  for (const resource of run.resources) {
+    const manifest = kubernetesManifest(resource);
+    if (manifest === undefined) continue;
+    const stem = `${String(manifest["kind"]).toLowerCase()}-${resource.name}`.replace(/[^A-Za-z0-9._-]/g, "_");
+    let file = `${stem}.yaml`;
+    for (let n = 2; used.has(file); n += 1) file = `${stem}-${n}.yaml`;
+    used.add(file);
+    writeFileSync(join(directory, file), stringifyYaml(manifest, { lineWidth: 0 }));
+    written += 1;
+  }
+  return written;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const started = performance.now();
+  const stack = loadOfflineStack(argv[0] ?? "dev");
+  console.log(`Plan of stack "${stack.stack}" (${relative(repositoryRoot, stack.file)}), offline under Pulumi's mock runtime.`);
+  if (stack.placeholders.length > 0) {
+    console.log(`Secrets not available offline, placeholders used: ${stack.placeholders.join(", ")}`);
+  }
+  console.log('Values the cloud computes on "pulumi up" appear as <unknown until apply: ...>.\n');
+
+  const run = await runProgramWithMocks({
+    project: stack.project,
+    stack: stack.stack,
+    config: stack.config,
+    secretKeys: stack.secretKeys,
+    loadProgram: () => import("../index.js"),
+  });
+
+  console.log(`Resources (* component, + resource):\n  pulumi:pulumi:Stack  ${stack.project}-${stack.stack}`);
+  console.log(printTree(run).join("\n"));
+  console.log(`\nCount per type (${run.resources.length} in all):\n${countByType(run).join("\n")}`);
+  const outputDirectory = join(repositoryRoot, "out", stack.stack);
+  const written = writeManifests(run, outputDirectory);
+  console.log(`\n${written} Kubernetes manifests written to ${relative(repositoryRoot, outputDirectory)}/`);
+  console.log(`Stack outputs: ${Object.keys(run.outputs).join(", ")} (secret values are not printed)`);
+  for (const token of run.unmockedCalls) console.log(`warning: no offline answer for ${token}; its result is empty`);
+  console.log(`Planned in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+    } else {
+      console.error(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env["PLAN_DEBUG"] && error instanceof Error) console.error(error.stack);
+    }
+    process.exit(1);
+  },
+);
