@@ -1,0 +1,244 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { PortRange } from "./render/coturn.js";
+import { janusPaths, janusPorts, renderJanusConfig, type JanusVideoRoom } from "./render/janus.js";
+import {
+  appLabels,
+  contentHash,
+  disruptionBudgetFor,
+  hostRule,
+  httpGetProbe,
+  ingressRoute,
+  nonRootPodSecurity,
+  recordingVolume,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  tcpProbe,
+  type IngressBinding,
+  type MediaNodePlacement,
+  type RecordingStorage,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** How Janus learns the address to put in its ICE candidates. */
+export type JanusPublicAddress =
+  /** Each media node's own public IP, read from the Azure instance metadata service when the pod starts. */
+  | { kind: "nodePublicIp" }
+  /** One known address (a laptop cluster: the host's LAN address). */
+  | { kind: "fixed"; address: string };
+
+export interface JanusArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** Janus image, by digest (built from `images/janus`) or a pinned tag; it must contain `curl` for address discovery. */
+  image: pulumi.Input<string>;
+  /** Public host of the API (HTTPS and WSS through traefik), e.g. `janus.example.org`. */
+  host: string;
+  /** The ingress the route attaches to. */
+  ingress: IngressBinding;
+  /** Janus instances, at most one per media node (host networking). */
+  replicas: number;
+  /** UDP media ports; the media nodes must allow them (AKS `allowedHostPorts`). */
+  rtpPorts: PortRange;
+  /** Address for ICE candidates (`nat_1_1_mapping`). */
+  publicAddress: JanusPublicAddress;
+  /** STUN server Janus may use (the TURN service answers STUN). */
+  stunServer: { host: string; port: number };
+  /** Where recordings are written; `undefined` turns recording off. */
+  recordings: RecordingStorage | undefined;
+  /** Media nodes; `undefined` (laptop cluster): any node. */
+  placement: MediaNodePlacement | undefined;
+  /** Video rooms that exist from the start. */
+  rooms?: readonly JanusVideoRoom[];
+  /** Browser origin allowed to call the API; default `https://<host>`. */
+  allowedOrigin?: string;
+  /** CPU/memory; default 500m/512Mi requests, 4 CPU/2Gi limits. */
+  sizing?: ResourceSizing;
+}
+
+const uid = 10001; // the non-root user of images/janus
+const publicIpFile = "/run/janus/public-ip";
+const defaultSizing: ResourceSizing = { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "4", memoryLimit: "2Gi" };
+// Azure's instance metadata service answers only from the node itself, which host networking makes the pod.
+const imdsPublicIpUrl =
+  "http://169.254.169.254/metadata/instance/network/interface/0/ipv4/ipAddress/0/publicIpAddress?api-version=2021-02-01&format=text";
+
+/**
+ * The Janus WebRTC gateway on the media nodes. Host networking puts it directly on the node's public IP, so ICE
+ * sees no port-remapping NAT; `nat_1_1_mapping` advertises that IP and media stays in the fixed RTP range.
+ * The HTTP and WebSocket APIs are published through traefik on the Janus host; the admin API listens on loopback only.
+ *
+ * No NetworkPolicy: policies do not apply to host-network pods. The node's network security group (AKS
+ * `allowedHostPorts`) opens only the RTP range; the API ports are reachable inside the virtual network, where traefik is.
+ */
+export class Janus extends pulumi.ComponentResource {
+  /** Secret that signs client tokens (`token_auth`): a secret. */
+  readonly tokenAuthSecret: pulumi.Output<string>;
+  /** Admin API secret (loopback only): a secret. */
+  readonly adminSecret: pulumi.Output<string>;
+  /** Key for creating video rooms: a secret. */
+  readonly videoRoomAdminKey: pulumi.Output<string>;
+
+  constructor(name: string, args: JanusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:Janus", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const namespace = args.namespace;
+    const labels = appLabels("janus", "gateway");
+    const secretOf = (purpose: string) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length: 40, special: false }, { parent: this }).result;
+    const adminSecret = secretOf("admin-secret");
+    const tokenAuthSecret = secretOf("token-auth-secret");
+    const videoRoomAdminKey = secretOf("videoroom-admin-key");
+
+    const files = pulumi.all([adminSecret, tokenAuthSecret, videoRoomAdminKey]).apply(([admin, token, roomKey]) =>
+      renderJanusConfig({
+        serverName: args.host,
+        adminSecret: admin,
+        tokenAuthSecret: token,
+        videoRoomAdminKey: roomKey,
+        nat1to1Mapping: args.publicAddress.kind === "fixed" ? args.publicAddress.address : undefined,
+        rtpPorts: args.rtpPorts,
+        stunServer: args.stunServer,
+        allowedOrigin: args.allowedOrigin ?? `https://${args.host}`,
+        rooms: args.recordings === undefined ? [] : (args.rooms ?? []),
+        debugLevel: 4,
+      }),
+    );
+    const config = new k8s.core.v1.Secret(
+      `${name}-config`,
+      {
+        metadata: { name: "janus-config", namespace, labels },
+        type: "Opaque",
+        stringData: pulumi.secret(files.apply((rendered) => ({ ...rendered }))),
+      },
+      child,
+    );
+
+    const nodeAddressDiscovery = args.publicAddress.kind === "nodePublicIp";
+    const janusCommand = nodeAddressDiscovery
+      ? ["sh", "-c", `exec janus --configs-folder=${janusPaths.configs} --nat-1-1="$(cat ${publicIpFile})"`]
+      : ["janus", `--configs-folder=${janusPaths.configs}`];
+    const runtimeVolume = { name: "run", mountPath: "/run/janus" };
+
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: "janus", namespace, labels },
+        spec: {
+          replicas: args.replicas,
+          // Host ports cannot surge on the same node: replace one instance at a time.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: { "mediaplane/config-hash": files.apply((rendered) => contentHash(JSON.stringify(rendered))) } },
+            spec: {
+              // Not "restricted": host networking is the point (public IP without NAT); everything else is.
+              hostNetwork: true,
+              dnsPolicy: "ClusterFirstWithHostNet",
+              securityContext: nonRootPodSecurity(uid),
+              terminationGracePeriodSeconds: 30,
+              ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
+              affinity: {
+                podAntiAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" }],
+                },
+              },
+              initContainers: nodeAddressDiscovery
+                ? [
+                    {
+                      name: "public-ip",
+                      image: args.image,
+                      command: [
+                        "sh",
+                        "-c",
+                        `curl -sSf --retry 5 -H Metadata:true '${imdsPublicIpUrl}' > ${publicIpFile} && grep -Eq '^[0-9.]+$' ${publicIpFile}`,
+                      ],
+                      securityContext: restrictedContainerSecurity(),
+                      resources: resourceRequirements({ cpuRequest: "10m", memoryRequest: "16Mi", cpuLimit: "100m", memoryLimit: "64Mi" }),
+                      volumeMounts: [runtimeVolume],
+                    },
+                  ]
+                : [],
+              containers: [
+                {
+                  name: "janus",
+                  image: args.image,
+                  command: janusCommand,
+                  ports: [
+                    { name: "http", containerPort: janusPorts.http, protocol: "TCP" },
+                    { name: "websocket", containerPort: janusPorts.websocket, protocol: "TCP" },
+                  ],
+                  readinessProbe: httpGetProbe(`${janusPaths.api}/info`, "http", 5),
+                  livenessProbe: { ...tcpProbe("http", 10), initialDelaySeconds: 10 },
+                  resources: resourceRequirements(args.sizing ?? defaultSizing),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: [
+                    { name: "config", mountPath: janusPaths.configs, readOnly: true },
+                    runtimeVolume,
+                    ...(args.recordings === undefined ? [] : [{ name: "recordings", mountPath: janusPaths.recordings }]),
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "config", secret: { secretName: config.metadata.name } },
+                { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+                ...(args.recordings === undefined ? [] : [recordingVolume("recordings", args.recordings, uid)]),
+              ],
+            },
+          },
+        },
+      },
+      child,
+    );
+    disruptionBudgetFor(`${name}-pdb`, { namespace, selector: labels, replicas: args.replicas }, child);
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: "janus", namespace, labels },
+        spec: {
+          type: "ClusterIP",
+          selector: labels,
+          // The admin port is deliberately absent: it is reachable only from inside the pod.
+          ports: [
+            { name: "http", port: janusPorts.http, targetPort: "http", protocol: "TCP" },
+            { name: "websocket", port: janusPorts.websocket, targetPort: "websocket", protocol: "TCP" },
+          ],
+        },
+      },
+      child,
+    );
+
+    ingressRoute(
+      `${name}-route`,
+      {
+        objectName: "janus",
+        namespace,
+        binding: args.ingress,
+        labels,
+        routes: [
+          // Janus speaks WebSocket on its own port, any path: upgrades go there, everything else to the HTTP API.
+          {
+            match: `${hostRule(args.host)} && HeaderRegexp(\`Upgrade\`, \`(?i)^websocket$\`)`,
+            target: { kind: "Service", name: service.metadata.name, port: janusPorts.websocket },
+            adminOnly: false,
+          },
+          {
+            match: `${hostRule(args.host)} && PathPrefix(\`${janusPaths.api}\`)`,
+            target: { kind: "Service", name: service.metadata.name, port: janusPorts.http },
+            adminOnly: false,
+          },
+        ],
+      },
+      child,
+    );
+
+    this.tokenAuthSecret = pulumi.secret(tokenAuthSecret);
+    this.adminSecret = pulumi.secret(adminSecret);
+    this.videoRoomAdminKey = pulumi.secret(videoRoomAdminKey);
+    this.registerOutputs({ tokenAuthSecret: this.tokenAuthSecret, adminSecret: this.adminSecret, videoRoomAdminKey: this.videoRoomAdminKey });
+  }
+}

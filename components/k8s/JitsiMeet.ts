@@ -1,0 +1,427 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { assertPinnedImage, defaultImages } from "./versions.js";
+import {
+  appLabels,
+  disruptionBudgetFor,
+  hostRule,
+  httpGetProbe,
+  ingressRoute,
+  networkPolicyPeer,
+  pinnedIpAnnotations,
+  plainEnv,
+  resourceRequirements,
+  secretEnv,
+  tcpProbe,
+  type IngressBinding,
+  type MediaNodePlacement,
+  type PinnedPublicIp,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** Ports of the docker-jitsi-meet containers. */
+export const jitsiPorts = { web: 80, xmppClient: 5222, bosh: 5280, component: 5347, jicofoRest: 8888, jvbRest: 8080 } as const;
+
+/** The internal XMPP domain every component agrees on; never seen by users (they see `host`). */
+export const xmppDomain = "meet.jitsi";
+
+/** How JVB media (one UDP port per bridge) reaches the internet. */
+export type JvbExposure =
+  | {
+      /** A LoadBalancer per bridge on the JVB static IP, bridge n on `udpPort + n`. */
+      kind: "loadBalancer";
+      /** Number of bridges. */
+      replicas: number;
+      /** The JVB static IP address: advertised to clients (media fails if it differs from the real address). */
+      advertiseIp: pulumi.Input<string>;
+      /** Azure public IP of that address; omit on a laptop cluster. */
+      publicIp?: PinnedPublicIp;
+    }
+  | {
+      /** One bridge per media node on `udpPort` of the node's public IP, found through STUN. */
+      kind: "hostPort";
+    };
+
+/** TURN for clients that cannot send UDP to a bridge: prosody hands out time-limited credentials. */
+export interface JitsiTurnArgs {
+  /** TURN host name. */
+  host: string;
+  /** Shared secret of the TURN server (coturn `static-auth-secret`). */
+  staticAuthSecret: pulumi.Input<string>;
+  /** Whether TURN over TLS on 443 is offered. */
+  tls: boolean;
+}
+
+export interface JitsiMeetArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (must exist). */
+  namespace: pulumi.Input<string>;
+  /** The public host, e.g. `meet.example.org` (one DNS name for web, BOSH and WebSocket). */
+  host: string;
+  /** The ingress the web route attaches to. */
+  ingress: IngressBinding;
+  /** Web (nginx + static app) replicas. */
+  webReplicas: number;
+  /** First UDP media port. */
+  udpPort: number;
+  /** Bridge exposure and count. */
+  jvb: JvbExposure;
+  /** Participants after which jicofo prefers another bridge; default jicofo's own. */
+  maxParticipantsPerBridge?: number;
+  /** Media nodes for the bridges; `undefined` (laptop cluster): any node. */
+  placement: MediaNodePlacement | undefined;
+  /** TURN; `undefined`: none (clients behind UDP-blocking firewalls cannot join). */
+  turn: JitsiTurnArgs | undefined;
+  /** Image references; default the pinned upstream release. */
+  images?: { web?: string; prosody?: string; jicofo?: string; jvb?: string };
+}
+
+const sizing = {
+  web: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "256Mi" },
+  prosody: { cpuRequest: "200m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "512Mi" },
+  jicofo: { cpuRequest: "200m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
+  jvb: { cpuRequest: "1", memoryRequest: "1Gi", cpuLimit: "4", memoryLimit: "3Gi" },
+} satisfies Record<string, ResourceSizing>;
+
+/**
+ * The docker-jitsi-meet images start as root: their s6-overlay init prepares files and then drops to per-service
+ * users, so `runAsNonRoot` would stop them. What can still be taken away is: privilege escalation, and every
+ * capability beyond the few the init needs to chown files and switch users.
+ */
+function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL", ...extra] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * Jitsi Meet: web, prosody, jicofo and the videobridges, wired by the shared XMPP environment. Internal passwords
+ * come from the random provider and stay stable across updates. Start order needs no sleeps: each component's
+ * readiness gates its Service, and the others retry until prosody answers.
+ */
+export class JitsiMeet extends pulumi.ComponentResource {
+  /** `https://<host>`. */
+  readonly url: string;
+
+  constructor(name: string, args: JitsiMeetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:JitsiMeet", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const namespace = args.namespace;
+    const image = (component: "web" | "prosody" | "jicofo" | "jvb", fallback: string) =>
+      assertPinnedImage(`jitsi ${component} image`, args.images?.[component] ?? fallback);
+    const password = (purpose: string) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
+
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: "jitsi-internal", namespace, labels: appLabels("jitsi", "secrets") },
+        type: "Opaque",
+        stringData: {
+          JICOFO_AUTH_PASSWORD: password("jicofo-password"),
+          JVB_AUTH_PASSWORD: password("jvb-password"),
+          ...(args.turn === undefined ? {} : { TURN_CREDENTIALS: pulumi.secret(args.turn.staticAuthSecret) }),
+        },
+      },
+      child,
+    );
+    const secretName = secret.metadata.name;
+
+    const prosodyHost = pulumi.interpolate`prosody.${namespace}.svc.cluster.local`;
+    const xmppEnv = [
+      ...plainEnv({
+        PUBLIC_URL: `https://${args.host}`,
+        XMPP_DOMAIN: xmppDomain,
+        XMPP_AUTH_DOMAIN: `auth.${xmppDomain}`,
+        XMPP_MUC_DOMAIN: `muc.${xmppDomain}`,
+        XMPP_INTERNAL_MUC_DOMAIN: `internal-muc.${xmppDomain}`,
+        XMPP_GUEST_DOMAIN: `guest.${xmppDomain}`,
+        XMPP_SERVER: prosodyHost,
+        XMPP_BOSH_URL_BASE: pulumi.interpolate`http://${prosodyHost}:${jitsiPorts.bosh}`,
+        JICOFO_AUTH_USER: "focus",
+        JVB_AUTH_USER: "jvb",
+        JVB_BREWERY_MUC: "jvbbrewery",
+        TZ: "UTC",
+      }),
+      secretEnv("JICOFO_AUTH_PASSWORD", secretName, "JICOFO_AUTH_PASSWORD"),
+      secretEnv("JVB_AUTH_PASSWORD", secretName, "JVB_AUTH_PASSWORD"),
+    ];
+
+    const labelsOf = (component: string) => appLabels("jitsi", component);
+    const jitsiPods = { namespace, podLabels: { "app.kubernetes.io/name": "jitsi" } };
+
+    // --- prosody: the XMPP server everything else connects to.
+    const prosodyLabels = labelsOf("prosody");
+    const turnEnv =
+      args.turn === undefined
+        ? []
+        : [
+            ...plainEnv({
+              TURN_HOST: args.turn.host,
+              TURN_PORT: "3478",
+              TURN_TRANSPORT: "udp",
+              ...(args.turn.tls ? { TURNS_HOST: args.turn.host, TURNS_PORT: "443" } : {}),
+            }),
+            secretEnv("TURN_CREDENTIALS", secretName, "TURN_CREDENTIALS"),
+          ];
+    this.deployment(name, "prosody", {
+      namespace,
+      replicas: 1,
+      rollout: "replace",
+      labels: prosodyLabels,
+      container: {
+        name: "prosody",
+        image: image("prosody", defaultImages.jitsiProsody),
+        env: [...xmppEnv, ...turnEnv],
+        ports: [
+          { name: "xmpp-c2s", containerPort: jitsiPorts.xmppClient, protocol: "TCP" },
+          { name: "bosh", containerPort: jitsiPorts.bosh, protocol: "TCP" },
+          { name: "xmpp-component", containerPort: jitsiPorts.component, protocol: "TCP" },
+        ],
+        readinessProbe: tcpProbe("xmpp-c2s", 5),
+        livenessProbe: { ...tcpProbe("bosh", 15), initialDelaySeconds: 20 },
+        resources: resourceRequirements(sizing.prosody),
+        securityContext: jitsiContainerSecurity(),
+      },
+      child,
+    });
+    new k8s.core.v1.Service(
+      `${name}-prosody`,
+      {
+        metadata: { name: "prosody", namespace, labels: prosodyLabels },
+        spec: {
+          selector: prosodyLabels,
+          ports: [
+            { name: "xmpp-c2s", port: jitsiPorts.xmppClient, targetPort: "xmpp-c2s", protocol: "TCP" },
+            { name: "bosh", port: jitsiPorts.bosh, targetPort: "bosh", protocol: "TCP" },
+            { name: "xmpp-component", port: jitsiPorts.component, targetPort: "xmpp-component", protocol: "TCP" },
+          ],
+        },
+      },
+      child,
+    );
+    this.allowIngress(name, "prosody", namespace, prosodyLabels, [networkPolicyPeer(jitsiPods)], [
+      jitsiPorts.xmppClient,
+      jitsiPorts.bosh,
+      jitsiPorts.component,
+    ], child);
+
+    // --- jicofo: conference focus; picks a bridge per conference.
+    const jicofoLabels = labelsOf("jicofo");
+    this.deployment(name, "jicofo", {
+      namespace,
+      replicas: 1,
+      rollout: "replace",
+      labels: jicofoLabels,
+      container: {
+        name: "jicofo",
+        image: image("jicofo", defaultImages.jitsiJicofo),
+        env: [
+          ...xmppEnv,
+          ...plainEnv({
+            JICOFO_ENABLE_HEALTH_CHECKS: "true",
+            ...(args.maxParticipantsPerBridge === undefined ? {} : { MAX_BRIDGE_PARTICIPANTS: String(args.maxParticipantsPerBridge) }),
+          }),
+        ],
+        ports: [{ name: "rest", containerPort: jitsiPorts.jicofoRest, protocol: "TCP" }],
+        readinessProbe: httpGetProbe("/about/health", "rest", 10),
+        livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
+        resources: resourceRequirements(sizing.jicofo),
+        securityContext: jitsiContainerSecurity(),
+      },
+      child,
+    });
+    this.allowIngress(name, "jicofo", namespace, jicofoLabels, [], [], child);
+
+    // --- web: the app, BOSH and XMPP WebSocket proxied to prosody.
+    const webLabels = labelsOf("web");
+    this.deployment(name, "web", {
+      namespace,
+      replicas: args.webReplicas,
+      rollout: "surge",
+      labels: webLabels,
+      container: {
+        name: "web",
+        image: image("web", defaultImages.jitsiWeb),
+        // TLS ends at traefik; the container serves plain HTTP on 80 inside the cluster.
+        env: [...xmppEnv, ...plainEnv({ DISABLE_HTTPS: "1", ENABLE_HTTP_REDIRECT: "0", ENABLE_LETSENCRYPT: "0", ENABLE_XMPP_WEBSOCKET: "1" })],
+        ports: [{ name: "http", containerPort: jitsiPorts.web, protocol: "TCP" }],
+        readinessProbe: httpGetProbe("/", "http", 5),
+        livenessProbe: { ...httpGetProbe("/", "http", 15), initialDelaySeconds: 10 },
+        resources: resourceRequirements(sizing.web),
+        securityContext: jitsiContainerSecurity(["NET_BIND_SERVICE"]),
+      },
+      child,
+    });
+    const web = new k8s.core.v1.Service(
+      `${name}-web`,
+      {
+        metadata: { name: "jitsi-web", namespace, labels: webLabels },
+        spec: { selector: webLabels, ports: [{ name: "http", port: jitsiPorts.web, targetPort: "http", protocol: "TCP" }] },
+      },
+      child,
+    );
+    this.allowIngress(name, "web", namespace, webLabels, [networkPolicyPeer(args.ingress.traefikPods)], [jitsiPorts.web], child);
+    ingressRoute(
+      `${name}-route`,
+      {
+        objectName: "jitsi-web",
+        namespace,
+        binding: args.ingress,
+        labels: webLabels,
+        routes: [{ match: hostRule(args.host), target: { kind: "Service", name: web.metadata.name, port: jitsiPorts.web }, adminOnly: false }],
+      },
+      child,
+    );
+
+    // --- videobridges.
+    const jvbLabels = labelsOf("jvb");
+    const jvbContainer = (port: number, exposureEnv: k8s.types.input.core.v1.EnvVar[], hostPort: boolean) => ({
+      name: "jvb",
+      image: image("jvb", defaultImages.jitsiJvb),
+      env: [...xmppEnv, ...plainEnv({ JVB_PORT: String(port), COLIBRI_REST_ENABLED: "true" }), ...exposureEnv],
+      ports: [
+        { name: "media", containerPort: port, protocol: "UDP", ...(hostPort ? { hostPort: port } : {}) },
+        { name: "rest", containerPort: jitsiPorts.jvbRest, protocol: "TCP" },
+      ],
+      readinessProbe: httpGetProbe("/about/health", "rest", 10),
+      livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
+      resources: resourceRequirements(sizing.jvb),
+      securityContext: jitsiContainerSecurity(),
+    });
+    const placement =
+      args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations };
+    const mediaPorts: number[] = [];
+
+    if (args.jvb.kind === "loadBalancer") {
+      const advertise = plainEnv({ JVB_ADVERTISE_IPS: args.jvb.advertiseIp, JVB_DISABLE_STUN: "true" });
+      for (let bridge = 0; bridge < args.jvb.replicas; bridge++) {
+        const port = args.udpPort + bridge;
+        mediaPorts.push(port);
+        const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
+        this.deployment(name, `jvb-${bridge}`, {
+          namespace,
+          replicas: 1,
+          rollout: "replace",
+          labels,
+          container: jvbContainer(port, advertise, false),
+          podSpec: placement,
+          child,
+        });
+        // Every bridge's Service claims the same static IP on its own port (the Azure cloud provider shares the IP).
+        new k8s.core.v1.Service(
+          `${name}-jvb-${bridge}`,
+          {
+            metadata: { name: `jvb-${bridge}`, namespace, labels, annotations: pinnedIpAnnotations(args.jvb.publicIp) },
+            spec: {
+              type: "LoadBalancer",
+              externalTrafficPolicy: "Local",
+              selector: labels,
+              ports: [{ name: "media", port, targetPort: port, protocol: "UDP" }],
+            },
+          },
+          child,
+        );
+      }
+    } else {
+      mediaPorts.push(args.udpPort);
+      // Each node's public address is found through STUN (1:1 NAT of the node IP keeps the port).
+      const stun = args.turn === undefined ? [] : plainEnv({ JVB_STUN_SERVERS: `${args.turn.host}:3478` });
+      new k8s.apps.v1.DaemonSet(
+        `${name}-jvb`,
+        {
+          metadata: { name: "jvb", namespace, labels: jvbLabels },
+          spec: {
+            selector: { matchLabels: jvbLabels },
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+            template: {
+              metadata: { labels: jvbLabels },
+              spec: { ...placement, terminationGracePeriodSeconds: 60, containers: [jvbContainer(args.udpPort, stun, true)] },
+            },
+          },
+        },
+        child,
+      );
+    }
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-jvb-netpol`,
+      {
+        metadata: { name: "jvb", namespace, labels: jvbLabels },
+        spec: {
+          podSelector: { matchLabels: jvbLabels },
+          policyTypes: ["Ingress"],
+          // Media from anywhere; the REST port (health, colibri) stays closed to other pods.
+          ingress: [{ ports: mediaPorts.map((port) => ({ port, protocol: "UDP" })) }],
+        },
+      },
+      child,
+    );
+
+    this.url = `https://${args.host}`;
+    this.registerOutputs({ url: this.url });
+  }
+
+  private deployment(
+    name: string,
+    component: string,
+    spec: {
+      namespace: pulumi.Input<string>;
+      replicas: number;
+      /** `surge`: the new pod is ready before the old one goes; `replace`: never two at once (XMPP server, bridge ports). */
+      rollout: "surge" | "replace";
+      labels: Record<string, string>;
+      container: k8s.types.input.core.v1.Container;
+      podSpec?: Partial<k8s.types.input.core.v1.PodSpec>;
+      child: pulumi.CustomResourceOptions;
+    },
+  ): void {
+    new k8s.apps.v1.Deployment(
+      `${name}-${component}`,
+      {
+        metadata: { name: `jitsi-${component}`, namespace: spec.namespace, labels: spec.labels },
+        spec: {
+          replicas: spec.replicas,
+          selector: { matchLabels: spec.labels },
+          strategy:
+            spec.rollout === "surge"
+              ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+              : { type: "Recreate" },
+          template: {
+            metadata: { labels: spec.labels },
+            spec: { ...spec.podSpec, containers: [spec.container] },
+          },
+        },
+      },
+      spec.child,
+    );
+    disruptionBudgetFor(`${name}-${component}-pdb`, { namespace: spec.namespace, selector: spec.labels, replicas: spec.replicas }, spec.child);
+  }
+
+  private allowIngress(
+    name: string,
+    component: string,
+    namespace: pulumi.Input<string>,
+    podLabels: Record<string, string>,
+    from: k8s.types.input.networking.v1.NetworkPolicyPeer[],
+    ports: number[],
+    child: pulumi.CustomResourceOptions,
+  ): void {
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-${component}-netpol`,
+      {
+        metadata: { name: `jitsi-${component}`, namespace, labels: podLabels },
+        spec: {
+          podSelector: { matchLabels: podLabels },
+          policyTypes: ["Ingress"],
+          // No rule at all: nothing may connect (jicofo only connects out).
+          ingress: ports.length === 0 ? [] : [{ from, ports: ports.map((port) => ({ port, protocol: "TCP" })) }],
+        },
+      },
+      child,
+    );
+  }
+}
