@@ -19,16 +19,16 @@ import { defaultEnforcementLevel, mediaplanePolicies } from "./policies.js";
  * machine with the Pulumi CLI. It hands the policies the same argument shapes the engine's analyzer does.
  */
 
-/** One declared resource, as the offline plan records it. */
+/** One declared resource, as the mock runtime records it (`RecordedResource` of `scripts/mockRuntime.ts`). */
 export interface PlannedResource {
-  urn: string;
+  readonly urn: string;
   /** Type token, e.g. `kubernetes:apps/v1:Deployment`. */
-  type: string;
-  name: string;
+  readonly type: string;
+  readonly name: string;
   /** The resource's inputs, resolved (secrets may still carry Pulumi's secret wrapper). */
-  props: Record<string, unknown>;
-  /** URN of the parent resource, if any. */
-  parent?: string;
+  readonly inputs: Record<string, unknown>;
+  /** URN of the parent resource; undefined for children of the stack itself. */
+  readonly parentUrn?: string | undefined;
 }
 
 export interface Violation {
@@ -116,14 +116,14 @@ export function resourceValidationArgs(
   settings: Settings = {},
   stackTags: ReadonlyMap<string, string> = new Map(),
 ): ResourceValidationArgs {
-  const props = revealSecrets(resource.props) as Record<string, unknown>;
+  const props = revealSecrets(resource.inputs) as Record<string, unknown>;
   const isType = (resourceClass: object): boolean => pulumiTypeOf(resourceClass) === resource.type;
   return {
     type: resource.type,
     props,
     urn: resource.urn,
     name: resource.name,
-    opts: { ...noOptions, ...(resource.parent === undefined ? {} : { parent: resource.parent }) },
+    opts: { ...noOptions, ...(resource.parentUrn === undefined ? {} : { parent: resource.parentUrn }) },
     stackTags,
     isType,
     // The engine returns the props typed as the class's args; the cast is the engine's too.
@@ -157,7 +157,7 @@ export function stackValidationArgs(
     return policyResource;
   });
   resources.forEach((resource, index) => {
-    const parent = resource.parent === undefined ? undefined : byUrn.get(resource.parent);
+    const parent = resource.parentUrn === undefined ? undefined : byUrn.get(resource.parentUrn);
     const policyResource = policyResources[index];
     if (parent !== undefined && policyResource !== undefined) policyResource.parent = parent;
   });

@@ -67,7 +67,7 @@ describe("evaluatePolicies", () => {
       validateStack: (args) => void parents.push(...args.resources.map((resource) => resource.parent?.name)),
     };
     const component = planned("mediaplane:index:MediaPlatform", {}, "platform");
-    await evaluatePolicies([component, { ...planned("kubernetes:core/v1:Namespace", {}, "media"), parent: component.urn }], {
+    await evaluatePolicies([component, { ...planned("kubernetes:core/v1:Namespace", {}, "media"), parentUrn: component.urn }], {
       policies: [recorder],
     });
     expect(parents).toEqual([undefined, "platform"]);

@@ -3,7 +3,7 @@ import { evaluatePolicies, type PlannedResource } from "../../../policies/evalua
 
 /** A resource as the offline plan records it, with a URN shaped like the engine's. */
 export function planned(type: string, props: Record<string, unknown>, name = "subject"): PlannedResource {
-  return { urn: `urn:pulumi:test::mediaplane::${type}::${name}`, type, name, props };
+  return { urn: `urn:pulumi:test::mediaplane::${type}::${name}`, type, name, inputs: props };
 }
 
 /** The messages one policy reports on these resources. */
