@@ -1,0 +1,207 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { renderTurnServerConfig } from "../../components/k8s/render/coturn.js";
+import { renderJanusConfig, renderJcfg, type JanusConfigArgs } from "../../components/k8s/render/janus.js";
+import { renderRedisConfig } from "../../components/k8s/render/redis.js";
+import {
+  renderTraefikDynamicConfig,
+  renderTraefikStaticConfig,
+  tenantHostRegexp,
+  type TraefikStaticConfigArgs,
+} from "../../components/k8s/render/traefik.js";
+
+const staticArgs: TraefikStaticConfigArgs = {
+  apiBaseDomain: "api.example.org",
+  acme: { certResolver: "acme", email: "ops@example.org", server: "https://acme.example/dir", propagationDelaySeconds: 10 },
+  logLevel: "INFO",
+  shutdownGraceSeconds: 20,
+};
+
+describe("traefik static config", () => {
+  const config = parse(renderTraefikStaticConfig(staticArgs));
+
+  it("redirects HTTP to HTTPS permanently", () => {
+    expect(config.entryPoints.web.http.redirections.entryPoint).toEqual({ to: "websecure", scheme: "https", permanent: true });
+  });
+
+  it("requests one certificate for the base domain and its wildcard on the TLS entry point", () => {
+    expect(config.entryPoints.websecure.http.tls).toEqual({
+      certResolver: "acme",
+      domains: [{ main: "api.example.org", sans: ["*.api.example.org"] }],
+    });
+  });
+
+  it("solves DNS-01 over RFC2136 and keeps the account in /data/acme.json", () => {
+    expect(config.certificatesResolvers.acme.acme).toMatchObject({
+      email: "ops@example.org",
+      storage: "/data/acme.json",
+      dnsChallenge: { provider: "rfc2136" },
+    });
+  });
+
+  it("logs only errors, retries and slow requests", () => {
+    expect(config.accessLog.filters).toEqual({ statusCodes: ["400-599"], retryAttempts: true, minDuration: "500ms" });
+  });
+
+  it("has no resolver and no certificate request without ACME settings", () => {
+    const local = parse(renderTraefikStaticConfig({ ...staticArgs, acme: undefined }));
+    expect(local.certificatesResolvers).toBeUndefined();
+    expect(local.entryPoints.websecure.http.tls).toEqual({});
+  });
+});
+
+describe("traefik dynamic config", () => {
+  const render = (adminSourceRanges: string[]) =>
+    parse(
+      renderTraefikDynamicConfig({
+        securityHeadersMiddleware: "headers",
+        adminAllowListMiddleware: "admins",
+        adminSourceRanges,
+        tlsOptionName: "default",
+      }),
+    );
+
+  it("sends HSTS for a year including subdomains, denies framing and sniffing, and asks robots not to index", () => {
+    expect(render(["10.0.0.0/8"]).http.middlewares.headers.headers).toMatchObject({
+      stsSeconds: 31_536_000,
+      stsIncludeSubdomains: true,
+      frameDeny: true,
+      contentTypeNosniff: true,
+      customResponseHeaders: { "X-Robots-Tag": expect.stringContaining("noindex") },
+    });
+  });
+
+  it("admits only loopback when no operator network is configured", () => {
+    expect(render([]).http.middlewares.admins.ipAllowList.sourceRange).toEqual(["127.0.0.1/32"]);
+  });
+
+  it("requires TLS 1.2 with strict SNI", () => {
+    expect(render(["10.0.0.0/8"]).tls.options.default).toMatchObject({ minVersion: "VersionTLS12", sniStrict: true });
+  });
+});
+
+describe("tenant host regexp", () => {
+  const matches = (host: string) => new RegExp(tenantHostRegexp("api.example.org")).test(host);
+
+  it("matches one label in front of the base domain", () => {
+    expect(matches("acme-corp.api.example.org")).toBe(true);
+  });
+
+  it("does not match the base domain itself, deeper names or look-alike domains", () => {
+    expect(matches("api.example.org")).toBe(false);
+    expect(matches("a.b.api.example.org")).toBe(false);
+    expect(matches("acme.apixexample.org")).toBe(false);
+    expect(matches("acme.api.example.org.evil.net")).toBe(false);
+  });
+
+  it("uses the plain regex form of traefik v3, not the v2 {name:regex} form", () => {
+    expect(tenantHostRegexp("api.example.org")).not.toMatch(/\{\w+:/);
+  });
+});
+
+describe("redis config", () => {
+  const config = renderRedisConfig({ maxMemoryMb: 256, dataDir: "/data", appendFsync: "everysec" });
+
+  it("refuses writes when full instead of evicting meeting mappings", () => {
+    expect(config).toContain("maxmemory 256mb\n");
+    expect(config).toContain("maxmemory-policy noeviction\n");
+  });
+
+  it("persists every write to an append-only file in the data directory", () => {
+    expect(config).toContain("appendonly yes\n");
+    expect(config).toContain("dir /data\n");
+  });
+
+  it("keeps the password out of the file", () => {
+    expect(config).not.toMatch(/requirepass/);
+  });
+
+  it("rejects a memory ceiling too small to be meant", () => {
+    expect(() => renderRedisConfig({ maxMemoryMb: 4, dataDir: "/data", appendFsync: "everysec" })).toThrow(/maxMemoryMb/);
+  });
+});
+
+describe("turnserver.conf", () => {
+  const args = {
+    realm: "turn.example.org",
+    externalIp: "198.51.100.7",
+    staticAuthSecret: "s".repeat(32),
+    relayPorts: { min: 49152, max: 49407 },
+    tls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
+  };
+
+  it("uses TURN REST credentials from the static auth secret", () => {
+    const config = renderTurnServerConfig(args);
+    expect(config).toContain("use-auth-secret\n");
+    expect(config).toContain(`static-auth-secret=${"s".repeat(32)}\n`);
+  });
+
+  it("advertises the static IP and relays on the fixed range", () => {
+    const config = renderTurnServerConfig(args);
+    expect(config).toContain("external-ip=198.51.100.7\n");
+    expect(config).toContain("min-port=49152\nmax-port=49407\n");
+  });
+
+  it("refuses to relay into private networks or the metadata service", () => {
+    const config = renderTurnServerConfig(args);
+    expect(config).toContain("denied-peer-ip=10.0.0.0-10.255.255.255\n");
+    expect(config).toContain("denied-peer-ip=169.254.0.0-169.254.255.255\n");
+  });
+
+  it("turns TLS off when no certificate is given", () => {
+    const config = renderTurnServerConfig({ ...args, tls: undefined });
+    expect(config).toContain("no-tls\n");
+    expect(config).not.toContain("cert=");
+  });
+
+  it("rejects an inverted relay range and a short secret", () => {
+    expect(() => renderTurnServerConfig({ ...args, relayPorts: { min: 50000, max: 40000 } })).toThrow(/relayPorts/);
+    expect(() => renderTurnServerConfig({ ...args, staticAuthSecret: "short" })).toThrow(/staticAuthSecret/);
+  });
+});
+
+describe("janus configs", () => {
+  const args: JanusConfigArgs = {
+    serverName: "janus.example.org",
+    adminSecret: "a".repeat(24),
+    tokenAuthSecret: "t".repeat(24),
+    videoRoomAdminKey: "k".repeat(24),
+    nat1to1Mapping: "198.51.100.9",
+    rtpPorts: { min: 20000, max: 20999 },
+    stunServer: { host: "turn.example.org", port: 3478 },
+    allowedOrigin: "https://app.example.org",
+    rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
+    debugLevel: 4,
+  };
+  const files = renderJanusConfig(args);
+
+  it("fixes the RTP range and maps host candidates to the public IP with full trickle", () => {
+    expect(files["janus.jcfg"]).toContain('rtp_port_range = "20000-20999"');
+    expect(files["janus.jcfg"]).toContain('nat_1_1_mapping = "198.51.100.9"');
+    expect(files["janus.jcfg"]).toContain("full_trickle = true");
+    expect(files["janus.jcfg"]).toContain("ice_lite = false");
+  });
+
+  it("leaves the mapping out when the address is passed at start", () => {
+    expect(renderJanusConfig({ ...args, nat1to1Mapping: undefined })["janus.jcfg"]).not.toContain("nat_1_1_mapping");
+  });
+
+  it("turns token auth on and protects the admin API with a secret bound to loopback", () => {
+    expect(files["janus.jcfg"]).toContain("token_auth = true");
+    expect(files["janus.jcfg"]).toContain(`admin_secret = "${"a".repeat(24)}"`);
+    expect(files["janus.transport.http.jcfg"]).toContain('admin_ip = "127.0.0.1"');
+    expect(files["janus.transport.websockets.jcfg"]).toContain("admin_ws = false");
+  });
+
+  it("records video rooms to the recordings mount", () => {
+    expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/room-1234: \{[^}]*record = true[^}]*rec_dir = "\/recordings"/);
+  });
+
+  it("escapes quotes and backslashes in strings", () => {
+    expect(renderJcfg({ general: { name: 'a "b" \\c' } })).toBe('general: {\n\tname = "a \\"b\\" \\\\c"\n}\n');
+  });
+
+  it("rejects short secrets", () => {
+    expect(() => renderJanusConfig({ ...args, tokenAuthSecret: "x" })).toThrow(/tokenAuthSecret/);
+  });
+});
