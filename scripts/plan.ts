@@ -97,15 +97,18 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`Planned in ${((performance.now() - started) / 1000).toFixed(2)} s`);
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-    } else {
-      console.error(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (process.env["PLAN_DEBUG"] && error instanceof Error) console.error(error.stack);
-    }
-    process.exit(1);
-  },
-);
+/** One line for the user (a config error is its own message); the stack trace only when asked for. */
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(`plan failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env["PLAN_DEBUG"] && error instanceof Error) console.error(error.stack);
+  }
+  process.exit(1);
+}
+
+// A failing `apply` (e.g. a rendered config that does not validate) surfaces outside the awaited chain.
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
+main(process.argv.slice(2)).then(() => process.exit(0), fail);
