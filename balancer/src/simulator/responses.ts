@@ -1,5 +1,5 @@
 import { isRunning, type SimulatedAttendee, type SimulatedMeeting } from "./model.js";
-import { element, elements, escapeXml, response, type XmlValue } from "./xml.js";
+import { element, elements, escapeXml, response } from "./xml.js";
 
 /** An error as bbb-web reports it: HTTP 200, FAILED, a machine key and a human message. */
 export interface BbbError {
@@ -54,66 +54,64 @@ export function createXml(meeting: SimulatedMeeting, outcome: CreateOutcome = { 
   );
 }
 
-function attendeeXml(attendee: SimulatedAttendee): string {
-  const customData = Object.entries(attendee.customData)
-    .map(([key, value]) => element(key, value))
-    .join("");
-  return `<attendee>${elements([
-    ["userID", attendee.userId],
-    ["fullName", attendee.fullName],
-    ["role", attendee.role],
-    ["isPresenter", attendee.isPresenter],
-    ["isListeningOnly", attendee.isListeningOnly],
-    ["hasJoinedVoice", attendee.hasJoinedVoice],
-    ["hasVideo", attendee.hasVideo],
-    ["clientType", attendee.clientType],
-  ])}<customdata>${customData}</customdata></attendee>`;
+const e = escapeXml;
+
+// Hand-written rather than built from element lists: getMeetings on thousands of nodes renders these a lot.
+function attendeeXml(a: SimulatedAttendee): string {
+  let customData = "";
+  for (const key in a.customData) customData += element(key, a.customData[key] ?? "");
+  return (
+    `<attendee><userID>${e(a.userId)}</userID><fullName>${e(a.fullName)}</fullName><role>${a.role}</role>` +
+    `<isPresenter>${a.isPresenter}</isPresenter><isListeningOnly>${a.isListeningOnly}</isListeningOnly>` +
+    `<hasJoinedVoice>${a.hasJoinedVoice}</hasJoinedVoice><hasVideo>${a.hasVideo}</hasVideo>` +
+    `<clientType>${e(a.clientType)}</clientType><customdata>${customData}</customdata></attendee>`
+  );
 }
 
-function count(meeting: SimulatedMeeting, predicate: (attendee: SimulatedAttendee) => boolean): number {
-  return meeting.attendees.reduce((n, attendee) => (predicate(attendee) ? n + 1 : n), 0);
+interface Counts {
+  listeners: number;
+  voice: number;
+  video: number;
+  moderators: number;
+}
+
+function countsOf(attendees: readonly SimulatedAttendee[]): Counts {
+  const counts: Counts = { listeners: 0, voice: 0, video: 0, moderators: 0 };
+  for (const a of attendees) {
+    if (a.isListeningOnly) counts.listeners++;
+    if (a.hasJoinedVoice) counts.voice++;
+    if (a.hasVideo) counts.video++;
+    if (a.role === "MODERATOR") counts.moderators++;
+  }
+  return counts;
 }
 
 /** The fields of one meeting, shared by getMeetingInfo (at the top level) and getMeetings (inside `<meeting>`). */
-export function meetingFieldsXml(meeting: SimulatedMeeting): string {
-  const fields: Array<readonly [string, XmlValue]> = [
-    ["meetingName", meeting.name],
-    ["meetingID", meeting.meetingId],
-    ["internalMeetingID", meeting.internalMeetingId],
-    ["createTime", meeting.createTime],
-    ["createDate", javaDateString(meeting.createTime)],
-    ["voiceBridge", meeting.voiceBridge],
-    ["dialNumber", meeting.dialNumber],
-    ["attendeePW", meeting.attendeePW],
-    ["moderatorPW", meeting.moderatorPW],
-    ["running", isRunning(meeting)],
-    ["duration", meeting.duration],
-    ["hasUserJoined", meeting.hasUserJoined],
-    ["recording", meeting.record],
-    ["hasBeenForciblyEnded", false],
-    ["startTime", meeting.startTime],
-    ["endTime", 0],
-    ["participantCount", meeting.attendees.length],
-    ["listenerCount", count(meeting, (a) => a.isListeningOnly)],
-    ["voiceParticipantCount", count(meeting, (a) => a.hasJoinedVoice)],
-    ["videoCount", count(meeting, (a) => a.hasVideo)],
-    ["maxUsers", meeting.maxParticipants],
-    ["moderatorCount", count(meeting, (a) => a.role === "MODERATOR")],
-  ];
-  const metadata = [...meeting.metadata].map(([key, value]) => element(key, value)).join("");
-  const breakout = meeting.isBreakout
+export function meetingFieldsXml(m: SimulatedMeeting): string {
+  const counts = countsOf(m.attendees);
+  let attendees = "";
+  for (const attendee of m.attendees) attendees += attendeeXml(attendee);
+  let metadata = "";
+  for (const [key, value] of m.metadata) metadata += element(key, value);
+  const breakout = m.isBreakout
     ? elements([
-        ["parentMeetingID", meeting.params["parentMeetingID"] ?? ""],
-        ["sequence", meeting.params["sequence"] ?? "0"],
-        ["freeJoin", meeting.params["freeJoin"] === "true"],
+        ["parentMeetingID", m.params["parentMeetingID"] ?? ""],
+        ["sequence", m.params["sequence"] ?? "0"],
+        ["freeJoin", m.params["freeJoin"] === "true"],
       ])
     : "";
   return (
-    elements(fields) +
-    `<attendees>${meeting.attendees.map(attendeeXml).join("")}</attendees>` +
-    `<metadata>${metadata}</metadata>` +
-    element("isBreakout", meeting.isBreakout) +
-    breakout
+    `<meetingName>${e(m.name)}</meetingName><meetingID>${e(m.meetingId)}</meetingID>` +
+    `<internalMeetingID>${e(m.internalMeetingId)}</internalMeetingID><createTime>${m.createTime}</createTime>` +
+    `<createDate>${javaDateString(m.createTime)}</createDate><voiceBridge>${e(m.voiceBridge)}</voiceBridge>` +
+    `<dialNumber>${e(m.dialNumber)}</dialNumber><attendeePW>${e(m.attendeePW)}</attendeePW>` +
+    `<moderatorPW>${e(m.moderatorPW)}</moderatorPW><running>${isRunning(m)}</running><duration>${m.duration}</duration>` +
+    `<hasUserJoined>${m.hasUserJoined}</hasUserJoined><recording>${m.record}</recording>` +
+    `<hasBeenForciblyEnded>false</hasBeenForciblyEnded><startTime>${m.startTime}</startTime><endTime>0</endTime>` +
+    `<participantCount>${m.attendees.length}</participantCount><listenerCount>${counts.listeners}</listenerCount>` +
+    `<voiceParticipantCount>${counts.voice}</voiceParticipantCount><videoCount>${counts.video}</videoCount>` +
+    `<maxUsers>${m.maxParticipants}</maxUsers><moderatorCount>${counts.moderators}</moderatorCount>` +
+    `<attendees>${attendees}</attendees><metadata>${metadata}</metadata><isBreakout>${m.isBreakout}</isBreakout>${breakout}`
   );
 }
 

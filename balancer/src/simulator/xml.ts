@@ -7,7 +7,11 @@ const forbiddenXmlChars = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|
 const xmlEntities: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 
 /** Escapes text as bbb-web's FreeMarker XML output format does, dropping characters XML cannot represent. */
+// Most values (IDs, counts, plain names) need no escaping: one scan decides, so getMeetings renders fast.
+const needsEscaping = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 export function escapeXml(text: string): string {
+  if (!needsEscaping.test(text)) return text;
   return text.replace(forbiddenXmlChars, "").replace(/[&<>"']/g, (c) => xmlEntities[c] ?? c);
 }
 
