@@ -1,0 +1,172 @@
+import type { IDeployment, IStatefulSet } from "kubernetes-models/apps/v1";
+import type { IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1";
+import type { IContainer, ISecret } from "kubernetes-models/v1";
+import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findObject, objectOf, settled, startMockRuntime, valueOf, type DeclaredResource } from "./support/declared.js";
+import { testIngressBinding } from "./support/fixtures.js";
+
+let declared: DeclaredResource[];
+let redisUrl: string;
+
+beforeAll(async () => {
+  declared = await startMockRuntime();
+  const k8s = await import("@pulumi/kubernetes");
+  const { Redis } = await import("../../components/k8s/Redis.js");
+  const { Balancer, balancerPods } = await import("../../components/k8s/Balancer.js");
+  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+  const redis = new Redis("redis", { provider, namespace: "platform", clients: balancerPods("platform"), maxMemoryMb: 512 });
+  new Balancer("balancer", {
+    provider,
+    namespace: "platform",
+    image: "registry.example.org/balancer@sha256:" + "cd".repeat(32),
+    configFile: "tenants: []\n",
+    redisUrl: redis.url,
+    apiBaseDomain: "api.example.org",
+    trustedProxies: ["10.244.0.0/16"],
+    api: { autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 } },
+    ingress: testIngressBinding(),
+  });
+  redisUrl = await valueOf(redis.url);
+  await settled(declared);
+});
+
+const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
+const containerOf = (name: string): IContainer => {
+  const container = deployment(name).spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error(`no container in ${name}`);
+  return container;
+};
+const env = (container: IContainer, name: string) => container.env?.find((variable) => variable.name === name);
+const redisSet = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "redis");
+
+describe("Redis", () => {
+  it("generates the password and builds a redis:// URL from it", () => {
+    expect(declared.some((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name === "redis-password")).toBe(true);
+    expect(redisUrl).toBe("redis://:mock-secret-redis-password-0123456789abcdef@redis.platform.svc.cluster.local:6379/0");
+  });
+
+  it("passes the password from the Secret, never inline", () => {
+    const container = redisSet().spec?.template.spec?.containers[0];
+    expect(env(container as IContainer, "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "redis-auth", key: "password" });
+    expect(container?.args).toEqual(["/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"]);
+  });
+
+  it("keeps the append-only file on a persistent volume", () => {
+    expect(redisSet().spec?.volumeClaimTemplates?.[0]?.spec?.accessModes).toEqual(["ReadWriteOnce"]);
+    expect(redisSet().spec?.template.spec?.containers[0]?.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
+  });
+
+  it("sizes the container above maxmemory so an AOF rewrite does not get it killed", () => {
+    expect(redisSet().spec?.template.spec?.containers[0]?.resources).toEqual({
+      requests: { cpu: "100m", memory: "512Mi" },
+      limits: { cpu: "1", memory: "768Mi" },
+    });
+  });
+
+  it("admits only the balancer's pods on the Redis port", () => {
+    const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "redis");
+    expect(policy.spec?.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "platform" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "balancer", "app.kubernetes.io/part-of": "mediaplane" } },
+          },
+        ],
+        ports: [{ port: 6379, protocol: "TCP" }],
+      },
+    ]);
+  });
+});
+
+describe("Balancer", () => {
+  it("runs the API and the poller from one image with MODE telling them apart", () => {
+    expect(env(containerOf("balancer-api"), "MODE")?.value).toBe("api");
+    expect(env(containerOf("balancer-poller"), "MODE")?.value).toBe("poller");
+    expect(containerOf("balancer-api").image).toBe(containerOf("balancer-poller").image);
+  });
+
+  it("wires the process environment: config file, ports, base domain, trusted proxies", () => {
+    const api = containerOf("balancer-api");
+    expect(env(api, "CONFIG_FILE")?.value).toBe("/etc/balancer/config.yaml");
+    expect(env(api, "PORT")?.value).toBe("8080");
+    expect(env(api, "ADMIN_PORT")?.value).toBe("9090");
+    expect(env(api, "BASE_DOMAIN")?.value).toBe("api.example.org");
+    expect(env(api, "TRUSTED_PROXIES")?.value).toBe("10.244.0.0/16");
+  });
+
+  it("reads REDIS_URL and ADMIN_TOKEN from the Secret", () => {
+    const api = containerOf("balancer-api");
+    expect(env(api, "REDIS_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "redisUrl" });
+    expect(env(api, "ADMIN_TOKEN")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "adminToken" });
+  });
+
+  it("renders the config file into a secret Secret", () => {
+    const secret = findObject(declared, "kubernetes:core/v1:Secret", "balancer");
+    expect(secret.hasSecretInput).toBe(true);
+    expect((secret.inputs as unknown as ISecret).stringData?.["config.yaml"]).toBe("tenants: []\n");
+  });
+
+  it("probes /readyz and /healthz on the admin port", () => {
+    const api = containerOf("balancer-api");
+    expect(api.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "admin" });
+    expect(api.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "admin" });
+  });
+
+  it("rolls the API without losing capacity and gives in-flight requests time to drain", () => {
+    const spec = deployment("balancer-api").spec;
+    expect(spec?.strategy?.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
+    expect(spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThan(5);
+    expect(containerOf("balancer-api").lifecycle?.preStop).toBeDefined();
+  });
+
+  it("leaves the replica count to the autoscaler, with the configured bounds", () => {
+    expect(deployment("balancer-api").spec?.replicas).toBeUndefined();
+    const hpa = objectOf<IHorizontalPodAutoscaler>(declared, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "balancer-api");
+    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment", name: "balancer-api" } });
+  });
+
+  it("keeps at least one API pod through voluntary disruptions", () => {
+    const budget = objectOf<IPodDisruptionBudget>(declared, "kubernetes:policy/v1:PodDisruptionBudget", "balancer-api-pdb");
+    expect(budget.spec?.maxUnavailable).toBe(1);
+  });
+
+  it("runs as non-root with no privilege escalation and a read-only root file system", () => {
+    for (const name of ["balancer-api", "balancer-poller"]) {
+      expect(deployment(name).spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
+      expect(containerOf(name).securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      expect(containerOf(name).resources?.limits).toBeDefined();
+    }
+  });
+
+  it("routes tenant hosts with a v3 HostRegexp and path-based URLs under /t/", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "balancer");
+    const matches = route.spec.routes.map((entry) => entry.match);
+    expect(matches[0]).toBe("HostRegexp(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.api\\.example\\.org$`)");
+    expect(matches[1]).toBe("Host(`api.example.org`) && PathPrefix(`/t/`)");
+  });
+
+  it("puts admin API and metrics behind the allow-list, and tenant routes not", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "balancer");
+    const middlewareNames = route.spec.routes.map((entry) => entry.middlewares?.map((middleware) => middleware.name));
+    expect(route.spec.routes[2]?.match).toContain("/admin");
+    expect(route.spec.routes[2]?.match).toContain("/metrics");
+    expect(route.spec.routes[2]?.services?.[0]?.port).toBe(9090);
+    expect(middlewareNames[2]).toEqual(["admin-allow-list", "security-headers"]);
+    expect(middlewareNames[0]).toEqual(["security-headers"]);
+  });
+
+  it("uses the shared TLS option and certificate resolver", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "balancer");
+    expect(route.spec.tls).toEqual({ certResolver: "acme", options: { name: "default", namespace: "ingress" } });
+  });
+
+  it("admits only traefik to the balancer pods", () => {
+    const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "balancer");
+    expect(policy.spec?.ingress?.[0]?.from?.[0]?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "traefik" });
+    expect(policy.spec?.ingress).toHaveLength(1);
+  });
+});

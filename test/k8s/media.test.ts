@@ -1,0 +1,225 @@
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import type { IContainer, IService } from "kubernetes-models/v1";
+import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findObject, objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import { testIngressBinding } from "./support/fixtures.js";
+
+let declared: DeclaredResource[];
+const mediaPlacement = {
+  nodeSelector: { "mediaplane.io/pool": "media" },
+  tolerations: [{ key: "mediaplane.io/pool", operator: "Equal", value: "media", effect: "NoSchedule" }],
+};
+
+beforeAll(async () => {
+  declared = await startMockRuntime();
+  const k8s = await import("@pulumi/kubernetes");
+  const { Coturn } = await import("../../components/k8s/Coturn.js");
+  const { Janus } = await import("../../components/k8s/Janus.js");
+  const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
+  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+  const ingress = testIngressBinding();
+  const turn = new Coturn("turn", {
+    provider,
+    namespace: "media",
+    realm: "turn.example.org",
+    externalIp: "198.51.100.20",
+    publicIp: { publicIpName: "mp-dev-turn-ip" },
+    relayPorts: { min: 49152, max: 49161 },
+    tlsSecretName: "turn-tls",
+  });
+  new Janus("janus", {
+    provider,
+    namespace: "media",
+    image: "registry.example.org/janus@sha256:" + "ef".repeat(32),
+    host: "janus.example.org",
+    ingress,
+    replicas: 2,
+    rtpPorts: { min: 20000, max: 20999 },
+    publicAddress: { kind: "nodePublicIp" },
+    stunServer: { host: "turn.example.org", port: 3478 },
+    recordings: { kind: "azureFile", secretName: "recordings-storage", shareName: "recordings" },
+    placement: mediaPlacement,
+  });
+  new JitsiMeet("jitsi", {
+    provider,
+    namespace: "media",
+    host: "meet.example.org",
+    ingress,
+    webReplicas: 2,
+    udpPort: 10000,
+    jvb: { kind: "loadBalancer", replicas: 2, advertiseIp: "198.51.100.30", publicIp: { publicIpName: "mp-dev-jvb-ip", resourceGroup: "mp-dev-rg" } },
+    placement: mediaPlacement,
+    turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true },
+  });
+  await settled(declared);
+});
+
+const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
+const service = (name: string) => objectOf<IService>(declared, "kubernetes:core/v1:Service", name);
+const containerOf = (name: string): IContainer => {
+  const container = deployment(name).spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error(`no container in ${name}`);
+  return container;
+};
+const env = (container: IContainer, name: string) => container.env?.find((variable) => variable.name === name);
+
+describe("Coturn", () => {
+  it("publishes UDP/TCP 3478 and TLS on 443 on the pinned TURN IP, plus every relay port", () => {
+    const turn = service("coturn");
+    expect(turn.metadata?.annotations?.["service.beta.kubernetes.io/azure-pip-name"]).toBe("mp-dev-turn-ip");
+    expect(turn.spec?.externalTrafficPolicy).toBe("Local");
+    const ports = turn.spec?.ports?.map((port) => `${port.protocol}/${port.port}`) ?? [];
+    expect(ports.slice(0, 3)).toEqual(["UDP/3478", "TCP/3478", "TCP/443"]);
+    expect(ports.filter((port) => port.startsWith("UDP/491"))).toHaveLength(10);
+  });
+
+  it("keeps turnserver.conf, with its static auth secret, in a secret Secret", () => {
+    const config = findObject(declared, "kubernetes:core/v1:Secret", "coturn-config");
+    expect(config.hasSecretInput).toBe(true);
+    const text = (config.inputs["stringData"] as Record<string, string>)["turnserver.conf"];
+    expect(text).toContain("static-auth-secret=mock-secret-turn-auth-secret");
+    expect(text).toContain("external-ip=198.51.100.20");
+  });
+
+  it("runs one non-root replica with probes and limits", () => {
+    expect(deployment("coturn").spec?.replicas).toBe(1);
+    expect(deployment("coturn").spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534 });
+    expect(containerOf("coturn").securityContext?.allowPrivilegeEscalation).toBe(false);
+    expect(containerOf("coturn").readinessProbe?.tcpSocket?.port).toBe("turn-tcp");
+    expect(containerOf("coturn").resources?.limits).toBeDefined();
+  });
+});
+
+describe("Janus", () => {
+  const janus = () => deployment("janus").spec?.template.spec;
+
+  it("runs on the media nodes with host networking, one instance per node", () => {
+    expect(janus()?.hostNetwork).toBe(true);
+    expect(janus()?.nodeSelector).toEqual({ "mediaplane.io/pool": "media" });
+    expect(janus()?.tolerations?.[0]?.key).toBe("mediaplane.io/pool");
+    expect(janus()?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]?.topologyKey).toBe("kubernetes.io/hostname");
+  });
+
+  it("reads the node public IP before start and passes it as the 1:1 NAT mapping", () => {
+    expect(janus()?.initContainers?.[0]?.command?.join(" ")).toContain("169.254.169.254/metadata/instance/network");
+    expect(containerOf("janus").command?.join(" ")).toContain('--nat-1-1="$(cat /run/janus/public-ip)"');
+  });
+
+  it("mounts the rendered configs from a secret Secret and the recordings share through the Azure Files CSI driver", () => {
+    expect(findObject(declared, "kubernetes:core/v1:Secret", "janus-config").hasSecretInput).toBe(true);
+    const recordings = janus()?.volumes?.find((volume) => volume.name === "recordings");
+    expect(recordings?.csi?.driver).toBe("file.csi.azure.com");
+    expect(recordings?.csi?.volumeAttributes).toMatchObject({ secretName: "recordings-storage", shareName: "recordings" });
+    expect(containerOf("janus").volumeMounts).toContainEqual({ name: "recordings", mountPath: "/recordings" });
+  });
+
+  it("renders token auth, the RTP range and full trickle into janus.jcfg", () => {
+    const files = findObject(declared, "kubernetes:core/v1:Secret", "janus-config").inputs["stringData"] as Record<string, string>;
+    expect(files["janus.jcfg"]).toContain("token_auth = true");
+    expect(files["janus.jcfg"]).toContain('rtp_port_range = "20000-20999"');
+    expect(files["janus.jcfg"]).toContain("full_trickle = true");
+  });
+
+  it("never exposes the admin API: not in the Service, not in the routes", () => {
+    expect(service("janus").spec?.ports?.map((port) => port.port)).toEqual([8088, 8188]);
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
+    for (const entry of route.spec.routes) expect(entry.services?.[0]?.port).not.toBe(7088);
+  });
+
+  it("serves the API over HTTPS and WSS on the Janus host through traefik", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
+    expect(route.spec.routes.map((entry) => [entry.match, entry.services?.[0]?.port])).toEqual([
+      ["Host(`janus.example.org`) && HeaderRegexp(`Upgrade`, `(?i)^websocket$`)", 8188],
+      ["Host(`janus.example.org`) && PathPrefix(`/janus`)", 8088],
+    ]);
+  });
+
+  it("is non-root without privilege escalation, with probes and limits", () => {
+    expect(janus()?.securityContext?.runAsNonRoot).toBe(true);
+    expect(containerOf("janus").securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(containerOf("janus").readinessProbe?.httpGet?.path).toBe("/janus/info");
+    expect(containerOf("janus").resources?.limits).toBeDefined();
+  });
+});
+
+describe("JitsiMeet", () => {
+  const internal = ["XMPP_DOMAIN", "XMPP_AUTH_DOMAIN", "XMPP_INTERNAL_MUC_DOMAIN", "XMPP_SERVER", "JVB_BREWERY_MUC"];
+
+  it("wires web, prosody, jicofo and every bridge with the same XMPP environment", () => {
+    const reference = containerOf("jitsi-prosody");
+    for (const name of ["jitsi-web", "jitsi-jicofo", "jitsi-jvb-0", "jitsi-jvb-1"]) {
+      for (const variable of internal) expect(env(containerOf(name), variable), `${name} ${variable}`).toEqual(env(reference, variable));
+    }
+    expect(env(reference, "XMPP_SERVER")?.value).toBe("prosody.media.svc.cluster.local");
+    expect(env(reference, "XMPP_INTERNAL_MUC_DOMAIN")?.value).toBe("internal-muc.meet.jitsi");
+  });
+
+  it("takes the internal passwords from the Secret the random provider fills", () => {
+    expect(env(containerOf("jitsi-jvb-0"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-internal", key: "JVB_AUTH_PASSWORD" });
+    expect(env(containerOf("jitsi-jicofo"), "JICOFO_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({
+      name: "jitsi-internal",
+      key: "JICOFO_AUTH_PASSWORD",
+    });
+    expect(declared.filter((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name.startsWith("jitsi-"))).toHaveLength(2);
+  });
+
+  it("gives each bridge its own UDP port on the pinned JVB IP and advertises that IP", () => {
+    for (const bridge of [0, 1]) {
+      const port = 10000 + bridge;
+      expect(env(containerOf(`jitsi-jvb-${bridge}`), "JVB_PORT")?.value).toBe(String(port));
+      expect(env(containerOf(`jitsi-jvb-${bridge}`), "JVB_ADVERTISE_IPS")?.value).toBe("198.51.100.30");
+      const lb = service(`jvb-${bridge}`);
+      expect(lb.spec?.type).toBe("LoadBalancer");
+      expect(lb.spec?.ports).toEqual([{ name: "media", port, targetPort: port, protocol: "UDP" }]);
+      expect(lb.metadata?.annotations?.["service.beta.kubernetes.io/azure-pip-name"]).toBe("mp-dev-jvb-ip");
+      expect(lb.spec?.selector?.["mediaplane.io/bridge"]).toBe(String(bridge));
+    }
+  });
+
+  it("places bridges on the media nodes", () => {
+    expect(deployment("jitsi-jvb-0").spec?.template.spec?.nodeSelector).toEqual({ "mediaplane.io/pool": "media" });
+  });
+
+  it("probes the jvb and jicofo REST health endpoints", () => {
+    expect(containerOf("jitsi-jvb-0").readinessProbe?.httpGet).toEqual({ path: "/about/health", port: "rest" });
+    expect(containerOf("jitsi-jvb-0").ports).toContainEqual({ name: "rest", containerPort: 8080, protocol: "TCP" });
+    expect(containerOf("jitsi-jicofo").livenessProbe?.httpGet).toEqual({ path: "/about/health", port: "rest" });
+    expect(containerOf("jitsi-jicofo").ports).toContainEqual({ name: "rest", containerPort: 8888, protocol: "TCP" });
+  });
+
+  it("hands TURN credentials out through prosody, with the shared secret from a Secret", () => {
+    const prosody = containerOf("jitsi-prosody");
+    expect(env(prosody, "TURN_HOST")?.value).toBe("turn.example.org");
+    expect(env(prosody, "TURNS_PORT")?.value).toBe("443");
+    expect(env(prosody, "TURN_CREDENTIALS")?.valueFrom?.secretKeyRef?.name).toBe("jitsi-internal");
+  });
+
+  it("serves web on the Jitsi host through traefik", () => {
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "jitsi-web");
+    expect(route.spec.routes[0]?.match).toBe("Host(`meet.example.org`)");
+    expect(route.spec.routes[0]?.services?.[0]).toMatchObject({ name: "jitsi-web", port: 80 });
+  });
+
+  it("lets only Jitsi's own pods reach prosody and nothing reach jicofo", () => {
+    const prosody = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "jitsi-prosody");
+    expect(prosody.spec?.ingress?.[0]?.from?.[0]?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "jitsi" });
+    const jicofo = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "jitsi-jicofo");
+    expect(jicofo.spec?.ingress).toEqual([]);
+  });
+
+  it("pins every image to a stable-NNNNN release", () => {
+    for (const name of ["jitsi-web", "jitsi-prosody", "jitsi-jicofo", "jitsi-jvb-0"]) {
+      expect(containerOf(name).image).toMatch(/:stable-\d{4,}(-\d+)?$/);
+    }
+  });
+
+  it("forbids privilege escalation and sets requests and limits on every container", () => {
+    for (const name of ["jitsi-web", "jitsi-prosody", "jitsi-jicofo", "jitsi-jvb-0"]) {
+      expect(containerOf(name).securityContext?.allowPrivilegeEscalation).toBe(false);
+      expect(containerOf(name).resources?.requests).toBeDefined();
+      expect(containerOf(name).resources?.limits).toBeDefined();
+    }
+  });
+});
