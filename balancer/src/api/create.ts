@@ -1,7 +1,10 @@
-import { bbbErrors } from "../bbb/errors.js";
+import { BbbError, bbbErrors } from "../bbb/errors.js";
+import { escapeXml } from "../bbb/xml.js";
+import type { NodeRequestBody } from "../nodes/client.js";
 import { createdMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
 import { chooseCluster, placementCost } from "../placement/load.js";
-import { claimMeeting, lowestLoads, placeInCluster, releaseMeeting, storeSummary, undoPlacement } from "../store/meetings.js";
+import { countLimitHit } from "../observability/metrics.js";
+import { claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMeeting, releaseVoiceBridge, storeSummary, undoPlacement } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
@@ -38,6 +41,8 @@ async function place(context: ApiContext, clusters: readonly string[]): Promise<
  */
 function createParams(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry): URLSearchParams {
   const params = applyPolicies(nodeParams(request, meetingId), request.tenant.policies.create);
+  const logo = request.tenant.config.logo;
+  if (logo !== undefined && !params.has("logo")) params.set("logo", logo);
   const tenantUrl = takeParameterIgnoringCase(params, "meta_endCallbackUrl");
   takeParameterIgnoringCase(params, tenantMetadataParameter);
   params.set(tenantMetadataParameter, request.tenant.slug);
@@ -48,28 +53,45 @@ function createParams(context: ApiContext, request: ApiRequest, meetingId: strin
   return params;
 }
 
+/** The tenant's default presentation, for a create that brings no `<modules>` of its own: GET becomes POST. */
+function createBody(request: ApiRequest): NodeRequestBody | undefined {
+  const presentation = request.tenant.config.presentation;
+  if (request.body !== undefined || presentation === undefined) return request.body;
+  const modules = `<?xml version="1.0" encoding="UTF-8"?><modules><module name="presentation"><document url="${escapeXml(presentation)}"/></module></modules>`;
+  return { contentType: "text/xml", data: Buffer.from(modules) };
+}
+
+/** What a fresh placement holds until the node has the meeting: given back if the create fails. */
+interface Reservation {
+  placement: Placement;
+  voiceBridge: string | undefined;
+}
+
 /**
- * Sends the create to the meeting's node. For a fresh placement (`placement` given), a failed create releases
- * the mapping and gives the load back, and a successful one stores the summary getMeetings serves until the
- * next poll. A create of a live meeting simply reaches its node, which answers `duplicateWarning` or `idNotUnique`.
+ * Sends the create to the meeting's node. For a fresh placement (`reservation` given), a failed create releases
+ * the mapping, the voice bridge and the load, and a successful one stores the summary getMeetings serves until
+ * the next poll. A create of a live meeting simply reaches its node, which answers `duplicateWarning` or
+ * `idNotUnique`.
  */
-async function createOnNode(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry, placement?: Placement): Promise<ApiAnswer> {
+async function createOnNode(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry, reservation?: Reservation): Promise<ApiAnswer> {
   const tenant = request.tenant.slug;
   const params = createParams(context, request, meetingId, node);
+  if (reservation?.voiceBridge !== undefined) params.set("voiceBridge", reservation.voiceBridge);
   const undo = async (): Promise<void> => {
-    if (placement === undefined) return;
+    if (reservation === undefined) return;
     await releaseMeeting(context.redis, tenant, meetingId, node);
-    await undoPlacement(context.redis, node.cluster, node.id, placement.cost);
+    if (reservation.voiceBridge !== undefined) await releaseVoiceBridge(context.redis, tenant, meetingId, reservation.voiceBridge);
+    await undoPlacement(context.redis, node.cluster, node.id, reservation.placement.cost);
   };
   let answer: string;
   try {
-    answer = await context.nodes.call(node, "create", params, request.body);
+    answer = await context.nodes.call(node, "create", params, createBody(request));
   } catch (error) {
     await undo();
     throw error;
   }
   const { success, messageKey } = returnCode(answer);
-  if (success && placement !== undefined) {
+  if (success && reservation !== undefined) {
     await storeSummary(context.redis, tenant, meetingId, node.id, createdMeetingXml(answer, params, meetingId));
   } else if (!success && messageKey !== "idNotUnique") {
     await undo();
@@ -77,20 +99,47 @@ async function createOnNode(context: ApiContext, request: ApiRequest, meetingId:
   return xmlAnswer(tenantViewOfMeetingFields(answer, meetingId));
 }
 
+function limitError(limit: "maxMeetings" | "maxAttendees", scope: "tenant" | "secret", max: number | undefined): BbbError {
+  const what = limit === "maxMeetings" ? "concurrent meetings" : "attendees";
+  const whose = scope === "tenant" ? "this tenant" : "this API secret";
+  return new BbbError(`${limit}Reached`, `The limit of ${max ?? "?"} ${what} for ${whose} is reached; try again when a meeting has ended`);
+}
+
 /**
  * create, idempotent across replicas: a live meeting's create goes to its node; otherwise the meeting is placed,
- * and of concurrent creates exactly one claims the mapping (HSETNX). The others give their placement back and
- * send their create to the winner's node, as a second create of a live meeting.
+ * and of concurrent creates exactly one claims the mapping (HSETNX, limits checked in the same script). The
+ * others give their placement back and send their create to the winner's node, as a second create of a live
+ * meeting.
  */
 export async function create(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const meetingId = requireMeetingId(request.params);
-  const tenant = request.tenant.slug;
-  const existing = await mappedNode(context, tenant, meetingId);
+  const tenant = request.tenant;
+  const existing = await mappedNode(context, tenant.slug, meetingId);
   if (existing !== undefined) return createOnNode(context, request, meetingId, existing);
-  const placement = await place(context, request.tenant.clusters);
-  const claim = await claimMeeting(context.redis, tenant, meetingId, placement.node);
-  if (claim.won) return createOnNode(context, request, meetingId, placement.node, placement);
+  const placement = await place(context, tenant.clusters);
+  const secretLimits = tenant.secretLimits[request.secretIndex] ?? {};
+  const claim = await claimMeeting(context.redis, {
+    tenant: tenant.slug,
+    meetingId,
+    node: placement.node,
+    secretId: tenant.secretIds[request.secretIndex] ?? "",
+    limits: {
+      tenantMaxMeetings: tenant.limits.maxMeetings,
+      secretMaxMeetings: secretLimits.maxMeetings,
+      tenantMaxAttendees: tenant.limits.maxAttendees,
+      secretMaxAttendees: secretLimits.maxAttendees,
+    },
+  });
+  if (claim.outcome === "won") {
+    const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, request.params.get("voiceBridge") ?? undefined, context.random);
+    return createOnNode(context, request, meetingId, placement.node, { placement, voiceBridge });
+  }
   await undoPlacement(context.redis, placement.node.cluster, placement.node.id, placement.cost);
+  if (claim.outcome === "refused") {
+    countLimitHit({ tenant: tenant.slug, limit: claim.limit, scope: claim.scope });
+    const limits = claim.scope === "tenant" ? tenant.limits : secretLimits;
+    throw limitError(claim.limit, claim.scope, limits[claim.limit]);
+  }
   const holder = context.directory.nodes.get(claim.holder);
   if (holder === undefined) throw bbbErrors.noServer();
   return createOnNode(context, request, meetingId, holder);

@@ -19,7 +19,9 @@ export const keys = {
   nodeMeetings: (cluster: string, nodeId: string) => `${keyPrefix}{c:${cluster}}:node:${nodeId}:meetings`,
   /** HASH meetingID -> nodeId: where each live meeting of a tenant runs. A join reads only this. */
   meetings: (tenant: string) => `${keyPrefix}{t:${tenant}}:meetings`,
-  /** HASH meetingID -> JSON meeting summary (from the create answer, then from each poll): getMeetings without fan-out. */
+  /** HASH meetingID -> id of the tenant secret that created it (`secretId`), for limits per secret. */
+  meetingSecrets: (tenant: string) => `${keyPrefix}{t:${tenant}}:secrets`,
+  /** HASH meetingID -> the tenant's `<meeting>` XML (from the create answer, then from each poll): getMeetings without fan-out. */
   summaries: (tenant: string) => `${keyPrefix}{t:${tenant}}:summaries`,
   /** STRING counter bumped on every change of a tenant's meetings or summaries, so replicas can cache getMeetings. */
   revision: (tenant: string) => `${keyPrefix}{t:${tenant}}:rev`,

@@ -46,17 +46,64 @@ return 1
 `);
 
 // Compare-and-delete: a release on evidence about one node never removes a mapping that moved to another.
+// Answers the meeting's voice bridge number (read from its summary) so the caller can free it.
 const releaseScript = new LuaScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
--- getMeetings caches by revision: only a change to the summaries is one.
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then redis.call('INCR', KEYS[4]) end
+local summary = redis.call('HGET', KEYS[2], ARGV[1])
+local voiceBridge = ''
+if summary then
+  voiceBridge = string.match(summary, '<voiceBridge>(%d+)</voiceBridge>') or ''
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  -- getMeetings caches by revision: only a change to the summaries is one.
+  redis.call('INCR', KEYS[4])
+end
+return voiceBridge
+`);
+
+// Claims a meeting for a node unless it is mapped already, within the tenant's and the secret's limits (-1: none).
+// Attendees are counted from the summaries, as the last polls saw them. Answers {1} won, {0, holder} lost,
+// {-1, limit, scope} refused.
+const claimScript = new LuaScript(`
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return { 0, redis.call('HGET', KEYS[1], ARGV[1]) }
+end
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
+local function refuse(limit, scope)
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[5], ARGV[1])
+  return { -1, limit, scope }
+end
+local tenantMeetings, secretMeetings = tonumber(ARGV[4]), tonumber(ARGV[5])
+local tenantAttendees, secretAttendees = tonumber(ARGV[6]), tonumber(ARGV[7])
+if tenantMeetings >= 0 and redis.call('HLEN', KEYS[1]) > tenantMeetings then return refuse('maxMeetings', 'tenant') end
+if secretMeetings < 0 and tenantAttendees < 0 and secretAttendees < 0 then return { 1 } end
+local owners = redis.call('HGETALL', KEYS[5])
+local ownMeetings, allAttendees, ownAttendees = 0, 0, 0
+for i = 1, #owners, 2 do
+  local summary = redis.call('HGET', KEYS[2], owners[i])
+  local attendees = summary and tonumber(string.match(summary, '<participantCount>(%d+)</participantCount>')) or 0
+  allAttendees = allAttendees + attendees
+  if owners[i + 1] == ARGV[3] then
+    ownMeetings = ownMeetings + 1
+    ownAttendees = ownAttendees + attendees
+  end
+end
+if secretMeetings >= 0 and ownMeetings > secretMeetings then return refuse('maxMeetings', 'secret') end
+if tenantAttendees >= 0 and allAttendees >= tenantAttendees then return refuse('maxAttendees', 'tenant') end
+if secretAttendees >= 0 and ownAttendees >= secretAttendees then return refuse('maxAttendees', 'secret') end
+return { 1 }
+`);
+
+const releaseVoiceBridgeScript = new LuaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 1
 `);
 
 function tenantKeys(tenant: string): string[] {
-  return [keys.meetings(tenant), keys.summaries(tenant), keys.longMeetingIds(tenant), keys.revision(tenant)];
+  return [keys.meetings(tenant), keys.summaries(tenant), keys.longMeetingIds(tenant), keys.revision(tenant), keys.meetingSecrets(tenant)];
 }
 
 /** The key under which a long meeting ID's reverse is kept, or '' when the node sees the readable form. */
@@ -91,21 +138,68 @@ export async function lowestLoads(redis: Redis, clusters: readonly string[]): Pr
   });
 }
 
-export type Claim = { won: true } | { won: false; holder: string };
+/** Limits that apply to one create: its tenant's and its secret's; `undefined` is unlimited. */
+export interface ClaimLimits {
+  tenantMaxMeetings?: number | undefined;
+  secretMaxMeetings?: number | undefined;
+  tenantMaxAttendees?: number | undefined;
+  secretMaxAttendees?: number | undefined;
+}
+
+export type Claim =
+  | { outcome: "won" }
+  | { outcome: "lost"; holder: string }
+  | { outcome: "refused"; limit: "maxMeetings" | "maxAttendees"; scope: "tenant" | "secret" };
+
+export interface ClaimArgs {
+  tenant: string;
+  meetingId: string;
+  node: { id: string; cluster: string };
+  /** Names the secret that signed the create (not the secret itself). */
+  secretId: string;
+  limits: ClaimLimits;
+}
 
 /**
- * Records that a meeting lives on `node` unless another replica got there first, in which case the node that
- * holds it is returned (it may be the same node: the loser still has a placement to give back).
+ * Records that a meeting lives on `node` unless another replica got there first (then the holder is returned; it
+ * may be the same node, and the loser still has a placement to give back), and unless the tenant or the secret
+ * is at a limit. Limits are checked in the same script as the claim, so concurrent creates cannot overshoot.
  */
-export async function claimMeeting(redis: Redis, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<Claim> {
-  const won = await redis.hsetnx(keys.meetings(tenant), meetingId, node.id);
-  if (won === 1) {
+export async function claimMeeting(redis: Redis, { tenant, meetingId, node, secretId, limits }: ClaimArgs): Promise<Claim> {
+  const limit = (value: number | undefined): number => value ?? -1;
+  const reply = (await claimScript.run(redis, tenantKeys(tenant), [
+    meetingId,
+    node.id,
+    secretId,
+    limit(limits.tenantMaxMeetings),
+    limit(limits.secretMaxMeetings),
+    limit(limits.tenantMaxAttendees),
+    limit(limits.secretMaxAttendees),
+  ])) as [number, string?, string?];
+  if (reply[0] === 1) {
     await redis.sadd(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
-    return { won: true };
+    return { outcome: "won" };
   }
-  const holder = await redis.hget(keys.meetings(tenant), meetingId);
-  // Released between the two calls (an end): try again as if first.
-  return holder === null ? claimMeeting(redis, tenant, meetingId, node) : { won: false, holder };
+  if (reply[0] === 0) return { outcome: "lost", holder: reply[1] ?? "" };
+  return { outcome: "refused", limit: reply[1] === "maxAttendees" ? "maxAttendees" : "maxMeetings", scope: reply[2] === "secret" ? "secret" : "tenant" };
+}
+
+/**
+ * Takes a voice bridge number for a meeting, fleet-wide: the requested one when free, else a free random 5-digit
+ * one. `undefined` when none was found in a few tries (the node then picks its own).
+ */
+export async function claimVoiceBridge(redis: Redis, tenant: string, meetingId: string, requested: string | undefined, random: () => number): Promise<string | undefined> {
+  const member = nodeMeetingMember(tenant, meetingId);
+  const candidates = requested !== undefined && /^\d{1,9}$/.test(requested) ? [requested] : [];
+  for (let i = 0; i < 8; i++) candidates.push(String(10_000 + Math.floor(random() * 90_000)));
+  for (const candidate of candidates) {
+    if ((await redis.hsetnx(keys.voiceBridges(), candidate, member)) === 1) return candidate;
+  }
+  return undefined;
+}
+
+export async function releaseVoiceBridge(redis: Redis, tenant: string, meetingId: string, voiceBridge: string): Promise<void> {
+  await releaseVoiceBridgeScript.run(redis, [keys.voiceBridges()], [voiceBridge, nodeMeetingMember(tenant, meetingId)]);
 }
 
 /** Stores the tenant's view of a meeting for getMeetings (see docs/redis-keys.md for the value's format). */
@@ -119,9 +213,11 @@ export async function storeSummary(redis: Redis, tenant: string, meetingId: stri
  * an admin action). Safe to call twice and from any replica. Returns whether this call removed the mapping.
  */
 export async function releaseMeeting(redis: Redis, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<boolean> {
-  const released = await releaseScript.run(redis, tenantKeys(tenant), [meetingId, node.id, longMeetingIdField(tenant, meetingId)]);
+  const voiceBridge = await releaseScript.run(redis, tenantKeys(tenant), [meetingId, node.id, longMeetingIdField(tenant, meetingId)]);
   await redis.srem(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
-  return released === 1;
+  if (typeof voiceBridge !== "string") return false;
+  if (voiceBridge !== "") await releaseVoiceBridge(redis, tenant, meetingId, voiceBridge);
+  return true;
 }
 
 /** The tenant's getMeetings revision: one GET per getMeetings while nothing changed. */

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { validatedPolicies } from "./policies.js";
 import type { BalancerConfig, BbbNode, ChecksumAlgorithm, Limits, LoadTunables, ParameterPolicy, Tenant } from "../config/schema.js";
 
 /** A node as the request path needs it: everything precomputed once from the config file. */
@@ -16,6 +18,8 @@ export interface TenantEntry {
   readonly secrets: readonly string[];
   /** Limits of the requests signed with each secret, by the secret's index. */
   readonly secretLimits: readonly Limits[];
+  /** A name for each secret that does not reveal it (for limits per secret in Redis), by the secret's index. */
+  readonly secretIds: readonly string[];
   readonly clusters: readonly string[];
   readonly limits: Limits;
   /** The global policies with the tenant's own on top, per call. */
@@ -43,11 +47,12 @@ export function buildDirectory(config: BalancerConfig): Directory {
         slug: tenant.slug,
         secrets: tenant.secrets.map((entry) => entry.secret),
         secretLimits: tenant.secrets.map((entry) => entry.limits),
+        secretIds: tenant.secrets.map((entry) => createHash("sha256").update(entry.secret).digest("hex").slice(0, 16)),
         clusters: tenant.clusters,
         limits: tenant.limits,
         policies: {
-          create: mergedPolicies(config.policies.create, tenant.policies.create),
-          join: mergedPolicies(config.policies.join, tenant.policies.join),
+          create: validatedPolicies("create", mergedPolicies(config.policies.create, tenant.policies.create), tenant.slug),
+          join: validatedPolicies("join", mergedPolicies(config.policies.join, tenant.policies.join), tenant.slug),
         },
         config: tenant,
       },
