@@ -46,6 +46,8 @@ export interface ApiNode {
   meetingsDocument(): Buffer;
   /** Ends a meeting the way `end` does: answered at once, gone shortly after, then the callbacks. */
   scheduleEnd(meetingId: string): void;
+  /** Finishes off at once a meeting `end` was called for, so its ID can be created afresh. */
+  settleEnded(meetingId: string): void;
 }
 
 const xml = (body: string | Buffer): ApiAnswer => ({ kind: "xml", body });
@@ -74,6 +76,7 @@ function presentationsOf(request: ApiRequest, via: PresentationSource["via"]): P
 
 function create(node: ApiNode, request: ApiRequest): ApiAnswer {
   const params = withoutChecksum(request.params);
+  node.settleEnded(params["meetingID"] ?? "");
   const result = node.store.create(params, presentationsOf(request, "create"), Date.now());
   if (!result.ok) return "errors" in result.error ? xml(errorListXml(result.error)) : failed(result.error);
   return xml(createXml(result.meeting, result.outcome));

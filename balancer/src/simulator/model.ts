@@ -45,6 +45,8 @@ export interface SimulatedMeeting {
   readonly record: boolean;
   readonly isBreakout: boolean;
   readonly hasUserJoined: boolean;
+  /** Set by `end`: everyone is out and nobody may join while the node finishes the meeting off. */
+  readonly hasBeenForciblyEnded: boolean;
   /** `meta_*` parameters, keys lower-cased and prefix dropped, in the order received. */
   readonly metadata: ReadonlyMap<string, string>;
   /** Every create parameter as received (checksum excluded), for tests of parameter policies. */
@@ -58,6 +60,7 @@ export interface MeetingRecord extends SimulatedMeeting {
   attendees: SimulatedAttendee[];
   presentations: PresentationSource[];
   hasUserJoined: boolean;
+  hasBeenForciblyEnded: boolean;
 }
 
 export function isRunning(meeting: SimulatedMeeting): boolean {

@@ -132,12 +132,18 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   }
 
   scheduleEnd(meetingId: string): void {
-    if (this.pendingEnds.has(meetingId)) return;
+    const meeting = this.store.get(meetingId);
+    if (meeting === undefined || this.pendingEnds.has(meetingId)) return;
+    this.store.markEnded(meeting);
     const timer = setTimeout(() => {
       this.pendingEnds.delete(meetingId);
       void this.finishMeeting(meetingId);
     }, this.settings.endDelayMs);
     this.pendingEnds.set(meetingId, timer);
+  }
+
+  settleEnded(meetingId: string): void {
+    if (this.pendingEnds.has(meetingId)) void this.finishMeeting(meetingId);
   }
 
   private async finishMeeting(meetingId: string): Promise<void> {

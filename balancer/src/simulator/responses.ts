@@ -47,7 +47,7 @@ export function createXml(meeting: SimulatedMeeting, outcome: CreateOutcome = { 
       ["createDate", javaDateString(meeting.createTime)],
       ["hasUserJoined", meeting.hasUserJoined],
       ["duration", meeting.duration],
-      ["hasBeenForciblyEnded", false],
+      ["hasBeenForciblyEnded", meeting.hasBeenForciblyEnded],
       ["messageKey", outcome.messageKey],
       ["message", outcome.message],
     ]),
@@ -107,7 +107,7 @@ export function meetingFieldsXml(m: SimulatedMeeting): string {
     `<dialNumber>${e(m.dialNumber)}</dialNumber><attendeePW>${e(m.attendeePW)}</attendeePW>` +
     `<moderatorPW>${e(m.moderatorPW)}</moderatorPW><running>${isRunning(m)}</running><duration>${m.duration}</duration>` +
     `<hasUserJoined>${m.hasUserJoined}</hasUserJoined><recording>${m.record}</recording>` +
-    `<hasBeenForciblyEnded>false</hasBeenForciblyEnded><startTime>${m.startTime}</startTime><endTime>0</endTime>` +
+    `<hasBeenForciblyEnded>${m.hasBeenForciblyEnded}</hasBeenForciblyEnded><startTime>${m.startTime}</startTime><endTime>0</endTime>` +
     `<participantCount>${m.attendees.length}</participantCount><listenerCount>${counts.listeners}</listenerCount>` +
     `<voiceParticipantCount>${counts.voice}</voiceParticipantCount><videoCount>${counts.video}</videoCount>` +
     `<maxUsers>${m.maxParticipants}</maxUsers><moderatorCount>${counts.moderators}</moderatorCount>` +

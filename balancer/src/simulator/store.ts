@@ -6,9 +6,9 @@ const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 /** Commons-lang `RandomStringUtils.randomAlphanumeric`, as bbb-web uses for passwords and tokens. */
 export function randomAlphanumeric(length: number): string {
-  let text = "";
-  for (let i = 0; i < length; i++) text += alphanumerics[randomInt(alphanumerics.length)];
-  return text;
+  const codes = new Array<number>(length);
+  for (let i = 0; i < length; i++) codes[i] = alphanumerics.charCodeAt(randomInt(alphanumerics.length));
+  return String.fromCharCode(...codes);
 }
 
 export function internalMeetingIdOf(meetingId: string, createTime: number): string {
@@ -156,8 +156,10 @@ export class MeetingStore {
       duration: Math.max(0, integerParam(params, "duration", 0)),
       maxParticipants: Math.max(0, integerParam(params, "maxParticipants", 0)),
       record: params["record"]?.toLowerCase() === "true",
-      isBreakout: params["isBreakoutRoom"]?.toLowerCase() === "true",
+      // bbb-web validates `isBreakoutRoom` but reads `isBreakout`; either makes a breakout room here.
+      isBreakout: params["isBreakout"]?.toLowerCase() === "true" || params["isBreakoutRoom"]?.toLowerCase() === "true",
       hasUserJoined: false,
+      hasBeenForciblyEnded: false,
       metadata: metadataOf(params),
       params: { ...params },
       attendees: [],
@@ -182,6 +184,9 @@ export class MeetingStore {
     if (invalidId !== undefined) return { ok: false, error: invalidId };
     const meeting = this.byId.get(params["meetingID"] ?? "");
     if (meeting === undefined) return { ok: false, error: { key: "invalidMeetingIdentifier", message: "A meeting with that ID does not exist" } };
+    if (meeting.hasBeenForciblyEnded) {
+      return { ok: false, error: { key: "meetingForciblyEnded", message: "You can not re-join a meeting that has already been forcibly ended." } };
+    }
     const fullName = params["fullName"];
     if (fullName === undefined || fullName === "") return { ok: false, error: { key: "missingParamFullName", message: "You must provide your name" } };
 
@@ -238,8 +243,14 @@ export class MeetingStore {
   ): SimulatedAttendee {
     // The first moderator in becomes presenter, as the HTML5 client assigns it.
     const isPresenter = user.role === "MODERATOR" && !meeting.attendees.some((a) => a.isPresenter);
+    // Listed field by field: an object spread here made V8 keep every attendee as a dictionary, 2.5 times the memory.
     const attendee: SimulatedAttendee = {
-      ...user,
+      userId: user.userId,
+      internalUserId: user.internalUserId,
+      fullName: user.fullName,
+      role: user.role,
+      customData: user.customData,
+      joinParams: user.joinParams,
       isPresenter,
       isListeningOnly: false,
       hasJoinedVoice: false,
@@ -270,6 +281,13 @@ export class MeetingStore {
 
   addPresentations(meeting: MeetingRecord, presentations: readonly PresentationSource[]): void {
     meeting.presentations.push(...presentations);
+    this.version++;
+  }
+
+  /** What `end` does at once: everyone is sent out and the meeting is marked ended until it is removed. */
+  markEnded(meeting: MeetingRecord): void {
+    meeting.hasBeenForciblyEnded = true;
+    meeting.attendees = [];
     this.version++;
   }
 

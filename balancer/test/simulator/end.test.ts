@@ -72,3 +72,42 @@ describe("end", () => {
     expect(received).toEqual([]);
   });
 });
+
+describe("a meeting being ended", () => {
+  let slow: StandaloneSimulatedNode;
+  beforeAll(async () => {
+    slow = await startSimulatedNode({ id: "bbb-slow-end", secret, endDelayMs: 60_000 });
+  });
+  afterAll(async () => {
+    await slow.close();
+  });
+
+  it("shows hasBeenForciblyEnded with nobody in it until it is gone", async () => {
+    await callApi(slow, secret, "create", "name=Closing&meetingID=closing-1");
+    slow.addAttendees("closing-1", 4);
+    await callApi(slow, secret, "end", "meetingID=closing-1");
+    const info = await callApi(slow, secret, "getMeetingInfo", "meetingID=closing-1");
+    expect(tag(info.body, "hasBeenForciblyEnded")).toBe("true");
+    expect(tag(info.body, "participantCount")).toBe("0");
+    expect(tag(info.body, "running")).toBe("false");
+  });
+
+  it("refuses joins with meetingForciblyEnded", async () => {
+    await callApi(slow, secret, "create", "name=Closed&meetingID=closed-1");
+    await callApi(slow, secret, "end", "meetingID=closed-1");
+    const answer = await callApi(slow, secret, "join", "fullName=Late&meetingID=closed-1&role=VIEWER&redirect=false");
+    expect(tag(answer.body, "messageKey")).toBe("meetingForciblyEnded");
+  });
+
+  it("is replaced by a fresh meeting when its ID is created again, after its end callback", async () => {
+    received.length = 0;
+    await callApi(slow, secret, "create", `name=Again&meetingID=again-1&meta_endCallbackUrl=${encodeURIComponent(`${receiverUrl}/end`)}`);
+    await callApi(slow, secret, "end", "meetingID=again-1");
+    const called = nextCallback();
+    const recreated = await callApi(slow, secret, "create", "name=Again&meetingID=again-1");
+    expect(tag(recreated.body, "messageKey")).toBe("");
+    expect(tag(recreated.body, "hasBeenForciblyEnded")).toBe("false");
+    await called;
+    expect(received.map((r) => r.url)).toEqual(["/end?recordingmarks=false&meetingID=again-1"]);
+  });
+});
