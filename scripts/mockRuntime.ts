@@ -113,9 +113,14 @@ function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
   }
 }
 
-function azureId(type: string, name: string): string {
+/** An ARM resource id of the shape Azure returns, the subscription being unknown offline. */
+function azureId(type: string, name: string, state: Inputs): string {
+  const subscription = `/subscriptions/${unknownUntilApply("subscription")}`;
+  const resourceName = text(state["name"] ?? name);
+  if (type === "azure-native:resources:ResourceGroup") return `${subscription}/resourceGroups/${resourceName}`;
   const [, module = "unknown", kind = "unknown"] = type.split(":");
-  return `/subscriptions/${unknownUntilApply("subscription")}/providers/Microsoft.${module}/${kind}/${name}`;
+  const group = state["resourceGroupName"] === undefined ? "" : `/resourceGroups/${text(state["resourceGroupName"])}`;
+  return `${subscription}${group}/providers/Microsoft.${module}/${kind}/${resourceName}`;
 }
 
 function mockCall(token: string, inputs: Inputs): Inputs | undefined {
@@ -178,7 +183,7 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
     {
       newResource: ({ type, name, inputs, custom, provider }) => {
         const state = { ...inputs, ...computedOutputs(type, name, inputs) };
-        const baseId = type.startsWith("azure-native:") ? azureId(type, name) : `${type}/${name}`;
+        const baseId = type.startsWith("azure-native:") ? azureId(type, name, state) : `${type}/${name}`;
         let id = baseId;
         for (let n = 2; registered.has(id); n += 1) id = `${baseId}#${n}`;
         registered.set(id, { type, name, inputs, custom: custom ?? false, provider });

@@ -3,7 +3,8 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { stringify as stringifyYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
-import { redactSecrets, runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
+import { kubernetesManifest } from "./manifests.js";
+import { runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
 import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
 
 /**
@@ -11,21 +12,6 @@ import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
  * Runs the real program under Pulumi's mock runtime, prints the resource tree and a count per type, and writes
  * every Kubernetes object to out/<stack>/. Exit code 1 on any error, with one line for config errors.
  */
-
-/** A Kubernetes object as `kubectl apply` takes it, or undefined for resources that are not one. */
-export function kubernetesManifest(resource: RecordedResource): Record<string, unknown> | undefined {
-  const match = /^kubernetes:([^:]+)\/([^:/]+):([A-Za-z0-9]+)$/.exec(resource.type);
-  if (!resource.custom || match === null) return undefined;
-  const [, group = "", version = "", kind = ""] = match;
-  if (group === "helm.sh" || group === "yaml" || group === "kustomize") return undefined;
-  const { apiVersion, kind: inputKind, ...body } = resource.inputs;
-  return {
-    apiVersion: apiVersion ?? (group === "core" ? version : `${group}/${version}`),
-    kind: inputKind ?? kind,
-    // Secret values never reach the disk; "REDACTED" is also valid base64, so Secret.data stays well-formed.
-    ...(redactSecrets(body, "REDACTED") as Record<string, unknown>),
-  };
-}
 
 function printTree(run: ProgramRun): string[] {
   const children = new Map<string | undefined, RecordedResource[]>();

@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig, parseStackConfig } from "../../config/index.js";
+import { repositoryRoot } from "../../scripts/stackFile.js";
+
+/** The dev stack's settings as the stack file holds them, with some top-level keys replaced. */
+function devWith(overrides: Record<string, unknown>): Record<string, unknown> {
+  const file = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  const raw = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^mediaplane:/, ""), value]));
+  return { ...raw, ...overrides };
+}
+
+const errorOf = (raw: Record<string, unknown>): string => {
+  try {
+    parseStackConfig(raw, "mediaplane");
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("the config was accepted");
+};
+
+describe("stack config errors name the key and what it allows", () => {
+  it("accepts every committed stack file", () => {
+    for (const stack of ["dev", "prod", "local"]) {
+      const file = parseYaml(readFileSync(join(repositoryRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      };
+      const raw = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^mediaplane:/, ""), value]));
+      expect(() => parseStackConfig(raw, "mediaplane")).not.toThrow();
+    }
+  });
+
+  it("rejects a tenant slug that is not a DNS label", () => {
+    expect(errorOf(devWith({ tenants: [{ slug: "demo" }, { slug: "demo" }, { slug: "Big School" }] }))).toBe(
+      "mediaplane:tenants[2].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+    );
+  });
+
+  it("rejects a duplicate tenant, found by the balancer's own checks", () => {
+    expect(errorOf(devWith({ tenants: [{ slug: "demo" }, { slug: "demo" }] }))).toBe(
+      'mediaplane:tenants[1].slug: duplicate tenant "demo"',
+    );
+  });
+
+  it("rejects a tenant on a cluster the stack does not define", () => {
+    expect(errorOf(devWith({ tenants: [{ slug: "demo", clusters: ["large"] }] }))).toBe(
+      'mediaplane:tenants[0].clusters[0]: unknown cluster "large" (clusters: default)',
+    );
+  });
+
+  it("rejects a BBB node on an unknown cluster under the bbb key", () => {
+    const bbb = { nodes: [{ id: "bbb-1", url: "https://bbb-1.example.org/bigbluebutton/api/", cluster: "eu" }] };
+    expect(errorOf(devWith({ bbb }))).toBe('mediaplane:bbb.nodes[0].cluster: unknown cluster "eu" (clusters: default)');
+  });
+
+  it("says a required key is missing", () => {
+    expect(errorOf(devWith({ domains: undefined }))).toBe("mediaplane:domains: is required (object)");
+  });
+
+  it("rejects a floating image tag", () => {
+    expect(errorOf(devWith({ images: { redis: "redis:latest" } }))).toMatch(/^mediaplane:images\.redis: .*not pinned/);
+  });
+
+  it("rejects autoscaler bounds the wrong way round", () => {
+    const cluster = { ...(devWith({})["cluster"] as object), systemPool: { vmSize: "Standard_D4ds_v5", minCount: 4, maxCount: 2 } };
+    expect(errorOf(devWith({ cluster }))).toBe("mediaplane:cluster.systemPool: minCount must not exceed maxCount");
+  });
+
+  it("lists the allowed values of an enumeration", () => {
+    const cluster = { ...(devWith({})["cluster"] as object), networkPolicy: "weave" };
+    expect(errorOf(devWith({ cluster }))).toBe(
+      'mediaplane:cluster.networkPolicy: Invalid option: expected one of "calico"|"azure"|"cilium"',
+    );
+  });
+
+  it("rejects a misspelt key instead of ignoring it", () => {
+    expect(errorOf(devWith({ jitsi: { enable: true } }))).toBe('mediaplane:jitsi: Unrecognized key: "enable"');
+  });
+
+  it("refuses managed Redis on a cluster that is not on Azure", () => {
+    expect(errorOf(devWith({ cluster: { provider: "kubeContext" }, redis: { mode: "managed" } }))).toBe(
+      'mediaplane:redis.mode: managed Redis needs cluster.provider "azure"; use "inCluster"',
+    );
+  });
+});
+
+describe("stack secrets", () => {
+  it("names a missing secret and the command that sets it", () => {
+    const config = Object.fromEntries(
+      Object.entries(devWith({})).map(([key, value]) => [`mediaplane:${key}`, JSON.stringify(value)]),
+    );
+    pulumi.runtime.setAllConfig(config, []);
+    expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
+      /^mediaplane:acmeTsigSecret: is required \(TSIG secret \(base64\) of key mediaplane-dev-acme for RFC2136 DNS-01\); set it with: pulumi config set --secret acmeTsigSecret <value>$/,
+    );
+  });
+
+  it("says so when a structured key holds a plain string", () => {
+    pulumi.runtime.setAllConfig({ "mediaplane:tenants": "demo" }, []);
+    expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
+      "mediaplane:tenants: must be a YAML object or list, not a plain string",
+    );
+  });
+});

@@ -1,0 +1,46 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { runStack, type StackRun } from "./support/stackRun.js";
+
+let stack: StackRun;
+beforeAll(async () => {
+  stack = await runStack("local");
+});
+
+describe("local stack: a laptop cluster", () => {
+  it("declares no Azure resources", () => {
+    expect(stack.resources.filter((resource) => resource.type.startsWith("azure-native:"))).toEqual([]);
+  });
+
+  it("deploys with the current kube context, not a generated kubeconfig", () => {
+    const provider = stack.get("pulumi:providers:kubernetes", "kube-context");
+    expect(provider.inputs["kubeconfig"]).toBeUndefined();
+    expect(provider.inputs["context"]).toBeUndefined();
+  });
+
+  it("deploys every Kubernetes object with that provider", () => {
+    const objects = stack.resources.filter((resource) => resource.custom && resource.type.startsWith("kubernetes:"));
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) expect(object.providerUrn).toMatch(/pulumi:providers:kubernetes::kube-context$/);
+  });
+
+  it("keeps recordings on a plain PersistentVolumeClaim of the stack's size", () => {
+    expect(stack.inputsOf(stack.get("kubernetes:core/v1:PersistentVolumeClaim", "recordings"))).toMatchObject({
+      metadata: { name: "recordings", namespace: "mediaplane" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } } },
+    });
+  });
+
+  it("exports no public IPs and no kubeconfig", () => {
+    expect(stack.outputs["publicIps"]).toEqual({});
+    expect(stack.outputs["kubeconfig"]).toBeUndefined();
+  });
+
+  it("exports only the BBB endpoints, Jitsi, Janus and TURN being off", () => {
+    expect(stack.outputs["endpoints"]).toMatchObject({
+      bbbApi: "https://api.mediaplane.localhost/bigbluebutton/api/",
+      jitsi: undefined,
+      janus: undefined,
+      turn: undefined,
+    });
+  });
+});

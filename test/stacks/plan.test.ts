@@ -1,0 +1,81 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { kubernetesManifest } from "../../scripts/manifests.js";
+import type { RecordedResource } from "../../scripts/mockRuntime.js";
+import { loadOfflineStack, placeholderSecret, repositoryRoot } from "../../scripts/stackFile.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "mediaplane-plan-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const resource = (type: string, inputs: Record<string, unknown>): RecordedResource => ({
+  type,
+  name: "example",
+  urn: `urn:pulumi:test::mediaplane::${type}::example`,
+  custom: true,
+  inputs,
+  parentUrn: undefined,
+  providerUrn: undefined,
+});
+
+describe("offline stack files", () => {
+  it("stands in a marked placeholder for every secret the stack needs", () => {
+    const dev = loadOfflineStack("dev");
+    expect(dev.placeholders).toEqual(["acmeTsigSecret", "bbbNodeSecret-bbb-dev-1"]);
+    expect(dev.config["mediaplane:acmeTsigSecret"]).toBe(placeholderSecret("acmeTsigSecret"));
+    expect(dev.secretKeys).toContain("mediaplane:bbbNodeSecret-bbb-dev-1");
+  });
+
+  it("treats an encrypted value it cannot read as a placeholder secret", () => {
+    const file = join(scratch, "Pulumi.encrypted.yaml");
+    const dev = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    dev.config["mediaplane:acmeTsigSecret"] = { secure: "v1:abc" };
+    writeFileSync(file, stringifyYaml(dev));
+    const stack = loadOfflineStack(file);
+    expect(stack.stack).toBe("encrypted");
+    expect(stack.config["mediaplane:acmeTsigSecret"]).toBe(placeholderSecret("acmeTsigSecret"));
+  });
+});
+
+describe("manifests written by the plan", () => {
+  it("turns a Kubernetes resource into an object with apiVersion and kind from its type token", () => {
+    expect(kubernetesManifest(resource("kubernetes:apps/v1:Deployment", { metadata: { name: "web" } }))).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web" },
+    });
+    expect(kubernetesManifest(resource("kubernetes:core/v1:ConfigMap", {}))).toMatchObject({ apiVersion: "v1", kind: "ConfigMap" });
+  });
+
+  it("never writes a secret value", () => {
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { password: "hunter2-hunter2" } };
+    expect(kubernetesManifest(resource("kubernetes:core/v1:Secret", { stringData: secret }))).toMatchObject({
+      stringData: { password: "REDACTED" },
+    });
+  });
+
+  it("skips what is not a Kubernetes object", () => {
+    expect(kubernetesManifest(resource("azure-native:storage:FileShare", {}))).toBeUndefined();
+    expect(kubernetesManifest(resource("kubernetes:helm.sh/v3:Release", {}))).toBeUndefined();
+  });
+});
+
+describe("npm run plan", () => {
+  it("exits non-zero with one line naming the wrong key, and no stack trace", () => {
+    const file = join(scratch, "Pulumi.broken.yaml");
+    const dev = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    dev.config["mediaplane:tenants"] = [{ slug: "demo" }, { slug: "Not A Slug" }];
+    writeFileSync(file, stringifyYaml(dev));
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--conditions", "source", "scripts/plan.ts", file], {
+      cwd: repositoryRoot,
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "mediaplane:tenants[1].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+    ]);
+  });
+});

@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { isSecretValue, revealSecrets } from "../../scripts/mockRuntime.js";
+import { runStack, type StackRun } from "./support/stackRun.js";
+
+let stack: StackRun;
+beforeAll(async () => {
+  stack = await runStack("prod");
+});
+
+const cluster = () => stack.inputsOf(stack.get("azure-native:containerservice:ManagedCluster", "aks"));
+
+describe("prod stack: highly available cluster", () => {
+  it("runs the control plane on the Standard (SLA) tier", () => {
+    expect(cluster()).toMatchObject({ sku: { tier: "Standard" } });
+  });
+
+  it("spreads both pools over three zones with larger autoscaler bounds", () => {
+    const [system, media] = cluster()["agentPoolProfiles"] as Record<string, unknown>[];
+    expect(system).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 6 });
+    expect(media).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 20 });
+  });
+
+  it("opens the JVB host port and the Janus RTP range on the media nodes", () => {
+    const media = (cluster()["agentPoolProfiles"] as Record<string, unknown>[])[1];
+    expect(media).toMatchObject({
+      networkProfile: {
+        allowedHostPorts: [
+          { portStart: 20000, portEnd: 21999, protocol: "UDP" },
+          { portStart: 10000, portEnd: 10000, protocol: "UDP" },
+        ],
+      },
+    });
+  });
+});
+
+describe("prod stack: managed Redis", () => {
+  it("uses Azure Cache for Redis with TLS only and no eviction of meeting mappings", () => {
+    expect(stack.inputsOf(stack.get("azure-native:redis:Redis", "redis"))).toMatchObject({
+      name: "mpprod-redis",
+      sku: { name: "Premium", family: "P", capacity: 1 },
+      enableNonSslPort: false,
+      minimumTlsVersion: "1.2",
+      redisConfiguration: { maxmemoryPolicy: "noeviction" },
+      zones: ["1", "2", "3"],
+    });
+  });
+});
+
+describe("prod stack: static IPs in the stack's own resource group", () => {
+  it("creates zone-redundant addresses in the stack group, so they survive a cluster re-creation", () => {
+    for (const ip of stack.ofType("azure-native:network:PublicIPAddress")) {
+      expect(stack.inputsOf(ip)).toMatchObject({ resourceGroupName: "mpprod-rg", zones: ["1", "2", "3"] });
+    }
+  });
+
+  it("lets the cluster identity attach them with Network Contributor on that group", () => {
+    const role = stack.inputsOf(stack.get("azure-native:authorization:RoleAssignment", "ips-network-contributor"));
+    expect(role["roleDefinitionId"]).toMatch(/roleDefinitions\/4d97b98b-1d4f-4787-a291-c67834d212e7$/);
+    expect(role["principalId"]).toContain("principal id of mpprod-aks");
+    expect(role["scope"]).toContain("mpprod-rg");
+  });
+
+  it("uses zone-redundant storage for recordings", () => {
+    expect(stack.inputsOf(stack.get("azure-native:storage:StorageAccount", "recordings"))).toMatchObject({
+      sku: { name: "Standard_ZRS" },
+    });
+  });
+});
+
+describe("prod stack: tenants", () => {
+  it("keeps two live secrets for a tenant in rollover and one for the others", () => {
+    const tenants = revealSecrets(stack.outputs["tenants"]) as Record<string, { secrets: string[] }>;
+    expect(Object.fromEntries(Object.entries(tenants).map(([slug, access]) => [slug, access.secrets.length]))).toEqual({
+      university: 2,
+      school: 1,
+      townhall: 1,
+    });
+    expect(isSecretValue(stack.outputs["tenants"])).toBe(true);
+  });
+});
