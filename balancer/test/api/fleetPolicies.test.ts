@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseBalancerConfig } from "../../src/config/schema.js";
+import { registry } from "../../src/observability/metrics.js";
+import { keys } from "../../src/store/keys.js";
+import { buildDirectory } from "../../src/tenancy/directory.js";
+import { field, get, hostOf, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+
+const acmeSecondSecret = "acme-second-secret-0123456789";
+
+let fleet: Fleet;
+beforeAll(async () => {
+  fleet = await startFleet({
+    configure: (config) => ({
+      ...config,
+      policies: { create: { record: { mode: "override", value: "false" } }, join: {} },
+      tenants: [
+        {
+          slug: "acme",
+          secrets: [tenants.acme.secret, { secret: acmeSecondSecret, limits: { maxMeetings: 1 } }],
+          limits: { maxMeetings: 3, maxAttendees: 10 },
+          logo: "https://acme.example.org/logo.png",
+          presentation: "https://acme.example.org/welcome.pdf",
+          policies: {
+            create: { muteOnStart: { mode: "setIfAbsent", value: "true" }, bannerText: { mode: "block" }, record: { mode: "override", value: "true" } },
+            join: { "userdata-bbb_skip_check_audio": { mode: "override", value: "true" } },
+          },
+        },
+        { slug: "globex", secrets: [tenants.globex.secret] },
+      ],
+    }),
+  });
+});
+afterAll(async () => {
+  await fleet.close();
+});
+
+const create = (tenant: { slug: string; secret: string }, meetingId: string, extra: Record<string, string> = {}) =>
+  get(signedUrl(fleet.balancers[0]!, tenant, "create", { name: meetingId, meetingID: meetingId, ...extra }));
+
+function received(nodeMeetingId: string) {
+  return fleet.simulator.node(hostOf(fleet, nodeMeetingId) ?? "n1").meeting(nodeMeetingId);
+}
+
+async function end(tenant: { slug: string; secret: string }, meetingId: string): Promise<void> {
+  await get(signedUrl(fleet.balancers[0]!, tenant, "end", { meetingID: meetingId }));
+}
+
+describe("parameter policies", () => {
+  it("sets a parameter the create lacks (setIfAbsent) and keeps one it has", async () => {
+    await create(tenants.acme, "p-1");
+    await create(tenants.acme, "p-2", { muteOnStart: "false" });
+    expect(received("acme~p-1")?.params["muteOnStart"]).toBe("true");
+    expect(received("acme~p-2")?.params["muteOnStart"]).toBe("false");
+    await end(tenants.acme, "p-1");
+    await end(tenants.acme, "p-2");
+  });
+
+  it("removes a blocked parameter and overrides one, the tenant's policy winning over the global one", async () => {
+    await create(tenants.acme, "p-3", { bannerText: "Buy now", record: "false" });
+    expect(received("acme~p-3")?.params["bannerText"]).toBeUndefined();
+    expect(received("acme~p-3")?.params["record"]).toBe("true");
+    await end(tenants.acme, "p-3");
+  });
+
+  it("applies the global policy to a tenant without its own", async () => {
+    await create(tenants.globex, "g-p", { record: "true" });
+    expect(received("globex~g-p")?.params["record"]).toBe("false");
+  });
+
+  it("applies join policies to the node's join URL", async () => {
+    await create(tenants.acme, "p-join");
+    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "join", { fullName: "Ada", meetingID: "p-join", role: "VIEWER" }));
+    expect(new URL(answer.location ?? "").searchParams.get("userdata-bbb_skip_check_audio")).toBe("true");
+    await end(tenants.acme, "p-join");
+  });
+
+  it("refuses at start a policy value bbb-web would reject, naming the tenant and parameter", () => {
+    const config = parseBalancerConfig({
+      tenants: [{ slug: "acme", secrets: [tenants.acme.secret], policies: { create: { record: { mode: "override", value: "yes" } } } }],
+    });
+    expect(() => buildDirectory(config)).toThrow('tenant acme: policies.create.record: "yes" is not a valid boolean');
+  });
+
+  it("refuses at start a policy on a parameter the balancer owns", () => {
+    const config = parseBalancerConfig({ tenants: [{ slug: "acme", secrets: [tenants.acme.secret], policies: { join: { meetingID: { mode: "block" } } } }] });
+    expect(() => buildDirectory(config)).toThrow(/policies.join.meetingID/);
+  });
+});
+
+describe("tenant logo and default presentation", () => {
+  it("sets the tenant's logo unless the create brings one", async () => {
+    await create(tenants.acme, "logo-1");
+    await create(tenants.acme, "logo-2", { logo: "https://acme.example.org/other.png" });
+    expect(received("acme~logo-1")?.params["logo"]).toBe("https://acme.example.org/logo.png");
+    expect(received("acme~logo-2")?.params["logo"]).toBe("https://acme.example.org/other.png");
+    await end(tenants.acme, "logo-1");
+    await end(tenants.acme, "logo-2");
+  });
+
+  it("turns a GET create into a POST with the tenant's presentation", async () => {
+    await create(tenants.acme, "deck-1");
+    const request = fleet.simulator.node(hostOf(fleet, "acme~deck-1")!).requests.filter((entry) => entry.call === "create").at(-1);
+    expect(request?.method).toBe("POST");
+    expect(received("acme~deck-1")?.presentations.map((presentation) => presentation.url)).toEqual(["https://acme.example.org/welcome.pdf"]);
+    await end(tenants.acme, "deck-1");
+  });
+
+  it("keeps the create's own <modules> instead of the default presentation", async () => {
+    const body = '<modules><module name="presentation"><document url="https://acme.example.org/own.pdf"/></module></modules>';
+    await get(signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "own", meetingID: "deck-2" }), { method: "POST", headers: { "content-type": "text/xml" }, body });
+    expect(received("acme~deck-2")?.presentations.map((presentation) => presentation.url)).toEqual(["https://acme.example.org/own.pdf"]);
+    await end(tenants.acme, "deck-2");
+  });
+});
+
+describe("limits", () => {
+  async function limitHits(limit: string, scope: string): Promise<number> {
+    const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === "mediaplane_limit_hits_total");
+    const value = metric?.values.find((entry) => entry.labels["tenant"] === "acme" && entry.labels["limit"] === limit && entry.labels["scope"] === scope);
+    return Number(value?.value ?? 0);
+  }
+
+  it("refuses a create beyond the tenant's maxMeetings with maxMeetingsReached, counted in metrics", async () => {
+    for (const id of ["l-1", "l-2", "l-3"]) expect(field((await create(tenants.acme, id)).body, "returncode")).toBe("SUCCESS");
+    const before = await limitHits("maxMeetings", "tenant");
+    const refused = await create(tenants.acme, "l-4");
+    expect(field(refused.body, "returncode")).toBe("FAILED");
+    expect(field(refused.body, "messageKey")).toBe("maxMeetingsReached");
+    expect(received("acme~l-4")).toBeUndefined();
+    expect(await fleet.balancers[0]!.redis.hexists(keys.meetings("acme"), "l-4")).toBe(0);
+    expect(await limitHits("maxMeetings", "tenant")).toBe(before + 1);
+  });
+
+  it("still answers a create of a meeting that is already running when at the limit", async () => {
+    expect(field((await create(tenants.acme, "l-1")).body, "messageKey")).toBe("duplicateWarning");
+  });
+
+  it("refuses only the concurrent creates beyond the limit", async () => {
+    for (const id of ["l-1", "l-2", "l-3"]) await end(tenants.acme, id);
+    const answers = await Promise.all(["c-1", "c-2", "c-3", "c-4", "c-5"].map((id) => create(tenants.acme, id)));
+    expect(answers.filter((answer) => field(answer.body, "returncode") === "SUCCESS")).toHaveLength(3);
+    expect(await fleet.balancers[0]!.redis.hlen(keys.meetings("acme"))).toBe(3);
+    for (const id of ["c-1", "c-2", "c-3", "c-4", "c-5"]) await end(tenants.acme, id);
+  });
+
+  it("refuses a create beyond a secret's own maxMeetings while the tenant has room", async () => {
+    const second = { slug: "acme", secret: acmeSecondSecret };
+    expect(field((await create(second, "s-1")).body, "returncode")).toBe("SUCCESS");
+    const refused = await create(second, "s-2");
+    expect(field(refused.body, "messageKey")).toBe("maxMeetingsReached");
+    expect(field(refused.body, "message")).toContain("this API secret");
+    expect(field((await create(tenants.acme, "s-3")).body, "returncode")).toBe("SUCCESS");
+    await end(tenants.acme, "s-1");
+    await end(tenants.acme, "s-3");
+  });
+
+  it("refuses a create while the tenant's meetings hold maxAttendees, as the last poll saw them", async () => {
+    await create(tenants.acme, "a-1");
+    const summary = (await fleet.balancers[0]!.redis.hget(keys.summaries("acme"), "a-1")) ?? "";
+    await fleet.balancers[0]!.redis.hset(keys.summaries("acme"), "a-1", summary.replace("<participantCount>0</participantCount>", "<participantCount>10</participantCount>"));
+    const refused = await create(tenants.acme, "a-2");
+    expect(field(refused.body, "messageKey")).toBe("maxAttendeesReached");
+    await end(tenants.acme, "a-1");
+  });
+});
+
+describe("voice bridges", () => {
+  it("gives every meeting a voice bridge number unique across the fleet, even when two ask for the same", async () => {
+    await create(tenants.globex, "v-1", { voiceBridge: "71234" });
+    await create(tenants.globex, "v-2", { voiceBridge: "71234" });
+    const first = received("globex~v-1")?.voiceBridge;
+    const second = received("globex~v-2")?.voiceBridge;
+    expect(first).toBe("71234");
+    expect(second).toMatch(/^\d{5}$/);
+    expect(second).not.toBe(first);
+    expect(await fleet.balancers[0]!.redis.hget(keys.voiceBridges(), "71234")).toBe("globex\nv-1");
+  });
+
+  it("frees the voice bridge number when the meeting ends", async () => {
+    await end(tenants.globex, "v-1");
+    expect(await fleet.balancers[0]!.redis.hget(keys.voiceBridges(), "71234")).toBeNull();
+  });
+});
