@@ -31,6 +31,8 @@ export interface FleetOptions {
   configure?: (config: BalancerConfigInput) => BalancerConfigInput;
   /** How many balancer replicas to start. Default 1. */
   replicas?: number;
+  /** Where nodes send end callbacks; default each replica's own address. */
+  publicUrl?: string;
 }
 
 const silentLogger = createLogger({ name: "test", level: "silent", destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -55,6 +57,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       port: 0,
       baseDomain,
       trustedProxies: ["127.0.0.1"],
+      publicUrl: options.publicUrl,
       callbackSecret: "test-callback-secret-0123",
       logger: silentLogger,
     });
