@@ -7,7 +7,6 @@ import {
   appLabels,
   contentHash,
   nonRootPodSecurity,
-  pinnedIpAnnotations,
   resourceRequirements,
   restrictedContainerSecurity,
   tcpProbe,
@@ -23,9 +22,7 @@ export interface CoturnArgs {
   namespace: pulumi.Input<string>;
   /** TURN host name (realm and TLS name), e.g. `turn.example.org`. */
   realm: string;
-  /** The TURN static public IP address: advertised in relayed candidates. */
-  externalIp: pulumi.Input<string>;
-  /** Azure public IP to pin the LoadBalancer to (the same address); omit on a laptop cluster. */
+  /** The TURN static IP: the LoadBalancer is pinned to it and coturn advertises it; omit on a laptop cluster. */
   publicIp?: PinnedPublicIp;
   /** UDP relay ports, published one by one on the LoadBalancer: keep the range small (a few hundred). */
   relayPorts: PortRange;
@@ -65,7 +62,7 @@ export class Coturn extends pulumi.ComponentResource {
     const tlsEnabled = args.tlsSecretName !== undefined;
 
     const authSecret = new random.RandomPassword(`${name}-auth-secret`, { length: 48, special: false }, { parent: this });
-    const configText = pulumi.all([args.externalIp, authSecret.result]).apply(([externalIp, staticAuthSecret]) =>
+    const configText = pulumi.all([args.publicIp?.address, authSecret.result]).apply(([externalIp, staticAuthSecret]) =>
       renderTurnServerConfig({
         realm: args.realm,
         externalIp,
@@ -132,7 +129,7 @@ export class Coturn extends pulumi.ComponentResource {
     new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: "coturn", namespace, labels, annotations: pinnedIpAnnotations(args.publicIp) },
+        metadata: { name: "coturn", namespace, labels, ...(args.publicIp === undefined ? {} : { annotations: args.publicIp.serviceAnnotations }) },
         spec: {
           type: "LoadBalancer",
           // Keeps client addresses: coturn's permissions and logs are per client address.

@@ -9,7 +9,6 @@ import {
   httpGetProbe,
   ingressRoute,
   networkPolicyPeer,
-  pinnedIpAnnotations,
   plainEnv,
   resourceRequirements,
   secretEnv,
@@ -33,9 +32,7 @@ export type JvbExposure =
       kind: "loadBalancer";
       /** Number of bridges. */
       replicas: number;
-      /** The JVB static IP address: advertised to clients (media fails if it differs from the real address). */
-      advertiseIp: pulumi.Input<string>;
-      /** Azure public IP of that address; omit on a laptop cluster. */
+      /** The JVB static IP, pinned and advertised to clients (media fails if they differ); omit on a laptop cluster. */
       publicIp?: PinnedPublicIp;
     }
   | {
@@ -298,7 +295,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const mediaPorts: number[] = [];
 
     if (args.jvb.kind === "loadBalancer") {
-      const advertise = plainEnv({ JVB_ADVERTISE_IPS: args.jvb.advertiseIp, JVB_DISABLE_STUN: "true" });
+      const pinned = args.jvb.publicIp;
+      const advertise = pinned === undefined ? [] : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
       for (let bridge = 0; bridge < args.jvb.replicas; bridge++) {
         const port = args.udpPort + bridge;
         mediaPorts.push(port);
@@ -316,7 +314,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         new k8s.core.v1.Service(
           `${name}-jvb-${bridge}`,
           {
-            metadata: { name: `jvb-${bridge}`, namespace, labels, annotations: pinnedIpAnnotations(args.jvb.publicIp) },
+            metadata: { name: `jvb-${bridge}`, namespace, labels, ...(pinned === undefined ? {} : { annotations: pinned.serviceAnnotations }) },
             spec: {
               type: "LoadBalancer",
               externalTrafficPolicy: "Local",

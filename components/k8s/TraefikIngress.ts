@@ -13,7 +13,6 @@ import {
   hostRule,
   ingressRoute,
   nonRootPodSecurity,
-  pinnedIpAnnotations,
   plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
@@ -231,7 +230,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: "traefik", namespace, labels, annotations: pinnedIpAnnotations(args.publicIp) },
+        metadata: { name: "traefik", namespace, labels, ...(args.publicIp === undefined ? {} : { annotations: args.publicIp.serviceAnnotations }) },
         spec: {
           type: "LoadBalancer",
           // Keeps the client's address (no SNAT through another node): the IP allow-list and logs see real clients.

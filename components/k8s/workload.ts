@@ -234,21 +234,10 @@ export interface MediaNodePlacement {
   tolerations: k8s.types.input.core.v1.Toleration[];
 }
 
-/** A static Azure public IP a LoadBalancer Service is pinned to. */
+/** A static public IP a LoadBalancer Service is pinned to (the `StaticIp` of the Azure `StaticIps` component fits). */
 export interface PinnedPublicIp {
-  /** Name of the Azure public IP resource the cloud provider attaches to the load balancer. */
-  publicIpName: pulumi.Input<string>;
-  /** Resource group of that IP when it is not the cluster's node resource group. */
-  resourceGroup?: pulumi.Input<string>;
-}
-
-/** Annotations that make the Azure cloud provider use an existing static public IP for a LoadBalancer Service. */
-export function pinnedIpAnnotations(publicIp: PinnedPublicIp | undefined): Record<string, pulumi.Input<string>> {
-  if (publicIp === undefined) return {};
-  return {
-    "service.beta.kubernetes.io/azure-pip-name": publicIp.publicIpName,
-    ...(publicIp.resourceGroup === undefined
-      ? {}
-      : { "service.beta.kubernetes.io/azure-load-balancer-resource-group": publicIp.resourceGroup }),
-  };
+  /** The address: what clients reach, and what media servers advertise in their candidates. */
+  address: pulumi.Input<string>;
+  /** Annotations that make the cloud provider attach exactly this address (`azure-pip-name`, its resource group). */
+  serviceAnnotations: pulumi.Input<Record<string, string>>;
 }

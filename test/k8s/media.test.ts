@@ -4,7 +4,7 @@ import type { IContainer, IService } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findObject, objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
-import { testIngressBinding } from "./support/fixtures.js";
+import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
 const mediaPlacement = {
@@ -24,8 +24,7 @@ beforeAll(async () => {
     provider,
     namespace: "media",
     realm: "turn.example.org",
-    externalIp: "198.51.100.20",
-    publicIp: { publicIpName: "mp-dev-turn-ip" },
+    publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
     relayPorts: { min: 49152, max: 49161 },
     tlsSecretName: "turn-tls",
   });
@@ -49,7 +48,7 @@ beforeAll(async () => {
     ingress,
     webReplicas: 2,
     udpPort: 10000,
-    jvb: { kind: "loadBalancer", replicas: 2, advertiseIp: "198.51.100.30", publicIp: { publicIpName: "mp-dev-jvb-ip", resourceGroup: "mp-dev-rg" } },
+    jvb: { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") },
     placement: mediaPlacement,
     turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true },
   });

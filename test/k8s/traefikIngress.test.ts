@@ -4,6 +4,7 @@ import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
 import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import { testPublicIp } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
       tsigSecret: "c2VjcmV0LXRzaWcta2V5",
     },
     adminSourceRanges: ["203.0.113.0/24"],
-    publicIp: { publicIpName: "mp-dev-ingress-ip", resourceGroup: "mp-dev-rg" },
+    publicIp: testPublicIp("198.51.100.10", "mp-dev-ingress-ip"),
     storageClassName: "managed-csi",
   });
   await settled(declared);

@@ -11,8 +11,8 @@ export interface PortRange {
 export interface TurnServerConfigArgs {
   /** The TURN host name clients use; also the realm of the credentials. */
   realm: string;
-  /** The public (static) IP clients reach TURN at; coturn advertises it in relayed candidates. */
-  externalIp: string;
+  /** The public (static) IP clients reach TURN at, advertised in relayed candidates; `undefined`: the pod's own address. */
+  externalIp: string | undefined;
   /** Shared secret for TURN REST credentials (time-limited user names signed with HMAC). */
   staticAuthSecret: string;
   /** UDP ports for relayed media. */
@@ -35,7 +35,7 @@ export function renderTurnServerConfig(args: TurnServerConfigArgs): string {
     `server-name=${args.realm}`,
     `listening-port=${coturnPorts.listening}`,
     `tls-listening-port=${coturnPorts.tls}`,
-    `external-ip=${args.externalIp}`,
+    ...(args.externalIp === undefined ? [] : [`external-ip=${args.externalIp}`]),
     `min-port=${args.relayPorts.min}`,
     `max-port=${args.relayPorts.max}`,
     "use-auth-secret",

@@ -1,4 +1,15 @@
-import type { IngressBinding } from "../../../components/k8s/workload.js";
+import type { IngressBinding, PinnedPublicIp } from "../../../components/k8s/workload.js";
+
+/** A pinned Azure public IP as the StaticIps component describes one. */
+export function testPublicIp(address: string, publicIpName: string): PinnedPublicIp {
+  return {
+    address,
+    serviceAnnotations: {
+      "service.beta.kubernetes.io/azure-pip-name": publicIpName,
+      "service.beta.kubernetes.io/azure-load-balancer-resource-group": "mp-dev-rg",
+    },
+  };
+}
 
 /** An ingress binding as the TraefikIngress component hands it out, for components tested on their own. */
 export function testIngressBinding(): IngressBinding {
