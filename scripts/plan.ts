@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { stringify as stringifyYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
+import { blocksDeployment, evaluatePolicies, formatPolicyReport } from "../policies/evaluate.js";
 import { kubernetesManifest } from "./manifests.js";
 import { runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
 import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
@@ -10,7 +11,8 @@ import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
 /**
  * The offline plan: `npm run plan -- [stack | path/to/Pulumi.<stack>.yaml]` (default dev).
  * Runs the real program under Pulumi's mock runtime, prints the resource tree and a count per type, and writes
- * every Kubernetes object to out/<stack>/. Exit code 1 on any error, with one line for config errors.
+ * every Kubernetes object to out/<stack>/, and evaluates the policy pack on every resource. Exit code 1 on any
+ * error (one line for config errors) and on mandatory policy violations.
  */
 
 function printTree(run: ProgramRun): string[] {
@@ -55,7 +57,8 @@ function writeManifests(run: ProgramRun, directory: string): number {
   return written;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+/** Exit code 0, or 1 when a mandatory policy is violated. */
+async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
   const stack = loadOfflineStack(argv[0] ?? "dev");
   console.log(`Plan of stack "${stack.stack}" (${relative(repositoryRoot, stack.file)}), offline under Pulumi's mock runtime.`);
@@ -80,7 +83,11 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`\n${written} Kubernetes manifests written to ${relative(repositoryRoot, outputDirectory)}/`);
   console.log(`Stack outputs: ${Object.keys(run.outputs).join(", ")} (secret values are not printed)`);
   for (const token of run.unmockedCalls) console.log(`warning: no offline answer for ${token}; its result is empty`);
+
+  const violations = await evaluatePolicies(run.resources);
+  console.log(`\n${formatPolicyReport(violations)}`);
   console.log(`Planned in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return blocksDeployment(violations) ? 1 : 0;
 }
 
 /** One line for the user (a config error is its own message); the stack trace only when asked for. */
@@ -97,4 +104,4 @@ function fail(error: unknown): never {
 // A failing `apply` (e.g. a rendered config that does not validate) surfaces outside the awaited chain.
 process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
-main(process.argv.slice(2)).then(() => process.exit(0), fail);
+main(process.argv.slice(2)).then((code) => process.exit(code), fail);
