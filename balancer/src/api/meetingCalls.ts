@@ -14,11 +14,20 @@ export function returnCode(answer: string): { success: boolean; messageKey: stri
   return { success: elementText(answer, "returncode") === "SUCCESS", messageKey: elementText(answer, "messageKey") };
 }
 
-/** The node of a mapped meeting; a mapping to a node no longer configured counts as no meeting. */
+/**
+ * The node of a mapped meeting. A mapping to a node no longer in the config file counts as no meeting, and is
+ * released: no poll will ever reconcile a node nobody polls.
+ */
 export async function mappedNode(context: ApiContext, tenant: string, meetingId: string): Promise<NodeEntry | undefined> {
   const nodeId = await meetingNode(context.redis, tenant, meetingId);
-  return nodeId === null ? undefined : context.directory.nodes.get(nodeId);
+  if (nodeId === null) return undefined;
+  const node = context.directory.nodes.get(nodeId);
+  if (node === undefined) await releaseMeeting(context.redis, tenant, meetingId, { id: nodeId, cluster: removedNodeCluster });
+  return node;
 }
+
+/** Stands in for the unknown cluster of a removed node: its meeting set is no longer read by anyone. */
+const removedNodeCluster = "-removed";
 
 /** The tenant's parameters with the node's meeting ID in place of the tenant's. */
 export function nodeParams(request: ApiRequest, meetingId: string): URLSearchParams {

@@ -213,3 +213,13 @@ describe("tenant isolation", () => {
     expect(field(globex.body, "meetingName")).toBe("globex same");
   });
 });
+
+describe("meetings on a node removed from the config", () => {
+  it("forgets them, so the meeting ID can be created again on a configured node", async () => {
+    await fleet.balancers[0]!.redis.hset(keys.meetings("acme"), "orphan", "retired-node");
+    expect(field((await call(tenants.acme, "getMeetingInfo", { meetingID: "orphan" })).body, "messageKey")).toBe("notFound");
+    expect(await fleet.balancers[0]!.redis.hget(keys.meetings("acme"), "orphan")).toBeNull();
+    expect(field((await call(tenants.acme, "create", { name: "again", meetingID: "orphan" })).body, "returncode")).toBe("SUCCESS");
+    expect(hostOf(fleet, "acme~orphan")).toBe("n1");
+  });
+});
