@@ -63,7 +63,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const stack = loadOfflineStack(argv[0] ?? "dev");
   console.log(`Plan of stack "${stack.stack}" (${relative(repositoryRoot, stack.file)}), offline under Pulumi's mock runtime.`);
   if (stack.placeholders.length > 0) {
-    console.log(`Secrets not available offline, placeholders used: ${stack.placeholders.join(", ")}`);
+    const shown = stack.placeholders.slice(0, 4).join(", ");
+    const more = stack.placeholders.length > 4 ? ` and ${stack.placeholders.length - 4} more` : "";
+    console.log(`Secrets not available offline, placeholders used: ${shown}${more}`);
   }
   console.log('Values the cloud computes on "pulumi up" appear as <unknown until apply: ...>.\n');
 

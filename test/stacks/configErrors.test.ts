@@ -100,6 +100,11 @@ describe("stack secrets", () => {
     );
   });
 
+  it("rejects a misspelt top-level key", () => {
+    pulumi.runtime.setAllConfig({ "mediaplane:tenant": "[]" }, []);
+    expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(/^mediaplane:tenant: unknown key \(keys: cluster, domains, /);
+  });
+
   it("says so when a structured key holds a plain string", () => {
     pulumi.runtime.setAllConfig({ "mediaplane:tenants": "demo" }, []);
     expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
