@@ -138,7 +138,7 @@ export class Balancer extends pulumi.ComponentResource {
                 { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
               ],
               readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
-              livenessProbe: { ...httpGetProbe("/healthz", "admin", 10, 3), initialDelaySeconds: 5 },
+              livenessProbe: { ...httpGetProbe("/livez", "admin", 10, 3), initialDelaySeconds: 5 },
               lifecycle: { preStop: { sleep: { seconds: 5 } } },
               resources: resourceRequirements(sizing),
               securityContext: restrictedContainerSecurity(),

@@ -110,10 +110,10 @@ describe("Balancer", () => {
     expect((secret.inputs as unknown as ISecret).stringData?.["config.yaml"]).toBe("tenants: []\n");
   });
 
-  it("probes /readyz and /healthz on the admin port", () => {
+  it("probes /readyz and /livez on the admin port", () => {
     const api = containerOf("balancer-api");
     expect(api.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "admin" });
-    expect(api.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "admin" });
+    expect(api.livenessProbe?.httpGet).toEqual({ path: "/livez", port: "admin" });
   });
 
   it("rolls the API without losing capacity and gives in-flight requests time to drain", () => {

@@ -1,0 +1,57 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { findObject, settled, startMockRuntime, valueOf, type DeclaredResource } from "./support/declared.js";
+
+let declared: DeclaredResource[];
+let pushedRef: string;
+let loadedRef: string;
+let ContainerImage: typeof import("../../components/k8s/ContainerImage.js").ContainerImage;
+
+beforeAll(async () => {
+  declared = await startMockRuntime();
+  ({ ContainerImage } = await import("../../components/k8s/ContainerImage.js"));
+  const pushed = new ContainerImage("balancer", {
+    repository: "mpdevacr.azurecr.io/mediaplane/balancer",
+    tag: "0.1.0",
+    context: ".",
+    dockerfile: "images/balancer/Dockerfile",
+    push: true,
+  });
+  const loaded = new ContainerImage("janus", {
+    repository: "mediaplane/janus",
+    tag: "1.3.3",
+    context: "images/janus",
+    dockerfile: "images/janus/Dockerfile",
+    push: false,
+  });
+  pushedRef = await valueOf(pushed.ref);
+  loadedRef = await valueOf(loaded.ref);
+  await settled(declared);
+});
+
+describe("ContainerImage", () => {
+  it("references a pushed image by its digest", () => {
+    expect(pushedRef).toBe(`mpdevacr.azurecr.io/mediaplane/balancer:0.1.0@sha256:${"ab".repeat(32)}`);
+  });
+
+  it("builds the given Dockerfile for the AKS nodes' platform and pushes the version tag", () => {
+    const image = findObject(declared, "docker-build:index:Image", "balancer-image").inputs;
+    expect(image).toMatchObject({
+      dockerfile: { location: "images/balancer/Dockerfile" },
+      tags: ["mpdevacr.azurecr.io/mediaplane/balancer:0.1.0"],
+      platforms: ["linux/amd64"],
+      push: true,
+      buildOnPreview: false,
+    });
+  });
+
+  it("loads into the local engine instead of pushing on a laptop cluster", () => {
+    expect(loadedRef).toBe("mediaplane/janus:1.3.3");
+    expect(findObject(declared, "docker-build:index:Image", "janus-image").inputs).toMatchObject({ push: false, load: true });
+  });
+
+  it("refuses the moving latest tag", () => {
+    expect(
+      () => new ContainerImage("bad", { repository: "r/x", tag: "latest", context: ".", dockerfile: "Dockerfile", push: true }),
+    ).toThrow(/tag must be a release version/);
+  });
+});
