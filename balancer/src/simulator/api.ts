@@ -126,7 +126,9 @@ function join(node: ApiNode, request: ApiRequest): ApiAnswer {
   const params = withoutChecksum(request.params);
   const redirect = redirectsBrowser(params);
   const result = node.store.join({ params });
-  if (!result.ok) return redirect ? { kind: "redirect", location: joinErrorLocation(node, params, result.error) } : failed(result.error);
+  if (!result.ok) {
+    return redirect && result.redirectable ? { kind: "redirect", location: joinErrorLocation(node, params, result.error) } : failed(result.error);
+  }
   const clientUrl = `${node.clientJoinUrl}?sessionToken=${result.sessionToken}`;
   if (redirect) return { kind: "redirect", location: clientUrl };
   return xml(

@@ -20,6 +20,7 @@ export function meetingIdError(meetingId: string | undefined): BbbError | undefi
   if (meetingId === undefined || meetingId === "") return { key: "missingParamMeetingID", message: "You must provide a meeting ID" };
   if (meetingId.length < 2 || meetingId.length > 256) return { key: "validationError", message: "Meeting ID must be between 2 and 256 characters" };
   if (meetingId.includes(",")) return { key: "validationError", message: "Meeting ID cannot contain ','" };
+  if (/\p{Cc}/u.test(meetingId)) return { key: "validationError", message: "Invalid meeting ID" };
   return undefined;
 }
 
@@ -77,7 +78,8 @@ export interface JoinRequest {
 
 export type JoinResult =
   | { ok: true; meeting: MeetingRecord; attendee: SimulatedAttendee; authToken: string; sessionToken: string }
-  | { ok: false; error: BbbError };
+  /** `redirectable: false`: bbb-web answers these as XML even to a browser (its role/password checks). */
+  | { ok: false; error: BbbError; redirectable: boolean };
 
 /** Shared by every simulated attendee, so thousands of nodes full of them stay light. */
 const noParams: Readonly<Record<string, string>> = Object.freeze({});
@@ -123,10 +125,10 @@ export class MeetingStore {
     const meetingId = params["meetingID"] ?? "";
     const existing = this.byId.get(meetingId);
     if (existing !== undefined) {
-      // A repeated create is how clients make sure a meeting exists: same (or no) passwords means "already there".
+      // A repeated create is how clients make sure a meeting exists: both passwords the same, or neither given.
       const samePasswords =
-        (params["attendeePW"] === undefined || params["attendeePW"] === existing.attendeePW) &&
-        (params["moderatorPW"] === undefined || params["moderatorPW"] === existing.moderatorPW);
+        (params["attendeePW"] === existing.attendeePW && params["moderatorPW"] === existing.moderatorPW) ||
+        (!params["attendeePW"] && !params["moderatorPW"]);
       if (!samePasswords) {
         return { ok: false, error: { key: "idNotUnique", message: "A meeting already exists with that meeting ID.  Please use a different meeting ID." } };
       }
@@ -180,40 +182,35 @@ export class MeetingStore {
   }
 
   join({ params }: JoinRequest): JoinResult {
+    const refuse = (error: BbbError): JoinResult => ({ ok: false, error, redirectable: true });
     const invalidId = meetingIdError(params["meetingID"]);
-    if (invalidId !== undefined) return { ok: false, error: invalidId };
+    if (invalidId !== undefined) return refuse(invalidId);
     const meeting = this.byId.get(params["meetingID"] ?? "");
-    if (meeting === undefined) return { ok: false, error: { key: "invalidMeetingIdentifier", message: "A meeting with that ID does not exist" } };
+    if (meeting === undefined) return refuse({ key: "invalidMeetingIdentifier", message: "A meeting with that ID does not exist" });
     if (meeting.hasBeenForciblyEnded) {
-      return { ok: false, error: { key: "meetingForciblyEnded", message: "You can not re-join a meeting that has already been forcibly ended." } };
+      return refuse({ key: "meetingForciblyEnded", message: "You can not re-join a meeting that has already been forcibly ended." });
     }
     const fullName = params["fullName"];
-    if (fullName === undefined || fullName === "") return { ok: false, error: { key: "missingParamFullName", message: "You must provide your name" } };
-
-    const role = this.roleOf(meeting, params);
-    if (role === undefined) {
-      return {
-        ok: false,
-        error: {
-          key: "invalidPassword",
-          message: "You either did not supply a password or the password supplied is neither the attendee or moderator password for this conference.",
-        },
-      };
-    }
+    if (fullName === undefined || fullName === "") return refuse({ key: "missingParamFullName", message: "You must provide your name" });
     const createTime = params["createTime"];
     if (createTime !== undefined && createTime !== String(meeting.createTime)) {
-      return { ok: false, error: { key: "mismatchCreateTimeParam", message: "The createTime parameter submitted mismatches with the current meeting." } };
+      return refuse({ key: "mismatchCreateTimeParam", message: "The createTime parameter submitted mismatches with the current meeting." });
     }
-    if (meeting.maxParticipants > 0 && meeting.attendees.length >= meeting.maxParticipants) {
-      return { ok: false, error: { key: "maxParticipantsReached", message: "The number of participants allowed for this meeting has been reached." } };
+
+    const role = roleOf(meeting, params);
+    if (!role.ok) return { ok: false, error: role.error, redirectable: false };
+
+    const userId = params["userID"] || undefined;
+    if (this.isFull(meeting, userId)) {
+      return refuse({ key: "maxParticipantsReached", message: "The number of participants allowed for this meeting has been reached." });
     }
 
     const internalUserId = `w_${randomAlphanumeric(12).toLowerCase()}`;
     const attendee = this.admit(meeting, {
-      userId: params["userID"] || internalUserId,
+      userId: userId ?? internalUserId,
       internalUserId,
       fullName: stripControlChars(fullName),
-      role,
+      role: role.role,
       customData: customDataOf(params),
       joinParams: { ...params },
     });
@@ -226,15 +223,11 @@ export class MeetingStore {
     };
   }
 
-  private roleOf(meeting: MeetingRecord, params: Readonly<Record<string, string>>): AttendeeRole | undefined {
-    const password = params["password"];
-    let role: AttendeeRole | undefined;
-    if (password !== undefined && password !== "") {
-      if (password === meeting.moderatorPW) role = "MODERATOR";
-      else if (password === meeting.attendeePW) role = "VIEWER";
-      else return undefined;
-    }
-    return roleByParam.get(params["role"]?.toLowerCase() ?? "") ?? role;
+  /** bbb-web counts distinct external user IDs, and lets a user who is already in come back. */
+  private isFull(meeting: MeetingRecord, userId: string | undefined): boolean {
+    if (meeting.maxParticipants <= 0) return false;
+    if (userId !== undefined && meeting.attendees.some((a) => a.userId === userId)) return false;
+    return new Set(meeting.attendees.map((a) => a.userId)).size >= meeting.maxParticipants;
   }
 
   private admit(
@@ -305,6 +298,25 @@ export class MeetingStore {
     this.voiceBridges.clear();
     this.version++;
   }
+}
+
+/**
+ * bbb-web 2.7's order: a valid `role` decides; else the password must be one of the meeting's. Its failures
+ * carry the odd messageKey "Params required", exactly as bbb-web writes it.
+ */
+function roleOf(meeting: MeetingRecord, params: Readonly<Record<string, string>>): { ok: true; role: AttendeeRole } | { ok: false; error: BbbError } {
+  const byParam = roleByParam.get(params["role"]?.toLowerCase() ?? "");
+  if (byParam !== undefined) return { ok: true, role: byParam };
+  const password = params["password"];
+  if (password === undefined || password === "") {
+    return {
+      ok: false,
+      error: { key: "Params required", message: "You must either send the valid role of the user, or the password, sould the meeting has one." },
+    };
+  }
+  if (password === meeting.moderatorPW) return { ok: true, role: "MODERATOR" };
+  if (password === meeting.attendeePW) return { ok: true, role: "VIEWER" };
+  return { ok: false, error: { key: "Params required", message: "You must enter a valid password" } };
 }
 
 /** bbb-web's ParamsUtil.stripControlChars on display names. */

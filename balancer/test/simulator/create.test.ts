@@ -53,6 +53,12 @@ describe("create", () => {
     expect(tag(second.body, "messageKey")).toBe("duplicateWarning");
   });
 
+  it("answers idNotUnique for a second create that gives only one of the passwords", async () => {
+    await callApi(node, secret, "create", "name=Half&meetingID=half-1&attendeePW=a&moderatorPW=m");
+    const second = await callApi(node, secret, "create", "name=Half&meetingID=half-1&attendeePW=a");
+    expect(tag(second.body, "messageKey")).toBe("idNotUnique");
+  });
+
   it("answers idNotUnique for a second create with other passwords", async () => {
     await callApi(node, secret, "create", "name=Clash&meetingID=clash-1&attendeePW=a&moderatorPW=m");
     const second = await callApi(node, secret, "create", "name=Clash&meetingID=clash-1&attendeePW=other&moderatorPW=m");

@@ -73,16 +73,33 @@ describe("join", () => {
     expect(tag(answer.body, "messageKey")).toBe("missingParamFullName");
   });
 
-  it("refuses a join with neither a role nor a password", async () => {
-    const answer = await callApi(node, secret, "join", "fullName=Ada&meetingID=room-1&redirect=false");
+  it("answers a join with neither a role nor a password as XML, even to a browser", async () => {
+    const answer = await callApi(node, secret, "join", "fullName=Ada&meetingID=room-1");
+    expect(answer.status).toBe(200);
     expect(tag(answer.body, "returncode")).toBe("FAILED");
-    expect(tag(answer.body, "messageKey")).toBe("invalidPassword");
+    expect(tag(answer.body, "messageKey")).toBe("Params required");
+  });
+
+  it("answers a wrong password as XML, even to a browser", async () => {
+    const answer = await callApi(node, secret, "join", "fullName=Ada&meetingID=room-1&password=guess");
+    expect(answer.status).toBe(200);
+    expect(tag(answer.body, "message")).toBe("You must enter a valid password");
+  });
+
+  it("lets a valid role decide over the password", async () => {
+    await callApi(node, secret, "join", "fullName=Role+Wins&meetingID=room-1&role=viewer&password=mp&userID=role-wins&redirect=false");
+    expect(node.meeting("room-1")?.attendees.find((a) => a.userId === "role-wins")?.role).toBe("VIEWER");
   });
 
   it("answers maxParticipantsReached once the meeting is full", async () => {
-    await callApi(node, secret, "join", "fullName=First&meetingID=small-1&role=VIEWER&redirect=false");
+    await callApi(node, secret, "join", "fullName=First&meetingID=small-1&role=VIEWER&userID=first&redirect=false");
     const answer = await callApi(node, secret, "join", "fullName=Second&meetingID=small-1&role=VIEWER&redirect=false");
     expect(tag(answer.body, "messageKey")).toBe("maxParticipantsReached");
+  });
+
+  it("lets a user already in a full meeting join again with the same userID", async () => {
+    const answer = await callApi(node, secret, "join", "fullName=First&meetingID=small-1&role=VIEWER&userID=first&redirect=false");
+    expect(tag(answer.body, "messageKey")).toBe("successfullyJoined");
   });
 
   it("redirects a join with a wrong checksum to the error URL", async () => {
