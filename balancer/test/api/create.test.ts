@@ -112,6 +112,16 @@ describe("create", () => {
     expect(meeting?.presentations.map((presentation) => presentation.url)).toEqual(["https://files.example.org/deck.pdf"]);
   });
 
+  it("gives a meeting ID too long for the tenant prefix a hashed node ID, and shows the tenant its own", async () => {
+    const longId = "x".repeat(256);
+    const answer = await create({ name: "Long", meetingID: longId });
+    expect(field(answer.body, "meetingID")).toBe(longId);
+    const onNode = Object.values(nodeMeetings(fleet)).flat();
+    expect(onNode).toHaveLength(1);
+    expect(onNode[0]).toMatch(/^acme#[0-9a-f]{64}$/);
+    expect(await fleet.balancers[0]!.redis.hget(keys.longMeetingIds("acme"), onNode[0]!.slice(5))).toBe(longId);
+  });
+
   it("names the tenant in the node's metadata and hides it from the tenant", async () => {
     const answer = await create({ name: "Tagged", meetingID: "tagged", meta_course: "7" });
     expect(answer.body).not.toContain("mediaplane");

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../src/store/keys.js";
+import { endCallbackUrl } from "../../src/tenancy/endCallback.js";
 import { field, get, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 let fleet: Fleet;
@@ -59,6 +60,13 @@ describe("end callback", () => {
     await until(async () => (await fleet.balancers[0]!.redis.hget(keys.meetings("globex"), "cb-2")) === null);
     expect(await fleet.balancers[0]!.redis.hget(keys.meetings("globex"), "cb-2")).toBeNull();
     expect((await get(signedUrl(fleet.balancers[0]!, tenants.globex, "getMeetings", {}))).body).toContain("noMeetings");
+  });
+
+  it("keeps a meeting created again when a late callback of its earlier instance arrives", async () => {
+    await get(signedUrl(fleet.balancers[0]!, tenants.globex, "create", { name: "again", meetingID: "cb-4" }));
+    const late = endCallbackUrl(fleet.balancers[0]!.url, "test-callback-secret-0123", { tenant: "globex", meetingId: "cb-4", nodeId: "n1" });
+    expect((await get(`${late}&recordingmarks=false&meetingID=globex~cb-4`)).status).toBe(200);
+    expect(await fleet.balancers[0]!.redis.hget(keys.meetings("globex"), "cb-4")).toBe("n1");
   });
 
   it("refuses a callback whose signature is not the balancer's, and releases nothing", async () => {
