@@ -52,6 +52,8 @@ async function incomingCall(ctx: Koa.Context, deps: AppDeps, tenant: string, cal
  */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
+  // What still reaches Koa (a client hanging up mid-answer) is logged as a line, never printed as a stack.
+  app.on("error", (error: unknown) => deps.logger.warn({ err: error }, "connection error"));
   app.use(async (ctx) => {
     const started = performance.now();
     const fromProxy = deps.trustedProxies.trusts(ctx.req.socket.remoteAddress);

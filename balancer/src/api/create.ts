@@ -1,9 +1,9 @@
 import { BbbError, bbbErrors } from "../bbb/errors.js";
+import { createdMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
 import { escapeXml } from "../bbb/xml.js";
 import type { NodeRequestBody } from "../nodes/client.js";
-import { createdMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
-import { chooseCluster, placementCost } from "../placement/load.js";
 import { countLimitHit } from "../observability/metrics.js";
+import { chooseCluster, placementCost } from "../placement/load.js";
 import { claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMeeting, releaseVoiceBridge, storeSummary, undoPlacement } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";

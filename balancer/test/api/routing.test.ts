@@ -81,4 +81,10 @@ describe("host-based requests over HTTP", () => {
   it("answers 404 for a path outside the API", async () => {
     expect((await get(`${fleet.balancers[0]!.url}/favicon.ico`)).status).toBe(404);
   });
+
+  it("offers no admin function, probe or metrics on the tenant API", async () => {
+    for (const path of ["/metrics", "/admin/nodes", "/healthz", "/t/acme/admin/nodes", "/t/acme/bigbluebutton/admin"]) {
+      expect((await get(`${fleet.balancers[0]!.url}${path}`)).status).toBe(404);
+    }
+  });
 });
