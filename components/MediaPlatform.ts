@@ -36,6 +36,8 @@ export interface WorkloadContext {
   readonly staticIps: Readonly<Record<StaticIpRole, StaticIp>> | undefined;
   /** Node selector and toleration of the public-IP media nodes; undefined where every node may run media. */
   readonly mediaNodes: MediaNodePlacement | undefined;
+  /** Pod address ranges: sources of in-cluster traffic such as traefik's forwarded requests. */
+  readonly podCidrs: readonly string[];
   /** Storage class for RWO volumes (Redis AOF, acme.json): a block disk; undefined: the cluster's default. */
   readonly blockStorageClass: string | undefined;
   /** ReadWriteMany claim for recordings (Azure Files on AKS, a plain PVC on a laptop). */
@@ -138,6 +140,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       acmeTsigSecret: secrets.acmeTsigSecret,
       staticIps: azure?.staticIps,
       mediaNodes: azure ? mediaNodePlacement : undefined,
+      podCidrs: clusterSettings.provider === "azure" ? [clusterSettings.podCidr] : clusterSettings.podCidrs,
       blockStorageClass,
       recordingsClaimName,
       registryLoginServer: azure?.registry.loginServer,

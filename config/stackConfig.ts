@@ -72,6 +72,8 @@ const azureCluster = z.strictObject({
   /** Pinned AKS version (minor or patch): upgrades are a deliberate config change. */
   kubernetesVersion: z.string().regex(/^\d+\.\d+(?:\.\d+)?$/, { error: "must be a version such as 1.33 or 1.33.2" }),
   networkPolicy: z.enum(["calico", "azure", "cilium"]).default("calico"),
+  /** Pod address range (Azure CNI overlay); the balancer trusts forwarded headers only from it, where traefik runs. */
+  podCidr: cidr.default("10.244.0.0/16"),
   /** AKS control plane tier: Standard has the uptime SLA. */
   skuTier: z.enum(["Free", "Standard"]).default("Free"),
   systemPool: nodePool,
@@ -90,6 +92,8 @@ const kubeContextCluster = z.strictObject({
   provider: z.literal("kubeContext"),
   /** kubeconfig context to deploy into; unset: the current context. */
   context: z.string().min(1).optional(),
+  /** Pod address ranges of the cluster (kind: 10.244.0.0/16, k3d: 10.42.0.0/16); forwarded headers are trusted from them. */
+  podCidrs: z.array(cidr).min(1).default(["10.244.0.0/16", "10.42.0.0/16"]),
   /** StorageClass for persistent volumes (recordings, Redis, ACME); unset: the cluster's default class. */
   storageClass: z.string().min(1).optional(),
 });

@@ -23,6 +23,8 @@ export interface AksClusterArgs {
   readonly kubernetesVersion: string;
   /** Network policy engine; NetworkPolicies of the workloads are enforced only with one. */
   readonly networkPolicy: "calico" | "azure" | "cilium";
+  /** Pod address range of the overlay network. */
+  readonly podCidr: string;
   /** Control plane tier: "Standard" carries the uptime SLA. */
   readonly skuTier: "Free" | "Standard";
   /** The system pool: cluster add-ons, traefik, balancer, Redis, Jitsi signalling. */
@@ -111,6 +113,7 @@ export class AksCluster extends pulumi.ComponentResource {
         networkProfile: {
           networkPlugin: "azure",
           networkPluginMode: "overlay",
+          podCidr: args.podCidr,
           networkPolicy: args.networkPolicy,
           ...(args.networkPolicy === "cilium" ? { networkDataplane: "cilium" } : {}),
           loadBalancerSku: "standard",

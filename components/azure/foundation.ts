@@ -64,6 +64,7 @@ export function azureFoundation(
       clusterName: azureResourceName(prefix, "aks"),
       kubernetesVersion: azure.kubernetesVersion,
       networkPolicy: azure.networkPolicy,
+      podCidr: azure.podCidr,
       skuTier: azure.skuTier,
       systemPool: azure.systemPool,
       mediaPool: azure.mediaPool,
