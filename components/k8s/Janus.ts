@@ -25,8 +25,10 @@ import {
 export type JanusPublicAddress =
   /** Each media node's own public IP, read from the Azure instance metadata service when the pod starts. */
   | { kind: "nodePublicIp" }
-  /** One known address (a laptop cluster: the host's LAN address). */
-  | { kind: "fixed"; address: string };
+  /** One known address. */
+  | { kind: "fixed"; address: string }
+  /** No mapping: the pod's own addresses are what clients reach (a laptop cluster). */
+  | { kind: "podAddress" };
 
 export interface JanusArgs {
   /** Kubernetes provider of the target cluster. */
@@ -45,8 +47,8 @@ export interface JanusArgs {
   rtpPorts: PortRange;
   /** Address for ICE candidates (`nat_1_1_mapping`). */
   publicAddress: JanusPublicAddress;
-  /** STUN server Janus may use (the TURN service answers STUN). */
-  stunServer: { host: string; port: number };
+  /** STUN server Janus may use (the TURN service answers STUN); `undefined`: none. */
+  stunServer: { host: string; port: number } | undefined;
   /** Where recordings are written; `undefined` turns recording off. */
   recordings: RecordingStorage | undefined;
   /** Media nodes; `undefined` (laptop cluster): any node. */

@@ -36,8 +36,10 @@ export type JvbExposure =
       publicIp?: PinnedPublicIp;
     }
   | {
-      /** One bridge per media node on `udpPort` of the node's public IP, found through STUN. */
+      /** Bridges on `udpPort` of their node's public IP (found through STUN); a host port admits one per node. */
       kind: "hostPort";
+      /** Number of bridges (at most the number of media nodes). */
+      replicas: number;
     };
 
 /** TURN for clients that cannot send UDP to a bridge: prosody hands out time-limited credentials. */
@@ -81,6 +83,15 @@ const sizing = {
   jicofo: { cpuRequest: "200m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
   jvb: { cpuRequest: "1", memoryRequest: "1Gi", cpuLimit: "4", memoryLimit: "3Gi" },
 } satisfies Record<string, ResourceSizing>;
+
+const rolloutStrategies = {
+  /** The new pod is ready before an old one goes: no capacity lost. */
+  surge: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+  /** Never two at once (the XMPP server; a bridge's own port). */
+  replace: { type: "Recreate" },
+  /** One pod at a time goes, then its replacement comes (host ports cannot surge). */
+  "replace-one": { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+} as const;
 
 /**
  * The docker-jitsi-meet images start as root: their s6-overlay init prepares files and then drops to per-service
@@ -329,21 +340,16 @@ export class JitsiMeet extends pulumi.ComponentResource {
       mediaPorts.push(args.udpPort);
       // Each node's public address is found through STUN (1:1 NAT of the node IP keeps the port).
       const stun = args.turn === undefined ? [] : plainEnv({ JVB_STUN_SERVERS: `${args.turn.host}:3478` });
-      new k8s.apps.v1.DaemonSet(
-        `${name}-jvb`,
-        {
-          metadata: { name: "jvb", namespace, labels: jvbLabels },
-          spec: {
-            selector: { matchLabels: jvbLabels },
-            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-            template: {
-              metadata: { labels: jvbLabels },
-              spec: { ...placement, terminationGracePeriodSeconds: 60, containers: [jvbContainer(args.udpPort, stun, true)] },
-            },
-          },
-        },
+      this.deployment(name, "jvb", {
+        namespace,
+        replicas: args.jvb.replicas,
+        // A surge pod would find its host port taken on every busy node: replace one bridge at a time instead.
+        rollout: "replace-one",
+        labels: jvbLabels,
+        container: jvbContainer(args.udpPort, stun, true),
+        podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
         child,
-      );
+      });
     }
     new k8s.networking.v1.NetworkPolicy(
       `${name}-jvb-netpol`,
@@ -369,8 +375,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
     spec: {
       namespace: pulumi.Input<string>;
       replicas: number;
-      /** `surge`: the new pod is ready before the old one goes; `replace`: never two at once (XMPP server, bridge ports). */
-      rollout: "surge" | "replace";
+      /** How pods are replaced on an update (see `rolloutStrategies`). */
+      rollout: keyof typeof rolloutStrategies;
       labels: Record<string, string>;
       container: k8s.types.input.core.v1.Container;
       podSpec?: Partial<k8s.types.input.core.v1.PodSpec>;
@@ -384,10 +390,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         spec: {
           replicas: spec.replicas,
           selector: { matchLabels: spec.labels },
-          strategy:
-            spec.rollout === "surge"
-              ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
-              : { type: "Recreate" },
+          strategy: rolloutStrategies[spec.rollout],
           template: {
             metadata: { labels: spec.labels },
             spec: { ...spec.podSpec, containers: [spec.container] },

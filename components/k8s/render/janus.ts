@@ -47,8 +47,8 @@ export interface JanusConfigArgs {
   nat1to1Mapping: string | undefined;
   /** UDP ports for media; these must be open on the node (AKS `allowedHostPorts`). */
   rtpPorts: PortRange;
-  /** STUN server (host:port) Janus may use to check its address; the TURN service answers STUN too. */
-  stunServer: { host: string; port: number };
+  /** STUN server Janus may use to check its address (the TURN service answers STUN too); `undefined`: none. */
+  stunServer: { host: string; port: number } | undefined;
   /** Origins allowed to call the HTTP API from a browser. */
   allowedOrigin: string;
   /** Rooms that exist at start, recorded to the recordings mount. */
@@ -75,8 +75,7 @@ export function renderJanusConfig(args: JanusConfigArgs): JanusConfigFiles {
   requireSecret("videoRoomAdminKey", args.videoRoomAdminKey);
   validatePortRange("rtpPorts", args.rtpPorts);
   const nat: Record<string, JcfgValue> = {
-    stun_server: args.stunServer.host,
-    stun_port: args.stunServer.port,
+    ...(args.stunServer === undefined ? {} : { stun_server: args.stunServer.host, stun_port: args.stunServer.port }),
     // Candidates are sent as they are gathered, both ways: faster setup, and what every modern client expects.
     full_trickle: true,
     ice_lite: false,

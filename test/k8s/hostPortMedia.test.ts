@@ -1,0 +1,89 @@
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IContainer } from "kubernetes-models/v1";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findObject, objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import { testIngressBinding } from "./support/fixtures.js";
+
+// The other exposure modes: bridges on host ports of the media nodes, Janus on a laptop cluster without a mapping.
+let declared: DeclaredResource[];
+
+beforeAll(async () => {
+  declared = await startMockRuntime();
+  const k8s = await import("@pulumi/kubernetes");
+  const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
+  const { Janus } = await import("../../components/k8s/Janus.js");
+  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+  new JitsiMeet("jitsi", {
+    provider,
+    namespace: "media",
+    host: "meet.example.org",
+    ingress: testIngressBinding(),
+    webReplicas: 1,
+    udpPort: 10000,
+    jvb: { kind: "hostPort", replicas: 3 },
+    placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
+    turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false },
+  });
+  new Janus("janus", {
+    provider,
+    namespace: "media",
+    image: "mediaplane/janus:1.3.3",
+    host: "janus.localhost",
+    ingress: testIngressBinding(),
+    replicas: 1,
+    rtpPorts: { min: 20000, max: 20099 },
+    publicAddress: { kind: "podAddress" },
+    stunServer: undefined,
+    recordings: { kind: "persistentVolumeClaim", claimName: "recordings" },
+    placement: undefined,
+  });
+  await settled(declared);
+});
+
+const jvb = () => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", "jitsi-jvb");
+const jvbContainer = (): IContainer => jvb().spec?.template.spec?.containers[0] as IContainer;
+
+describe("JitsiMeet with host-port bridges", () => {
+  it("runs the configured number of bridges on the same UDP host port, which admits one per node", () => {
+    expect(jvb().spec?.replicas).toBe(3);
+    expect(jvbContainer().ports?.[0]).toEqual({ name: "media", containerPort: 10000, protocol: "UDP", hostPort: 10000 });
+  });
+
+  it("replaces bridges one at a time, since a surge pod could not get the port", () => {
+    expect(jvb().spec?.strategy?.rollingUpdate).toEqual({ maxUnavailable: 1, maxSurge: 0 });
+  });
+
+  it("finds each node's public address through the TURN server's STUN instead of a fixed advertised IP", () => {
+    const names = jvbContainer().env?.map((variable) => variable.name);
+    expect(names).not.toContain("JVB_ADVERTISE_IPS");
+    expect(jvbContainer().env).toContainEqual({ name: "JVB_STUN_SERVERS", value: "turn.example.org:3478" });
+  });
+
+  it("declares no LoadBalancer for media", () => {
+    const loadBalancers = declared.filter(
+      (resource) => resource.type === "kubernetes:core/v1:Service" && (resource.inputs["spec"] as { type?: string }).type === "LoadBalancer",
+    );
+    expect(loadBalancers).toEqual([]);
+  });
+});
+
+describe("Janus on a laptop cluster", () => {
+  const janus = () => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", "janus").spec?.template.spec;
+
+  it("starts without address discovery or a 1:1 mapping", () => {
+    expect(janus()?.initContainers).toEqual([]);
+    expect(janus()?.containers[0]?.command).toEqual(["janus", "--configs-folder=/etc/janus"]);
+    const files = findObject(declared, "kubernetes:core/v1:Secret", "janus-config").inputs["stringData"] as Record<string, string>;
+    expect(files["janus.jcfg"]).not.toContain("nat_1_1_mapping");
+    expect(files["janus.jcfg"]).not.toContain("stun_server");
+  });
+
+  it("records to the given claim", () => {
+    expect(janus()?.volumes).toContainEqual({ name: "recordings", persistentVolumeClaim: { claimName: "recordings" } });
+  });
+
+  it("declares a disruption budget for the three bridges but none for a single Janus", () => {
+    const budgets = declared.filter((resource) => resource.type === "kubernetes:policy/v1:PodDisruptionBudget").map((resource) => resource.name);
+    expect(budgets).toEqual(["jitsi-jvb-pdb"]);
+  });
+});
