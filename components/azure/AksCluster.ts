@@ -125,12 +125,15 @@ export class AksCluster extends pulumi.ComponentResource {
     );
 
     this.clusterName = cluster.name;
-    this.nodeResourceGroup = cluster.nodeResourceGroup.apply((group) => {
-      if (group === undefined) throw new Error(`AKS cluster ${args.clusterName} reported no node resource group`);
-      return group;
-    });
-    this.kubeletObjectId = cluster.identityProfile.apply((profile) => profile?.["kubeletidentity"]?.objectId ?? "");
-    this.principalId = cluster.identity.apply((identity) => identity?.principalId ?? "");
+    const reported = <T>(what: string, value: T | undefined): T => {
+      if (value === undefined) throw new Error(`AKS cluster ${args.clusterName} reported no ${what}`);
+      return value;
+    };
+    this.nodeResourceGroup = cluster.nodeResourceGroup.apply((group) => reported("node resource group", group));
+    this.kubeletObjectId = cluster.identityProfile.apply((profile) =>
+      reported("kubelet identity", profile?.["kubeletidentity"]?.objectId),
+    );
+    this.principalId = cluster.identity.apply((identity) => reported("cluster identity", identity?.principalId));
 
     // Admin credentials: user credentials of an AAD-enabled cluster need kubelogin on the machine running Pulumi.
     const credentials = containerservice.listManagedClusterAdminCredentialsOutput(

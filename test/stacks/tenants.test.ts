@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { renderBalancerConfigFile, parseBalancerConfigText } from "@mediaplane/balancer/config";
 import { buildBalancerConfig, parseStackConfig } from "../../config/index.js";
 import { tenantApiUrls, tenantSecretNumbers } from "../../components/Tenants.js";
-import { alphanumericName } from "../../components/azure/naming.js";
 
 describe("tenant secret rollover", () => {
   it("adds a second secret and keeps the first when secretCount goes to 2", () => {
@@ -57,12 +56,5 @@ describe("the balancer config rendered from stack settings", () => {
         buildBalancerConfig(settings, { tenantSecrets: { school: ["first-secret-0123456789"] }, nodeSecrets: { "bbb-1": "short" } }),
       ),
     ).toThrow("rendered balancer config: nodes[0].secret: must be at least 16 characters");
-  });
-});
-
-describe("globally unique Azure names", () => {
-  it("drops what storage accounts and registries do not allow and keeps within their length", () => {
-    expect(alphanumericName("mp-prod", "rec", 24)).toBe("mpprodrec");
-    expect(alphanumericName("a-very-long-prefix", "recordings", 24)).toHaveLength(24);
   });
 });
