@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registry } from "../../src/observability/metrics.js";
 import { apiBase, field, get, getRaw, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet, type HttpAnswer } from "./harness.js";
 
 let fleet: Fleet;
@@ -134,5 +135,27 @@ describe("checksum allow-list", () => {
   it("accepts an allowed algorithm", async () => {
     const answer = await get(signedUrl(strict.balancers[0]!, tenants.acme, "isMeetingRunning", { meetingID: "abc" }, "sha512"));
     expect(field(answer.body, "returncode")).toBe("SUCCESS");
+  });
+});
+
+describe("request metrics", () => {
+  async function requests(call: string, result: string): Promise<number> {
+    const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === "mediaplane_api_requests_total");
+    const value = metric?.values.find((entry) => entry.labels["tenant"] === "acme" && entry.labels["call"] === call && entry.labels["result"] === result);
+    return Number(value?.value ?? 0);
+  }
+
+  it("counts each answered request by call and result, the error's messageKey being the result", async () => {
+    const [okBefore, failedBefore] = [await requests("isMeetingRunning", "success"), await requests("isMeetingRunning", "checksumError")];
+    await get(signedUrl(fleet.balancers[0]!, tenants.acme, "isMeetingRunning", { meetingID: "live" }));
+    await get(`${base()}isMeetingRunning?meetingID=live&checksum=${"0".repeat(64)}`);
+    expect(await requests("isMeetingRunning", "success")).toBe(okBefore + 1);
+    expect(await requests("isMeetingRunning", "checksumError")).toBe(failedBefore + 1);
+  });
+
+  it("counts unknown calls under one label, so scanners cannot grow the label set", async () => {
+    const before = await requests("unsupported", "unsupportedRequest");
+    await get(`${base()}doesNotExist${Math.random()}`);
+    expect(await requests("unsupported", "unsupportedRequest")).toBe(before + 1);
   });
 });
