@@ -2,7 +2,7 @@ import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "
 import { SimulatorServer } from "./server.js";
 
 export type { FailureMode, SimulatedNode, SimulatedNodeSpec } from "./node.js";
-export type { AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
+export type { AttendeeMedia, AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
 export type { ReceivedRequest } from "./requestLog.js";
 export type { EndCallbackAttempt } from "./endCallback.js";
 

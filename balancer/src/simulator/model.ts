@@ -2,6 +2,16 @@
 
 export type AttendeeRole = "MODERATOR" | "VIEWER";
 
+/** What a simulated attendee does with audio and video, which getMeetings counts. */
+export interface AttendeeMedia {
+  /** Shares a webcam (videoCount). */
+  readonly video?: boolean;
+  /** Joined audio with a microphone (voiceParticipantCount). */
+  readonly voice?: boolean;
+  /** Joined audio listen-only (listenerCount). */
+  readonly listenOnly?: boolean;
+}
+
 export interface SimulatedAttendee {
   /** The external user ID (`userID` on join), else the node's internal one. */
   readonly userId: string;

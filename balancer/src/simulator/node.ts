@@ -1,6 +1,6 @@
 import { answerApiCall, type ApiAnswer, type ApiNode, type ApiRequest } from "./api.js";
 import { endCallbackUrls, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
-import type { AttendeeRole, SimulatedMeeting } from "./model.js";
+import type { AttendeeMedia, AttendeeRole, SimulatedMeeting } from "./model.js";
 import { RequestLog, type ReceivedRequest } from "./requestLog.js";
 import { meetingsXml } from "./responses.js";
 import { MeetingStore } from "./store.js";
@@ -33,7 +33,10 @@ export interface SimulatedNode {
   readonly requests: ReadonlyArray<ReceivedRequest>;
   /** Every end notification the node sent, in order, with what the receiver answered. */
   readonly endCallbacks: ReadonlyArray<EndCallbackAttempt>;
-  addAttendees(meetingId: string, count: number, role?: AttendeeRole): void;
+  /** Users join from the client (VIEWER unless told), optionally with webcam, microphone or listen-only audio. */
+  addAttendees(meetingId: string, count: number, role?: AttendeeRole, media?: AttendeeMedia): void;
+  /** The most recent `count` attendees leave. */
+  removeAttendees(meetingId: string, count: number): void;
   /** Ends a meeting as a moderator would: it disappears, then the end callbacks are sent (awaited). */
   endMeeting(meetingId: string): Promise<void>;
   /** As a restarted node: every meeting gone, nobody notified. */
@@ -50,6 +53,11 @@ export interface NodeSettings {
 }
 
 const maxCpu = 10_000;
+
+function attendeeCount(count: number): number {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+  return count;
+}
 
 export class SimulatedNodeState implements SimulatedNode, ApiNode {
   readonly id: string;
@@ -108,9 +116,12 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     return [...this.callbackLog];
   }
 
-  addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER"): void {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
-    this.store.addAttendees(meetingId, count, role);
+  addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER", media: AttendeeMedia = {}): void {
+    this.store.addAttendees(meetingId, attendeeCount(count), role, media);
+  }
+
+  removeAttendees(meetingId: string, count: number): void {
+    this.store.removeAttendees(meetingId, attendeeCount(count));
   }
 
   async endMeeting(meetingId: string): Promise<void> {

@@ -114,6 +114,9 @@ export class SimulatorServer {
       [body] = await Promise.all([bodyReading, this.delay(node.latencyMs)]);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
+        // The rest of the body is still on its way: this connection cannot carry another request.
+        response.shouldKeepAlive = false;
+        response.once("finish", () => request.socket.destroy());
         send(response, 413, "text/plain;charset=utf-8", "request body too large");
         return;
       }

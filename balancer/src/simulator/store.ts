@@ -1,5 +1,5 @@
 import { createHash, randomInt } from "node:crypto";
-import type { AttendeeRole, MeetingRecord, PresentationSource, SimulatedAttendee } from "./model.js";
+import type { AttendeeMedia, AttendeeRole, MeetingRecord, PresentationSource, SimulatedAttendee } from "./model.js";
 import type { BbbError, CreateOutcome } from "./responses.js";
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -233,6 +233,7 @@ export class MeetingStore {
   private admit(
     meeting: MeetingRecord,
     user: Pick<SimulatedAttendee, "userId" | "internalUserId" | "fullName" | "role" | "customData" | "joinParams">,
+    media: AttendeeMedia = {},
   ): SimulatedAttendee {
     // The first moderator in becomes presenter, as the HTML5 client assigns it.
     const isPresenter = user.role === "MODERATOR" && !meeting.attendees.some((a) => a.isPresenter);
@@ -245,9 +246,9 @@ export class MeetingStore {
       customData: user.customData,
       joinParams: user.joinParams,
       isPresenter,
-      isListeningOnly: false,
-      hasJoinedVoice: false,
-      hasVideo: false,
+      isListeningOnly: media.listenOnly === true,
+      hasJoinedVoice: media.voice === true,
+      hasVideo: media.video === true,
       clientType: "HTML5",
     };
     meeting.attendees.push(attendee);
@@ -256,20 +257,36 @@ export class MeetingStore {
     return attendee;
   }
 
-  addAttendees(meetingId: string, count: number, role: AttendeeRole): void {
-    const meeting = this.byId.get(meetingId);
-    if (meeting === undefined) throw new Error(`no meeting ${meetingId} on this node`);
+  addAttendees(meetingId: string, count: number, role: AttendeeRole, media: AttendeeMedia = {}): void {
+    const meeting = this.live(meetingId);
     for (let i = 0; i < count; i++) {
       const internalUserId = `w_${randomAlphanumeric(12).toLowerCase()}`;
-      this.admit(meeting, {
-        userId: internalUserId,
-        internalUserId,
-        fullName: `Simulated ${role.toLowerCase()} ${meeting.attendees.length + 1}`,
-        role,
-        customData: noParams,
-        joinParams: noParams,
-      });
+      this.admit(
+        meeting,
+        {
+          userId: internalUserId,
+          internalUserId,
+          fullName: `Simulated ${role.toLowerCase()} ${meeting.attendees.length + 1}`,
+          role,
+          customData: noParams,
+          joinParams: noParams,
+        },
+        media,
+      );
     }
+  }
+
+  /** The most recent `count` attendees leave (all of them if fewer are in). */
+  removeAttendees(meetingId: string, count: number): void {
+    const meeting = this.live(meetingId);
+    meeting.attendees.splice(Math.max(0, meeting.attendees.length - count));
+    this.version++;
+  }
+
+  private live(meetingId: string): MeetingRecord {
+    const meeting = this.byId.get(meetingId);
+    if (meeting === undefined) throw new Error(`no meeting ${meetingId} on this node`);
+    return meeting;
   }
 
   addPresentations(meeting: MeetingRecord, presentations: readonly PresentationSource[]): void {

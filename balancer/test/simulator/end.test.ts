@@ -49,6 +49,30 @@ describe("end", () => {
     expect(received).toEqual([{ method: "GET", url: "/hooks/end?tenant=t1&recordingmarks=false&meetingID=callback+1" }]);
   });
 
+  it("calls meetingEndedURL as given", async () => {
+    received.length = 0;
+    await callApi(node, secret, "create", `name=Ended+URL&meetingID=ended-url-1&meetingEndedURL=${encodeURIComponent(`${receiverUrl}/ended?x=1`)}`);
+    await node.endMeeting("ended-url-1");
+    expect(received.map((r) => r.url)).toEqual(["/ended?x=1"]);
+  });
+
+  it("says recordingmarks=true for a recorded meeting that started recording with someone in it", async () => {
+    received.length = 0;
+    const callback = encodeURIComponent(`${receiverUrl}/end`);
+    await callApi(node, secret, "create", `name=Rec&meetingID=rec-1&record=true&autoStartRecording=true&meta_endCallbackUrl=${callback}`);
+    node.addAttendees("rec-1", 1, "MODERATOR");
+    await node.endMeeting("rec-1");
+    expect(received.map((r) => r.url)).toEqual(["/end?recordingmarks=true&meetingID=rec-1"]);
+  });
+
+  it("does not call back for a breakout room", async () => {
+    received.length = 0;
+    const callback = encodeURIComponent(`${receiverUrl}/end`);
+    await callApi(node, secret, "create", `name=Breakout&meetingID=breakout-1&isBreakout=true&parentMeetingID=parent-1&meta_endCallbackUrl=${callback}`);
+    await node.endMeeting("breakout-1");
+    expect(received).toEqual([]);
+  });
+
   it("calls back when a moderator ends the meeting from the client", async () => {
     received.length = 0;
     await callApi(node, secret, "create", `name=Client&meetingID=client-1&meta_endCallbackUrl=${encodeURIComponent(`${receiverUrl}/end`)}`);

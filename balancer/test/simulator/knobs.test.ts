@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startSimulatedNode, type StandaloneSimulatedNode } from "../../src/simulator/index.js";
+import { startSimulatedNode, startSimulator, type StandaloneSimulatedNode } from "../../src/simulator/index.js";
 import { callApi, fetchAnswer, tag } from "./support.js";
 
 const secret = "knobs-secret-0123456789";
@@ -75,5 +75,16 @@ describe("knobs", () => {
     const last = node.requests.at(-1);
     expect(last).toMatchObject({ call: "getMeetingInfo", method: "GET", params: { meetingID: "logged-1" } });
     expect(last?.rawQuery).toMatch(/^meetingID=logged-1&checksum=[0-9a-f]{64}$/);
+  });
+
+  it("keeps only the last requests, as many as requestLogSize", async () => {
+    const small = await startSimulator({ nodes: [{ id: "small-log", secret }], requestLogSize: 3 });
+    try {
+      const smallNode = small.node("small-log");
+      for (const meetingId of ["r-1", "r-2", "r-3", "r-4", "r-5"]) await callApi(smallNode, secret, "isMeetingRunning", `meetingID=${meetingId}`);
+      expect(smallNode.requests.map((r) => r.params["meetingID"])).toEqual(["r-3", "r-4", "r-5"]);
+    } finally {
+      await small.close();
+    }
   });
 });

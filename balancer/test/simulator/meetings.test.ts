@@ -50,6 +50,30 @@ describe("getMeetings", () => {
     expect(tag(after.body, "running")).toBe("true");
   });
 
+  it("counts webcams, microphones and listen-only attendees", async () => {
+    node.forgetAllMeetings();
+    await callApi(node, secret, "create", "name=Media&meetingID=media-1");
+    node.addAttendees("media-1", 2, "VIEWER", { video: true, voice: true });
+    node.addAttendees("media-1", 3, "VIEWER", { listenOnly: true });
+    node.addAttendees("media-1", 1, "MODERATOR");
+    const answer = await callApi(node, secret, "getMeetings", "");
+    expect(tag(answer.body, "participantCount")).toBe("6");
+    expect(tag(answer.body, "videoCount")).toBe("2");
+    expect(tag(answer.body, "voiceParticipantCount")).toBe("2");
+    expect(tag(answer.body, "listenerCount")).toBe("3");
+    expect(tag(answer.body, "moderatorCount")).toBe("1");
+  });
+
+  it("drops the attendees who leave", async () => {
+    node.forgetAllMeetings();
+    await callApi(node, secret, "create", "name=Leaving&meetingID=leaving-1");
+    node.addAttendees("leaving-1", 5);
+    await callApi(node, secret, "getMeetings", "");
+    node.removeAttendees("leaving-1", 2);
+    const answer = await callApi(node, secret, "getMeetings", "");
+    expect(tag(answer.body, "participantCount")).toBe("3");
+  });
+
   it("lists several meetings", async () => {
     node.forgetAllMeetings();
     await callApi(node, secret, "create", "name=One&meetingID=one-1");
