@@ -7,7 +7,7 @@ import { repositoryRoot } from "./stackFile.js";
  * Writes out/Pulumi.large.yaml: the prod stack with `tenants` tenants and `nodes` BBB nodes over four clusters,
  * for timing the plan at fleet size: `npx tsx scripts/largeStack.ts [tenants] [nodes] && npm run plan -- out/Pulumi.large.yaml`.
  */
-export function largeStackConfig(base: Record<string, unknown>, tenantCount: number, nodeCount: number): Record<string, unknown> {
+function largeStackConfig(base: Record<string, unknown>, tenantCount: number, nodeCount: number): Record<string, unknown> {
   const clusters = ["default", "large", "edu", "events"];
   return {
     ...base,

@@ -55,27 +55,31 @@ function readStackYaml(file: string): Record<string, unknown> {
 
 const isEncrypted = (value: unknown): boolean => typeof value === "object" && value !== null && "secure" in value;
 
-/** Reads a stack file for an offline run. `overrides` replace top-level keys (tests use them for wrong inputs). */
-export function loadOfflineStack(
-  stackOrFile: string,
-  overrides: Readonly<Record<string, unknown>> = {},
-  root = repositoryRoot,
-): OfflineStack {
+/** The project's keys of a stack file, without the `<project>:` prefix, as the stack file holds them. */
+export function stackSettings(stackOrFile: string, root = repositoryRoot): Record<string, unknown> {
+  const prefix = `${projectName(root)}:`;
+  return Object.fromEntries(
+    Object.entries(readStackYaml(stackFilePath(stackOrFile, root).file))
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), value]),
+  );
+}
+
+/** Reads a stack file for an offline run. */
+export function loadOfflineStack(stackOrFile: string, root = repositoryRoot): OfflineStack {
   const project = projectName(root);
   const { stack, file } = stackFilePath(stackOrFile, root);
   const prefix = `${project}:`;
-  const values: Record<string, unknown> = { ...readStackYaml(file) };
-  for (const [key, value] of Object.entries(overrides)) values[`${prefix}${key}`] = value;
+  const shortKey = (fullKey: string) => (fullKey.startsWith(prefix) ? fullKey.slice(prefix.length) : fullKey);
 
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   const placeholders: string[] = [];
-  for (const [fullKey, value] of Object.entries(values)) {
-    if (value === undefined) continue;
+  for (const [fullKey, value] of Object.entries(readStackYaml(file))) {
     if (isEncrypted(value)) {
-      config[fullKey] = placeholderSecret(fullKey.slice(prefix.length));
+      config[fullKey] = placeholderSecret(shortKey(fullKey));
       secretKeys.push(fullKey);
-      placeholders.push(fullKey.slice(prefix.length));
+      placeholders.push(shortKey(fullKey));
     } else {
       config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
     }
@@ -83,11 +87,8 @@ export function loadOfflineStack(
 
   // Secrets the settings need but the file does not hold: stand in placeholders. A config error is left for the
   // program to report, with the same message `pulumi preview` would print.
-  const raw = Object.fromEntries(
-    Object.entries(values)
-      .map(([key, value]) => [key.slice(prefix.length), value] as const)
-      .filter(([key]) => (stackConfigKeys as string[]).includes(key)),
-  );
+  const settings = stackSettings(stackOrFile, root);
+  const raw = Object.fromEntries(stackConfigKeys.map((key) => [key, settings[key]]));
   try {
     for (const { key } of requiredSecrets(parseStackConfig(raw, project))) {
       const fullKey = `${prefix}${key}`;

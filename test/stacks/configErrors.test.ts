@@ -1,18 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, parseStackConfig } from "../../config/index.js";
-import { repositoryRoot } from "../../scripts/stackFile.js";
+import { stackSettings } from "../../scripts/stackFile.js";
 
 /** The dev stack's settings as the stack file holds them, with some top-level keys replaced. */
 function devWith(overrides: Record<string, unknown>): Record<string, unknown> {
-  const file = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as {
-    config: Record<string, unknown>;
-  };
-  const raw = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^mediaplane:/, ""), value]));
-  return { ...raw, ...overrides };
+  return { ...stackSettings("dev"), ...overrides };
 }
 
 const errorOf = (raw: Record<string, unknown>): string => {
@@ -27,11 +20,7 @@ const errorOf = (raw: Record<string, unknown>): string => {
 describe("stack config errors name the key and what it allows", () => {
   it("accepts every committed stack file", () => {
     for (const stack of ["dev", "prod", "local"]) {
-      const file = parseYaml(readFileSync(join(repositoryRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as {
-        config: Record<string, unknown>;
-      };
-      const raw = Object.fromEntries(Object.entries(file.config).map(([key, value]) => [key.replace(/^mediaplane:/, ""), value]));
-      expect(() => parseStackConfig(raw, "mediaplane")).not.toThrow();
+      expect(() => parseStackConfig(stackSettings(stack), "mediaplane")).not.toThrow();
     }
   });
 
