@@ -4,6 +4,7 @@ import type { PresentationSource } from "./model.js";
 import { parseModulesDocuments, sortedFormQuery } from "./params.js";
 import {
   createXml,
+  errorListXml,
   errorXml,
   isMeetingRunningXml,
   joinedXml,
@@ -12,8 +13,8 @@ import {
   successXml,
   type BbbError,
 } from "./responses.js";
-import { meetingIdError, type BbbErrorList, type MeetingStore } from "./store.js";
-import { escapeXml, response } from "./xml.js";
+import { meetingIdError, type MeetingStore } from "./store.js";
+import { response } from "./xml.js";
 
 /** An API request as the node received it. */
 export interface ApiRequest {
@@ -52,11 +53,6 @@ export interface ApiNode {
 
 const xml = (body: string | Buffer): ApiAnswer => ({ kind: "xml", body });
 const failed = (error: BbbError): ApiAnswer => xml(errorXml(error));
-
-function errorListXml({ errors }: BbbErrorList): string {
-  const items = errors.map((e) => `<error key="${escapeXml(e.key)}" message="${escapeXml(e.message)}"/>`).join("");
-  return response(`<returncode>FAILED</returncode><errors>${items}</errors>`);
-}
 
 function checksumFailure(node: ApiNode, request: ApiRequest): BbbError | undefined {
   // bbb-web 2.x signed a form-only POST over its parameters sorted by name; any query checksum takes precedence.

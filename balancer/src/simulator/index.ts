@@ -1,3 +1,12 @@
+/**
+ * A faithful stand-in for a fleet of BigBlueButton nodes, for tests, the sandbox and benchmarks.
+ *
+ * One `node:http` server hosts every node under its own prefix (`http://host:port/<id>/bigbluebutton/api/`),
+ * so thousands of nodes cost one port. Each node verifies checksums with its own secret on the raw query,
+ * answers bbb-web 2.7/3.0's XML (same element order, `text/xml;charset=utf-8`, HTTP 200 for errors), keeps
+ * what it received for inspection, and has knobs for what real nodes do: latency, failures, CPU load,
+ * attendees coming and going, a moderator ending a meeting, a restart that forgets everything.
+ */
 import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "./node.js";
 import { SimulatorServer } from "./server.js";
 

@@ -11,6 +11,16 @@ export function errorXml({ key, message }: BbbError): string {
   return response(elements([["returncode", "FAILED"], ["messageKey", key], ["message", message]]));
 }
 
+/** bbb-web's older list form (ApiErrors), which it still uses for a voice-bridge clash. */
+export interface BbbErrorList {
+  readonly errors: readonly BbbError[];
+}
+
+export function errorListXml({ errors }: BbbErrorList): string {
+  const items = errors.map((e) => `<error key="${escapeXml(e.key)}" message="${escapeXml(e.message)}"/>`).join("");
+  return response(`<returncode>FAILED</returncode><errors>${items}</errors>`);
+}
+
 export function versionXml(): string {
   // bbb-web hides its exact version unless allowRevealOfBBBVersion is set, which is the default on real nodes.
   return response(elements([["returncode", "SUCCESS"], ["version", "2.0"], ["apiVersion", "2.0"], ["bbbVersion", ""]]));

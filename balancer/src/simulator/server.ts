@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ApiAnswer, ApiRequest } from "./api.js";
-import { SimulatedNodeState } from "./node.js";
+import type { SimulatedNodeState } from "./node.js";
 import { parseForm } from "./params.js";
 import { clientPageHtml, versionXml } from "./responses.js";
 import { xmlContentType } from "./xml.js";

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from "node:crypto";
 import type { AttendeeMedia, AttendeeRole, MeetingRecord, PresentationSource, SimulatedAttendee } from "./model.js";
-import type { BbbError, CreateOutcome } from "./responses.js";
+import type { BbbError, BbbErrorList, CreateOutcome } from "./responses.js";
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -62,11 +62,6 @@ function customDataOf(params: Readonly<Record<string, string>>): Record<string, 
 
 /** The default `dialNumber` of a stock bbb-web (`defaultDialAccessNumber`). */
 const defaultDialNumber = "613-555-1234";
-
-/** bbb-web's ApiErrors list form, used for the voice-bridge clash instead of a messageKey. */
-export interface BbbErrorList {
-  readonly errors: readonly BbbError[];
-}
 
 export type CreateResult =
   | { ok: true; meeting: MeetingRecord; outcome?: CreateOutcome }
