@@ -47,6 +47,20 @@ const imageReference = z.string().superRefine((reference, ctx) => {
   }
 });
 
+const cpuQuantity = z.string().regex(/^\d+(?:\.\d+)?m?$/, { error: 'must be a CPU quantity such as "500m" or "2"' });
+const memoryQuantity = z.string().regex(/^\d+(?:Ki|Mi|Gi|Ti)$/, { error: 'must be a memory quantity such as "512Mi" or "2Gi"' });
+
+/** Container requests and limits; unset: the workload's own tested defaults. */
+const sizing = z
+  .strictObject({
+    cpuRequest: cpuQuantity,
+    memoryRequest: memoryQuantity,
+    cpuLimit: cpuQuantity,
+    memoryLimit: memoryQuantity,
+  })
+  .optional();
+export type SizingSettings = z.infer<typeof sizing>;
+
 const zone = z.enum(["1", "2", "3"]);
 
 const nodePool = z
@@ -162,6 +176,7 @@ const balancer = z
       })
       .refine((hpa) => hpa.minReplicas <= hpa.maxReplicas, { error: "minReplicas must not exceed maxReplicas" })
       .optional(),
+    sizing,
   })
   .prefault({});
 
@@ -195,6 +210,7 @@ const jitsi = z
         udpPort: port.default(10_000),
         /** Participants after which jicofo prefers another bridge. */
         maxParticipantsPerBridge: z.int().min(1).max(1000).optional(),
+        sizing,
       })
       .prefault({}),
   })
@@ -207,6 +223,7 @@ const janus = z
     /** Fixed RTP range, opened as host ports on the media nodes' public IPs. */
     rtpPortRange: portRange.default({ min: 20_000, max: 20_999 }),
     recording: z.boolean().default(true),
+    sizing,
   })
   .prefault({});
 
@@ -215,6 +232,7 @@ const turn = z
     enabled: z.boolean().default(true),
     replicas: z.int().min(1).max(20).default(1),
     relayPortRange: portRange.default({ min: 49_152, max: 49_407 }),
+    sizing,
   })
   .prefault({});
 

@@ -67,6 +67,13 @@ describe("stack config errors name the key and what it allows", () => {
     );
   });
 
+  it("rejects a container size that is not a Kubernetes quantity", () => {
+    const sizing = { cpuRequest: "lots", memoryRequest: "1Gi", cpuLimit: "2", memoryLimit: "2Gi" };
+    expect(errorOf(devWith({ janus: { enabled: true, sizing } }))).toBe(
+      'mediaplane:janus.sizing.cpuRequest: must be a CPU quantity such as "500m" or "2"',
+    );
+  });
+
   it("rejects a misspelt key instead of ignoring it", () => {
     expect(errorOf(devWith({ jitsi: { enable: true } }))).toBe('mediaplane:jitsi: Unrecognized key: "enable"');
   });
