@@ -128,13 +128,11 @@ export async function undoPlacement(redis: Redis, cluster: string, nodeId: strin
 
 /** The lowest load in each cluster's pool (for tenants on several clusters); missing for empty pools. */
 export async function lowestLoads(redis: Redis, clusters: readonly string[]): Promise<Array<{ cluster: string; lowestLoad: number }>> {
-  const pipeline = redis.pipeline();
-  for (const cluster of clusters) pipeline.zrange(keys.pool(cluster), "0", "0", "WITHSCORES");
-  const results = (await pipeline.exec()) ?? [];
+  // One command per pool, not one pipeline: on a clustered Redis the pools live in different slots.
+  const heads = await Promise.all(clusters.map((cluster) => redis.zrange(keys.pool(cluster), "0", "0", "WITHSCORES")));
   return clusters.flatMap((cluster, i) => {
-    const [error, head] = results[i] ?? [null, []];
-    if (error !== null || !Array.isArray(head) || head.length < 2) return [];
-    return [{ cluster, lowestLoad: Number(head[1]) }];
+    const head = heads[i] ?? [];
+    return head.length < 2 ? [] : [{ cluster, lowestLoad: Number(head[1]) }];
   });
 }
 

@@ -159,3 +159,31 @@ describe("request metrics", () => {
     expect(await requests("unsupported", "unsupportedRequest")).toBe(before + 1);
   });
 });
+
+describe("known-answer checksum vectors (docs/bbb-api.md)", () => {
+  const vectorSecret = "639259d4-9dd8-4b25-bf01-95f9567eaf4b";
+  const vectorQuery = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444";
+  let vectors: Fleet;
+  beforeAll(async () => {
+    vectors = await startFleet({ nodeIds: ["n1"], configure: (config) => ({ ...config, tenants: [{ slug: "vector", secrets: [vectorSecret] }] }) });
+  });
+  afterAll(async () => {
+    await vectors.close();
+  });
+
+  for (const [algorithm, checksum] of [
+    ["SHA-1", "1fcbb0c4fc1f039f73aa6d697d2db9ba7f803f17"],
+    ["SHA-256", "da9185f7f333cfdfcd6eeac32dca3777510c4c436020d8b887ba5515bd1d189e"],
+  ] as const) {
+    it(`accepts the ${algorithm} vector as a create`, async () => {
+      const answer = await get(`${apiBase(vectors.balancers[0]!, "vector")}create?${vectorQuery}&checksum=${checksum}`);
+      expect(field(answer.body, "returncode")).toBe("SUCCESS");
+      expect(field(answer.body, "meetingID")).toBe("abc123");
+    });
+  }
+
+  it("accepts the checksum in upper case, as bbb-web compares", async () => {
+    const answer = await get(`${apiBase(vectors.balancers[0]!, "vector")}create?${vectorQuery}&checksum=${"da9185f7f333cfdfcd6eeac32dca3777510c4c436020d8b887ba5515bd1d189e".toUpperCase()}`);
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+  });
+});

@@ -130,3 +130,39 @@ describe("create", () => {
     expect(meeting?.metadata.get("course")).toBe("7");
   });
 });
+
+describe("create across clusters", () => {
+  let clustered: Fleet;
+  beforeAll(async () => {
+    clustered = await startFleet({
+      nodeIds: ["a1", "b1"],
+      configure: (config) => ({
+        ...config,
+        clusters: [{ name: "alpha" }, { name: "beta", load: { meetingFactor: 100 } }],
+        nodes: (config.nodes ?? []).map((node) => ({ ...node, cluster: node.id.startsWith("a") ? "alpha" : "beta" })),
+        tenants: [
+          { slug: "acme", secrets: [tenants.acme.secret], clusters: ["alpha", "beta"] },
+          { slug: "globex", secrets: [tenants.globex.secret], clusters: ["beta"] },
+        ],
+      }),
+    });
+  });
+  afterAll(async () => {
+    await clustered.close();
+  });
+
+  it("places on the cluster whose least-loaded node is lowest, counting that cluster's meeting factor", async () => {
+    await clustered.balancers[0]!.redis.zadd(keys.pool("alpha"), 50, "a1");
+    await get(signedUrl(clustered.balancers[0]!, tenants.acme, "create", { name: "First", meetingID: "x-1" }));
+    expect(hostOf(clustered, "acme~x-1")).toBe("b1");
+    expect(await clustered.balancers[0]!.redis.zscore(keys.pool("beta"), "b1")).toBe("100");
+    await get(signedUrl(clustered.balancers[0]!, tenants.acme, "create", { name: "Second", meetingID: "x-2" }));
+    expect(hostOf(clustered, "acme~x-2")).toBe("a1");
+  });
+
+  it("never places a tenant's meeting outside its own clusters", async () => {
+    await clustered.balancers[0]!.redis.zadd(keys.pool("beta"), 100_000, "b1");
+    await get(signedUrl(clustered.balancers[0]!, tenants.globex, "create", { name: "Own", meetingID: "own" }));
+    expect(hostOf(clustered, "globex~own")).toBe("b1");
+  });
+});
