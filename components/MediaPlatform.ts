@@ -11,6 +11,7 @@ import {
   type StaticIpRole,
 } from "./azure/index.js";
 import { Tenants, type TenantAccess } from "./Tenants.js";
+import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
 
 export interface MediaPlatformArgs {
   /** The parsed stack config. */
@@ -84,6 +85,8 @@ export class MediaPlatform extends pulumi.ComponentResource {
   /** Secret: per tenant, the host-based and path-based API URLs and secrets. */
   readonly tenants: pulumi.Output<Record<string, TenantAccess>>;
   readonly workloadContext: WorkloadContext;
+  /** Secrets the workloads generated (balancer admin token, Janus token secret, TURN secret). */
+  readonly workloads: PlatformWorkloads;
 
   constructor(name: string, args: MediaPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:platform:MediaPlatform", name, {}, opts);
@@ -147,7 +150,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       managedRedis: azure?.managedRedis,
       balancerConfigFile,
     };
-    // The Kubernetes workloads (components/k8s) are composed here, each from `this.workloadContext`.
+    this.workloads = composeWorkloads(this.workloadContext, this);
 
     this.endpoints = platformEndpoints(settings);
     this.publicIps = azure

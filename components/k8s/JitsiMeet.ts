@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
@@ -98,6 +99,9 @@ const rolloutStrategies = {
  * users, so `runAsNonRoot` would stop them. What can still be taken away is: privilege escalation, and every
  * capability beyond the few the init needs to chown files and switch users.
  */
+const rootReason =
+  "docker-jitsi-meet images start their s6-overlay init as root and drop to per-service users; escalation and extra capabilities are off";
+
 function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
@@ -386,7 +390,12 @@ export class JitsiMeet extends pulumi.ComponentResource {
     new k8s.apps.v1.Deployment(
       `${name}-${component}`,
       {
-        metadata: { name: `jitsi-${component}`, namespace: spec.namespace, labels: spec.labels },
+        metadata: {
+          name: `jitsi-${component}`,
+          namespace: spec.namespace,
+          labels: spec.labels,
+          annotations: { [privilegedReasonAnnotation]: rootReason },
+        },
         spec: {
           replicas: spec.replicas,
           selector: { matchLabels: spec.labels },

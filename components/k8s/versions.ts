@@ -29,3 +29,9 @@ export function assertPinnedImage(field: string, image: string): string {
   }
   return image;
 }
+
+/** Our own images: built from these Dockerfiles unless the stack pins a released reference. */
+export const ownImages = {
+  balancer: { tag: "0.1.0", context: ".", dockerfile: "images/balancer/Dockerfile" },
+  janus: { tag: "1.3.3", context: "images/janus", dockerfile: "images/janus/Dockerfile" },
+} as const;

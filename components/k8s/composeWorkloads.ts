@@ -1,0 +1,185 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { WorkloadContext } from "../MediaPlatform.js";
+import { Balancer, balancerPods } from "./Balancer.js";
+import { ContainerImage } from "./ContainerImage.js";
+import { Coturn } from "./Coturn.js";
+import { Janus } from "./Janus.js";
+import { JitsiMeet } from "./JitsiMeet.js";
+import { Redis } from "./Redis.js";
+import { TraefikIngress } from "./TraefikIngress.js";
+import { ownImages } from "./versions.js";
+
+/** What the workloads hand back to the platform: the secrets operators and applications need. */
+export interface PlatformWorkloads {
+  /** Bearer token of the balancer's admin API and metrics: a secret. */
+  readonly balancerAdminToken: pulumi.Output<string>;
+  /** Secret Janus tokens are signed with; undefined when Janus is off. */
+  readonly janusTokenAuthSecret: pulumi.Output<string> | undefined;
+  /** Shared secret for TURN REST credentials; undefined when TURN is off. */
+  readonly turnStaticAuthSecret: pulumi.Output<string> | undefined;
+}
+
+/**
+ * Declares every Kubernetes workload of a stack from its workload context: ingress, the balancer and its store,
+ * TURN, Janus and Jitsi as the stack enables them. Each component stays unaware of stacks; this maps settings onto args.
+ */
+export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resource): PlatformWorkloads {
+  const { provider, namespace, settings } = context;
+  const opts = { parent };
+  const { domains } = settings;
+
+  const ownImage = (name: keyof typeof ownImages, pinned: string | undefined): pulumi.Input<string> => {
+    if (pinned !== undefined) return pinned;
+    const registry = context.registryLoginServer;
+    return new ContainerImage(
+      `${name}-image`,
+      {
+        repository: registry === undefined ? `mediaplane/${name}` : pulumi.interpolate`${registry}/mediaplane/${name}`,
+        tag: ownImages[name].tag,
+        context: ownImages[name].context,
+        dockerfile: ownImages[name].dockerfile,
+        push: registry !== undefined,
+      },
+      opts,
+    ).ref;
+  };
+
+  const ingress = new TraefikIngress(
+    "ingress",
+    {
+      provider,
+      namespace,
+      apiBaseDomain: domains.apiBase,
+      acme:
+        settings.acme === undefined || context.acmeTsigSecret === undefined
+          ? undefined
+          : {
+              email: settings.acme.email,
+              server: settings.acme.server,
+              nameserver: settings.acme.nameserver,
+              tsigKeyName: settings.acme.tsigKeyName,
+              tsigAlgorithm: settings.acme.tsigAlgorithm,
+              tsigSecret: context.acmeTsigSecret,
+              propagationTimeoutSeconds: settings.acme.propagationTimeoutSeconds,
+              ttlSeconds: settings.acme.ttlSeconds,
+            },
+      adminSourceRanges: settings.ingress.adminAllowList,
+      ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
+      ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
+      image: settings.images.traefik,
+    },
+    opts,
+  );
+
+  const redisUrl =
+    context.managedRedis?.url ??
+    new Redis(
+      "redis",
+      {
+        provider,
+        namespace,
+        clients: balancerPods(namespace),
+        ...(settings.redis.mode === "inCluster"
+          ? { maxMemoryMb: settings.redis.maxmemoryMb, volumeSize: `${settings.redis.storageGi}Gi` }
+          : {}),
+        ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
+        image: settings.images.redis,
+      },
+      opts,
+    ).url;
+
+  const balancer = new Balancer(
+    "balancer",
+    {
+      provider,
+      namespace,
+      image: ownImage("balancer", settings.images.balancer),
+      configFile: context.balancerConfigFile,
+      redisUrl,
+      apiBaseDomain: domains.apiBase,
+      trustedProxies: context.podCidrs,
+      api: {
+        // Without autoscaling the count is fixed: an autoscaler whose bounds are equal.
+        autoscaling: settings.balancer.autoscaling ?? {
+          minReplicas: settings.balancer.replicas,
+          maxReplicas: settings.balancer.replicas,
+          targetCpuPercent: 70,
+        },
+      },
+      ingress: ingress.binding,
+    },
+    opts,
+  );
+
+  const turn = settings.turn.enabled
+    ? new Coturn(
+        "turn",
+        {
+          provider,
+          namespace,
+          realm: domains.turn,
+          ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.turn }),
+          relayPorts: settings.turn.relayPortRange,
+          image: settings.images.coturn,
+        },
+        opts,
+      )
+    : undefined;
+  const stunServer = turn === undefined ? undefined : { host: domains.turn, port: 3478 };
+
+  const janus = settings.janus.enabled
+    ? new Janus(
+        "janus",
+        {
+          provider,
+          namespace,
+          image: ownImage("janus", settings.images.janus),
+          host: domains.janus,
+          ingress: ingress.binding,
+          replicas: settings.janus.replicas,
+          rtpPorts: settings.janus.rtpPortRange,
+          // Media nodes have their own public IPs; elsewhere the pod's addresses are what clients reach.
+          publicAddress: context.mediaNodes === undefined ? { kind: "podAddress" } : { kind: "nodePublicIp" },
+          stunServer,
+          recordings: settings.janus.recording ? { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName } : undefined,
+          placement: context.mediaNodes,
+        },
+        opts,
+      )
+    : undefined;
+
+  if (settings.jitsi.enabled) {
+    const { jvb } = settings.jitsi;
+    new JitsiMeet(
+      "jitsi",
+      {
+        provider,
+        namespace,
+        host: domains.jitsi,
+        ingress: ingress.binding,
+        webReplicas: settings.jitsi.webReplicas,
+        udpPort: jvb.udpPort,
+        jvb:
+          jvb.exposure === "hostPort"
+            ? { kind: "hostPort", replicas: jvb.replicas }
+            : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) },
+        ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
+        placement: context.mediaNodes,
+        turn: turn === undefined ? undefined : { host: domains.turn, staticAuthSecret: turn.staticAuthSecret, tls: turn.uris.some((uri) => uri.startsWith("turns:")) },
+        images: {
+          web: settings.images.jitsiWeb,
+          prosody: settings.images.jitsiProsody,
+          jicofo: settings.images.jitsiJicofo,
+          jvb: settings.images.jitsiJvb,
+        },
+      },
+      opts,
+    );
+  }
+
+  return {
+    balancerAdminToken: balancer.adminToken,
+    janusTokenAuthSecret: janus?.tokenAuthSecret,
+    turnStaticAuthSecret: turn?.staticAuthSecret,
+  };
+}
