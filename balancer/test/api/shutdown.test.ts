@@ -20,7 +20,7 @@ let base: string;
 /** Starts the real program (`src/main.ts`) as operators run it, and waits until it listens. */
 async function startProgram(port: number, configFile: string): Promise<ChildProcess> {
   const child = spawn(join(packageDir, "../node_modules/.bin/tsx"), [join(packageDir, "src/main.ts")], {
-    env: { ...process.env, CONFIG_FILE: configFile, REDIS_URL: redis.url, PORT: String(port), LISTEN_HOST: "127.0.0.1", BASE_DOMAIN: "bbb.test", MODE: "api" },
+    env: { ...process.env, CONFIG_FILE: configFile, REDIS_URL: redis.url, PORT: String(port), LISTEN_HOST: "127.0.0.1", BASE_DOMAIN: "bbb.test", MODE: "api", ADMIN_HOST: "127.0.0.1", ADMIN_PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
