@@ -232,7 +232,3 @@ export async function tenantSummaries(redis: Redis, tenant: string): Promise<{ r
   });
   return { revision: typeof revision === "string" ? revision : "0", meetings: Array.isArray(meetings) ? (meetings as string[]) : [] };
 }
-
-export async function tenantMeetingCount(redis: Redis, tenant: string): Promise<number> {
-  return redis.hlen(keys.meetings(tenant));
-}
