@@ -46,6 +46,38 @@ async function incomingCall(ctx: Koa.Context, deps: AppDeps, tenant: string, cal
   return incoming;
 }
 
+/** A node's end callback: 200 when genuine (even if Redis failed: the poller will catch up), else 404. */
+async function answerEndCallback(ctx: Koa.Context, deps: AppDeps): Promise<void> {
+  const genuine = await handleEndCallback(
+    { ...deps.context, key: deps.context.endCallback.key, logger: deps.logger },
+    new URLSearchParams(ctx.querystring),
+  ).catch((error: unknown) => {
+    deps.logger.error({ err: error }, "end callback failed");
+    return true;
+  });
+  ctx.status = genuine ? 200 : 404;
+  ctx.body = genuine ? "OK" : "Not Found";
+}
+
+/** One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result. */
+async function answerApiCall(ctx: Koa.Context, deps: AppDeps, tenant: string, callName: string): Promise<void> {
+  const started = performance.now();
+  const call = callLabel(callName);
+  const tenantLabel = deps.context.directory.tenants.has(tenant) ? tenant : "unknown";
+  let result = "success";
+  try {
+    write(ctx, await dispatch(deps.context, await incomingCall(ctx, deps, tenant, callName)));
+  } catch (thrown) {
+    if (!(thrown instanceof BbbError)) deps.logger.error({ err: thrown, tenant: tenantLabel, call }, "request failed");
+    const error = thrown instanceof BbbError ? thrown : bbbErrors.internal();
+    result = error.messageKey;
+    write(ctx, { kind: "xml", body: failedXml(error.messageKey, error.message) });
+    // An unread oversize body: do not keep the connection for the rest of it.
+    if (!ctx.req.complete) ctx.set("Connection", "close");
+  }
+  observeApiRequest({ tenant: tenantLabel, call, result }, (performance.now() - started) / 1000);
+}
+
 /**
  * The tenant-facing BBB API as a Koa app. One middleware: route, answer, and turn anything thrown into BBB's
  * XML error (HTTP 200): a client never sees a 500 or a stack trace.
@@ -55,50 +87,19 @@ export function createApp(deps: AppDeps): Koa {
   // What still reaches Koa (a client hanging up mid-answer) is logged as a line, never printed as a stack.
   app.on("error", (error: unknown) => deps.logger.warn({ err: error }, "connection error"));
   app.use(async (ctx) => {
-    const started = performance.now();
     const fromProxy = deps.trustedProxies.trusts(ctx.req.socket.remoteAddress);
-    const forwardedHost = ctx.get("X-Forwarded-Host") || undefined;
-    const target = route(requestHost(ctx.get("Host"), forwardedHost, fromProxy), ctx.path, deps.baseDomain);
-    if (target.kind === "notFound") {
-      ctx.status = 404;
-      ctx.body = "Not Found";
-      return;
+    const target = route(requestHost(ctx.get("Host"), ctx.get("X-Forwarded-Host") || undefined, fromProxy), ctx.path, deps.baseDomain);
+    switch (target.kind) {
+      case "api":
+        return answerApiCall(ctx, deps, target.tenant, target.call);
+      case "version":
+        return write(ctx, { kind: "xml", body: versionXml });
+      case "endCallback":
+        return answerEndCallback(ctx, deps);
+      case "notFound":
+        ctx.status = 404;
+        ctx.body = "Not Found";
     }
-    if (target.kind === "endCallback") {
-      const genuine = await handleEndCallback(
-        { ...deps.context, key: deps.context.endCallback.key, logger: deps.logger },
-        new URLSearchParams(ctx.querystring),
-      ).catch((error: unknown) => {
-        deps.logger.error({ err: error }, "end callback failed");
-        return true;
-      });
-      ctx.status = genuine ? 200 : 404;
-      ctx.body = genuine ? "OK" : "Not Found";
-      return;
-    }
-    if (target.kind === "version") {
-      write(ctx, { kind: "xml", body: versionXml });
-      return;
-    }
-    const call = callLabel(target.call);
-    const tenantLabel = deps.context.directory.tenants.has(target.tenant) ? target.tenant : "unknown";
-    let result = "success";
-    try {
-      const answer = await dispatch(deps.context, await incomingCall(ctx, deps, target.tenant, target.call));
-      write(ctx, answer);
-    } catch (thrown) {
-      let error = thrown;
-      if (!(error instanceof BbbError)) {
-        deps.logger.error({ err: error, tenant: tenantLabel, call }, "request failed");
-        error = bbbErrors.internal();
-      }
-      const bbbError = error as BbbError;
-      result = bbbError.messageKey;
-      write(ctx, { kind: "xml", body: failedXml(bbbError.messageKey, bbbError.message) });
-      // An unread oversize body: do not keep the connection for the rest of it.
-      if (!ctx.req.complete) ctx.set("Connection", "close");
-    }
-    observeApiRequest({ tenant: tenantLabel, call, result }, (performance.now() - started) / 1000);
   });
   return app;
 }
