@@ -1,6 +1,8 @@
 import { parseEnv, type Env, type Mode } from "./config/env.js";
 import { ConfigError, loadBalancerConfigFile, type BalancerConfig } from "./config/schema.js";
 import { startApiServer } from "./apiServer.js";
+import { startAdminServer } from "./admin/adminServer.js";
+import { startPollerProcess } from "./poller/pollerProcess.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 
 /** Something a mode started; `close` ends it gracefully (SIGTERM). */
@@ -26,13 +28,23 @@ const runners: Record<Mode, ModeRunner> = {
     logger.info({ port: server.port, tenants: config.tenants.length, nodes: config.nodes.length }, "BBB API listening");
     return server;
   },
+  poller: async (env, config, logger) => startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger }),
+  admin: async () => ({ close: async () => undefined }),
 };
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const config = await loadBalancerConfigFile(env.CONFIG_FILE);
   const logger = createLogger({ name: env.MODE });
-  const running = await runners[env.MODE](env, config, logger);
+  const admin = await startAdminServer({ config, redisUrl: env.REDIS_URL, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, logger });
+  logger.info({ port: admin.port }, "admin server listening");
+  const mode = await runners[env.MODE](env, config, logger);
+  const running: Running = {
+    close: async () => {
+      await mode.close();
+      await admin.close();
+    },
+  };
   const stop = (signal: string): void => {
     logger.info({ signal }, "stopping: finishing in-flight requests");
     running.close().then(

@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { ConfigError, formatIssuePath } from "./schema.js";
 
-/** What the program runs as; the fleet modes (`poller`, `admin`) join this list as they land. */
-export const modes = ["api"] as const;
+/**
+ * What the program runs as: `api` (the BBB API), `poller` (polls the fleet, any number of replicas), `admin`
+ * (only the admin server). Every mode also serves the admin server (probes, metrics, admin API) on ADMIN_PORT.
+ */
+export const modes = ["api", "poller", "admin"] as const;
 export type Mode = (typeof modes)[number];
 
 const hostOrDomain = z.string().regex(/^[a-z0-9.-]+$/i, { error: "must be a host name" });
@@ -24,6 +27,13 @@ const envSchema = z.object({
   /** Key for signing end callback URLs; default derived from the node secrets, so every replica agrees. */
   CALLBACK_SECRET: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   MODE: z.enum(modes).default("api"),
+  /** The admin server (probes, /metrics, /admin/*): never routed by the tenant ingress. */
+  ADMIN_HOST: z.string().min(1).default("0.0.0.0"),
+  ADMIN_PORT: z.coerce.number({ error: "must be a port number" }).int().min(0).max(65_535).default(9090),
+  /** Bearer token of the admin API and /metrics; unset: only the probes answer. */
+  ADMIN_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  /** Names this poller in its leases and logs; default: a random ID per process. */
+  POLLER_ID: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -20,9 +20,10 @@ export interface PollerDeps {
 }
 
 export interface CycleSummary {
+  /** The slot the cycle started in (by this host's clock). */
   slot: number;
-  /** Node IDs this poller polled (won the lease for) in the slot. */
-  polled: string[];
+  /** The nodes this poller polled, each with the slot it won the node's lease for. */
+  polled: Array<{ node: string; slot: number }>;
   failed: number;
 }
 
@@ -82,8 +83,9 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     const worker = async (): Promise<void> => {
       for (let node = queue.shift(); node !== undefined; node = queue.shift()) {
         if (slotOf(Date.now(), intervalMs) !== slot) return; // the rest belongs to the next slot's leases
-        if (!(await acquireLease(redis, node.id, pollerId, slot, intervalMs, Date.now()))) continue;
-        summary.polled.push(node.id);
+        const leasedSlot = await acquireLease(redis, node.id, pollerId, intervalMs);
+        if (leasedSlot === undefined) continue;
+        summary.polled.push({ node: node.id, slot: leasedSlot });
         try {
           if (!(await pollOne(node))) summary.failed += 1;
         } catch (error) {
@@ -120,6 +122,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     runCycle,
     onCycle: (listener) => listeners.push(listener),
     stop: async () => {
+      if (stopped) return;
       stopped = true;
       clearTimeout(timer);
       await current;

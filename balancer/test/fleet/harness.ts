@@ -5,7 +5,7 @@ import { NodeClients } from "../../src/nodes/client.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { claimMeeting } from "../../src/store/meetings.js";
+import { nodeMeetingMember } from "../../src/store/meetings.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory, type Directory, type NodeEntry } from "../../src/tenancy/directory.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
@@ -17,13 +17,18 @@ export interface Fleet {
   redis: Redis;
   simulator: Simulator;
   config: BalancerConfig;
+  /** The config as a file would say it (for a poller started as its own process). */
+  configInput: BalancerConfigInput;
   directory: Directory;
   clients: NodeClients;
   logger: Logger;
   node(id: string): NodeEntry;
   /** A poller on this fleet, stopped with the fleet. */
   startPoller(options?: { pollerId?: string }): Poller;
-  /** Places a meeting the way the API does: created on the node under its namespaced ID, then claimed in Redis. */
+  /**
+   * Puts a meeting on a chosen node: created there under its namespaced ID, then mapped in Redis as
+   * docs/redis-keys.md lays the mapping out (tests that need placement itself go through the API).
+   */
   createMeeting(tenant: string, meetingId: string, nodeId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,12 +43,12 @@ export function silentLogger(): Logger {
 }
 
 export async function startFleet(
-  options: { nodes: number; withLoadUrl?: boolean; config?: Partial<BalancerConfigInput>; redisServer?: RedisServer } = { nodes: 2 },
+  options: { nodes: number; withLoadUrl?: boolean; config?: Partial<BalancerConfigInput>; redisServer?: RedisServer; intervalMs?: number } = { nodes: 2 },
 ): Promise<Fleet> {
   const redisServer = options.redisServer ?? (await startRedis());
   const nodeIds = Array.from({ length: options.nodes }, (_, i) => `bbb${i + 1}`);
   const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: nodeSecret(id) })), requestLogSize: 100 });
-  const config = parseBalancerConfig({
+  const configInput: BalancerConfigInput = {
     tenants: [
       { slug: "acme", secrets: [tenantSecret] },
       { slug: "globex", secrets: [`${tenantSecret}-globex`] },
@@ -54,7 +59,8 @@ export async function startFleet(
     }),
     poller: { intervalSeconds: 1, timeoutMs: 300, concurrency: 16 },
     ...options.config,
-  });
+  };
+  const config = parseBalancerConfig(configInput);
   const directory = buildDirectory(config);
   const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
   const redis = new Redis(redisServer.url);
@@ -71,19 +77,21 @@ export async function startFleet(
     redis,
     simulator,
     config,
+    configInput,
     directory,
     clients,
     logger,
     node,
     startPoller(pollerOptions = {}) {
-      const poller = startPoller({ redis, config, logger, intervalMs: pollIntervalMs, ...pollerOptions });
+      const poller = startPoller({ redis, config, logger, intervalMs: options.intervalMs ?? pollIntervalMs, ...pollerOptions });
       pollers.push(poller);
       return poller;
     },
     async createMeeting(tenant, meetingId, nodeId) {
       const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: `Meeting ${meetingId}` }));
       if (!answer.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${answer}`);
-      await claimMeeting(redis, tenant, meetingId, node(nodeId));
+      await redis.hset(keys.meetings(tenant), meetingId, nodeId);
+      await redis.sadd(keys.nodeMeetings(node(nodeId).cluster, nodeId), nodeMeetingMember(tenant, meetingId));
     },
     async close() {
       await Promise.all(pollers.map((poller) => poller.stop()));
