@@ -11,6 +11,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { revealSecrets } from "../scripts/mockRuntime.js";
 import { defaultEnforcementLevel, mediaplanePolicies } from "./policies.js";
 
 /**
@@ -52,18 +53,6 @@ class NotApplicable extends Error {}
 
 function notApplicable(reason?: string): never {
   throw new NotApplicable(reason);
-}
-
-const secretSignatureKey = "4dabf18193072939515e22adb298388d";
-const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Policies see secrets as plain values, as the engine hands them to an analyzer. */
-function revealSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(revealSecrets);
-  if (value === null || typeof value !== "object") return value;
-  const record = value as Record<string, unknown>;
-  if (record[secretSignatureKey] === secretSignature) return revealSecrets(record["value"]);
-  return Object.fromEntries(Object.entries(record).map(([key, entry]) => [key, revealSecrets(entry)]));
 }
 
 function isResourcePolicy(policy: Policy): policy is ResourceValidationPolicy {
@@ -116,6 +105,7 @@ export function resourceValidationArgs(
   settings: Settings = {},
   stackTags: ReadonlyMap<string, string> = new Map(),
 ): ResourceValidationArgs {
+  // Policies see secrets as plain values, as the engine hands them to an analyzer.
   const props = revealSecrets(resource.inputs) as Record<string, unknown>;
   const isType = (resourceClass: object): boolean => pulumiTypeOf(resourceClass) === resource.type;
   return {
@@ -220,9 +210,15 @@ export function blocksDeployment(violations: readonly Violation[]): boolean {
   return violations.some(({ enforcementLevel }) => enforcementLevel === "mandatory" || enforcementLevel === "remediate");
 }
 
-/** One violation per line pair, for a terminal: level, policy and resource, then the message. */
-export function formatViolations(violations: readonly Violation[]): string {
-  return violations
-    .map(({ enforcementLevel, policy, urn, message }) => `[${enforcementLevel}] ${policy} ${urn ?? "(stack)"}\n    ${message}`)
-    .join("\n");
+/** The plan's policy section: a headline with the count per enforcement level, then each violation's policy, resource and message. */
+export function formatPolicyReport(violations: readonly Violation[], policyCount = mediaplanePolicies.length): string {
+  const headline = `Policies (${policyCount} evaluated):`;
+  if (violations.length === 0) return `${headline} no violations`;
+  const counts = new Map<EnforcementLevel, number>();
+  for (const { enforcementLevel } of violations) counts.set(enforcementLevel, (counts.get(enforcementLevel) ?? 0) + 1);
+  const tally = [...counts].map(([level, count]) => `${count} ${level}`).join(", ");
+  const lines = violations.map(
+    ({ enforcementLevel, policy, urn, message }) => `  [${enforcementLevel}] ${policy}  ${urn ?? "(the stack)"}\n      ${message}`,
+  );
+  return [`${headline} ${tally} violation${violations.length === 1 ? "" : "s"}`, ...lines].join("\n");
 }

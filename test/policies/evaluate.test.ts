@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { blocksDeployment, evaluatePolicies, formatViolations, type Violation } from "../../policies/evaluate.js";
+import { blocksDeployment, evaluatePolicies, formatPolicyReport, type Violation } from "../../policies/evaluate.js";
 import { secretsFromSecretRefs } from "../../policies/kubernetes/containerPolicies.js";
 import { mediaplanePolicies } from "../../policies/policies.js";
 import { deployment, hardenedContainer, planned } from "./support/resources.js";
@@ -126,9 +126,19 @@ describe("reporting", () => {
     expect(blocksDeployment([advisory, mandatory])).toBe(true);
   });
 
-  it("prints level, policy and resource, then the message", () => {
-    expect(formatViolations([mandatory, advisory])).toBe(
-      "[mandatory] k8s-pinned-images urn:x\n    not pinned\n[advisory] k8s-run-to-completion-resources (stack)\n    no limits",
+  it("prints a headline with the count per level, then level, policy, resource and message", () => {
+    expect(formatPolicyReport([mandatory, advisory], 18)).toBe(
+      [
+        "Policies (18 evaluated): 1 mandatory, 1 advisory violations",
+        "  [mandatory] k8s-pinned-images  urn:x",
+        "      not pinned",
+        "  [advisory] k8s-run-to-completion-resources  (the stack)",
+        "      no limits",
+      ].join("\n"),
     );
+  });
+
+  it("says so when there is nothing to report", () => {
+    expect(formatPolicyReport([], 18)).toBe("Policies (18 evaluated): no violations");
   });
 });
