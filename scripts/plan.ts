@@ -5,7 +5,7 @@ import { stringify as stringifyYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
 import { blocksDeployment, evaluatePolicies, formatPolicyReport } from "../policies/evaluate.js";
 import { kubernetesManifest } from "./manifests.js";
-import { runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
+import { isSecretValue, runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
 import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
 
 /**
@@ -37,6 +37,13 @@ function countByType(run: ProgramRun): string[] {
   const counts = new Map<string, number>();
   for (const resource of run.resources) counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
   return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => `${String(count).padStart(5)}  ${type}`);
+}
+
+/** Plain outputs in full; secret ones by name only. */
+function describeOutputs(outputs: Record<string, unknown>): string {
+  const secret = Object.keys(outputs).filter((key) => isSecretValue(outputs[key]));
+  const plain = Object.fromEntries(Object.entries(outputs).filter(([key, value]) => !secret.includes(key) && value !== undefined));
+  return `Stack outputs:\n${stringifyYaml(plain, { lineWidth: 0 }).trimEnd().replace(/^/gm, "  ")}\n  secret: ${secret.join(", ") || "none"}`;
 }
 
 function writeManifests(run: ProgramRun, directory: string): number {
@@ -83,7 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const outputDirectory = join(repositoryRoot, "out", stack.stack);
   const written = writeManifests(run, outputDirectory);
   console.log(`\n${written} Kubernetes manifests written to ${relative(repositoryRoot, outputDirectory)}/`);
-  console.log(`Stack outputs: ${Object.keys(run.outputs).join(", ")} (secret values are not printed)`);
+  console.log(`\n${describeOutputs(run.outputs)}`);
   for (const token of run.unmockedCalls) console.log(`warning: no offline answer for ${token}; its result is empty`);
 
   const violations = await evaluatePolicies(run.resources);
