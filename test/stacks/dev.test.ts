@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseBalancerConfigText } from "@mediaplane/balancer/config";
 import { isSecretValue, revealSecrets } from "../../scripts/mockRuntime.js";
 import { runStack, type StackRun } from "./support/stackRun.js";
 
@@ -128,6 +129,22 @@ describe("dev stack: tenants and outputs", () => {
     for (const password of tenantSecrets) {
       expect(password.inputs).toMatchObject({ length: 48, special: false });
     }
+  });
+
+  it("hands the balancer a config file, marked secret, with every tenant's generated secrets and the node secrets", () => {
+    const secret = stack.get("kubernetes:core/v1:Secret", "balancer-secret");
+    const stringData = secret.inputs["stringData"] as Record<string, unknown>;
+    expect(isSecretValue(stringData) || isSecretValue(stringData["config.yaml"])).toBe(true);
+    const config = parseBalancerConfigText(String((revealSecrets(stringData) as Record<string, unknown>)["config.yaml"]));
+    const tenants = revealSecrets(stack.outputs["tenants"]) as Record<string, { secrets: string[] }>;
+    expect(config.tenants.map((tenant) => [tenant.slug, tenant.secrets.map((entry) => entry.secret)])).toEqual([
+      ["demo", tenants["demo"]?.secrets],
+      ["school", tenants["school"]?.secrets],
+    ]);
+    expect(config.tenants[1]).toMatchObject({ limits: { maxMeetings: 20, maxAttendees: 400 }, policies: { create: { record: { mode: "block" } } } });
+    expect(config.nodes).toEqual([
+      expect.objectContaining({ id: "bbb-dev-1", secret: "PLACEHOLDER-bbbNodeSecret-bbb-dev-1-not-available-offline" }),
+    ]);
   });
 
   it("exports tenants as a secret with host-based and path-based URLs and their secrets", () => {
