@@ -6,7 +6,11 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * one) with the tenant's meeting ID. Everything the balancer needs travels in the URL, signed, so no replica has to
  * remember anything and nobody can end another tenant's meeting mapping by guessing a URL.
  */
-export const endCallbackPath = "/_mediaplane/end";
+/**
+ * Under `/t/`, which the ingress routes to the API on the base domain (nodes reach the balancer there); `_`
+ * never starts a tenant slug, so no tenant's path-based URL can collide with it.
+ */
+export const endCallbackPath = "/t/_mediaplane/end";
 
 /** The balancer's own query parameters; BBB appends its own (`meetingID`, `recordingmarks`) after them. */
 const ownParameters: ReadonlySet<string> = new Set(["t", "m", "n", "u", "s"]);

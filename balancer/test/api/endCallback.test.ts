@@ -34,7 +34,7 @@ describe("end callback", () => {
   it("gives the node the balancer's signed callback instead of the tenant's", async () => {
     await get(signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "cb", meetingID: "cb-1", meta_endCallbackUrl: `${tenantSiteUrl}/ended` }));
     const url = fleet.simulator.node("n1").meeting("acme~cb-1")?.metadata.get("endcallbackurl") ?? "";
-    expect(url.startsWith(`${fleet.balancers[0]!.url}/_mediaplane/end?`)).toBe(true);
+    expect(url.startsWith(`${fleet.balancers[0]!.url}/t/_mediaplane/end?`)).toBe(true);
     expect(new URL(url).searchParams.get("s")).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -71,7 +71,7 @@ describe("end callback", () => {
 
   it("refuses a callback whose signature is not the balancer's, and releases nothing", async () => {
     await get(signedUrl(fleet.balancers[0]!, tenants.globex, "create", { name: "kept", meetingID: "cb-3" }));
-    const forged = `${fleet.balancers[0]!.url}/_mediaplane/end?t=globex&m=cb-3&n=n1&s=${"0".repeat(64)}`;
+    const forged = `${fleet.balancers[0]!.url}/t/_mediaplane/end?t=globex&m=cb-3&n=n1&s=${"0".repeat(64)}`;
     expect((await get(forged)).status).toBe(404);
     expect(await fleet.balancers[0]!.redis.hget(keys.meetings("globex"), "cb-3")).toBe("n1");
   });
