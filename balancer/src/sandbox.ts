@@ -2,7 +2,7 @@ import { computeChecksum } from "./bbb/checksum.js";
 import { startApiServer } from "./apiServer.js";
 import { parseBalancerConfig } from "./config/schema.js";
 import { createLogger } from "./observability/logger.js";
-import { startPollerProcess } from "./poller/pollerProcess.js";
+import { startPoller } from "./poller/poller.js";
 import { startSimulator } from "./simulator/index.js";
 // The sandbox starts its Redis exactly as the tests do: redis-server from PATH, a temp dir, a free port.
 import { startRedis } from "../test/support/redis.js";
@@ -30,7 +30,8 @@ const config = parseBalancerConfig(
   "sandbox config",
 );
 const api = await startApiServer({ config, redisUrl: redis.url, host: "127.0.0.1", port, baseDomain, trustedProxies: [], logger });
-const poller = await startPollerProcess({ config, redisUrl: redis.url, pollerId: "sandbox", logger });
+// The poller shares the API's Redis connection here; in production it is its own process (MODE=poller).
+const poller = startPoller({ redis: api.redis, config, logger, pollerId: "sandbox" });
 
 const lines = [
   `mediaplane sandbox: Redis ${redis.url}, nodes ${[...simulator.nodes.keys()].join(", ")}, poller every ${config.poller.intervalSeconds}s`,
@@ -54,8 +55,8 @@ let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
+  await poller.stop();
   await api.close();
-  await poller.close();
   await simulator.close();
   await redis.close();
   process.exit(0);
