@@ -9,11 +9,13 @@
  */
 import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "./node.js";
 import { SimulatorServer } from "./server.js";
+import type { MeetingExpiry } from "./store.js";
 
 export type { FailureMode, SimulatedNode, SimulatedNodeSpec } from "./node.js";
 export type { AttendeeMedia, AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
 export type { ReceivedRequest } from "./requestLog.js";
 export type { EndCallbackAttempt } from "./endCallback.js";
+export type { MeetingExpiry } from "./store.js";
 
 export interface SimulatorOptions {
   /** Every node is served by the one HTTP server, under `/<id>/`. */
@@ -26,6 +28,13 @@ export interface SimulatorOptions {
   endDelayMs?: number;
   /** How many API requests each node keeps in `requests`. Default 1,000; lower it for thousands of nodes. */
   requestLogSize?: number;
+  /** Let nodes end idle meetings by themselves, as bbb-web does; off by default so tests stay deterministic. */
+  expiry?: MeetingExpiry;
+}
+
+/** How often idle meetings are looked for: often enough to honour short test expiries, at most once a second. */
+function expirySweepMs(expiry: MeetingExpiry): number {
+  return Math.min(1_000, Math.max(10, Math.min(expiry.noUserJoinedMs, expiry.lastUserLeftMs) / 4));
 }
 
 export interface Simulator {
@@ -58,6 +67,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }),
     );
   }
+  const { expiry } = options;
+  const sweeper =
+    expiry === undefined
+      ? undefined
+      : setInterval(() => {
+          const now = Date.now();
+          for (const node of states.values()) node.endExpired(now, expiry);
+        }, expirySweepMs(expiry));
+  sweeper?.unref();
   return {
     nodes: states,
     node(id: string): SimulatedNode {
@@ -66,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return node;
     },
     async close(): Promise<void> {
+      clearInterval(sweeper);
       await server.close();
       await Promise.all([...states.values()].map((node) => node.shutdown()));
     },
@@ -78,14 +97,9 @@ export interface StandaloneSimulatedNode extends SimulatedNode {
 }
 
 export async function startSimulatedNode(
-  spec: SimulatedNodeSpec & { host?: string; port?: number; endDelayMs?: number },
+  spec: SimulatedNodeSpec & Omit<SimulatorOptions, "nodes">,
 ): Promise<StandaloneSimulatedNode> {
-  const { host, port, endDelayMs, ...nodeSpec } = spec;
-  const simulator = await startSimulator({
-    nodes: [nodeSpec],
-    ...(host === undefined ? {} : { host }),
-    ...(port === undefined ? {} : { port }),
-    ...(endDelayMs === undefined ? {} : { endDelayMs }),
-  });
-  return Object.assign(simulator.node(nodeSpec.id), { close: () => simulator.close() });
+  const { id, secret, ...options } = spec;
+  const simulator = await startSimulator({ ...options, nodes: [{ id, secret }] });
+  return Object.assign(simulator.node(id), { close: () => simulator.close() });
 }

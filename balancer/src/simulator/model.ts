@@ -71,6 +71,8 @@ export interface MeetingRecord extends SimulatedMeeting {
   presentations: PresentationSource[];
   hasUserJoined: boolean;
   hasBeenForciblyEnded: boolean;
+  /** When the last user left (undefined while someone is in, or before anyone joined). */
+  emptySince: number | undefined;
 }
 
 export function isRunning(meeting: SimulatedMeeting): boolean {

@@ -3,7 +3,7 @@ import { endCallbackUrls, sendEndCallback, type EndCallbackAttempt } from "./end
 import type { AttendeeMedia, AttendeeRole, SimulatedMeeting } from "./model.js";
 import { RequestLog, type ReceivedRequest } from "./requestLog.js";
 import { meetingsXml } from "./responses.js";
-import { MeetingStore } from "./store.js";
+import { MeetingStore, type MeetingExpiry } from "./store.js";
 
 export type FailureMode = "none" | "down" | "error500" | "hang" | "garbage";
 
@@ -121,7 +121,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   }
 
   removeAttendees(meetingId: string, count: number): void {
-    this.store.removeAttendees(meetingId, attendeeCount(count));
+    this.store.removeAttendees(meetingId, attendeeCount(count), Date.now());
   }
 
   async endMeeting(meetingId: string): Promise<void> {
@@ -187,6 +187,11 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
       ...(request.body === undefined ? {} : { body: request.body }),
     });
     return answerApiCall(this, request);
+  }
+
+  /** Ends, with their callbacks, the meetings bbb-web would have expired by now. */
+  endExpired(now: number, expiry: MeetingExpiry): void {
+    for (const meeting of this.store.expired(now, expiry)) void this.finishMeeting(meeting.meetingId);
   }
 
   /** Stops pending ends and waits for callbacks already on their way. */

@@ -63,6 +63,15 @@ function customDataOf(params: Readonly<Record<string, string>>): Record<string, 
 /** The default `dialNumber` of a stock bbb-web (`defaultDialAccessNumber`). */
 const defaultDialNumber = "613-555-1234";
 
+/**
+ * When a node ends meetings by itself (bbb-web's meetingExpireIfNoUserJoinedInMinutes, default 5 min, and
+ * meetingExpireWhenLastUserLeftInMinutes, default 1 min), scaled down for tests.
+ */
+export interface MeetingExpiry {
+  readonly noUserJoinedMs: number;
+  readonly lastUserLeftMs: number;
+}
+
 export type CreateResult =
   | { ok: true; meeting: MeetingRecord; outcome?: CreateOutcome }
   | { ok: false; error: BbbError | BbbErrorList };
@@ -91,8 +100,12 @@ const roleByParam: ReadonlyMap<string, AttendeeRole> = new Map([
 export class MeetingStore {
   private readonly byId = new Map<string, MeetingRecord>();
   private readonly voiceBridges = new Set<string>();
+  private changes = 0;
+
   /** Bumped on every change, so renderings can be cached until the next one. */
-  version = 0;
+  get version(): number {
+    return this.changes;
+  }
 
   get size(): number {
     return this.byId.size;
@@ -157,6 +170,7 @@ export class MeetingStore {
       isBreakout: params["isBreakout"]?.toLowerCase() === "true" || params["isBreakoutRoom"]?.toLowerCase() === "true",
       hasUserJoined: false,
       hasBeenForciblyEnded: false,
+      emptySince: undefined,
       metadata: metadataOf(params),
       params: { ...params },
       attendees: [],
@@ -164,7 +178,7 @@ export class MeetingStore {
     };
     this.byId.set(meetingId, meeting);
     this.voiceBridges.add(voiceBridge);
-    this.version++;
+    this.changes++;
     return { ok: true, meeting };
   }
 
@@ -248,7 +262,8 @@ export class MeetingStore {
     };
     meeting.attendees.push(attendee);
     meeting.hasUserJoined = true;
-    this.version++;
+    meeting.emptySince = undefined;
+    this.changes++;
     return attendee;
   }
 
@@ -272,10 +287,23 @@ export class MeetingStore {
   }
 
   /** The most recent `count` attendees leave (all of them if fewer are in). */
-  removeAttendees(meetingId: string, count: number): void {
+  removeAttendees(meetingId: string, count: number, now: number): void {
     const meeting = this.live(meetingId);
     meeting.attendees.splice(Math.max(0, meeting.attendees.length - count));
-    this.version++;
+    if (meeting.attendees.length === 0 && meeting.emptySince === undefined) meeting.emptySince = now;
+    this.changes++;
+  }
+
+  /** Meetings bbb-web would end by itself by now: nobody ever joined, or the last user left, long enough ago. */
+  expired(now: number, expiry: MeetingExpiry): MeetingRecord[] {
+    const due: MeetingRecord[] = [];
+    for (const meeting of this.byId.values()) {
+      if (meeting.hasBeenForciblyEnded) continue;
+      const neverJoined = !meeting.hasUserJoined && now - meeting.createTime >= expiry.noUserJoinedMs;
+      const leftEmpty = meeting.emptySince !== undefined && now - meeting.emptySince >= expiry.lastUserLeftMs;
+      if (neverJoined || leftEmpty) due.push(meeting);
+    }
+    return due;
   }
 
   private live(meetingId: string): MeetingRecord {
@@ -286,14 +314,14 @@ export class MeetingStore {
 
   addPresentations(meeting: MeetingRecord, presentations: readonly PresentationSource[]): void {
     meeting.presentations.push(...presentations);
-    this.version++;
+    this.changes++;
   }
 
   /** What `end` does at once: everyone is sent out and the meeting is marked ended until it is removed. */
   markEnded(meeting: MeetingRecord): void {
     meeting.hasBeenForciblyEnded = true;
     meeting.attendees = [];
-    this.version++;
+    this.changes++;
   }
 
   remove(meetingId: string): MeetingRecord | undefined {
@@ -301,14 +329,14 @@ export class MeetingStore {
     if (meeting === undefined) return undefined;
     this.byId.delete(meetingId);
     this.voiceBridges.delete(meeting.voiceBridge);
-    this.version++;
+    this.changes++;
     return meeting;
   }
 
   clear(): void {
     this.byId.clear();
     this.voiceBridges.clear();
-    this.version++;
+    this.changes++;
   }
 }
 

@@ -135,3 +135,34 @@ describe("a meeting being ended", () => {
     expect(received.map((r) => r.url)).toEqual(["/end?recordingmarks=false&meetingID=again-1"]);
   });
 });
+
+describe("meetings a node ends by itself", () => {
+  let idle: StandaloneSimulatedNode;
+  beforeAll(async () => {
+    idle = await startSimulatedNode({ id: "bbb-idle", secret, expiry: { noUserJoinedMs: 100, lastUserLeftMs: 100 } });
+  });
+  afterAll(async () => {
+    await idle.close();
+  });
+
+  it("ends a meeting nobody joined, and calls back", async () => {
+    received.length = 0;
+    await callApi(idle, secret, "create", `name=Nobody&meetingID=nobody-1&meta_endCallbackUrl=${encodeURIComponent(`${receiverUrl}/end`)}`);
+    await expect.poll(() => idle.meeting("nobody-1")).toBeUndefined();
+    await expect.poll(() => received.map((r) => r.url)).toEqual(["/end?recordingmarks=false&meetingID=nobody-1"]);
+  });
+
+  it("ends a meeting once its last user has left", async () => {
+    await callApi(idle, secret, "create", "name=Left&meetingID=left-1");
+    idle.addAttendees("left-1", 2);
+    idle.removeAttendees("left-1", 2);
+    await expect.poll(() => idle.meeting("left-1")).toBeUndefined();
+  });
+
+  it("keeps a meeting while someone is in it", async () => {
+    await callApi(idle, secret, "create", "name=Busy&meetingID=busy-1");
+    idle.addAttendees("busy-1", 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(idle.meeting("busy-1")).toBeDefined();
+  });
+});
