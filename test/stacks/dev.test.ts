@@ -158,6 +158,15 @@ describe("dev stack: tenants and outputs", () => {
     expect(tenants["demo"]?.secrets).toHaveLength(1);
   });
 
+  it("exports the operators' secrets (balancer admin token, Janus token and TURN secrets) as one secret", () => {
+    expect(isSecretValue(stack.outputs["operatorSecrets"])).toBe(true);
+    expect(Object.keys(revealSecrets(stack.outputs["operatorSecrets"]) as object).sort()).toEqual([
+      "balancerAdminToken",
+      "janusTokenAuthSecret",
+      "turnStaticAuthSecret",
+    ]);
+  });
+
   it("exports the kubeconfig as a secret and the public IPs by role", () => {
     expect(isSecretValue(stack.outputs["kubeconfig"])).toBe(true);
     expect(Object.keys(stack.outputs["publicIps"] as object).sort()).toEqual(["ingress", "jvb", "turn"]);
