@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { tenantHostRegexp } from "./render/traefik.js";
 import {
   appLabels,
-  contentHash,
+  secretContentHash,
   disruptionBudgetFor,
   hostRule,
   httpGetProbe,
@@ -105,7 +105,7 @@ export class Balancer extends pulumi.ComponentResource {
       child,
     );
     // Rolls the pods when the config changes (the Secret volume alone would update in place without a restart).
-    const configHash = pulumi.output(args.configFile).apply(contentHash);
+    const configHash = secretContentHash(args.configFile);
 
     const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) => {
       const labels = appLabels("balancer", mode);

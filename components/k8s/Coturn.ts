@@ -5,7 +5,7 @@ import { coturnPorts, renderTurnServerConfig, validatePortRange, type PortRange 
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
-  contentHash,
+  secretContentHash,
   nonRootPodSecurity,
   resourceRequirements,
   restrictedContainerSecurity,
@@ -87,7 +87,7 @@ export class Coturn extends pulumi.ComponentResource {
           strategy: { type: "Recreate" },
           selector: { matchLabels: labels },
           template: {
-            metadata: { labels, annotations: { "mediaplane/config-hash": configText.apply(contentHash) } },
+            metadata: { labels, annotations: { "mediaplane/config-hash": secretContentHash(configText) } },
             spec: {
               securityContext: nonRootPodSecurity(uid),
               ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),

@@ -5,7 +5,7 @@ import type { PortRange } from "./render/coturn.js";
 import { janusPaths, janusPorts, renderJanusConfig, type JanusVideoRoom } from "./render/janus.js";
 import {
   appLabels,
-  contentHash,
+  secretContentHash,
   disruptionBudgetFor,
   hostRule,
   httpGetProbe,
@@ -135,7 +135,7 @@ export class Janus extends pulumi.ComponentResource {
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
           selector: { matchLabels: labels },
           template: {
-            metadata: { labels, annotations: { "mediaplane/config-hash": files.apply((rendered) => contentHash(JSON.stringify(rendered))) } },
+            metadata: { labels, annotations: { "mediaplane/config-hash": secretContentHash(files.apply((rendered) => JSON.stringify(rendered))) } },
             spec: {
               // Not "restricted": host networking is the point (public IP without NAT); everything else is.
               hostNetwork: true,

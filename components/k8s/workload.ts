@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 
 /** Requests are what the scheduler reserves; limits are where the kernel throttles (CPU) or kills (memory). */
@@ -224,6 +224,15 @@ export function disruptionBudgetFor(
 /** A short digest of rendered config, put in a pod annotation so the pods roll when their config changes. */
 export function contentHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * `contentHash` of config that holds secrets. The digest itself is not secret (64 bits of a hash of
+ * high-entropy content reveal nothing), and keeping it secret would make the whole pod template secret,
+ * hiding it from previews and the written manifests.
+ */
+export function secretContentHash(text: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.unsecret(pulumi.output(text).apply(contentHash));
 }
 
 /** Where media workloads run: the media pool's nodes (public IPs, open host ports), which are tainted for them. */

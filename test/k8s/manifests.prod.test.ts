@@ -1,0 +1,3 @@
+import { describeStackManifests } from "./support/stackManifests.js";
+
+describeStackManifests("prod");
