@@ -67,9 +67,9 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   readonly clientJoinUrl: string;
   readonly defaultLogoutUrl: string;
   readonly store = new MeetingStore();
-  latencyMs = 0;
-  failure: FailureMode = "none";
-  cpu = 0;
+  private latency = 0;
+  private failureMode: FailureMode = "none";
+  private cpuFigure = 0;
   private readonly log: RequestLog;
   private readonly callbackLog: EndCallbackAttempt[] = [];
   private readonly pendingEnds = new Map<string, NodeJS.Timeout>();
@@ -86,18 +86,30 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     this.log = new RequestLog(settings.requestLogSize);
   }
 
+  get latencyMs(): number {
+    return this.latency;
+  }
+
+  get failure(): FailureMode {
+    return this.failureMode;
+  }
+
+  get cpu(): number {
+    return this.cpuFigure;
+  }
+
   setLatency(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be a non-negative number of ms, got ${ms}`);
-    this.latencyMs = ms;
+    this.latency = ms;
   }
 
   setFailure(mode: FailureMode): void {
-    this.failure = mode;
+    this.failureMode = mode;
   }
 
   setCpu(value: number): void {
     if (!Number.isInteger(value) || value < 0 || value > maxCpu) throw new RangeError(`cpu must be an integer in 0..${maxCpu}, got ${value}`);
-    this.cpu = value;
+    this.cpuFigure = value;
   }
 
   meetings(): SimulatedMeeting[] {
