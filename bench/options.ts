@@ -1,0 +1,90 @@
+/** How much the benchmark measures: the full run for docs/benchmarks.md, or a quick one for CI and smoke tests. */
+export interface BenchOptions {
+  readonly mode: "full" | "quick";
+  /** Repetitions of every measured figure (min/median/max are over these). */
+  readonly runs: number;
+  /** Length of each measured load run. */
+  readonly durationSeconds: number;
+  /** An unmeasured run before each scenario's measured ones, so the JIT and connection pools are warm. */
+  readonly warmupSeconds: number;
+  /** Concurrent connections of the throughput runs (baseline, join, create). */
+  readonly connections: number;
+  /** Fleet sizes of the sweep; the join and create figures are measured at each. */
+  readonly fleetSizes: readonly number[];
+  /** The fleet size at which every other figure is measured too. */
+  readonly primaryFleetSize: number;
+  /** Live meetings in Redis before the join runs, spread over the fleet by real creates. */
+  readonly liveMeetings: number;
+  /** Of those, the meetings of the tenant whose getMeetings is measured. */
+  readonly listedMeetings: number;
+  /** The fixed request rate at which the join latency is measured. */
+  readonly fixedJoinRate: number;
+  /** Concurrent connections of the latency runs (fixed-rate join, getMeetings). */
+  readonly latencyConnections: number;
+  readonly pollIntervalMs: number;
+  /** Write the report here; `undefined` prints it only. */
+  readonly outFile: string | undefined;
+  /** Write a V8 CPU profile of every balancer process into this directory. */
+  readonly profileDir: string | undefined;
+}
+
+const full: Omit<BenchOptions, "outFile" | "profileDir"> = {
+  mode: "full",
+  runs: 3,
+  durationSeconds: 6,
+  warmupSeconds: 2,
+  connections: 32,
+  fleetSizes: [100, 1_000, 5_000],
+  primaryFleetSize: 1_000,
+  liveMeetings: 20_000,
+  listedMeetings: 2_000,
+  fixedJoinRate: 2_000,
+  latencyConnections: 16,
+  pollIntervalMs: 10_000,
+};
+
+const quick: Omit<BenchOptions, "outFile" | "profileDir"> = {
+  mode: "quick",
+  runs: 2,
+  durationSeconds: 2,
+  warmupSeconds: 1,
+  connections: 16,
+  fleetSizes: [10, 50],
+  primaryFleetSize: 50,
+  liveMeetings: 1_000,
+  listedMeetings: 100,
+  fixedJoinRate: 500,
+  latencyConnections: 8,
+  pollIntervalMs: 2_000,
+};
+
+export const usage = `usage: npm run bench -- [--quick] [--out <file>] [--no-write] [--profile <dir>]
+  --quick          small fleets, short runs (CI, smoke); prints the report instead of writing docs/benchmarks.md
+  --out <file>     write the report into <file> (between its result markers)
+  --no-write       print the report only
+  --profile <dir>  run every balancer process with --cpu-prof, profiles into <dir>`;
+
+export const defaultReportFile = "docs/benchmarks.md";
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  let preset = full;
+  let outFile: string | undefined | null = null;
+  let profileDir: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) throw new Error(`${arg} needs a value\n${usage}`);
+      i += 1;
+      return next;
+    };
+    if (arg === "--quick") preset = quick;
+    else if (arg === "--out") outFile = value();
+    else if (arg === "--no-write") outFile = undefined;
+    else if (arg === "--profile") profileDir = value();
+    else throw new Error(`unknown argument ${arg}\n${usage}`);
+  }
+  // A quick run's figures are not worth publishing: only an explicit --out writes them anywhere.
+  const resolvedOut = outFile === null ? (preset.mode === "full" ? defaultReportFile : undefined) : outFile;
+  return { ...preset, outFile: resolvedOut, profileDir };
+}

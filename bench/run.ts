@@ -1,0 +1,108 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildMeasuredServers } from "./build.js";
+import { benchTenants } from "./fleet.js";
+import { collectVersions, describeMachine } from "./machine.js";
+import { parseOptions, type BenchOptions } from "./options.js";
+import { killAllChildren } from "./processes.js";
+import { progress } from "./progress.js";
+import { renderReport, replaceGenerated, type Figure } from "./report.js";
+import { measureBaseline, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios.js";
+import type { Spread } from "./stats.js";
+import { closeOpenTestbeds, startTestbed } from "./testbed.js";
+
+/**
+ * `npm run bench`: the baseline, then for each fleet size a fresh Redis, simulated fleet and balancer, seeded with
+ * live meetings through the balancer's own create, then driven with autocannon. Writes the report between the
+ * result markers of docs/benchmarks.md (full run) or prints it (quick run).
+ */
+
+const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+async function measureFleet(options: BenchOptions, fleetSize: number, baseline: Spread): Promise<Figure[]> {
+  const primary = fleetSize === options.primaryFleetSize;
+  progress(`fleet of ${fleetSize} nodes: starting Redis, simulator and balancer`);
+  const bed = await startTestbed({ fleetSize, pollIntervalMs: options.pollIntervalMs, profileDir: options.profileDir });
+  try {
+    const joinMeetings = options.liveMeetings - options.listedMeetings;
+    progress(`seeding ${options.liveMeetings} live meetings through the balancer's create`);
+    await seedMeetings(bed, benchTenants.joins, "m", joinMeetings, options.connections);
+    await seedMeetings(bed, benchTenants.listing, "l", options.listedMeetings, options.connections);
+    const figures: Figure[] = [];
+    progress("join throughput");
+    figures.push(...(await measureJoins(bed, options, baseline, joinMeetings, primary)));
+    if (primary) {
+      progress(`join latency at ${options.fixedJoinRate} req/s`);
+      figures.push(await measureJoinLatency(bed, options, joinMeetings));
+      progress("getMeetings");
+      figures.push(...(await measureGetMeetings(bed, options, baseline)));
+      const meetingsPerNode = Math.round(options.liveMeetings / fleetSize);
+      progress("poll cycle, one poller");
+      figures.push(await measurePollCycles(bed, options, 1, meetingsPerNode));
+      progress("poll cycle, two pollers");
+      figures.push(await measurePollCycles(bed, options, 2, meetingsPerNode));
+    }
+    // Last: creates add meetings, which the figures above are defined without.
+    progress("create throughput");
+    figures.push(await measureCreates(bed, options, baseline));
+    return figures;
+  } finally {
+    await bed.close();
+  }
+}
+
+function settingsLine(options: BenchOptions): string {
+  return [
+    `${options.runs} measured runs of ${options.durationSeconds} s per figure after a ${options.warmupSeconds} s warm-up`,
+    `autocannon in the runner process; balancer, baseline, simulator and pollers each in a child process`,
+    `${options.connections} connections for throughput, ${options.latencyConnections} for latency`,
+    `${options.liveMeetings.toLocaleString("en-US")} live meetings seeded by creates`,
+    `poll interval ${options.pollIntervalMs / 1000} s`,
+  ].join("; ");
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.profileDir !== undefined) await mkdir(options.profileDir, { recursive: true });
+  const started = new Date();
+  progress("compiling the balancer and the baseline");
+  await buildMeasuredServers();
+  progress(`${options.mode} run: baseline (bare Koa)`);
+  const baseline = await measureBaseline(options);
+  const figures: Figure[] = [...baseline.figures];
+  for (const fleetSize of options.fleetSizes) figures.push(...(await measureFleet(options, fleetSize, baseline.spread)));
+  const markdown = renderReport({
+    date: started,
+    mode: options.mode,
+    machine: describeMachine(),
+    versions: await collectVersions(),
+    settings: settingsLine(options),
+    figures,
+  });
+  process.stdout.write(`${markdown}\n`);
+  if (options.outFile !== undefined) {
+    const file = resolve(repositoryRoot, options.outFile);
+    const existing = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "";
+      throw error;
+    });
+    await writeFile(file, replaceGenerated(existing, markdown));
+    progress(`report written to ${options.outFile}`);
+  }
+  progress(`done in ${Math.round((Date.now() - started.getTime()) / 1000)} s`);
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killAllChildren();
+    void closeOpenTestbeds().finally(() => process.exit(130));
+  });
+}
+
+main().catch(async (error: unknown) => {
+  killAllChildren();
+  await closeOpenTestbeds();
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

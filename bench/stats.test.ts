@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { meetsTarget, ratioSpread, spreadOf } from "./stats.js";
+
+describe("spreadOf", () => {
+  it("reports min, median and max of an odd number of runs", () => {
+    expect(spreadOf([12, 3, 7])).toEqual({ min: 3, median: 7, max: 12, runs: 3 });
+  });
+
+  it("takes the mean of the two middle runs as the median of an even number of runs", () => {
+    expect(spreadOf([4, 1, 10, 6])).toEqual({ min: 1, median: 5, max: 10, runs: 4 });
+  });
+
+  it("reports a single run as its own min, median and max", () => {
+    expect(spreadOf([42])).toEqual({ min: 42, median: 42, max: 42, runs: 1 });
+  });
+
+  it("does not reorder the caller's values", () => {
+    const values = [3, 1, 2];
+    spreadOf(values);
+    expect(values).toEqual([3, 1, 2]);
+  });
+
+  it("refuses no runs at all", () => {
+    expect(() => spreadOf([])).toThrow(/at least one value/);
+  });
+
+  it("refuses a run that produced no number", () => {
+    expect(() => spreadOf([1, Number.NaN])).toThrow(/not a finite figure/);
+  });
+});
+
+describe("ratioSpread", () => {
+  it("divides every run by the baseline's median", () => {
+    const baseline = spreadOf([9_000, 10_000, 11_000]);
+    expect(ratioSpread([6_000, 7_000, 8_000], baseline)).toEqual({ min: 0.6, median: 0.7, max: 0.8, runs: 3 });
+  });
+
+  it("refuses a baseline that served nothing", () => {
+    expect(() => ratioSpread([1], spreadOf([0]))).toThrow(/baseline median must be positive/);
+  });
+});
+
+describe("meetsTarget", () => {
+  const figure = spreadOf([5, 8, 30]);
+
+  it("judges an upper bound on the median, not on the worst run", () => {
+    expect(meetsTarget({ kind: "atMost", value: 10, of: "figure" }, figure, undefined)).toBe(true);
+  });
+
+  it("misses a lower bound the median does not reach", () => {
+    expect(meetsTarget({ kind: "atLeast", value: 9, of: "figure" }, figure, undefined)).toBe(false);
+  });
+
+  it("counts reaching the bound exactly as meeting it", () => {
+    expect(meetsTarget({ kind: "atLeast", value: 8, of: "figure" }, figure, undefined)).toBe(true);
+  });
+
+  it("judges a ratio target on the ratio to the baseline", () => {
+    const ratio = ratioSpread([5_000, 6_500, 7_000], spreadOf([10_000]));
+    expect(meetsTarget({ kind: "atLeast", value: 0.6, of: "ratio" }, figure, ratio)).toBe(true);
+  });
+
+  it("refuses a ratio target without a baseline", () => {
+    expect(() => meetsTarget({ kind: "atLeast", value: 0.6, of: "ratio" }, figure, undefined)).toThrow(/needs a ratio/);
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { startRedis, freePort, type RedisServer } from "../balancer/test/support/redis.js";
+import { builtBalancerMain } from "./build.js";
+import { balancerConfig, benchTenants, fleetNodes } from "./fleet.js";
+import { spawnChild, waitForHttp, type Child } from "./processes.js";
+import type { Ready } from "./servers/ipc.js";
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+/** Redis, the simulated fleet and one balancer, each in a process of its own, on loopback. */
+export interface Testbed {
+  readonly fleetSize: number;
+  readonly balancer: Child;
+  /** `http://127.0.0.1:<port>` of the balancer. */
+  readonly origin: string;
+  /** The runner's own Redis connection: command statistics and checks, never on a measured path. */
+  readonly redis: Redis;
+  /** The balancer's config file, for pollers. */
+  readonly configFile: string;
+  readonly redisUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts a bench child that reports its port over IPC once it listens. */
+export async function startChildServer(entry: string, name: string, env: Record<string, string> = {}): Promise<{ child: Child; port: number }> {
+  const child = spawnChild({ entry, name, env });
+  const ready = await child.nextMessage<Ready>();
+  if (ready.type !== "ready") throw new Error(`${name}: expected a ready message, got ${JSON.stringify(ready)}`);
+  return { child, port: ready.port };
+}
+
+/**
+ * The production default for an append-only Redis (the test helper fsyncs every write, which is right for
+ * crash tests and wrong for throughput).
+ */
+async function productionLikePersistence(redis: Redis): Promise<void> {
+  await redis.config("SET", "appendfsync", "everysec");
+}
+
+export interface TestbedOptions {
+  readonly fleetSize: number;
+  readonly pollIntervalMs: number;
+  readonly profileDir: string | undefined;
+}
+
+const openTestbeds = new Set<() => Promise<void>>();
+
+/** Closes whatever testbed is still up (an interrupted run), Redis included. */
+export async function closeOpenTestbeds(): Promise<void> {
+  for (const close of [...openTestbeds]) await close();
+}
+
+export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: TestbedOptions): Promise<Testbed> {
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async (): Promise<void> => {
+    openTestbeds.delete(close);
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  openTestbeds.add(close);
+  try {
+    const redisServer: RedisServer = await startRedis();
+    closers.push(() => redisServer.close());
+    const redis = new Redis(redisServer.url);
+    closers.push(() => redis.quit());
+    await productionLikePersistence(redis);
+
+    const simulator = await startChildServer(here("./servers/simulator.ts"), "simulator", { BENCH_NODES: String(fleetSize) });
+    closers.push(() => simulator.child.stop());
+
+    const dir = await mkdtemp(join(tmpdir(), "mediaplane-bench-"));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    const configFile = join(dir, "balancer.json");
+    const config = { ...balancerConfig(fleetNodes(fleetSize), `http://127.0.0.1:${simulator.port}`), poller: { intervalSeconds: pollIntervalMs / 1000 } };
+    await writeFile(configFile, JSON.stringify(config));
+
+    const port = await freePort();
+    // The balancer's own entry point, compiled, configured by a file and the environment as a deployment runs it.
+    const balancer = spawnChild({
+      entry: builtBalancerMain,
+      name: "balancer",
+      nodeFlags: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=balancer-${fleetSize}-nodes.cpuprofile`],
+      env: {
+        CONFIG_FILE: configFile,
+        REDIS_URL: redisServer.url,
+        LISTEN_HOST: "127.0.0.1",
+        PORT: String(port),
+        BASE_DOMAIN: "bbb.bench.test",
+        ADMIN_HOST: "127.0.0.1",
+        ADMIN_PORT: "0",
+        LOG_LEVEL: "warn",
+      },
+    });
+    closers.push(() => balancer.stop());
+    const origin = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${origin}/t/${benchTenants.joins.slug}/bigbluebutton/api`, balancer, "balancer");
+    return { fleetSize, balancer, origin, redis, configFile, redisUrl: redisServer.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
