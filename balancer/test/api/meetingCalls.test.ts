@@ -30,6 +30,19 @@ describe("join", () => {
     expect(new URLSearchParams(covered).get("meetingID")).toBe("acme~join-1");
   });
 
+  it("costs exactly one Redis command (the HGET of the meeting's node)", async () => {
+    await createMeeting(tenants.acme, "join-cost");
+    const redis = fleet.balancers[0]!.redis;
+    await redis.config("RESETSTAT");
+    const answer = await call(tenants.acme, "join", { fullName: "Ada", meetingID: "join-cost", role: "VIEWER" });
+    expect(answer.status).toBe(302);
+    const stats = (await redis.info("commandstats")).split("\r\n").filter((line) => line.startsWith("cmdstat_"));
+    // The INFO call itself is counted only after it answers; RESETSTAT's own line may appear.
+    const counted = stats.map((line) => line.slice(8, line.indexOf(":"))).filter((command) => !command.startsWith("config"));
+    expect(counted).toEqual(["hget"]);
+    expect(stats.find((line) => line.startsWith("cmdstat_hget:"))).toMatch(/^cmdstat_hget:calls=1,/);
+  });
+
   it("does not perform the join itself: the node sees no join until the browser follows the redirect", async () => {
     await createMeeting(tenants.acme, "join-2");
     await call(tenants.acme, "join", { fullName: "Ada", meetingID: "join-2", role: "VIEWER" });
