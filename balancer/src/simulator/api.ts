@@ -1,6 +1,6 @@
 import { splitChecksum, verifyChecksum } from "../bbb/checksum.js";
 import { checksumAlgorithms } from "../config/schema.js";
-import type { PresentationSource } from "./model.js";
+import { isRunning, type MeetingRecord, type PresentationSource } from "./model.js";
 import { parseModulesDocuments, sortedFormQuery } from "./params.js";
 import {
   createXml,
@@ -13,7 +13,7 @@ import {
   successXml,
   type BbbError,
 } from "./responses.js";
-import { meetingIdError, type MeetingStore } from "./store.js";
+import { checkMeetingId, type MeetingStore } from "./store.js";
 import { response } from "./xml.js";
 
 /** An API request as the node received it. */
@@ -140,54 +140,48 @@ function join(node: ApiNode, request: ApiRequest): ApiAnswer {
 
 const meetingNotFound: BbbError = { key: "notFound", message: "A meeting with that ID does not exist" };
 
-function isMeetingRunning(node: ApiNode, request: ApiRequest): ApiAnswer {
-  const meetingId = request.params["meetingID"];
-  const invalid = meetingIdError(meetingId);
-  if (invalid !== undefined) return failed(invalid);
-  const meeting = node.store.get(meetingId ?? "");
-  return xml(isMeetingRunningXml(meeting !== undefined && meeting.attendees.length > 0));
+type CallHandler = (node: ApiNode, request: ApiRequest) => ApiAnswer;
+
+/** A call about one meeting: its meetingID is validated first, as bbb-web's MeetingIDConstraint does. */
+function aboutMeetingId(handle: (node: ApiNode, request: ApiRequest, meetingId: string) => ApiAnswer): CallHandler {
+  return (node, request) => {
+    const checked = checkMeetingId(request.params["meetingID"]);
+    return checked.ok ? handle(node, request, checked.meetingId) : failed(checked.error);
+  };
 }
 
-function getMeetingInfo(node: ApiNode, request: ApiRequest): ApiAnswer {
-  const meetingId = request.params["meetingID"];
-  const invalid = meetingIdError(meetingId);
-  if (invalid !== undefined) return failed(invalid);
-  const meeting = node.store.get(meetingId ?? "");
-  return meeting === undefined ? failed(meetingNotFound) : xml(meetingInfoXml(meeting));
+/** A call about one live meeting: an unknown one is `notFound`. */
+function aboutMeeting(handle: (node: ApiNode, request: ApiRequest, meeting: MeetingRecord) => ApiAnswer): CallHandler {
+  return aboutMeetingId((node, request, meetingId) => {
+    const meeting = node.store.get(meetingId);
+    return meeting === undefined ? failed(meetingNotFound) : handle(node, request, meeting);
+  });
 }
 
-function end(node: ApiNode, request: ApiRequest): ApiAnswer {
-  const meetingId = request.params["meetingID"];
-  const invalid = meetingIdError(meetingId);
-  if (invalid !== undefined) return failed(invalid);
-  if (node.store.get(meetingId ?? "") === undefined) return failed(meetingNotFound);
-  node.scheduleEnd(meetingId ?? "");
+const isMeetingRunning = aboutMeetingId((node, _, meetingId) => xml(isMeetingRunningXml(isRunning(node.store.get(meetingId)))));
+
+const getMeetingInfo = aboutMeeting((_, __, meeting) => xml(meetingInfoXml(meeting)));
+
+const end = aboutMeeting((node, _, meeting) => {
+  node.scheduleEnd(meeting.meetingId);
   return xml(
     successXml(
       "sentEndMeetingRequest",
       "A request to end the meeting was sent.  Please wait a few seconds, and then use the getMeetingInfo or isMeetingRunning API calls to verify that it was ended.",
     ),
   );
-}
+});
 
-function insertDocument(node: ApiNode, request: ApiRequest): ApiAnswer {
-  const meetingId = request.params["meetingID"];
-  const invalid = meetingIdError(meetingId);
-  if (invalid !== undefined) return failed(invalid);
-  const meeting = node.store.get(meetingId ?? "");
-  if (meeting === undefined) return failed(meetingNotFound);
+const insertDocument = aboutMeeting((node, request, meeting) => {
   const documents = request.body === undefined ? undefined : parseModulesDocuments(request.body, "insertDocument");
   if (documents === undefined || documents.length === 0) {
     return failed({ key: "validationError", message: "You must send a <modules> XML body with at least one document" });
   }
   node.store.addPresentations(meeting, documents);
   return xml(response("<returncode>SUCCESS</returncode><message>Presentation is being uploaded</message>"));
-}
+});
 
-function sendChatMessage(node: ApiNode, request: ApiRequest): ApiAnswer {
-  const meetingId = request.params["meetingID"];
-  const invalid = meetingIdError(meetingId);
-  if (invalid !== undefined) return failed(invalid);
+const sendChatMessage = aboutMeeting((_, request) => {
   const message = request.params["message"];
   if (message === undefined) return failed({ key: "validationError", message: "You must provide the param message" });
   if (message.length < 1 || message.length > 500) {
@@ -196,17 +190,14 @@ function sendChatMessage(node: ApiNode, request: ApiRequest): ApiAnswer {
   if ((request.params["userName"]?.length ?? 0) > 255) {
     return failed({ key: "validationError", message: "Param userName must not exceed 255 characters" });
   }
-  if (node.store.get(meetingId ?? "") === undefined) return failed(meetingNotFound);
   return xml(response("<returncode>SUCCESS</returncode>"));
-}
+});
 
 function recordingChange(request: ApiRequest, extraRequired?: { name: string; key: string; message: string }): ApiAnswer {
   if (!request.params["recordID"]) return failed({ key: "missingParamRecordID", message: "You must specify a recordID." });
   if (extraRequired !== undefined && !request.params[extraRequired.name]) return failed(extraRequired);
   return failed({ key: "notFound", message: "We could not find recordings" });
 }
-
-type CallHandler = (node: ApiNode, request: ApiRequest) => ApiAnswer;
 
 const calls: ReadonlyMap<string, CallHandler> = new Map<string, CallHandler>([
   ["create", create],

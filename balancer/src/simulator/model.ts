@@ -75,6 +75,7 @@ export interface MeetingRecord extends SimulatedMeeting {
   emptySince: number | undefined;
 }
 
-export function isRunning(meeting: SimulatedMeeting): boolean {
-  return meeting.attendees.length > 0;
+/** bbb-web's `running`: someone is in the meeting (an unknown meeting is not running). */
+export function isRunning(meeting: SimulatedMeeting | undefined): boolean {
+  return meeting !== undefined && meeting.attendees.length > 0;
 }

@@ -16,12 +16,13 @@ export function internalMeetingIdOf(meetingId: string, createTime: number): stri
 }
 
 /** The meetingID rules every call that takes one applies (bbb-web's MeetingIDConstraint). */
-export function meetingIdError(meetingId: string | undefined): BbbError | undefined {
-  if (meetingId === undefined || meetingId === "") return { key: "missingParamMeetingID", message: "You must provide a meeting ID" };
-  if (meetingId.length < 2 || meetingId.length > 256) return { key: "validationError", message: "Meeting ID must be between 2 and 256 characters" };
-  if (meetingId.includes(",")) return { key: "validationError", message: "Meeting ID cannot contain ','" };
-  if (/\p{Cc}/u.test(meetingId)) return { key: "validationError", message: "Invalid meeting ID" };
-  return undefined;
+export function checkMeetingId(meetingId: string | undefined): { ok: true; meetingId: string } | { ok: false; error: BbbError } {
+  const invalid = (message: string) => ({ ok: false, error: { key: "validationError", message } }) as const;
+  if (meetingId === undefined || meetingId === "") return { ok: false, error: { key: "missingParamMeetingID", message: "You must provide a meeting ID" } };
+  if (meetingId.length < 2 || meetingId.length > 256) return invalid("Meeting ID must be between 2 and 256 characters");
+  if (meetingId.includes(",")) return invalid("Meeting ID cannot contain ','");
+  if (/\p{Cc}/u.test(meetingId)) return invalid("Invalid meeting ID");
+  return { ok: true, meetingId };
 }
 
 function meetingNameError(name: string | undefined): BbbError | undefined {
@@ -120,8 +121,10 @@ export class MeetingStore {
   }
 
   create(params: Readonly<Record<string, string>>, presentations: readonly PresentationSource[], now: number): CreateResult {
+    const checkedId = checkMeetingId(params["meetingID"]);
+    if (!checkedId.ok) return { ok: false, error: checkedId.error };
+    const meetingId = checkedId.meetingId;
     const invalid =
-      meetingIdError(params["meetingID"]) ??
       meetingNameError(params["name"]) ??
       (params["voiceBridge"] !== undefined && !/^\d+$/.test(params["voiceBridge"])
         ? { key: "validationError", message: "Voice bridge must be an integral value" }
@@ -130,7 +133,6 @@ export class MeetingStore {
       booleanFlagError(params, "isBreakoutRoom", "You must provide a boolean value (true or false) for the breakout room");
     if (invalid !== undefined) return { ok: false, error: invalid };
 
-    const meetingId = params["meetingID"] ?? "";
     const existing = this.byId.get(meetingId);
     if (existing !== undefined) {
       // A repeated create is how clients make sure a meeting exists: both passwords the same, or neither given.
@@ -192,9 +194,9 @@ export class MeetingStore {
 
   join({ params }: JoinRequest): JoinResult {
     const refuse = (error: BbbError): JoinResult => ({ ok: false, error, redirectable: true });
-    const invalidId = meetingIdError(params["meetingID"]);
-    if (invalidId !== undefined) return refuse(invalidId);
-    const meeting = this.byId.get(params["meetingID"] ?? "");
+    const checkedId = checkMeetingId(params["meetingID"]);
+    if (!checkedId.ok) return refuse(checkedId.error);
+    const meeting = this.byId.get(checkedId.meetingId);
     if (meeting === undefined) return refuse({ key: "invalidMeetingIdentifier", message: "A meeting with that ID does not exist" });
     if (meeting.hasBeenForciblyEnded) {
       return refuse({ key: "meetingForciblyEnded", message: "You can not re-join a meeting that has already been forcibly ended." });
