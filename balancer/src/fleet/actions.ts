@@ -8,7 +8,7 @@ import { setNodeState } from "./fleetStore.js";
 
 export interface StateChangeReport {
   node: string;
-  previous: NodeState | undefined;
+  previous: NodeState;
   state: NodeState;
   /** Mappings released (panic only). */
   released: number;
@@ -22,7 +22,8 @@ export interface StateChangeReport {
  */
 export async function changeNodeState(redis: Redis, clients: NodeClients, node: NodeEntry, state: NodeState): Promise<StateChangeReport> {
   const change = await setNodeState(redis, node, state);
-  const report: StateChangeReport = { node: node.id, previous: change.previous, state, released: change.released.length };
+  // A node no poll or start has recorded yet is still in its configured state.
+  const report: StateChangeReport = { node: node.id, previous: change.previous ?? node.config.state, state, released: change.released.length };
   if (change.released.length > 0) metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why: "panic" }, change.released.length);
   if (state === "panic") report.end = await endBalancerMeetings(clients, node, change.released);
   return report;
