@@ -155,6 +155,22 @@ export const nonRootNoEscalation: ResourceValidationPolicy = {
   validateResource: validateContainers(allLifetimes, privilegeProblems),
 };
 
+export const privilegeExemptions: ResourceValidationPolicy = {
+  name: "k8s-privilege-exemptions",
+  description:
+    `Lists every workload exempted from the non-root rule through ${privilegedReasonAnnotation}, with its reason, ` +
+    "so each exemption stays visible in every plan and review instead of being granted once and forgotten.",
+  enforcementLevel: "advisory",
+  validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+    const workload = podWorkloadOf(args.type, args.props);
+    if (workload === undefined) args.notApplicable("runs no pods");
+    const reason = workload.annotations[privilegedReasonAnnotation]?.trim() ?? "";
+    if (reason === "") args.notApplicable("not exempted");
+    const kind = workload.type.slice(workload.type.lastIndexOf(":") + 1);
+    reportViolation(`${kind} ${workload.namespace}/${workload.metadata.name ?? args.name} may run as root: ${reason}`);
+  },
+};
+
 export const secretsFromSecretRefs: ResourceValidationPolicy = {
   name: "k8s-secrets-from-secret-refs",
   description:
@@ -180,5 +196,6 @@ export const containerPolicies = [
   containerProbes,
   runToCompletionResources,
   nonRootNoEscalation,
+  privilegeExemptions,
   secretsFromSecretRefs,
 ];

@@ -6,6 +6,7 @@ import {
   looksLikeSecretName,
   nonRootNoEscalation,
   pinnedImages,
+  privilegeExemptions,
   runToCompletionResources,
   secretsFromSecretRefs,
 } from "../../policies/kubernetes/containerPolicies.js";
@@ -163,6 +164,21 @@ describe("k8s-non-root-no-privilege-escalation", () => {
       containers: [hardenedContainer({ securityContext: {} })],
     });
     expect(await violationsOf(nonRootNoEscalation, resource)).toHaveLength(1);
+  });
+});
+
+describe("k8s-privilege-exemptions", () => {
+  it("is advisory", () => {
+    expect(privilegeExemptions.enforcementLevel).toBe("advisory");
+  });
+
+  it("lists an exempted workload with its reason", async () => {
+    const resource = deployment({ name: "turn", annotations: { [privilegedReasonAnnotation]: "binds 443" } });
+    expect(await violationsOf(privilegeExemptions, resource)).toEqual(["Deployment media/turn may run as root: binds 443"]);
+  });
+
+  it("says nothing about workloads without an exemption", async () => {
+    expect(await violationsOf(privilegeExemptions, deployment())).toEqual([]);
   });
 });
 

@@ -1,0 +1,3 @@
+import { describeStackUnderPolicies } from "../support/stackPolicyChecks.js";
+
+describeStackUnderPolicies("dev", { azure: true, replicated: false });

@@ -1,0 +1,3 @@
+import { describeStackUnderPolicies } from "../support/stackPolicyChecks.js";
+
+describeStackUnderPolicies("prod", { azure: true, replicated: true });
