@@ -230,8 +230,10 @@ const janus = z
 const turn = z
   .strictObject({
     enabled: z.boolean().default(true),
-    replicas: z.int().min(1).max(20).default(1),
+    // No replica count: relay ports behind the one TURN IP cannot be shared by several coturn processes.
     relayPortRange: portRange.default({ min: 49_152, max: 49_407 }),
+    /** A kubernetes.io/tls Secret for the TURN host (e.g. issued by cert-manager); unset: no TURN over TLS on 443. */
+    tlsSecretName: z.string().min(1).optional(),
     sizing,
   })
   .prefault({});

@@ -70,6 +70,8 @@ export interface JitsiMeetArgs {
   jvb: JvbExposure;
   /** Participants after which jicofo prefers another bridge; default jicofo's own. */
   maxParticipantsPerBridge?: number;
+  /** CPU/memory of each bridge; default 1 CPU/1Gi requests, 4 CPU/3Gi limits. */
+  jvbSizing?: ResourceSizing;
   /** Media nodes for the bridges; `undefined` (laptop cluster): any node. */
   placement: MediaNodePlacement | undefined;
   /** TURN; `undefined`: none (clients behind UDP-blocking firewalls cannot join). */
@@ -302,7 +304,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       ],
       readinessProbe: httpGetProbe("/about/health", "rest", 10),
       livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
-      resources: resourceRequirements(sizing.jvb),
+      resources: resourceRequirements(args.jvbSizing ?? sizing.jvb),
       securityContext: jitsiContainerSecurity(),
     });
     const placement =

@@ -105,6 +105,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
           maxReplicas: settings.balancer.replicas,
           targetCpuPercent: 70,
         },
+        ...(settings.balancer.sizing === undefined ? {} : { sizing: settings.balancer.sizing }),
       },
       ingress: ingress.binding,
     },
@@ -120,6 +121,8 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
           realm: domains.turn,
           ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.turn }),
           relayPorts: settings.turn.relayPortRange,
+          ...(settings.turn.tlsSecretName === undefined ? {} : { tlsSecretName: settings.turn.tlsSecretName }),
+          ...(settings.turn.sizing === undefined ? {} : { sizing: settings.turn.sizing }),
           image: settings.images.coturn,
         },
         opts,
@@ -143,6 +146,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
           stunServer,
           recordings: settings.janus.recording ? { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName } : undefined,
           placement: context.mediaNodes,
+          ...(settings.janus.sizing === undefined ? {} : { sizing: settings.janus.sizing }),
         },
         opts,
       )
@@ -164,6 +168,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
             ? { kind: "hostPort", replicas: jvb.replicas }
             : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) },
         ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
+        ...(jvb.sizing === undefined ? {} : { jvbSizing: jvb.sizing }),
         placement: context.mediaNodes,
         turn: turn === undefined ? undefined : { host: domains.turn, staticAuthSecret: turn.staticAuthSecret, tls: turn.uris.some((uri) => uri.startsWith("turns:")) },
         images: {
