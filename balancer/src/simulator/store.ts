@@ -45,10 +45,13 @@ function integerParam(params: Readonly<Record<string, string>>, name: string, fa
   return value !== undefined && /^-?\d+$/.test(value.trim()) ? Number.parseInt(value, 10) : fallback;
 }
 
+/** bbb-web's isMetaValid: other `meta_` names (with `_`, `.`, a leading digit…) are silently dropped. */
+const validMetaName = /^meta_[a-zA-Z][a-zA-Z0-9-]*$/;
+
 function metadataOf(params: Readonly<Record<string, string>>): Map<string, string> {
   const metadata = new Map<string, string>();
   for (const [name, value] of Object.entries(params)) {
-    if (name.startsWith("meta_") && name.length > "meta_".length) metadata.set(name.slice("meta_".length).toLowerCase(), value);
+    if (validMetaName.test(name)) metadata.set(name.slice("meta_".length).toLowerCase(), value);
   }
   return metadata;
 }
@@ -158,7 +161,7 @@ export class MeetingStore {
     const meeting: MeetingRecord = {
       meetingId,
       internalMeetingId: internalMeetingIdOf(meetingId, now),
-      name: params["name"] ?? "",
+      name: stripControlChars(params["name"] ?? ""),
       attendeePW: params["attendeePW"] || randomAlphanumeric(8),
       moderatorPW: params["moderatorPW"] || randomAlphanumeric(8),
       createTime: now,

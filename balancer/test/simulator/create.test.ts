@@ -116,6 +116,12 @@ describe("create", () => {
     ]);
   });
 
+  it("drops meta_ parameters whose names bbb-web does not accept as metadata", async () => {
+    await callApi(node, secret, "create", "name=Meta&meetingID=meta-1&meta_good-one=1&meta_with_underscore=2&meta_9lives=3&meta_=4");
+    expect([...(node.meeting("meta-1")?.metadata.keys() ?? [])]).toEqual(["good-one"]);
+    expect(node.meeting("meta-1")?.params["meta_with_underscore"]).toBe("2");
+  });
+
   it("records the presentation URLs of an XML modules body", async () => {
     const query = signQuery("create", "name=Slides&meetingID=slides-1", secret, "sha1");
     const body =
