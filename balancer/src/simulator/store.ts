@@ -56,10 +56,17 @@ function metadataOf(params: Readonly<Record<string, string>>): Map<string, strin
   return metadata;
 }
 
+/**
+ * bbb-web keeps `userdata-<key>` when the name splits on `-` into exactly two parts; the key must also be an
+ * XML name here, since it becomes an element of `<customdata>` and a real node would write broken XML.
+ */
+const validUserDataName = /^userdata-([A-Za-z_][A-Za-z0-9_.]*)$/;
+
 function customDataOf(params: Readonly<Record<string, string>>): Record<string, string> {
   const customData: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
-    if (name.startsWith("userdata-") && name.length > "userdata-".length) customData[name.slice("userdata-".length)] = value;
+    const key = validUserDataName.exec(name)?.[1];
+    if (key !== undefined) customData[key] = value;
   }
   return customData;
 }

@@ -45,6 +45,13 @@ describe("join", () => {
     expect(attendee).toMatchObject({ fullName: "Mod Erator", role: "MODERATOR" });
   });
 
+  it("keeps userdata- parameters as the attendee's custom data", async () => {
+    await callApi(node, secret, "join", "fullName=Cus&meetingID=room-1&role=VIEWER&userID=custom-1&userdata-bbb_skip_check_audio=true&userdata-a-b=x&redirect=false");
+    const info = await callApi(node, secret, "getMeetingInfo", "meetingID=room-1");
+    expect(node.meeting("room-1")?.attendees.find((a) => a.userId === "custom-1")?.customData).toEqual({ bbb_skip_check_audio: "true" });
+    expect(info.body).toContain("<customdata><bbb_skip_check_audio>true</bbb_skip_check_audio></customdata>");
+  });
+
   it("redirects an unknown meeting to the logout URL with invalidMeetingIdentifier in errors", async () => {
     const answer = await callApi(node, secret, "join", "fullName=Ada&meetingID=nowhere&role=VIEWER&logoutURL=https%3A%2F%2Flms.example%2Fbye");
     expect(answer.status).toBe(302);
