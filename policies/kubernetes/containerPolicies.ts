@@ -4,6 +4,7 @@ import { privilegedReasonAnnotation } from "./annotations.js";
 import {
   containersOf,
   describeContainer,
+  describeWorkload,
   podWorkloadOf,
   type ContainerLifetime,
   type EnvVarView,
@@ -24,7 +25,7 @@ function validateContainers(lifetimes: readonly ContainerLifetime[], check: Cont
     for (const podContainer of containersOf(workload)) {
       if (!lifetimes.includes(podContainer.lifetime)) continue;
       for (const problem of check(podContainer, workload, args)) {
-        reportViolation(`${describeContainer(workload, podContainer)}: ${problem}`);
+        reportViolation(`${describeContainer(workload, podContainer, args.name)}: ${problem}`);
       }
     }
   };
@@ -166,8 +167,7 @@ export const privilegeExemptions: ResourceValidationPolicy = {
     if (workload === undefined) args.notApplicable("runs no pods");
     const reason = workload.annotations[privilegedReasonAnnotation]?.trim() ?? "";
     if (reason === "") args.notApplicable("not exempted");
-    const kind = workload.type.slice(workload.type.lastIndexOf(":") + 1);
-    reportViolation(`${kind} ${workload.namespace}/${workload.metadata.name ?? args.name} may run as root: ${reason}`);
+    reportViolation(`${describeWorkload(workload, args.name)} may run as root: ${reason}`);
   },
 };
 

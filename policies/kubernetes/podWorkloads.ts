@@ -32,6 +32,8 @@ export interface PodSpecView {
   containers?: ContainerView[];
   initContainers?: ContainerView[];
   securityContext?: { runAsNonRoot?: boolean };
+  /** Pods on the node's network namespace: NetworkPolicies do not apply to them. */
+  hostNetwork?: boolean;
 }
 
 interface PodTemplateView {
@@ -110,6 +112,11 @@ export function podWorkloadOf(type: string, props: Record<string, unknown>): Pod
   };
 }
 
+/** `Deployment mediaplane/jitsi-jvb`: the workload as an operator names it. */
+export function describeWorkload(workload: PodWorkload, fallbackName: string): string {
+  return `${workload.type.slice(workload.type.lastIndexOf(":") + 1)} ${workload.namespace}/${workload.metadata.name ?? fallbackName}`;
+}
+
 /** How long a container lives decides which rules apply to it. */
 export type ContainerLifetime = "long-running" | "run-to-completion";
 
@@ -137,8 +144,6 @@ export function containersOf(workload: PodWorkload): PodContainer[] {
 }
 
 /** `Deployment media/jvb containers[0] (jvb)`: enough for an operator to find the container. */
-export function describeContainer(workload: PodWorkload, { container, path }: PodContainer): string {
-  const kind = workload.type.slice(workload.type.lastIndexOf(":") + 1);
-  const name = workload.metadata.name === undefined ? "" : ` ${workload.namespace}/${workload.metadata.name}`;
-  return `${kind}${name} ${path}${container.name === undefined ? "" : ` (${container.name})`}`;
+export function describeContainer(workload: PodWorkload, { container, path }: PodContainer, fallbackName: string): string {
+  return `${describeWorkload(workload, fallbackName)} ${path}${container.name === undefined ? "" : ` (${container.name})`}`;
 }

@@ -1,7 +1,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { azurePublicIpNameAnnotation } from "./annotations.js";
 import { selectorMatches, type LabelSelectorView } from "./labelSelector.js";
-import { podWorkloadOf, podWorkloadTypes, type ObjectMetaView, type PodWorkload } from "./podWorkloads.js";
+import { describeWorkload, podWorkloadOf, podWorkloadTypes, type ObjectMetaView, type PodWorkload } from "./podWorkloads.js";
 
 const types = {
   service: "kubernetes:core/v1:Service",
@@ -107,28 +107,47 @@ export const disruptionBudgets: StackValidationPolicy = {
         );
       });
       if (!covered) {
-        const name = `${target.workload.namespace}/${target.workload.metadata.name ?? target.resource.name}`;
+        const name = describeWorkload(target.workload, target.resource.name);
         reportViolation(`${name} runs ${minimumReplicas(target, autoscalers)} replicas but no PodDisruptionBudget selects its pods`, target.resource.urn);
       }
     }
   },
 };
 
-export const namespaceNetworkPolicies: StackValidationPolicy = {
-  name: "k8s-namespace-network-policies",
+interface NetworkPolicyProps extends NamespacedObject {
+  spec?: { podSelector?: LabelSelectorView };
+}
+
+export const networkPolicyCoverage: StackValidationPolicy = {
+  name: "k8s-network-policy-coverage",
   description:
-    "Every namespace that runs pods has at least one NetworkPolicy: without one, every pod in the cluster can reach " +
-    "every other (Redis, admin APIs, XMPP) and the platform's 'only what must talk can talk' is not enforced.",
+    "Every namespace that runs pods has NetworkPolicies, and every pod they can confine is selected by one: an " +
+    "unselected pod accepts traffic from anywhere in the cluster (Redis, admin APIs, XMPP), so 'only what must " +
+    "talk can talk' would not hold. Host-network pods are outside NetworkPolicy's reach and are not counted.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const guarded = new Set(ofType(args.resources, types.networkPolicy).map(namespaceOf));
-    const reported = new Set<string>();
+    const networkPolicies = ofType(args.resources, types.networkPolicy);
+    const guardedNamespaces = new Set(networkPolicies.map(namespaceOf));
+    const reportedNamespaces = new Set<string>();
     for (const { resource, workload } of podWorkloads(args.resources)) {
-      if (guarded.has(workload.namespace) || reported.has(workload.namespace)) continue;
-      reported.add(workload.namespace);
-      reportViolation(`namespace ${workload.namespace} runs pods (e.g. ${resource.name}) but has no NetworkPolicy`, resource.urn);
+      if (workload.spec.hostNetwork === true) continue;
+      if (!guardedNamespaces.has(workload.namespace)) {
+        if (!reportedNamespaces.has(workload.namespace)) {
+          reportViolation(`namespace ${workload.namespace} runs pods (e.g. ${resource.name}) but has no NetworkPolicy`, resource.urn);
+        }
+        reportedNamespaces.add(workload.namespace);
+        continue;
+      }
+      const selected = networkPolicies.some((policyResource) => {
+        const networkPolicy: NetworkPolicyProps = policyResource.props;
+        return (
+          namespaceOf(policyResource) === workload.namespace &&
+          selectorMatches(networkPolicy.spec?.podSelector ?? {}, workload.podLabels)
+        );
+      });
+      if (!selected) reportViolation(`${describeWorkload(workload, resource.name)}: no NetworkPolicy selects its pods`, resource.urn);
     }
   },
 };
 
-export const stackPolicies = [azureLoadBalancerPinned, disruptionBudgets, namespaceNetworkPolicies];
+export const stackPolicies = [azureLoadBalancerPinned, disruptionBudgets, networkPolicyCoverage];

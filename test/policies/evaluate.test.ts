@@ -10,7 +10,7 @@ const literalTurnSecret = deployment({ containers: [hardenedContainer({ env: [{ 
 describe("evaluatePolicies", () => {
   it("runs the whole mediaplane pack by default", async () => {
     const violations = await evaluatePolicies([literalTurnSecret]);
-    expect(violations.map(({ policy }) => policy)).toEqual(["k8s-secrets-from-secret-refs", "k8s-namespace-network-policies"]);
+    expect(violations.map(({ policy }) => policy)).toEqual(["k8s-secrets-from-secret-refs", "k8s-network-policy-coverage"]);
   });
 
   it("reports the policy, its enforcement level, the resource's URN and the message", async () => {

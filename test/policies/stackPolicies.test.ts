@@ -3,7 +3,7 @@ import { azurePublicIpNameAnnotation } from "../../policies/kubernetes/annotatio
 import {
   azureLoadBalancerPinned,
   disruptionBudgets,
-  namespaceNetworkPolicies,
+  networkPolicyCoverage,
 } from "../../policies/kubernetes/stackPolicies.js";
 import { selectorMatches } from "../../policies/kubernetes/labelSelector.js";
 import { cronJob, deployment, planned, statefulSet, violationsOf } from "./support/resources.js";
@@ -25,8 +25,8 @@ function disruptionBudget(namespace: string, matchLabels: Record<string, string>
   return planned("kubernetes:policy/v1:PodDisruptionBudget", { metadata: { namespace }, spec: { maxUnavailable: 1, selector: { matchLabels } } }, "pdb");
 }
 
-function networkPolicy(namespace: string) {
-  return planned("kubernetes:networking.k8s.io/v1:NetworkPolicy", { metadata: { namespace }, spec: { podSelector: {} } }, `netpol-${namespace}`);
+function networkPolicy(namespace: string, podSelector: Record<string, unknown> = {}) {
+  return planned("kubernetes:networking.k8s.io/v1:NetworkPolicy", { metadata: { namespace }, spec: { podSelector } }, `netpol-${namespace}`);
 }
 
 describe("k8s-azure-load-balancer-pinned-ip", () => {
@@ -67,7 +67,7 @@ describe("k8s-pod-disruption-budgets", () => {
 
   it("rejects a replicated Deployment without a budget", async () => {
     expect(await violationsOf(disruptionBudgets, deployment(api))).toEqual([
-      "media/balancer-api runs 3 replicas but no PodDisruptionBudget selects its pods",
+      "Deployment media/balancer-api runs 3 replicas but no PodDisruptionBudget selects its pods",
     ]);
   });
 
@@ -94,22 +94,40 @@ describe("k8s-pod-disruption-budgets", () => {
   });
 });
 
-describe("k8s-namespace-network-policies", () => {
+describe("k8s-network-policy-coverage", () => {
   it("accepts namespaces whose pods are covered by a NetworkPolicy", async () => {
     const resources = [deployment({ namespace: "media" }), deployment({ namespace: "ingress" }), networkPolicy("media"), networkPolicy("ingress")];
-    expect(await violationsOf(namespaceNetworkPolicies, ...resources)).toEqual([]);
+    expect(await violationsOf(networkPolicyCoverage, ...resources)).toEqual([]);
   });
 
   it("reports each unguarded namespace once", async () => {
     const resources = [deployment({ name: "a", namespace: "media" }), deployment({ name: "b", namespace: "media" }), networkPolicy("ingress")];
-    expect(await violationsOf(namespaceNetworkPolicies, ...resources)).toEqual([
+    expect(await violationsOf(networkPolicyCoverage, ...resources)).toEqual([
       "namespace media runs pods (e.g. a) but has no NetworkPolicy",
     ]);
   });
 
+  it("rejects a workload no NetworkPolicy of its namespace selects", async () => {
+    const resources = [
+      deployment({ name: "redis", labels: { app: "redis" } }),
+      deployment({ name: "balancer", labels: { app: "balancer" } }),
+      networkPolicy("media", { matchLabels: { app: "redis" } }),
+    ];
+    expect(await violationsOf(networkPolicyCoverage, ...resources)).toEqual(["Deployment media/balancer: no NetworkPolicy selects its pods"]);
+  });
+
+  it("does not count host-network pods, which NetworkPolicies cannot confine", async () => {
+    const janus = planned(
+      "kubernetes:apps/v1:Deployment",
+      { metadata: { name: "janus", namespace: "media" }, spec: { template: { metadata: { labels: { app: "janus" } }, spec: { hostNetwork: true, containers: [] } } } },
+      "janus",
+    );
+    expect(await violationsOf(networkPolicyCoverage, janus)).toEqual([]);
+  });
+
   it("treats objects without a namespace as running in default", async () => {
     const pod = planned("kubernetes:core/v1:Pod", { metadata: { name: "debug" }, spec: { containers: [] } }, "debug");
-    expect(await violationsOf(namespaceNetworkPolicies, pod, networkPolicy("media"))).toEqual([
+    expect(await violationsOf(networkPolicyCoverage, pod, networkPolicy("media"))).toEqual([
       expect.stringContaining("namespace default"),
     ]);
   });

@@ -96,7 +96,7 @@ export function describeStackUnderPolicies(stackName: string, expectations: Stac
 
     it("fails without its NetworkPolicies", async () => {
       const open = alter(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", () => undefined);
-      expect(await policiesViolatedBy(open)).toContain("k8s-namespace-network-policies");
+      expect(await policiesViolatedBy(open)).toContain("k8s-network-policy-coverage");
     });
 
     if (expectations.replicated) {
