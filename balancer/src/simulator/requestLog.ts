@@ -28,9 +28,4 @@ export class RequestLog {
     if (this.entries.length < this.capacity) return [...this.entries];
     return [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
   }
-
-  clear(): void {
-    this.entries.length = 0;
-    this.next = 0;
-  }
 }

@@ -5,13 +5,13 @@ import type { BbbError, BbbErrorList, CreateOutcome } from "./responses.js";
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** Commons-lang `RandomStringUtils.randomAlphanumeric`, as bbb-web uses for passwords and tokens. */
-export function randomAlphanumeric(length: number): string {
+function randomAlphanumeric(length: number): string {
   const codes = new Array<number>(length);
   for (let i = 0; i < length; i++) codes[i] = alphanumerics.charCodeAt(randomInt(alphanumerics.length));
   return String.fromCharCode(...codes);
 }
 
-export function internalMeetingIdOf(meetingId: string, createTime: number): string {
+function internalMeetingIdOf(meetingId: string, createTime: number): string {
   return `${createHash("sha1").update(meetingId).digest("hex")}-${createTime}`;
 }
 
@@ -116,10 +116,6 @@ export class MeetingStore {
   /** Bumped on every change, so renderings can be cached until the next one. */
   get version(): number {
     return this.changes;
-  }
-
-  get size(): number {
-    return this.byId.size;
   }
 
   all(): IterableIterator<MeetingRecord> {
