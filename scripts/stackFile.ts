@@ -55,14 +55,17 @@ function readStackYaml(file: string): Record<string, unknown> {
 
 const isEncrypted = (value: unknown): boolean => typeof value === "object" && value !== null && "secure" in value;
 
-/** The project's keys of a stack file, without the `<project>:` prefix, as the stack file holds them. */
-export function stackSettings(stackOrFile: string, root = repositoryRoot): Record<string, unknown> {
-  const prefix = `${projectName(root)}:`;
+function projectKeys(values: Record<string, unknown>, prefix: string): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(readStackYaml(stackFilePath(stackOrFile, root).file))
+    Object.entries(values)
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, value]) => [key.slice(prefix.length), value]),
   );
+}
+
+/** The project's keys of a stack file, without the `<project>:` prefix, as the stack file holds them. */
+export function stackSettings(stackOrFile: string, root = repositoryRoot): Record<string, unknown> {
+  return projectKeys(readStackYaml(stackFilePath(stackOrFile, root).file), `${projectName(root)}:`);
 }
 
 /** Reads a stack file for an offline run. */
@@ -75,7 +78,8 @@ export function loadOfflineStack(stackOrFile: string, root = repositoryRoot): Of
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   const placeholders: string[] = [];
-  for (const [fullKey, value] of Object.entries(readStackYaml(file))) {
+  const values = readStackYaml(file);
+  for (const [fullKey, value] of Object.entries(values)) {
     if (isEncrypted(value)) {
       config[fullKey] = placeholderSecret(shortKey(fullKey));
       secretKeys.push(fullKey);
@@ -87,7 +91,7 @@ export function loadOfflineStack(stackOrFile: string, root = repositoryRoot): Of
 
   // Secrets the settings need but the file does not hold: stand in placeholders. A config error is left for the
   // program to report, with the same message `pulumi preview` would print.
-  const settings = stackSettings(stackOrFile, root);
+  const settings = projectKeys(values, prefix);
   const raw = Object.fromEntries(stackConfigKeys.map((key) => [key, settings[key]]));
   try {
     for (const { key } of requiredSecrets(parseStackConfig(raw, project))) {
