@@ -44,7 +44,7 @@ export const azureLoadBalancerPinned: StackValidationPolicy = {
   name: "k8s-azure-load-balancer-pinned-ip",
   description:
     `On AKS stacks every Service of type LoadBalancer is pinned to a static public IP (${azurePublicIpNameAnnotation}) ` +
-    "so DNS records and media advertise addresses survive re-creation, and sets externalTrafficPolicy: Local so pods " +
+    "so DNS records and the addresses media servers advertise survive re-creation, and sets externalTrafficPolicy: Local so pods " +
     "see the client's address (IP allow-lists, logs, ICE) instead of a node's.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
