@@ -45,8 +45,7 @@ export function renderTurnServerConfig(args: TurnServerConfigArgs): string {
     "no-cli",
     "no-multicast-peers",
     "no-software-attribute",
-    // A relay must never become a way into the cluster or the cloud's metadata service.
-    "no-loopback-peers",
+    // A relay must never become a way into the cluster, the node or the cloud's metadata service.
     "denied-peer-ip=0.0.0.0-0.255.255.255",
     "denied-peer-ip=10.0.0.0-10.255.255.255",
     "denied-peer-ip=100.64.0.0-100.127.255.255",
@@ -54,6 +53,8 @@ export function renderTurnServerConfig(args: TurnServerConfigArgs): string {
     "denied-peer-ip=169.254.0.0-169.254.255.255",
     "denied-peer-ip=172.16.0.0-172.31.255.255",
     "denied-peer-ip=192.168.0.0-192.168.255.255",
+    // The root file system is read-only in the pod; /tmp is a scratch volume.
+    "pidfile=/tmp/turnserver.pid",
     "log-file=stdout",
     "simple-log",
     "",
