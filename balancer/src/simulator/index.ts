@@ -6,6 +6,15 @@
  * answers bbb-web 2.7/3.0's XML (same element order, `text/xml;charset=utf-8`, HTTP 200 for errors), keeps
  * what it received for inspection, and has knobs for what real nodes do: latency, failures, CPU load,
  * attendees coming and going, a moderator ending a meeting, a restart that forgets everything.
+ *
+ * ```ts
+ * const simulator = await startSimulator({ nodes: [{ id: "bbb1", secret: "s1" }, { id: "bbb2", secret: "s2" }] });
+ * const bbb1 = simulator.node("bbb1");          // bbb1.apiUrl, bbb1.loadUrl
+ * bbb1.addAttendees("some-meeting", 3, "VIEWER", { video: true });
+ * bbb1.setFailure("hang");                      // the poller's next getMeetings never returns
+ * bbb1.meeting("some-meeting")?.params["logo"]; // what the balancer sent on create
+ * await simulator.close();
+ * ```
  */
 import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "./node.js";
 import { SimulatorServer } from "./server.js";
