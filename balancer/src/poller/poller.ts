@@ -83,9 +83,12 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     const worker = async (): Promise<void> => {
       for (let node = queue.shift(); node !== undefined; node = queue.shift()) {
         if (slotOf(Date.now(), intervalMs) !== slot) return; // the rest belongs to the next slot's leases
-        const leasedSlot = await acquireLease(redis, node.id, pollerId, intervalMs);
-        if (leasedSlot === undefined) continue;
-        summary.polled.push({ node: node.id, slot: leasedSlot });
+        const lease = await acquireLease(redis, node.id, pollerId, intervalMs);
+        if (!lease.won) {
+          if (lease.slotClosing) return;
+          continue;
+        }
+        summary.polled.push({ node: node.id, slot: lease.slot });
         try {
           if (!(await pollOne(node))) summary.failed += 1;
         } catch (error) {

@@ -120,7 +120,6 @@ describe("admin API", () => {
 
   it("enables a cordoned node again", async () => {
     const { fleet } = await startAdmin();
-    fleet.startPoller();
     await call("/admin/nodes/bbb1/cordon", { method: "POST" });
     await call("/admin/nodes/bbb1/enable", { method: "POST" });
     expect((await poolMembers(fleet)).sort()).toEqual(["bbb1", "bbb2"]);

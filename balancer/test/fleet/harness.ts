@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { nodeMeetingMember } from "../../src/store/meetings.js";
+import { syncConfiguredNodes } from "../../src/store/nodeSync.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory, type Directory, type NodeEntry } from "../../src/tenancy/directory.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
@@ -57,7 +58,8 @@ export async function startFleet(
       const simulated = simulator.node(id);
       return { id, url: simulated.apiUrl, secret: nodeSecret(id), ...(options.withLoadUrl ? { loadUrl: simulated.loadUrl } : {}) };
     }),
-    poller: { intervalSeconds: 1, timeoutMs: 300, concurrency: 16 },
+    // Generous for a loopback node, so a busy test machine does not fail polls the tests expect to succeed.
+    poller: { intervalSeconds: 1, timeoutMs: 1_000, concurrency: 16 },
     ...options.config,
   };
   const config = parseBalancerConfig(configInput);
@@ -65,6 +67,7 @@ export async function startFleet(
   const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
   const redis = new Redis(redisServer.url);
   redis.on("error", () => undefined); // tests stop Redis on purpose; outcomes are asserted, not logged
+  await syncConfiguredNodes(redis, config); // as every API replica and poller does at start
   const logger = silentLogger();
   const pollers: Poller[] = [];
   const node = (id: string): NodeEntry => {
