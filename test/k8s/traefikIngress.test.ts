@@ -3,17 +3,19 @@ import type { IService } from "kubernetes-models/v1";
 import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
 import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import * as pulumi from "@pulumi/pulumi";
+import { objectOf, settled, startMockRuntime, valueOf, type DeclaredResource } from "./support/declared.js";
 import { testPublicIp } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
+let dependencyUrns: string[];
 
 beforeAll(async () => {
   declared = await startMockRuntime();
   const k8s = await import("@pulumi/kubernetes");
   const { TraefikIngress } = await import("../../components/k8s/TraefikIngress.js");
   const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-  new TraefikIngress("ingress", {
+  const ingress = new TraefikIngress("ingress", {
     provider,
     namespace: "ingress",
     apiBaseDomain: "api.example.org",
@@ -29,6 +31,9 @@ beforeAll(async () => {
     publicIp: testPublicIp("198.51.100.10", "mp-dev-ingress-ip"),
     storageClassName: "managed-csi",
   });
+  dependencyUrns = await Promise.all(
+    ingress.binding.dependencies.map((dependency) => valueOf(pulumi.output(dependency).apply((resource) => resource.urn))),
+  );
   await settled(declared);
 });
 
@@ -123,12 +128,20 @@ describe("TraefikIngress", () => {
     expect(route.spec.routes[0]?.middlewares?.map((middleware) => middleware.name)).toContain("admin-allow-list");
   });
 
-  it("creates the traefik custom resources only after the CRDs", () => {
-    // Mock registrations carry no dependencies; the order of registration is the observable proxy here.
-    const crdIndex = declared.findIndex((resource) => resource.type === "kubernetes:yaml/v2:ConfigFile");
-    const firstCustom = declared.findIndex((resource) => resource.type.startsWith("kubernetes:traefik.io/"));
-    expect(crdIndex).toBeGreaterThanOrEqual(0);
-    expect(crdIndex).toBeLessThan(firstCustom);
+  it("makes every route wait for the CRDs and the shared middlewares and TLS option", () => {
+    const kinds = dependencyUrns.map((urn) => urn.split("::")[2]?.split("$").pop());
+    expect(kinds).toEqual([
+      "kubernetes:yaml/v2:ConfigFile",
+      "kubernetes:traefik.io/v1alpha1:Middleware",
+      "kubernetes:traefik.io/v1alpha1:Middleware",
+      "kubernetes:traefik.io/v1alpha1:TLSOption",
+    ]);
+  });
+
+  it("applies the pinned traefik CRD manifest of the same release as the image", () => {
+    const crds = declared.find((resource) => resource.type === "kubernetes:yaml/v2:ConfigFile");
+    expect(crds?.inputs["file"]).toMatch(/traefik\/v3\.7\.13\/.*kubernetes-crd-definition-v1\.yml$/);
+    expect(traefikContainer().image).toMatch(/:v3\.7\.13$/);
   });
 
   it("registers every Kubernetes object with the cluster's provider", () => {
