@@ -11,7 +11,9 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { revealSecrets } from "../scripts/mockRuntime.js";
+import { UnknownValueError as untypedUnknownValueError, unknownCheckingProxy as untypedUnknownCheckingProxy } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
+import { dependsOnApply, revealSecrets } from "../scripts/mockRuntime.js";
 import { defaultEnforcementLevel, mediaplanePolicies } from "./policies.js";
 
 /**
@@ -99,14 +101,33 @@ function pulumiTypeOf(resourceClass: object): string | undefined {
 
 type Settings = Record<string, unknown>;
 
+// The engine's own unknown-value guard: exported by @pulumi/policy at runtime, but missing from its typings.
+const unknownCheckingProxy = untypedUnknownCheckingProxy as <T extends object>(inputs: T) => T;
+const UnknownValueError = untypedUnknownValueError as new (...args: never[]) => Error;
+
+/** Marks values the mock runtime could only show as placeholders as unknown, the way the engine sends them. */
+function markUnknowns(value: unknown): unknown {
+  if (typeof value === "string") return dependsOnApply(value) ? pulumi.runtime.unknownValue : value;
+  if (Array.isArray(value)) return value.map(markUnknowns);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, markUnknowns(entry)]));
+}
+
+/**
+ * The resource's inputs as the engine hands them to a policy: secrets as plain values, and reading a value known
+ * only after apply throws `UnknownValueError` (the policy cannot judge it before then).
+ */
+function engineView(inputs: Record<string, unknown>): Record<string, unknown> {
+  return unknownCheckingProxy(markUnknowns(revealSecrets(inputs)) as Record<string, unknown>);
+}
+
 /** The argument bag the engine passes to `validateResource`, for one planned resource. */
 export function resourceValidationArgs(
   resource: PlannedResource,
   settings: Settings = {},
   stackTags: ReadonlyMap<string, string> = new Map(),
 ): ResourceValidationArgs {
-  // Policies see secrets as plain values, as the engine hands them to an analyzer.
-  const props = revealSecrets(resource.inputs) as Record<string, unknown>;
+  const props = engineView(resource.inputs);
   const isType = (resourceClass: object): boolean => pulumiTypeOf(resourceClass) === resource.type;
   return {
     type: resource.type,
@@ -154,12 +175,16 @@ export function stackValidationArgs(
   return { resources: policyResources, stackTags, getConfig: <T extends object>() => settings as T, notApplicable };
 }
 
-/** Runs a validation, turning `notApplicable()` into "nothing to report". */
-async function unlessNotApplicable(validation: () => Promise<void> | void): Promise<void> {
+/**
+ * Runs a validation: `notApplicable()` means nothing to report; a value known only after apply means the policy
+ * cannot judge yet, which is reported as advisory, as the engine does during a preview.
+ */
+async function runValidation(validation: () => Promise<void> | void, reportUndecided: (message: string) => void): Promise<void> {
   try {
     await validation();
   } catch (error) {
-    if (!(error instanceof NotApplicable)) throw error;
+    if (error instanceof UnknownValueError) reportUndecided(`can't run before apply: ${error.message}`);
+    else if (!(error instanceof NotApplicable)) throw error;
   }
 }
 
@@ -184,23 +209,22 @@ export async function evaluatePolicies(
     if (!isResourcePolicy(policy)) continue;
     for (const resource of resources) {
       const args = resourceValidationArgs(resource, settings, stackTags);
-      const report = (message: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn: resource.urn });
+      const reportAs = (level: EnforcementLevel) => (message: string) =>
+        violations.push({ policy: policy.name, enforcementLevel: level, message, urn: resource.urn });
       for (const validation of validationsOf(policy)) {
         // Typed validations announce their resource type, so the engine (and we) skip the others without a call.
         const typeFilter = pulumiTypeOf(validation);
         if (typeFilter !== undefined && typeFilter !== resource.type) continue;
-        await unlessNotApplicable(() => validation(args, report));
+        await runValidation(() => validation(args, reportAs(enforcementLevel)), reportAs("advisory"));
       }
     }
   }
   for (const { policy, enforcementLevel, settings } of active) {
     if (!isStackPolicy(policy)) continue;
     const args = stackValidationArgs(resources, settings, stackTags);
-    await unlessNotApplicable(() =>
-      policy.validateStack(args, (message, urn) =>
-        violations.push({ policy: policy.name, enforcementLevel, message, ...(urn === undefined ? {} : { urn }) }),
-      ),
-    );
+    const reportAs = (level: EnforcementLevel) => (message: string, urn?: string) =>
+      violations.push({ policy: policy.name, enforcementLevel: level, message, ...(urn === undefined ? {} : { urn }) });
+    await runValidation(() => policy.validateStack(args, reportAs(enforcementLevel)), reportAs("advisory"));
   }
   return violations;
 }

@@ -6,9 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
  * The runtime state is global per process: one run per process.
  */
 
+const unknownMarker = "<unknown until apply: ";
+
 /** What the cloud would only know after `pulumi up`: shown as this marker wherever such a value flows. */
 export function unknownUntilApply(what: string): string {
-  return `<unknown until apply: ${what}>`;
+  return `${unknownMarker}${what}>`;
+}
+
+/** Whether a value embeds something known only after apply: the engine would hold the whole value unknown. */
+export function dependsOnApply(value: string): boolean {
+  return value.includes(unknownMarker);
 }
 
 /** One declared resource, as the engine would receive it. */

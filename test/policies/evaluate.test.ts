@@ -1,7 +1,8 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { blocksDeployment, evaluatePolicies, formatPolicyReport, type Violation } from "../../policies/evaluate.js";
-import { secretsFromSecretRefs } from "../../policies/kubernetes/containerPolicies.js";
+import { pinnedImages, secretsFromSecretRefs } from "../../policies/kubernetes/containerPolicies.js";
+import { unknownUntilApply } from "../../scripts/mockRuntime.js";
 import { mediaplanePolicies } from "../../policies/policies.js";
 import { deployment, hardenedContainer, planned } from "./support/resources.js";
 
@@ -57,6 +58,19 @@ describe("evaluatePolicies", () => {
     const wrapped = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "hunter2" };
     await evaluatePolicies([planned("random:index/randomPassword:RandomPassword", { password: wrapped })], { policies: [recorder] });
     expect(seen).toEqual(["hunter2"]);
+  });
+
+  it("reports a policy that reads a value known only after apply as advisory, as the engine does in a preview", async () => {
+    const image = `example.azurecr.io/balancer:0.1.0@${unknownUntilApply("digest")}`;
+    const resource = deployment({ containers: [hardenedContainer({ image })] });
+    expect(await evaluatePolicies([resource], { policies: [pinnedImages] })).toEqual([
+      {
+        policy: "k8s-pinned-images",
+        enforcementLevel: "advisory",
+        urn: resource.urn,
+        message: "can't run before apply: string value at .spec.template.spec.containers.0.image can't be known during preview",
+      },
+    ]);
   });
 
   it("gives stack policies every resource with its parent", async () => {
