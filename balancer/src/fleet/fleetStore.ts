@@ -41,7 +41,7 @@ export function findNode(config: Pick<BalancerConfig, "nodes">, nodeId: string):
 
 export interface StateChange {
   previous: NodeState | undefined;
-  /** Members of the node's meeting set (`<tenant>\n<meetingID>`) the change dropped: all of them on panic. */
+  /** Members of the node's meeting set (`<tenant>\n<meetingID>`) released: all of them on panic. */
   released: string[];
 }
 

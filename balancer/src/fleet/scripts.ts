@@ -3,7 +3,8 @@ import { LuaScript } from "../store/script.js";
 /**
  * The Lua scripts that change a node's record. Each touches only keys of one cluster's hash tag (node hash,
  * pool, the node's meeting set), so the admin state, health and pool membership change together, atomically,
- * also on a clustered Redis. Tenant mappings live in other slots and are released in a second step.
+ * also on a clustered Redis. Tenant mappings live in other slots: they are released afterwards, one meeting at a
+ * time (`releaseMeeting`: the tenant mapping first, then the node's set member).
  */
 
 /** The pool holds exactly the nodes that take new meetings: enabled and not unhealthy (see `takesNewMeetings`). */
@@ -21,27 +22,21 @@ end
 
 /**
  * Applies one poll. KEYS: node hash, pool, node meetings.
- * ARGV: nodeId, configured state, becameUnhealthy ('1'|'0'), meetings the node reported (-1: poll failed),
- *       JSON object of hash fields to write, JSON array of meeting entries to drop.
- * A node that just turned unhealthy gives up all its meetings; a draining node with none left becomes disabled.
- * Returns [state, dropped entries...].
+ * ARGV: nodeId, configured state, '1' when the poll failed and the node is unhealthy, meetings the node reported
+ *       (-1: poll failed), JSON object of hash fields to write.
+ * A draining node with no meetings becomes disabled. Returns [state, members to release...]: every member of
+ * an unhealthy node whose poll failed, or of a node in panic (this also catches a create that raced the
+ * release); the caller releases them one by one, each leaving the set only once its tenant mapping is gone, so
+ * a crash half-way leaves the rest for the next poll.
  */
 export const applyPollScript = new LuaScript(`${placePoolLua}
 local node, pool, meetings = KEYS[1], KEYS[2], KEYS[3]
-local nodeId, configuredState, becameUnhealthy = ARGV[1], ARGV[2], ARGV[3]
+local nodeId, configuredState, failedWhileUnhealthy = ARGV[1], ARGV[2], ARGV[3]
 local reportedMeetings = tonumber(ARGV[4])
 redis.call('HSETNX', node, 'state', configuredState)
 local fields = cjson.decode(ARGV[5])
 for field, value in pairs(fields) do
   redis.call('HSET', node, field, value)
-end
-local dropped
-if becameUnhealthy == '1' then
-  dropped = redis.call('SMEMBERS', meetings)
-  redis.call('DEL', meetings)
-else
-  dropped = cjson.decode(ARGV[6])
-  for _, entry in ipairs(dropped) do redis.call('SREM', meetings, entry) end
 end
 local state = redis.call('HGET', node, 'state')
 if state == 'draining' and reportedMeetings == 0 and redis.call('SCARD', meetings) == 0 then
@@ -50,27 +45,27 @@ if state == 'draining' and reportedMeetings == 0 and redis.call('SCARD', meeting
 end
 placeInPool(node, pool, nodeId)
 local reply = { state }
-for _, entry in ipairs(dropped) do reply[#reply + 1] = entry end
+if failedWhileUnhealthy == '1' or state == 'panic' then
+  for _, member in ipairs(redis.call('SMEMBERS', meetings)) do reply[#reply + 1] = member end
+end
 return reply
 `);
 
 /**
  * Sets a node's admin state. KEYS: node hash, pool, node meetings. ARGV: nodeId, state, now (ms).
- * Panic takes every meeting entry of the node with it. Returns [previous state, dropped entries...].
+ * Returns [previous state, members to release...]: on panic every meeting of the node (released by the caller,
+ * as for a poll).
  */
 export const setStateScript = new LuaScript(`${placePoolLua}
 local node, pool, meetings = KEYS[1], KEYS[2], KEYS[3]
 local nodeId, state = ARGV[1], ARGV[2]
 local previous = redis.call('HGET', node, 'state') or ''
 redis.call('HSET', node, 'state', state, 'stateChangedAt', ARGV[3])
-local dropped = {}
-if state == 'panic' then
-  dropped = redis.call('SMEMBERS', meetings)
-  redis.call('DEL', meetings)
-end
 placeInPool(node, pool, nodeId)
 local reply = { previous }
-for _, entry in ipairs(dropped) do reply[#reply + 1] = entry end
+if state == 'panic' then
+  for _, member in ipairs(redis.call('SMEMBERS', meetings)) do reply[#reply + 1] = member end
+end
 return reply
 `);
 

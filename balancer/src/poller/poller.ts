@@ -64,7 +64,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
       log.debug({ node: node.id, reason: report.reason, problem: report.problem }, "poll failed");
     }
     if (record.released > 0) {
-      const why = record.healthChange === "becameUnhealthy" ? "unhealthy" : "gone";
+      const why = record.healthy === false ? "unhealthy" : record.state === "panic" ? "panic" : "gone";
       metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why }, record.released);
     }
     if (record.healthChange === "becameUnhealthy") {

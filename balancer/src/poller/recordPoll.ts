@@ -14,7 +14,7 @@ export interface PollRecord {
   state: NodeState;
   healthy: boolean | undefined;
   healthChange: HealthChange;
-  /** Meeting mappings this poll released (node gone unhealthy, or meetings it no longer has). */
+  /** Meeting mappings this poll released (node unhealthy or in panic, or meetings it no longer has). */
   released: number;
 }
 
@@ -65,17 +65,19 @@ export async function recordPoll(
     reportedMeetings = report.meetings.length;
   } else {
     fields["lastError"] = `${report.reason}: ${report.problem}`;
-    if (change === "becameUnhealthy") fields["missing"] = "[]";
+    if (health.healthy === false) fields["missing"] = "[]";
   }
 
-  const [state, ...dropped] = (await applyPollScript.run(redis, [nodeKey, keys.pool(node.cluster), meetingsKey], [
+  const [state, ...releaseAll] = (await applyPollScript.run(redis, [nodeKey, keys.pool(node.cluster), meetingsKey], [
     node.id,
     node.config.state,
-    change === "becameUnhealthy" ? "1" : "0",
+    !report.ok && health.healthy === false ? "1" : "0",
     reportedMeetings,
     JSON.stringify(fields),
-    JSON.stringify(release),
   ])) as [NodeState, ...string[]];
-  const [released] = await Promise.all([releaseMembers(redis, node, dropped), refreshSummaries(redis, node.id, summaries)]);
+  const [released] = await Promise.all([
+    releaseMembers(redis, node, releaseAll.length > 0 ? releaseAll : release),
+    refreshSummaries(redis, node.id, releaseAll.length > 0 ? new Map() : summaries),
+  ]);
   return { state, healthy: health.healthy, healthChange: change, released };
 }

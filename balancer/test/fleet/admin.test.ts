@@ -141,6 +141,16 @@ describe("admin API", () => {
     expect(fleet.simulator.node("bbb2").meetings()).toHaveLength(1);
   });
 
+  it("on panic of an unreachable node still releases its meetings, and reports the ends that failed", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "one", "bbb1");
+    fleet.simulator.node("bbb1").setFailure("down");
+    const { status, body } = await call("/admin/nodes/bbb1/panic", { method: "POST" });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ state: "panic", released: 1, end: { ended: [], failed: [nodeMeetingId("acme", "one")] } });
+    expect(await fleet.redis.hget(keys.meetings("acme"), "one")).toBeNull();
+  });
+
   it("answers 404 for an unknown node or action", async () => {
     await startAdmin();
     expect((await call("/admin/nodes/nope/cordon", { method: "POST" })).status).toBe(404);

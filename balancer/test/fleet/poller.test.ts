@@ -82,6 +82,17 @@ describe("node health", () => {
     expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb1"))).toBe(0);
   });
 
+  it("releases a meeting mapped to a node after it went unhealthy (a create that raced the release)", async () => {
+    fleet = await startFleet({ nodes: 1 });
+    fleet.startPoller();
+    fleet.simulator.node("bbb1").setFailure("down");
+    await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["health"] === "unhealthy", "bbb1 unhealthy");
+    await fleet.redis.hset(keys.meetings("acme"), "late", "bbb1");
+    await fleet.redis.sadd(keys.nodeMeetings("default", "bbb1"), "acme\nlate");
+    await waitFor(async () => (await fleet!.redis.hget(keys.meetings("acme"), "late")) === null, "late mapping released");
+    expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb1"))).toBe(0);
+  });
+
   it("keeps a node and its meetings until unhealthyAfter polls in a row have failed", async () => {
     fleet = await startFleet({ nodes: 1, config: { poller: { unhealthyAfter: 3 } } });
     await fleet.createMeeting("acme", "running", "bbb1");
