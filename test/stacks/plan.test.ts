@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -63,16 +63,41 @@ describe("manifests written by the plan", () => {
   });
 });
 
+const plan = (stackFile: string) =>
+  spawnSync(process.execPath, ["--import", "tsx", "--conditions", "source", "scripts/plan.ts", stackFile], {
+    cwd: repositoryRoot,
+    encoding: "utf8",
+  });
+
 describe("npm run plan", () => {
+  it("prints the resource tree and counts and writes the manifests under out/<stack>/", () => {
+    const stack = `plantest${process.pid}`;
+    const file = join(scratch, `Pulumi.${stack}.yaml`);
+    copyFileSync(join(repositoryRoot, "stacks", "Pulumi.local.yaml"), file);
+    const outDirectory = join(repositoryRoot, "out", stack);
+    try {
+      const result = plan(file);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`pulumi:pulumi:Stack  mediaplane-${stack}`);
+      expect(result.stdout).toMatch(/^ {4}\+ kubernetes:core\/v1:Namespace {2}namespace$/m);
+      expect(result.stdout).toMatch(/^ +1 {2}mediaplane:platform:MediaPlatform$/m);
+      expect(existsSync(join(outDirectory, "namespace-namespace.yaml"))).toBe(true);
+      expect(parseYaml(readFileSync(join(outDirectory, "namespace-namespace.yaml"), "utf8"))).toMatchObject({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "mediaplane" },
+      });
+    } finally {
+      rmSync(outDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("exits non-zero with one line naming the wrong key, and no stack trace", () => {
     const file = join(scratch, "Pulumi.broken.yaml");
     const dev = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     dev.config["mediaplane:tenants"] = [{ slug: "demo" }, { slug: "Not A Slug" }];
     writeFileSync(file, stringifyYaml(dev));
-    const result = spawnSync(process.execPath, ["--import", "tsx", "--conditions", "source", "scripts/plan.ts", file], {
-      cwd: repositoryRoot,
-      encoding: "utf8",
-    });
+    const result = plan(file);
     expect(result.status).toBe(1);
     expect(result.stderr.trim().split("\n")).toEqual([
       "mediaplane:tenants[1].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
