@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { BalancerConfig, BbbNode, NodeState } from "../config/schema.js";
+import type { BbbNode, NodeState } from "../config/schema.js";
 import { keys } from "../store/keys.js";
 import { parseNodeRecord, type NodeRecord } from "./nodeRecord.js";
 import { releaseMembers } from "./release.js";
@@ -27,16 +27,6 @@ export async function readNodeStatuses(redis: Redis, nodes: readonly BbbNode[]):
     const record = parseNodeRecord(node, (hash ?? {}) as Record<string, string>);
     return { ...record, poolLoad: typeof score === "string" ? Number(score) : undefined };
   });
-}
-
-export class UnknownNodeError extends Error {
-  override readonly name = "UnknownNodeError";
-}
-
-export function findNode(config: Pick<BalancerConfig, "nodes">, nodeId: string): BbbNode {
-  const node = config.nodes.find((candidate) => candidate.id === nodeId);
-  if (node === undefined) throw new UnknownNodeError(`unknown node "${nodeId}" (nodes: ${config.nodes.map((n) => n.id).join(", ") || "none"})`);
-  return node;
 }
 
 export interface StateChange {

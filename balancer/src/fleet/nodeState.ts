@@ -18,12 +18,6 @@ export function isNodeState(value: string): value is NodeState {
   return (nodeStates as readonly string[]).includes(value);
 }
 
-/** Parses an operator's word into a state, with an error that lists the valid ones. */
-export function parseNodeState(value: string): NodeState {
-  if (isNodeState(value)) return value;
-  throw new RangeError(`unknown node state "${value}" (states: ${nodeStates.join(", ")})`);
-}
-
 /** The admin verbs of the CLI and the admin API, each naming the state it sets. */
 export const stateVerbs = {
   enable: "enabled",

@@ -9,7 +9,7 @@ export type { Logger } from "pino";
  */
 const secretKeys = ["secret", "secrets", "checksum", "token", "adminToken", "password", "attendeePW", "moderatorPW", "authorization", "cookie"];
 
-export const redactPaths = [
+const redactPaths = [
   ...secretKeys,
   ...secretKeys.map((key) => `*.${key}`),
   ...secretKeys.map((key) => `*.*.${key}`),

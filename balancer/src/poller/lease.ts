@@ -34,7 +34,7 @@ export function slotEnd(slot: number, intervalMs: number): number {
 }
 
 /** The last tenth of each slot takes no new polls. */
-export function closingMarginMs(intervalMs: number): number {
+function closingMarginMs(intervalMs: number): number {
   return Math.floor(intervalMs / 10);
 }
 
