@@ -30,6 +30,11 @@ describe("local stack: a laptop cluster", () => {
     });
   });
 
+  it("runs the balancer's Redis in the cluster", () => {
+    expect(stack.ofType("mediaplane:k8s:Redis")).toHaveLength(1);
+    expect(stack.ofType("kubernetes:apps/v1:StatefulSet").map((set) => set.name)).toContain("redis-statefulset");
+  });
+
   it("exports no public IPs and no kubeconfig", () => {
     expect(stack.outputs["publicIps"]).toEqual({});
     expect(stack.outputs["kubeconfig"]).toBeUndefined();

@@ -46,6 +46,19 @@ describe("prod stack: managed Redis", () => {
   });
 });
 
+describe("prod stack: the balancer on managed Redis", () => {
+  it("runs no Redis in the cluster", () => {
+    expect(stack.ofType("mediaplane:k8s:Redis")).toEqual([]);
+  });
+
+  it("hands the balancer the cache's TLS URL, marked secret", () => {
+    const secret = stack.get("kubernetes:core/v1:Secret", "balancer-secret");
+    expect(JSON.stringify(secret.inputs["stringData"])).toContain("4dabf18193072939515e22adb298388d");
+    const redisUrl = String((stack.inputsOf(secret)["stringData"] as Record<string, unknown>)["redisUrl"]);
+    expect(redisUrl).toMatch(/^rediss:\/\/:.+@mpprod-redis\.redis\.cache\.windows\.net:6380$/);
+  });
+});
+
 describe("prod stack: static IPs in the stack's own resource group", () => {
   it("creates zone-redundant addresses in the stack group, so they survive a cluster re-creation", () => {
     for (const ip of stack.ofType("azure-native:network:PublicIPAddress")) {
