@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
@@ -80,6 +81,7 @@ describe("node health", () => {
     expect(await poolMembers(fleet)).toEqual(["bbb2"]);
     expect(await fleet.redis.hget(keys.meetings("acme"), "running")).toBeNull();
     expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb1"))).toBe(0);
+    expect(await registry.getSingleMetricAsString("mediaplane_meetings_released_total")).toMatch(/\{cluster="default",node="bbb1",why="unhealthy"\} [1-9]/);
   });
 
   it("releases a meeting mapped to a node after it went unhealthy (a create that raced the release)", async () => {
@@ -113,6 +115,7 @@ describe("node health", () => {
       return record["health"] === "unhealthy" ? record : undefined;
     }, "unhealthy");
     expect(hash["lastError"]).toMatch(/^unavailable/);
+    expect(await registry.getSingleMetricAsString("mediaplane_poll_failures_total")).toMatch(/\{cluster="default",node="bbb1",reason="unavailable"\} [1-9]/);
   });
 
   it("returns a recovered node to the pool after healthyAfter good polls", async () => {
