@@ -60,8 +60,13 @@ function probeProblems({ container }: PodContainer): string[] {
   return problems;
 }
 
+/** The reason a workload gives for needing root, or "" when it gives none (an empty reason does not count). */
+function privilegeExemptionReason(workload: PodWorkload): string {
+  return (workload.annotations[privilegedReasonAnnotation] ?? "").trim();
+}
+
 function privilegeProblems({ container }: PodContainer, workload: PodWorkload): string[] {
-  if ((workload.annotations[privilegedReasonAnnotation] ?? "").trim() !== "") return [];
+  if (privilegeExemptionReason(workload) !== "") return [];
   const security = container.securityContext ?? {};
   const problems: string[] = [];
   if (security.privileged === true) problems.push("runs privileged");
@@ -165,7 +170,7 @@ export const privilegeExemptions: ResourceValidationPolicy = {
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     const workload = podWorkloadOf(args.type, args.props);
     if (workload === undefined) args.notApplicable("runs no pods");
-    const reason = workload.annotations[privilegedReasonAnnotation]?.trim() ?? "";
+    const reason = privilegeExemptionReason(workload);
     if (reason === "") args.notApplicable("not exempted");
     reportViolation(`${describeWorkload(workload, args.name)} may run as root: ${reason}`);
   },
