@@ -93,6 +93,8 @@ const azureCluster = z.strictObject({
   systemPool: nodePool,
   /** Media nodes: public IP per node, host ports for RTP/TURN open, tainted for media workloads only. */
   mediaPool: nodePool,
+  /** Sources allowed to reach the Kubernetes API (include where `pulumi up` runs); empty: the API is open to any address. */
+  apiServerAuthorizedIpRanges: z.array(cidr).default([]),
   /** Entra ID groups made cluster admins through Azure RBAC; empty: Kubernetes RBAC with local accounts only. */
   adminGroupObjectIds: z.array(z.uuid()).default([]),
   /** Where static public IPs live: the node resource group (no extra role) or the stack's own group (survives cluster re-creation). */

@@ -33,6 +33,8 @@ export interface AksClusterArgs {
   readonly mediaPool: NodePoolSettings;
   /** Host port ranges reachable on media nodes' public IPs (Janus RTP, JVB host ports). */
   readonly mediaHostPorts: readonly HostPortRange[];
+  /** Sources allowed to reach the API server; empty: no restriction. */
+  readonly apiServerAuthorizedIpRanges: readonly string[];
   /** Entra ID groups that administer the cluster via Azure RBAC; empty: no AAD integration. */
   readonly adminGroupObjectIds: readonly string[];
 }
@@ -108,6 +110,9 @@ export class AksCluster extends pulumi.ComponentResource {
         enableRBAC: true,
         ...(args.adminGroupObjectIds.length > 0
           ? { aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [...args.adminGroupObjectIds] } }
+          : {}),
+        ...(args.apiServerAuthorizedIpRanges.length > 0
+          ? { apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] } }
           : {}),
         agentPoolProfiles: agentPoolProfiles(args),
         networkProfile: {

@@ -69,6 +69,7 @@ export function azureFoundation(
       systemPool: azure.systemPool,
       mediaPool: azure.mediaPool,
       mediaHostPorts: mediaHostPorts(config),
+      apiServerAuthorizedIpRanges: azure.apiServerAuthorizedIpRanges,
       adminGroupObjectIds: azure.adminGroupObjectIds,
     },
     opts,

@@ -14,6 +14,12 @@ describe("prod stack: highly available cluster", () => {
     expect(cluster()).toMatchObject({ sku: { tier: "Standard" } });
   });
 
+  it("lets only the operators' networks reach the Kubernetes API", () => {
+    expect(cluster()).toMatchObject({
+      apiServerAccessProfile: { authorizedIPRanges: ["198.51.100.0/24", "203.0.113.10/32"] },
+    });
+  });
+
   it("spreads both pools over three zones with larger autoscaler bounds", () => {
     const [system, media] = cluster()["agentPoolProfiles"] as Record<string, unknown>[];
     expect(system).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 6 });
