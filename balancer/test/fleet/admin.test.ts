@@ -106,11 +106,12 @@ describe("admin API", () => {
     expect(fleet.simulator.node("bbb1").meeting(nodeMeetingId("acme", "class"))).toBeDefined();
   });
 
-  it("drains a node to disabled once its last meeting ends", async () => {
+  it("drains a cordoned node to disabled once its last meeting ends", async () => {
     const { fleet } = await startAdmin();
     await fleet.createMeeting("acme", "class", "bbb1");
     fleet.startPoller();
-    await call("/admin/nodes/bbb1/drain", { method: "POST" });
+    await call("/admin/nodes/bbb1/cordon", { method: "POST" });
+    expect((await call("/admin/nodes/bbb1/drain", { method: "POST" })).body).toMatchObject({ previous: "cordoned", state: "draining" });
     await waitFor(async () => (await nodeHash(fleet, "bbb1"))["meetings"] === "1", "polled while draining");
     expect((await nodeHash(fleet, "bbb1"))["state"]).toBe("draining");
     await fleet.simulator.node("bbb1").endMeeting(nodeMeetingId("acme", "class"));
