@@ -72,8 +72,11 @@ function enforcementLevelOf(policy: Policy, config: PolicyPackConfig): Enforceme
   return configured?.enforcementLevel ?? policy.enforcementLevel ?? defaultEnforcementLevel;
 }
 
+/** A policy's settings, as `getConfig()` returns them. */
+type Settings = Record<string, unknown>;
+
 /** The policy's settings: its schema's defaults overridden by the configuration. */
-function settingsOf(policy: Policy, config: PolicyPackConfig): Record<string, unknown> {
+function settingsOf(policy: Policy, config: PolicyPackConfig): Settings {
   const defaults = Object.fromEntries(
     Object.entries(policy.configSchema?.properties ?? {}).flatMap(([key, schema]) =>
       schema.default === undefined ? [] : [[key, schema.default]],
@@ -98,8 +101,6 @@ function pulumiTypeOf(resourceClass: object): string | undefined {
   const token: unknown = (resourceClass as { __pulumiType?: unknown }).__pulumiType;
   return typeof token === "string" ? token : undefined;
 }
-
-type Settings = Record<string, unknown>;
 
 // The engine's own unknown-value guard: exported by @pulumi/policy at runtime, but missing from its typings.
 const unknownCheckingProxy = untypedUnknownCheckingProxy as <T extends object>(inputs: T) => T;
