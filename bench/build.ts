@@ -11,10 +11,12 @@ const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.m
 /**
  * The measured servers run as compiled JavaScript, as in a deployment: a TypeScript loader costs about 30 MB of
  * RSS and a thread of its own, which would blur the memory figure and the ratio to the baseline. The balancer is
- * compiled with its own build config (its `dist/` is what the image runs); the baseline with bench/tsconfig.build.json.
+ * compiled with its own build config (its `dist/` is what the image runs); the reference servers with
+ * bench/tsconfig.build.json.
  */
 export const builtBalancerMain = fileURLToPath(new URL("../balancer/dist/main.js", import.meta.url));
 export const builtBaseline = fileURLToPath(new URL("./dist/servers/baseline.js", import.meta.url));
+export const builtFixedBody = fileURLToPath(new URL("./dist/servers/fixedBody.js", import.meta.url));
 
 async function compile(project: string, output: string): Promise<void> {
   const started = Date.now();

@@ -58,8 +58,9 @@ const quick: Omit<BenchOptions, "outFile" | "profileDir"> = {
   pollIntervalMs: 2_000,
 };
 
-export const usage = `usage: npm run bench -- [--quick] [--out <file>] [--no-write] [--profile <dir>]
+export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--out <file>] [--no-write] [--profile <dir>]
   --quick          small fleets, short runs (CI, smoke); prints the report instead of writing docs/benchmarks.md
+  --fleets <list>  measure only these fleet sizes (e.g. 1000 while profiling); the report is then printed only
   --out <file>     write the report into <file> (between its result markers)
   --no-write       print the report only
   --profile <dir>  run every balancer process with --cpu-prof, profiles into <dir>`;
@@ -70,6 +71,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let preset = full;
   let outFile: string | undefined | null = null;
   let profileDir: string | undefined;
+  let fleetSizes: number[] | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = (): string => {
@@ -82,9 +84,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (arg === "--out") outFile = value();
     else if (arg === "--no-write") outFile = undefined;
     else if (arg === "--profile") profileDir = value();
+    else if (arg === "--fleets") fleetSizes = parseFleetSizes(value());
     else throw new Error(`unknown argument ${arg}\n${usage}`);
   }
-  // A quick run's figures are not worth publishing: only an explicit --out writes them anywhere.
-  const resolvedOut = outFile === null ? (preset.mode === "full" ? defaultReportFile : undefined) : outFile;
-  return { ...preset, outFile: resolvedOut, profileDir };
+  // A quick or partial run is not worth publishing: only an explicit --out writes it anywhere.
+  const complete = preset.mode === "full" && fleetSizes === undefined;
+  const resolvedOut = outFile === null ? (complete ? defaultReportFile : undefined) : outFile;
+  return { ...preset, ...(fleetSizes === undefined ? {} : { fleetSizes }), outFile: resolvedOut, profileDir };
+}
+
+function parseFleetSizes(list: string): number[] {
+  const sizes = list.split(",").map((entry) => Number(entry.trim()));
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error(`--fleets: expected node counts like 100,1000, got ${list}\n${usage}`);
+  return sizes;
 }

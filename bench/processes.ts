@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**
@@ -17,6 +17,8 @@ export interface Child {
   stop(): Promise<void>;
   /** Resident set size now, from /proc (the balancer runs on Linux in production, and here). */
   rssBytes(): Promise<number>;
+  /** Open file descriptors now (sockets, mostly), from /proc. */
+  openFiles(): Promise<number>;
   /** The next IPC message the child sends. */
   nextMessage<T>(): Promise<T>;
 }
@@ -81,6 +83,9 @@ export function spawnChild({ entry, env = {}, nodeFlags = [], name }: SpawnArgs)
       const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
       if (match === null) throw new Error(`${name}: no VmRSS in /proc/${pid}/status`);
       return Number(match[1]) * 1024;
+    },
+    async openFiles() {
+      return (await readdir(`/proc/${pid}/fd`)).length;
     },
     nextMessage<T>() {
       const queued = inbox.shift();

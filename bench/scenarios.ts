@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { verifyChecksum, splitChecksum } from "../balancer/src/bbb/checksum.js";
 import { keys } from "../balancer/src/store/keys.js";
-import { builtBaseline } from "./build.js";
+import { builtBaseline, builtFixedBody } from "./build.js";
 import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } from "./commandStats.js";
 import { benchTenants, createPath, fleetNodes, getMeetingsPath, joinPath, meetingId, type BenchTenant } from "./fleet.js";
 import { assertAllAnswered, drive, type LoadArgs, type LoadResult } from "./load.js";
 import type { BenchOptions } from "./options.js";
 import { spawnChild, type Child } from "./processes.js";
 import { progress } from "./progress.js";
-import type { Figure } from "./report.js";
+import { formatNumber, type Figure } from "./report.js";
 import type { CycleReport } from "./servers/poller.js";
 import { spreadOf, type Spread } from "./stats.js";
 import { startChildServer, type Testbed } from "./testbed.js";
@@ -135,7 +135,7 @@ async function checkJoinReachesNode(bed: Testbed, path: string): Promise<void> {
 
 /** Joins spread over the tenant's live meetings (a prime stride), each by another attendee. */
 function joinPaths(joinMeetings: number): string[] {
-  const distinct = Math.min(joinMeetings, 5_000);
+  const distinct = Math.min(joinMeetings, 1_000);
   return Array.from({ length: distinct }, (_, i) => joinPath(benchTenants.joins, meetingId("m", (i * 7_919) % joinMeetings), i));
 }
 
@@ -186,13 +186,14 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
     },
   ];
   if (primary) {
+    const atStart = formatNumber(mebibytes(bed.startRssBytes), 0);
     figures.push({
       name: "balancer RSS",
       fleetSize: bed.fleetSize,
       unit: "MB",
       values: peaks,
       target: { kind: "atMost", value: 200, of: "figure" },
-      how: `peak during each join run, ${live} live meetings`,
+      how: `peak during each join run, ${live} live meetings; ${atStart} MB at start (no meetings); ${await bed.balancer.openFiles()} open files after the runs`,
     });
   }
   return figures;
@@ -219,11 +220,25 @@ export async function measureJoinLatency(bed: Testbed, options: BenchOptions, jo
   };
 }
 
-async function checkGetMeetingsLists(bed: Testbed, path: string, expected: number): Promise<void> {
+/** Checks that getMeetings lists every meeting of the tenant; returns the answer's size in bytes. */
+async function checkGetMeetingsLists(bed: Testbed, path: string, expected: number): Promise<number> {
   const body = await (await fetch(`${bed.origin}${path}`)).text();
   const listed = body.split("<meeting>").length - 1;
   if (!body.includes("<returncode>SUCCESS</returncode>") || listed !== expected) {
     throw new Error(`getMeetings: expected ${expected} meetings, got ${listed}: ${body.slice(0, 300)}`);
+  }
+  return Buffer.byteLength(body);
+}
+
+/** Bare Koa sending a prepared answer of `bytes` bytes: the most any server could do with answers that large. */
+async function measureFixedBody(options: BenchOptions, bytes: number): Promise<LoadResult[]> {
+  const { child, port } = await startChildServer(builtFixedBody, "fixed-size answer", { BENCH_BODY_BYTES: String(bytes) });
+  try {
+    return await measuredRuns(options, { origin: `http://127.0.0.1:${port}`, source: { paths: ["/"] }, connections: options.latencyConnections }, (result) =>
+      assertAllAnswered(result, 200, "fixed-size answer"),
+    );
+  } finally {
+    await child.stop();
   }
 }
 
@@ -231,12 +246,21 @@ export async function measureGetMeetings(bed: Testbed, options: BenchOptions, ba
   const tenant = benchTenants.listing;
   const path = getMeetingsPath(tenant);
   const listed = await meetingCount(bed, tenant);
-  await checkGetMeetingsLists(bed, path, listed);
+  const bytes = await checkGetMeetingsLists(bed, path, listed);
   const results = await measuredRuns(options, { origin: bed.origin, source: { paths: [path] }, connections: options.latencyConnections }, (result) =>
     assertAllAnswered(result, 200, "getMeetings"),
   );
-  const how = `tenant with ${formatCount(listed)} meetings, ${options.latencyConnections} connections`;
+  const ceiling = await measureFixedBody(options, bytes);
+  const size = `${formatCount(Math.round(bytes / 1024))} KiB`;
+  const how = `tenant with ${formatCount(listed)} meetings (a ${size} answer), ${options.latencyConnections} connections`;
   return [
+    {
+      name: "bare Koa, prepared answer of getMeetings' size",
+      unit: "req/s",
+      values: ceiling.map((result) => result.requestsPerSecond),
+      baseline,
+      how: `the ceiling for ${size} answers on this machine and load generator; ${options.latencyConnections} connections`,
+    },
     {
       name: "getMeetings throughput",
       fleetSize: bed.fleetSize,

@@ -15,6 +15,8 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 export interface Testbed {
   readonly fleetSize: number;
   readonly balancer: Child;
+  /** The balancer's RSS once it answers: config loaded, node clients made, no meetings yet. */
+  readonly startRssBytes: number;
   /** `http://127.0.0.1:<port>` of the balancer. */
   readonly origin: string;
   /** The runner's own Redis connection: command statistics and checks, never on a measured path. */
@@ -97,7 +99,8 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
     closers.push(() => balancer.stop());
     const origin = `http://127.0.0.1:${port}`;
     await waitForHttp(`${origin}/t/${benchTenants.joins.slug}/bigbluebutton/api`, balancer, "balancer");
-    return { fleetSize, balancer, origin, redis, configFile, redisUrl: redisServer.url, close };
+    const startRssBytes = await balancer.rssBytes();
+    return { fleetSize, balancer, startRssBytes, origin, redis, configFile, redisUrl: redisServer.url, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { defaultReportFile, parseOptions } from "./options.js";
+
+describe("parseOptions", () => {
+  it("runs the full benchmark and writes the docs by default", () => {
+    const options = parseOptions([]);
+    expect(options).toMatchObject({ mode: "full", fleetSizes: [100, 1_000, 5_000], primaryFleetSize: 1_000, liveMeetings: 20_000, outFile: defaultReportFile });
+  });
+
+  it("prints a quick run instead of publishing it", () => {
+    expect(parseOptions(["--quick"])).toMatchObject({ mode: "quick", outFile: undefined });
+  });
+
+  it("writes a quick run only where --out says", () => {
+    expect(parseOptions(["--quick", "--out", "quick.md"]).outFile).toBe("quick.md");
+  });
+
+  it("measures only the fleet sizes given, and publishes nothing of such a partial run", () => {
+    expect(parseOptions(["--fleets", "1000, 5000"])).toMatchObject({ fleetSizes: [1_000, 5_000], outFile: undefined });
+  });
+
+  it("refuses a fleet size that is not a node count", () => {
+    expect(() => parseOptions(["--fleets", "100,many"])).toThrow(/--fleets: expected node counts/);
+  });
+
+  it("refuses an option without its value", () => {
+    expect(() => parseOptions(["--profile"])).toThrow(/--profile needs a value/);
+  });
+
+  it("refuses an unknown argument and shows the usage", () => {
+    expect(() => parseOptions(["--fast"])).toThrow(/unknown argument --fast\nusage:/);
+  });
+});
