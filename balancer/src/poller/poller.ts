@@ -97,11 +97,10 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
         }
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
-    } catch (error) {
-      log.error({ err: error }, "poll cycle cut short (Redis unreachable?)");
-    }
+    // Every worker is awaited, even after one failed, so no poll of this cycle runs on into the next.
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    const failure = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failure !== undefined) log.error({ err: failure.reason }, "poll cycle cut short: leases unavailable (Redis unreachable?)");
     metrics.pollCycleDuration.observe((performance.now() - started) / 1000);
     for (const listener of listeners) listener(summary);
     return summary;
