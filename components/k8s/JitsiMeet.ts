@@ -18,10 +18,11 @@ import {
   type MediaNodePlacement,
   type PinnedPublicIp,
   type ResourceSizing,
+  type RouteSpec,
 } from "./workload.js";
 
 /** Ports of the docker-jitsi-meet containers. */
-export const jitsiPorts = { web: 80, xmppClient: 5222, bosh: 5280, component: 5347, jicofoRest: 8888, jvbRest: 8080 } as const;
+export const jitsiPorts = { web: 80, xmppClient: 5222, bosh: 5280, component: 5347, jicofoRest: 8888, jvbRest: 8080, jvbColibriWebSocket: 9090 } as const;
 
 /** The internal XMPP domain every component agrees on; never seen by users (they see `host`). */
 export const xmppDomain = "meet.jitsi";
@@ -92,8 +93,6 @@ const rolloutStrategies = {
   surge: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
   /** Never two at once (the XMPP server; a bridge's own port). */
   replace: { type: "Recreate" },
-  /** One pod at a time goes, then its replacement comes (host ports cannot surge). */
-  "replace-one": { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
 } as const;
 
 /**
@@ -292,46 +291,85 @@ export class JitsiMeet extends pulumi.ComponentResource {
       child,
     );
 
-    // --- videobridges.
+    // --- videobridges: one Deployment per bridge, so each has a stable id the colibri WebSocket route can address.
     const jvbLabels = labelsOf("jvb");
-    const jvbContainer = (port: number, exposureEnv: k8s.types.input.core.v1.EnvVar[], hostPort: boolean) => ({
-      name: "jvb",
-      image: image("jvb", defaultImages.jitsiJvb),
-      env: [...xmppEnv, ...plainEnv({ JVB_PORT: String(port), COLIBRI_REST_ENABLED: "true" }), ...exposureEnv],
-      ports: [
-        { name: "media", containerPort: port, protocol: "UDP", ...(hostPort ? { hostPort: port } : {}) },
-        { name: "rest", containerPort: jitsiPorts.jvbRest, protocol: "TCP" },
-      ],
-      readinessProbe: httpGetProbe("/about/health", "rest", 10),
-      livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
-      resources: resourceRequirements(args.jvbSizing ?? sizing.jvb),
-      securityContext: jitsiContainerSecurity(),
-    });
     const placement =
       args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations };
-    const mediaPorts: number[] = [];
+    const exposure = args.jvb;
+    const pinned = exposure.kind === "loadBalancer" ? exposure.publicIp : undefined;
+    const addressEnv =
+      exposure.kind === "hostPort"
+        ? // Each node's public address is found through STUN (the node's 1:1 NAT keeps the port).
+          args.turn === undefined
+          ? []
+          : plainEnv({ JVB_STUN_SERVERS: `${args.turn.host}:3478` })
+        : pinned === undefined
+          ? []
+          : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
+    const mediaPorts = new Set<number>();
+    const colibriRoutes: RouteSpec[] = [];
 
-    if (args.jvb.kind === "loadBalancer") {
-      const pinned = args.jvb.publicIp;
-      const advertise = pinned === undefined ? [] : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
-      for (let bridge = 0; bridge < args.jvb.replicas; bridge++) {
-        const port = args.udpPort + bridge;
-        mediaPorts.push(port);
-        const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
-        this.deployment(name, `jvb-${bridge}`, {
-          namespace,
-          replicas: 1,
-          rollout: "replace",
-          labels,
-          container: jvbContainer(port, advertise, false),
-          podSpec: placement,
-          child,
-        });
+    for (let bridge = 0; bridge < exposure.replicas; bridge++) {
+      const bridgeId = `jvb-${bridge}`;
+      // Behind the shared static IP each bridge needs its own port; on host ports every node has the same one.
+      const port = exposure.kind === "loadBalancer" ? args.udpPort + bridge : args.udpPort;
+      mediaPorts.add(port);
+      const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
+      this.deployment(name, bridgeId, {
+        namespace,
+        replicas: 1,
+        // Never two processes of one bridge: they would fight over its port and its id.
+        rollout: "replace",
+        labels,
+        container: {
+          name: "jvb",
+          image: image("jvb", defaultImages.jitsiJvb),
+          env: [
+            ...xmppEnv,
+            ...plainEnv({
+              JVB_PORT: String(port),
+              COLIBRI_REST_ENABLED: "true",
+              ENABLE_COLIBRI_WEBSOCKET: "1",
+              JVB_WS_DOMAIN: args.host,
+              JVB_WS_SERVER_ID: bridgeId,
+            }),
+            ...addressEnv,
+          ],
+          ports: [
+            { name: "media", containerPort: port, protocol: "UDP", ...(exposure.kind === "hostPort" ? { hostPort: port } : {}) },
+            { name: "rest", containerPort: jitsiPorts.jvbRest, protocol: "TCP" },
+            { name: "colibri-ws", containerPort: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" },
+          ],
+          readinessProbe: httpGetProbe("/about/health", "rest", 10),
+          livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
+          resources: resourceRequirements(args.jvbSizing ?? sizing.jvb),
+          securityContext: jitsiContainerSecurity(),
+        },
+        podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
+        child,
+      });
+      const colibri = new k8s.core.v1.Service(
+        `${name}-${bridgeId}-colibri`,
+        {
+          metadata: { name: `${bridgeId}-colibri`, namespace, labels },
+          spec: {
+            selector: labels,
+            ports: [{ name: "colibri-ws", port: jitsiPorts.jvbColibriWebSocket, targetPort: "colibri-ws", protocol: "TCP" }],
+          },
+        },
+        child,
+      );
+      colibriRoutes.push({
+        match: `${hostRule(args.host)} && PathPrefix(\`/colibri-ws/${bridgeId}/\`)`,
+        target: { kind: "Service", name: colibri.metadata.name, port: jitsiPorts.jvbColibriWebSocket },
+        adminOnly: false,
+      });
+      if (exposure.kind === "loadBalancer") {
         // Every bridge's Service claims the same static IP on its own port (the Azure cloud provider shares the IP).
         new k8s.core.v1.Service(
-          `${name}-jvb-${bridge}`,
+          `${name}-${bridgeId}`,
           {
-            metadata: { name: `jvb-${bridge}`, namespace, labels, ...(pinned === undefined ? {} : { annotations: pinned.serviceAnnotations }) },
+            metadata: { name: bridgeId, namespace, labels, ...(pinned === undefined ? {} : { annotations: pinned.serviceAnnotations }) },
             spec: {
               type: "LoadBalancer",
               externalTrafficPolicy: "Local",
@@ -342,21 +380,13 @@ export class JitsiMeet extends pulumi.ComponentResource {
           child,
         );
       }
-    } else {
-      mediaPorts.push(args.udpPort);
-      // Each node's public address is found through STUN (1:1 NAT of the node IP keeps the port).
-      const stun = args.turn === undefined ? [] : plainEnv({ JVB_STUN_SERVERS: `${args.turn.host}:3478` });
-      this.deployment(name, "jvb", {
-        namespace,
-        replicas: args.jvb.replicas,
-        // A surge pod would find its host port taken on every busy node: replace one bridge at a time instead.
-        rollout: "replace-one",
-        labels: jvbLabels,
-        container: jvbContainer(args.udpPort, stun, true),
-        podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
-        child,
-      });
     }
+    // The bridge channel (colibri WebSocket) of each bridge, more specific than the web route so it wins.
+    ingressRoute(
+      `${name}-colibri-route`,
+      { objectName: "jitsi-colibri", namespace, binding: args.ingress, labels: jvbLabels, routes: colibriRoutes },
+      child,
+    );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-jvb-netpol`,
       {
@@ -364,8 +394,11 @@ export class JitsiMeet extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: jvbLabels },
           policyTypes: ["Ingress"],
-          // Media from anywhere; the REST port (health, colibri) stays closed to other pods.
-          ingress: [{ ports: mediaPorts.map((port) => ({ port, protocol: "UDP" })) }],
+          // Media from anywhere, bridge channels from traefik; the REST port stays closed to other pods.
+          ingress: [
+            { ports: [...mediaPorts].map((port) => ({ port, protocol: "UDP" })) },
+            { from: [networkPolicyPeer(args.ingress.traefikPods)], ports: [{ port: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" }] },
+          ],
         },
       },
       child,

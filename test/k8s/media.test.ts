@@ -177,6 +177,24 @@ describe("JitsiMeet", () => {
     }
   });
 
+  it("routes each bridge's colibri WebSocket through traefik by the bridge's server id", () => {
+    expect(env(containerOf("jitsi-jvb-1"), "JVB_WS_SERVER_ID")?.value).toBe("jvb-1");
+    expect(env(containerOf("jitsi-jvb-1"), "JVB_WS_DOMAIN")?.value).toBe("meet.example.org");
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "jitsi-colibri");
+    expect(route.spec.routes.map((entry) => [entry.match, entry.services?.[0]?.name, entry.services?.[0]?.port])).toEqual([
+      ["Host(`meet.example.org`) && PathPrefix(`/colibri-ws/jvb-0/`)", "jvb-0-colibri", 9090],
+      ["Host(`meet.example.org`) && PathPrefix(`/colibri-ws/jvb-1/`)", "jvb-1-colibri", 9090],
+    ]);
+    expect(service("jvb-1-colibri").spec?.selector?.["mediaplane.io/bridge"]).toBe("1");
+  });
+
+  it("admits media from anywhere and bridge channels only from traefik", () => {
+    const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "jvb");
+    expect(policy.spec?.ingress?.[0]).toEqual({ ports: [{ port: 10000, protocol: "UDP" }, { port: 10001, protocol: "UDP" }] });
+    expect(policy.spec?.ingress?.[1]?.from?.[0]?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "traefik" });
+    expect(policy.spec?.ingress?.[1]?.ports).toEqual([{ port: 9090, protocol: "TCP" }]);
+  });
+
   it("places bridges on the media nodes", () => {
     expect(deployment("jitsi-jvb-0").spec?.template.spec?.nodeSelector).toEqual({ "mediaplane.io/pool": "media" });
   });
