@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { elementText } from "../bbb/xml.js";
-import type { BalancerConfig, LoadTunables } from "../config/schema.js";
+import { loadTunablesSchema, type BalancerConfig, type LoadTunables } from "../config/schema.js";
 import { changeNodeState } from "../fleet/actions.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
@@ -101,7 +101,7 @@ export async function runCommand(deps: CliDeps, args: readonly string[], json: b
     }
     case "load": {
       const { nodes } = await collectFleetStats(deps.redis, deps.config, deps.now);
-      const rows = nodes.map((node) => loadTerms(node, deps.directory.clusterLoad.get(node.cluster) ?? { attendeeFactor: 1, meetingFactor: 30, cpuMax: 5000, cpuOrder: 6 }));
+      const rows = nodes.map((node) => loadTerms(node, deps.directory.clusterLoad.get(node.cluster) ?? loadTunablesSchema.parse(undefined)));
       if (json) return JSON.stringify(rows.map(([node, attendees, meetings, cpu, load, pool]) => ({ node, attendees, meetings, cpu, load, pool })), null, 2);
       return formatTable(["NODE", "ATTENDEE TERM", "MEETING TERM", "CPU TERM", "LOAD AT POLL", "POOL SCORE NOW"], rows);
     }
