@@ -176,7 +176,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
             ...plainEnv({
               TURN_HOST: args.turn.host,
               TURN_PORT: "3478",
-              TURN_TRANSPORT: "udp",
+              // TURN exists here for clients that cannot send UDP: offer it over TCP (and TLS on 443 when enabled).
+              TURN_TRANSPORT: "tcp",
               ...(args.turn.tls ? { TURNS_HOST: args.turn.host, TURNS_PORT: "443" } : {}),
             }),
             secretEnv("TURN_CREDENTIALS", secretName, "TURN_CREDENTIALS"),

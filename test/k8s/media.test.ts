@@ -206,9 +206,10 @@ describe("JitsiMeet", () => {
     expect(containerOf("jitsi-jicofo").ports).toContainEqual({ name: "rest", containerPort: 8888, protocol: "TCP" });
   });
 
-  it("hands TURN credentials out through prosody, with the shared secret from a Secret", () => {
+  it("hands TCP-only clients TURN over TCP and TLS through prosody, with the shared secret from a Secret", () => {
     const prosody = containerOf("jitsi-prosody");
     expect(env(prosody, "TURN_HOST")?.value).toBe("turn.example.org");
+    expect(env(prosody, "TURN_TRANSPORT")?.value).toBe("tcp");
     expect(env(prosody, "TURNS_PORT")?.value).toBe("443");
     expect(env(prosody, "TURN_CREDENTIALS")?.valueFrom?.secretKeyRef?.name).toBe("jitsi-internal");
   });
