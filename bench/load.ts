@@ -28,7 +28,11 @@ export interface LoadArgs {
   readonly durationSeconds?: number;
   /** ...or after exactly this many requests. */
   readonly amount?: number;
-  /** Requests per second over all connections; unset: as fast as the server answers. */
+  /**
+   * Requests per second over all connections; unset: as fast as the server answers. autocannon spends each
+   * connection's share of a second as fast as it can and then waits for the next second: the load arrives in
+   * bursts of `connections` concurrent requests, harsher than a smooth stream at the same rate.
+   */
   readonly overallRate?: number;
 }
 
@@ -54,7 +58,9 @@ export async function drive(args: LoadArgs): Promise<LoadResult> {
     requests: requestsOf(args.source),
     ...(args.durationSeconds === undefined ? {} : { duration: args.durationSeconds }),
     ...(args.amount === undefined ? {} : { amount: args.amount }),
-    ...(args.overallRate === undefined ? {} : { overallRate: args.overallRate }),
+    // autocannon's coordinated-omission correction assumes one request per millisecond per connection
+    // (`ceil(1 / rate)` ms), whatever the rate: it would add invented samples to every answer slower than 1 ms.
+    ...(args.overallRate === undefined ? {} : { overallRate: args.overallRate, ignoreCoordinatedOmission: true }),
     timeout: 10,
   });
   return {

@@ -57,10 +57,7 @@ async function peakRss<T>(child: Child, work: () => Promise<T>): Promise<{ resul
   }
 }
 
-/**
- * A fixed request rate well below saturation. autocannon corrects for coordinated omission here: a stall counts
- * for every request that should have been sent during it, as users arriving at that rate would have felt it.
- */
+/** A fixed request rate well below saturation: the latency a user of a busy but healthy balancer sees. */
 function fixedRateLoad(origin: string, paths: readonly string[], options: BenchOptions): Omit<LoadArgs, "durationSeconds" | "amount"> {
   return { origin, source: { paths }, connections: options.latencyConnections, overallRate: options.fixedJoinRate };
 }
