@@ -6,19 +6,16 @@ import {
   appLabels,
   secretContentHash,
   disruptionBudgetFor,
-  hostRule,
   httpGetProbe,
-  ingressRoute,
-  networkPolicyPeer,
   nonRootPodSecurity,
   plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
   secretEnv,
-  type IngressBinding,
-  type PodPeer,
   type ResourceSizing,
 } from "./workload.js";
+import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { networkPolicyPeer, type PodPeer } from "./network.js";
 
 /** Ports of the balancer process: tenant API, and admin API + probes + metrics. */
 export const balancerPorts = { api: 8080, admin: 9090 } as const;

@@ -11,9 +11,9 @@ import {
   restrictedContainerSecurity,
   tcpProbe,
   type MediaNodePlacement,
-  type PinnedPublicIp,
   type ResourceSizing,
 } from "./workload.js";
+import type { PinnedPublicIp } from "./network.js";
 
 export interface CoturnArgs {
   /** Kubernetes provider of the target cluster. */

@@ -7,19 +7,16 @@ import {
   appLabels,
   secretContentHash,
   disruptionBudgetFor,
-  hostRule,
   httpGetProbe,
-  ingressRoute,
   nonRootPodSecurity,
-  recordingVolume,
   resourceRequirements,
   restrictedContainerSecurity,
   tcpProbe,
-  type IngressBinding,
   type MediaNodePlacement,
-  type RecordingStorage,
   type ResourceSizing,
 } from "./workload.js";
+import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { recordingVolume, type RecordingStorage } from "./recordings.js";
 
 /** How Janus learns the address to put in its ICE candidates. */
 export type JanusPublicAddress =

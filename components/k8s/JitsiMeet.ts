@@ -6,20 +6,16 @@ import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
   disruptionBudgetFor,
-  hostRule,
   httpGetProbe,
-  ingressRoute,
-  networkPolicyPeer,
   plainEnv,
   resourceRequirements,
   secretEnv,
   tcpProbe,
-  type IngressBinding,
   type MediaNodePlacement,
-  type PinnedPublicIp,
   type ResourceSizing,
-  type RouteSpec,
 } from "./workload.js";
+import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
+import { networkPolicyPeer, type PinnedPublicIp } from "./network.js";
 
 /** Ports of the docker-jitsi-meet containers. */
 export const jitsiPorts = { web: 80, xmppClient: 5222, bosh: 5280, component: 5347, jicofoRest: 8888, jvbRest: 8080, jvbColibriWebSocket: 9090 } as const;

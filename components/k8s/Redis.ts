@@ -6,13 +6,12 @@ import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
   contentHash,
-  networkPolicyPeer,
   nonRootPodSecurity,
   resourceRequirements,
   restrictedContainerSecurity,
   secretEnv,
-  type PodPeer,
 } from "./workload.js";
+import { networkPolicyPeer, type PodPeer } from "./network.js";
 
 export interface RedisArgs {
   /** Kubernetes provider of the target cluster. */

@@ -10,8 +10,6 @@ import {
 import { assertPinnedImage, defaultImages, traefikCrdManifest } from "./versions.js";
 import {
   appLabels,
-  hostRule,
-  ingressRoute,
   nonRootPodSecurity,
   plainEnv,
   resourceRequirements,
@@ -19,10 +17,10 @@ import {
   secretEnv,
   httpGetProbe,
   contentHash,
-  type IngressBinding,
-  type PinnedPublicIp,
   type ResourceSizing,
 } from "./workload.js";
+import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import type { PinnedPublicIp } from "./network.js";
 
 /** DNS-01 over RFC2136 (dynamic DNS updates signed with a TSIG key). */
 export interface AcmeDns01Args {

@@ -1,8 +1,13 @@
 export { Balancer, balancerPods, balancerPorts, type BalancerArgs, type BalancerAutoscaling } from "./Balancer.js";
+export { composeWorkloads, type PlatformWorkloads } from "./composeWorkloads.js";
+export { ContainerImage, type ContainerImageArgs, type RegistryAuth } from "./ContainerImage.js";
 export { Coturn, type CoturnArgs } from "./Coturn.js";
 export { Janus, type JanusArgs, type JanusPublicAddress } from "./Janus.js";
 export { JitsiMeet, type JitsiMeetArgs, type JitsiTurnArgs, type JvbExposure } from "./JitsiMeet.js";
 export { Redis, type RedisArgs } from "./Redis.js";
 export { TraefikIngress, type AcmeDns01Args, type TraefikIngressArgs } from "./TraefikIngress.js";
 export { assertPinnedImage, defaultImages } from "./versions.js";
-export type { IngressBinding, MediaNodePlacement, PinnedPublicIp, PodPeer, RecordingStorage, ResourceSizing } from "./workload.js";
+export type { MediaNodePlacement, ResourceSizing } from "./workload.js";
+export type { IngressBinding } from "./ingress.js";
+export type { PinnedPublicIp, PodPeer } from "./network.js";
+export type { RecordingStorage } from "./recordings.js";

@@ -1,4 +1,5 @@
-import type { IngressBinding, PinnedPublicIp } from "../../../components/k8s/workload.js";
+import type { IngressBinding } from "../../../components/k8s/ingress.js";
+import type { PinnedPublicIp } from "../../../components/k8s/network.js";
 
 /** A pinned Azure public IP as the StaticIps component describes one. */
 export function testPublicIp(address: string, publicIpName: string): PinnedPublicIp {

@@ -1,0 +1,86 @@
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { PodPeer } from "./network.js";
+
+/** The API objects a traefik route needs from the ingress component, handed to every component that publishes a route. */
+export interface IngressBinding {
+  /** The TLS entry point (443 outside). */
+  entryPoint: string;
+  /** ACME certificate resolver that issues the certificates; `undefined`: traefik's default certificate. */
+  certResolver: string | undefined;
+  /** Namespace of traefik and its shared Middlewares/TLSOption. */
+  namespace: pulumi.Input<string>;
+  /** The TLSOption every route uses. */
+  tlsOptionName: string;
+  /** Middleware adding the security and robots headers. */
+  securityHeadersMiddleware: string;
+  /** Middleware letting only the operators' networks through (admin, metrics, dashboard). */
+  adminAllowListMiddleware: string;
+  /** traefik's pods, so NetworkPolicies can let exactly them in. */
+  traefikPods: PodPeer;
+  /** Resources the custom resources must wait for (the CRDs and the shared middlewares). */
+  dependencies: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Where a route sends its requests: a Service port, or one of traefik's internal services (`api@internal`). */
+export type RouteTarget =
+  | { kind: "Service"; name: pulumi.Input<string>; port: number | string }
+  | { kind: "TraefikService"; name: string };
+
+export interface RouteSpec {
+  /** traefik v3 rule, e.g. ``Host(`a.example.org`) && PathPrefix(`/x`)``. */
+  match: string;
+  /** Where matching requests go. */
+  target: RouteTarget;
+  /** Admit only the operators' networks (admin API, metrics, dashboard). */
+  adminOnly: boolean;
+}
+
+/** An `IngressRoute` spec on the TLS entry point with the shared TLS option and middlewares. */
+export function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[]): Record<string, unknown> {
+  return {
+    entryPoints: [binding.entryPoint],
+    routes: routes.map((route) => ({
+      kind: "Rule",
+      match: route.match,
+      services: [route.target],
+      middlewares: [
+        ...(route.adminOnly ? [{ name: binding.adminAllowListMiddleware, namespace: binding.namespace }] : []),
+        { name: binding.securityHeadersMiddleware, namespace: binding.namespace },
+      ],
+    })),
+    tls: {
+      ...(binding.certResolver === undefined ? {} : { certResolver: binding.certResolver }),
+      options: { name: binding.tlsOptionName, namespace: binding.namespace },
+    },
+  };
+}
+
+/** Declares an `IngressRoute` after the CRDs and shared middlewares exist. */
+export function ingressRoute(
+  resourceName: string,
+  args: {
+    objectName: string;
+    namespace: pulumi.Input<string>;
+    binding: IngressBinding;
+    routes: readonly RouteSpec[];
+    labels: Record<string, string>;
+  },
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    resourceName,
+    {
+      apiVersion: "traefik.io/v1alpha1",
+      kind: "IngressRoute",
+      metadata: { name: args.objectName, namespace: args.namespace, labels: args.labels },
+      spec: ingressRouteSpec(args.binding, args.routes),
+    },
+    { ...opts, dependsOn: args.binding.dependencies },
+  );
+}
+
+/** Host rule in traefik v3 syntax. */
+export function hostRule(host: string): string {
+  return `Host(\`${host}\`)`;
+}

@@ -1,0 +1,35 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Where recordings go: the Azure file share (CSI driver) on AKS, or an existing claim on a laptop cluster. */
+export type RecordingStorage =
+  | {
+      kind: "azureFile";
+      /** Secret with `azurestorageaccountname` / `azurestorageaccountkey` that the file CSI driver reads. */
+      secretName: pulumi.Input<string>;
+      /** Name of the file share. */
+      shareName: pulumi.Input<string>;
+    }
+  | {
+      kind: "persistentVolumeClaim";
+      /** An existing ReadWriteMany (or, single node, ReadWriteOnce) claim. */
+      claimName: pulumi.Input<string>;
+    };
+
+export function recordingVolume(name: string, storage: RecordingStorage, uid: number): k8s.types.input.core.v1.Volume {
+  if (storage.kind === "persistentVolumeClaim") {
+    return { name, persistentVolumeClaim: { claimName: storage.claimName } };
+  }
+  return {
+    name,
+    csi: {
+      driver: "file.csi.azure.com",
+      volumeAttributes: {
+        secretName: storage.secretName,
+        shareName: storage.shareName,
+        // SMB has no POSIX owners: the mount options decide who may write the recordings.
+        mountOptions: `dir_mode=0750,file_mode=0640,uid=${uid},gid=${uid},mfsymlinks,nobrl`,
+      },
+    },
+  };
+}
