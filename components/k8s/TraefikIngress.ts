@@ -69,6 +69,19 @@ export interface TraefikIngressArgs {
 
 const defaultSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" };
 const uid = 65532;
+/** The traefik.io custom resources the CRD provider reads. */
+const traefikResources = [
+  "ingressroutes",
+  "ingressroutetcps",
+  "ingressrouteudps",
+  "middlewares",
+  "middlewaretcps",
+  "tlsoptions",
+  "tlsstores",
+  "serverstransports",
+  "serverstransporttcps",
+  "traefikservices",
+];
 const shutdownGraceSeconds = 20;
 
 /**
@@ -117,26 +130,12 @@ export class TraefikIngress extends pulumi.ComponentResource {
       `${name}-role`,
       {
         metadata: { name: pulumi.interpolate`traefik-${namespace}`, labels },
-        // Read-only: the CRD provider watches routes and the services/endpoints/secrets they name.
+        // The CRD provider watches routes and what they name; it writes nothing but the status of its own resources.
         rules: [
-          { apiGroups: [""], resources: ["services", "secrets", "nodes"], verbs: ["get", "list", "watch"] },
+          { apiGroups: [""], resources: ["services", "secrets", "nodes", "configmaps"], verbs: ["get", "list", "watch"] },
           { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
-          {
-            apiGroups: ["traefik.io"],
-            resources: [
-              "ingressroutes",
-              "ingressroutetcps",
-              "ingressrouteudps",
-              "middlewares",
-              "middlewaretcps",
-              "tlsoptions",
-              "tlsstores",
-              "serverstransports",
-              "serverstransporttcps",
-              "traefikservices",
-            ],
-            verbs: ["get", "list", "watch"],
-          },
+          { apiGroups: ["traefik.io"], resources: traefikResources, verbs: ["get", "list", "watch"] },
+          { apiGroups: ["traefik.io"], resources: traefikResources.map((resource) => `${resource}/status`), verbs: ["update"] },
         ],
       },
       child,
