@@ -10,9 +10,10 @@ import {
   type TraefikStaticConfigArgs,
 } from "../../components/k8s/render/traefik.js";
 
+const acmeArgs = { certResolver: "acme", email: "ops@example.org", server: "https://acme.example/dir", propagationDelaySeconds: 10 };
 const staticArgs: TraefikStaticConfigArgs = {
   apiBaseDomain: "api.example.org",
-  acme: { certResolver: "acme", email: "ops@example.org", server: "https://acme.example/dir", propagationDelaySeconds: 10 },
+  acme: acmeArgs,
   logLevel: "INFO",
   shutdownGraceSeconds: 20,
 };
@@ -37,6 +38,12 @@ describe("traefik static config", () => {
       storage: "/data/acme.json",
       dnsChallenge: { provider: "rfc2136" },
     });
+  });
+
+  it("delays the TXT check only when asked to", () => {
+    expect(config.certificatesResolvers.acme.acme.dnsChallenge.propagation).toEqual({ delayBeforeChecks: "10s" });
+    const immediate = parse(renderTraefikStaticConfig({ ...staticArgs, acme: { ...acmeArgs, propagationDelaySeconds: 0 } }));
+    expect(immediate.certificatesResolvers.acme.acme.dnsChallenge).toEqual({ provider: "rfc2136" });
   });
 
   it("logs only errors, retries and slow requests", () => {

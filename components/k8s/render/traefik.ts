@@ -12,7 +12,7 @@ export interface AcmeResolverArgs {
   email: string;
   /** ACME directory; the production Let's Encrypt directory unless the stack asks for staging. */
   server: string;
-  /** Seconds to wait before checking the TXT record, for slow secondary name servers. */
+  /** Seconds to wait before checking the TXT record, for slow secondary name servers; 0: check at once. */
   propagationDelaySeconds: number;
 }
 
@@ -71,7 +71,11 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
                 storage: acmeStoragePath,
                 keyType: "EC384",
                 // Name server, TSIG key and secret come from the RFC2136_* environment of the container.
-                dnsChallenge: { provider: "rfc2136", propagation: { delayBeforeChecks: `${acme.propagationDelaySeconds}s` } },
+                dnsChallenge: {
+                  provider: "rfc2136",
+                  // traefik wants a positive delay or none at all.
+                  ...(acme.propagationDelaySeconds > 0 ? { propagation: { delayBeforeChecks: `${acme.propagationDelaySeconds}s` } } : {}),
+                },
               },
             },
           },
