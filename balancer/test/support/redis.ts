@@ -50,15 +50,16 @@ async function waitUntilReady(child: ChildProcess): Promise<void> {
 /**
  * Starts a real redis-server (from PATH) on a free loopback port with its own temporary directory.
  * `appendonly` is on so a restart keeps what was written, as a production Redis with persistence does.
+ * `extraArgs` adds or overrides server settings (a cluster node's, for instance).
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), "mediaplane-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", ...extraArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     await waitUntilReady(child);

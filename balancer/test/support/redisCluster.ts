@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { freePort, startRedis, type RedisServer } from "./redis.js";
+
+const run = promisify(execFile);
+
+export interface RedisCluster {
+  /** `redis+cluster://` naming the first master: the seed a balancer's `REDIS_URL` gives. */
+  readonly url: string;
+  readonly masters: readonly RedisServer[];
+  /** Stops every node and removes their directories. */
+  close(): Promise<void>;
+}
+
+async function clusterState(port: number): Promise<string> {
+  const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "cluster", "info"]);
+  return /cluster_state:(\w+)/.exec(stdout)?.[1] ?? "unknown";
+}
+
+/** Every node must agree the cluster is whole before a client's first command, or it may meet CLUSTERDOWN. */
+async function waitUntilClusterOk(masters: readonly RedisServer[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(masters.map((master) => clusterState(master.port)));
+    if (states.every((state) => state === "ok")) return;
+    if (Date.now() > deadline) throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${states.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * A real Redis Cluster of `masterCount` masters (no replicas), each a redis-server from PATH on free loopback
+ * ports (client and cluster bus) with its own temporary directory, joined by `redis-cli --cluster create`.
+ */
+export async function startRedisCluster(masterCount = 3): Promise<RedisCluster> {
+  const masters: RedisServer[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(masters.map((master) => master.close()));
+  };
+  try {
+    for (let i = 0; i < masterCount; i++) {
+      // The bus port is chosen too: the default (port + 10000) may be outside the port range or taken.
+      const busPort = await freePort();
+      masters.push(await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", "5000"]));
+    }
+    const addresses = masters.map((master) => `127.0.0.1:${master.port}`);
+    await run("redis-cli", ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
+    await waitUntilClusterOk(masters);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const seed = masters[0];
+  if (seed === undefined) throw new Error("a Redis Cluster needs at least one master");
+  return { url: `redis+cluster://127.0.0.1:${seed.port}`, masters, close };
+}
