@@ -115,8 +115,10 @@ export class SimulatorServer {
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         // The rest of the body is still on its way: this connection cannot carry another request.
+        // The socket is detached from the request once the answer is written, so hold on to it now.
+        const socket = request.socket;
         response.shouldKeepAlive = false;
-        response.once("finish", () => request.socket.destroy());
+        response.once("finish", () => socket.destroy());
         send(response, 413, "text/plain;charset=utf-8", "request body too large");
         return;
       }
