@@ -4,12 +4,12 @@
  */
 export const defaultImages = {
   traefik: "docker.io/library/traefik:v3.7.13",
-  redis: "docker.io/library/redis:8.2.2-alpine",
-  coturn: "docker.io/coturn/coturn:4.7.0",
-  jitsiWeb: "docker.io/jitsi/web:stable-10532-1",
-  jitsiProsody: "docker.io/jitsi/prosody:stable-10532-1",
-  jitsiJicofo: "docker.io/jitsi/jicofo:stable-10532-1",
-  jitsiJvb: "docker.io/jitsi/jvb:stable-10532-1",
+  redis: "docker.io/library/redis:8.2.8-alpine",
+  coturn: "docker.io/coturn/coturn:4.6.3",
+  jitsiWeb: "docker.io/jitsi/web:stable-10978",
+  jitsiProsody: "docker.io/jitsi/prosody:stable-10978",
+  jitsiJicofo: "docker.io/jitsi/jicofo:stable-10978",
+  jitsiJvb: "docker.io/jitsi/jvb:stable-10978",
 } as const;
 
 /** The traefik CRD manifest of exactly the traefik release above, applied before any IngressRoute or Middleware. */
