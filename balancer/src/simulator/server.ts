@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ApiAnswer, ApiRequest } from "./api.js";
 import type { SimulatedNodeState } from "./node.js";
 import { parseForm } from "./params.js";
@@ -115,10 +115,10 @@ export class SimulatorServer {
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         // The rest of the body is still on its way: this connection cannot carry another request.
-        // The socket is detached from the request once the answer is written, so hold on to it now.
-        const socket = request.socket;
+        // Node may have detached the socket already (it is then closing anyway): typed non-null, but can be null.
+        const socket = request.socket as Socket | null;
         response.shouldKeepAlive = false;
-        response.once("finish", () => socket.destroy());
+        response.once("finish", () => socket?.destroy());
         send(response, 413, "text/plain;charset=utf-8", "request body too large");
         return;
       }
