@@ -1,3 +1,25 @@
-import { describeStackManifests } from "./support/stackManifests.js";
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IService } from "kubernetes-models/v1";
+import { describe, expect, it } from "vitest";
+import { describeStackManifests, useStackManifests } from "./support/stackManifests.js";
 
-describeStackManifests("local");
+const local = useStackManifests("local");
+describeStackManifests("local", local);
+
+describe("local stack wiring", () => {
+  it("serves traefik's default certificate: no DNS-01 secret, no resolver variables", () => {
+    expect(local().manifests.some((manifest) => manifest.kind === "Secret" && manifest.metadata.name === "traefik-rfc2136-tsig")).toBe(false);
+    const traefik = local().get("Deployment", "traefik") as unknown as IDeployment;
+    expect(traefik.spec?.template.spec?.containers[0]?.env).toEqual([]);
+  });
+
+  it("lets the laptop's load balancer pick the ingress address", () => {
+    const service = local().get("Service", "traefik") as unknown as IService;
+    expect(service.metadata?.annotations).toBeUndefined();
+  });
+
+  it("uses the locally loaded balancer image instead of a registry digest", () => {
+    const api = local().get("Deployment", "balancer-api") as unknown as IDeployment;
+    expect(api.spec?.template.spec?.containers[0]?.image).toBe("mediaplane/balancer:0.1.0");
+  });
+});

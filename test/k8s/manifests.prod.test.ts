@@ -1,3 +1,35 @@
-import { describeStackManifests } from "./support/stackManifests.js";
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import { describe, expect, it } from "vitest";
+import { describeStackManifests, useStackManifests } from "./support/stackManifests.js";
 
-describeStackManifests("prod");
+const prod = useStackManifests("prod");
+describeStackManifests("prod", prod);
+
+describe("prod stack wiring", () => {
+  it("uses the managed Redis instead of running one", () => {
+    expect(prod().manifests.filter((manifest) => manifest.kind === "StatefulSet")).toEqual([]);
+  });
+
+  it("runs the configured four bridges on host ports of the media nodes", () => {
+    const bridges = prod().manifests.filter((manifest) => manifest.kind === "Deployment" && manifest.metadata.name.startsWith("jitsi-jvb-"));
+    expect(bridges).toHaveLength(4);
+    const spec = (bridges[0] as unknown as IDeployment).spec?.template.spec;
+    expect(spec?.containers[0]?.ports?.[0]?.hostPort).toBe(10000);
+    expect(spec?.nodeSelector).toEqual({ "mediaplane.io/pool": "media" });
+  });
+
+  it("starts Janus with the media node's public IP as its 1:1 mapping", () => {
+    const janus = prod().get("Deployment", "janus") as unknown as IDeployment;
+    expect(janus.spec?.replicas).toBe(3);
+    expect(janus.spec?.template.spec?.hostNetwork).toBe(true);
+    expect(janus.spec?.template.spec?.containers[0]?.command?.join(" ")).toContain("--nat-1-1=");
+  });
+
+  it("sizes the bridges as the stack asks", () => {
+    const bridge = prod().get("Deployment", "jitsi-jvb-0") as unknown as IDeployment;
+    expect(bridge.spec?.template.spec?.containers[0]?.resources).toEqual({
+      requests: { cpu: "4", memory: "4Gi" },
+      limits: { cpu: "8", memory: "6Gi" },
+    });
+  });
+});

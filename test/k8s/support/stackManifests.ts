@@ -1,10 +1,10 @@
 import type { IContainer, IPodSpec } from "kubernetes-models/v1";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { kubernetesManifest } from "../../../scripts/manifests.js";
 import { runStack, type StackRun } from "../../stacks/support/stackRun.js";
 import { validateAgainstSchema } from "./schemas.js";
 
-type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; annotations?: Record<string, string> } };
+export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; annotations?: Record<string, string> } };
 
 const podTemplateKinds = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 
@@ -17,25 +17,46 @@ function containersOf(manifest: Manifest): IContainer[] {
   return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
-/**
- * Runs a stack's real program under the mock runtime and checks every Kubernetes manifest it would write to
- * `out/<stack>/`: schema-valid, and every workload held to the platform's rules.
- */
-export function describeStackManifests(stack: string): void {
-  let run: StackRun;
-  let manifests: Manifest[];
-  const workloads = () => manifests.filter((manifest) => podTemplateKinds.has(manifest.kind));
+/** The Kubernetes objects a stack's plan writes to `out/<stack>/`, from one run of the real program under mocks. */
+export interface StackManifests {
+  readonly run: StackRun;
+  readonly manifests: readonly Manifest[];
+  /** The one manifest of a kind and name; throws when absent. */
+  get(kind: string, name: string): Manifest;
+}
+
+/** Runs the stack once before the file's tests (the mock runtime is global: one stack per test file). */
+export function useStackManifests(stack: string): () => StackManifests {
+  let loaded: StackManifests | undefined;
+  beforeAll(async () => {
+    const run = await runStack(stack);
+    const manifests = run.resources.map(kubernetesManifest).filter((manifest): manifest is Manifest => manifest !== undefined);
+    loaded = {
+      run,
+      manifests,
+      get: (kind, name) => {
+        const found = manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+        if (found === undefined) throw new Error(`${stack}: no ${kind} ${name}`);
+        return found;
+      },
+    };
+  });
+  return () => {
+    if (loaded === undefined) throw new Error(`${stack} stack has not run`);
+    return loaded;
+  };
+}
+
+/** Checks every Kubernetes manifest of the stack: schema-valid, and every workload held to the platform's rules. */
+export function describeStackManifests(stack: string, load: () => StackManifests): void {
+  const manifestsOf = () => load().manifests;
+  const workloads = () => manifestsOf().filter((manifest) => podTemplateKinds.has(manifest.kind));
 
   describe(`${stack} stack manifests`, () => {
-    it("runs the program", async () => {
-      run = await runStack(stack);
-      manifests = run.resources.map(kubernetesManifest).filter((manifest): manifest is Manifest => manifest !== undefined);
-      expect(workloads().length).toBeGreaterThan(0);
-    });
-
     it("are valid against the Kubernetes and traefik CRD schemas", async () => {
       const failures: string[] = [];
-      for (const manifest of manifests) {
+      expect(workloads().length).toBeGreaterThan(0);
+      for (const manifest of manifestsOf()) {
         await validateAgainstSchema(manifest).catch((error: Error) => failures.push(error.message));
       }
       expect(failures).toEqual([]);
@@ -85,7 +106,7 @@ export function describeStackManifests(stack: string): void {
     });
 
     it("protect every workload with more than one replica by a PodDisruptionBudget", () => {
-      const budgets = manifests.filter((manifest) => manifest.kind === "PodDisruptionBudget");
+      const budgets = manifestsOf().filter((manifest) => manifest.kind === "PodDisruptionBudget");
       for (const manifest of workloads()) {
         const replicas = (manifest["spec"] as { replicas?: number }).replicas;
         if (replicas === undefined || replicas < 2) continue;
@@ -99,7 +120,7 @@ export function describeStackManifests(stack: string): void {
     });
 
     it("select every pod with some NetworkPolicy, except host-network pods that policies cannot reach", () => {
-      const policies = manifests.filter((manifest) => manifest.kind === "NetworkPolicy");
+      const policies = manifestsOf().filter((manifest) => manifest.kind === "NetworkPolicy");
       for (const manifest of workloads()) {
         if (podSpecOf(manifest).hostNetwork === true) continue;
         const labels = (manifest["spec"] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
