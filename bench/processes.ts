@@ -19,6 +19,8 @@ export interface Child {
   rssBytes(): Promise<number>;
   /** Open file descriptors now (sockets, mostly), from /proc. */
   openFiles(): Promise<number>;
+  /** CPU time (user + system) the child has used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   /** The next IPC message the child sends. */
   nextMessage<T>(): Promise<T>;
 }
@@ -84,6 +86,7 @@ export function spawnChild({ entry, env = {}, nodeFlags = [], name }: SpawnArgs)
       if (match === null) throw new Error(`${name}: no VmRSS in /proc/${pid}/status`);
       return Number(match[1]) * 1024;
     },
+    cpuSeconds: () => processCpuSeconds(pid),
     async openFiles() {
       return (await readdir(`/proc/${pid}/fd`)).length;
     },
@@ -94,6 +97,19 @@ export function spawnChild({ entry, env = {}, nodeFlags = [], name }: SpawnArgs)
       return new Promise<T>((resolve, reject) => waiting.push({ resolve: resolve as (message: unknown) => void, reject }));
     },
   };
+}
+
+/** Linux reports process CPU time in clock ticks of 1/100 s on every architecture Node runs on. */
+const clockTicksPerSecond = 100;
+
+/** User + system CPU time of any process, from /proc/<pid>/stat. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot read the CPU time of process ${pid}`);
+  return (utime + stime) / clockTicksPerSecond;
 }
 
 /** Waits until `url` answers at all (any HTTP status), for children that do not speak IPC. */

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { verifyChecksum, splitChecksum } from "../balancer/src/bbb/checksum.js";
 import { keys } from "../balancer/src/store/keys.js";
 import { builtBaseline, builtFixedBody } from "./build.js";
+import { cpuTally, pidAccount } from "./cpu.js";
 import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } from "./commandStats.js";
 import { benchTenants, createPath, fleetNodes, getMeetingsPath, joinPath, meetingId, type BenchTenant } from "./fleet.js";
 import { assertAllAnswered, drive, type LoadArgs, type LoadResult } from "./load.js";
@@ -72,8 +73,15 @@ export async function measureBaseline(options: BenchOptions): Promise<Baseline> 
   const { child, port } = await startChildServer(builtBaseline, "baseline");
   try {
     const origin = `http://127.0.0.1:${port}`;
-    const results = await measuredRuns(options, { origin, source: { paths: ["/"] }, connections: options.connections }, (result) =>
-      assertAllAnswered(result, 200, "baseline"),
+    const cpu = cpuTally([
+      { name: "server", cpuSeconds: () => child.cpuSeconds() },
+      pidAccount("load generator", process.pid),
+    ]);
+    const results = await measuredRuns(
+      options,
+      { origin, source: { paths: ["/"] }, connections: options.connections },
+      (result) => assertAllAnswered(result, 200, "baseline"),
+      (run) => cpu.around(run),
     );
     const values = results.map((result) => result.requestsPerSecond);
     const atFixedRate = await measuredRuns(options, fixedRateLoad(origin, ["/"], options), (result) => assertAllAnswered(result, 200, "baseline at a fixed rate"));
@@ -81,7 +89,7 @@ export async function measureBaseline(options: BenchOptions): Promise<Baseline> 
     return {
       spread: spreadOf(values),
       figures: [
-        { name: "bare Koa hello-world (baseline)", unit: "req/s", values, how: `${options.connections} connections` },
+        { name: "bare Koa hello-world (baseline)", unit: "req/s", values, how: `${options.connections} connections; ${cpu.describe()}` },
         {
           name: `bare Koa p99 at ${formatCount(options.fixedJoinRate)} req/s`,
           unit: "ms",
@@ -140,13 +148,14 @@ function joinPaths(joinMeetings: number): string[] {
 export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: Spread, joinMeetings: number, primary: boolean): Promise<Figure[]> {
   const paths = joinPaths(joinMeetings);
   await checkJoinReachesNode(bed, paths[0]!);
+  const cpu = cpuTally(bed.cpuAccounts);
   const commandsPerJoin: number[] = [];
   const breakdowns: string[] = [];
   const peaks: number[] = [];
   const countCommands = async (run: () => Promise<LoadResult>): Promise<LoadResult> => {
     await sleep(settleMs);
     const before = parseCommandStats(await bed.redis.info("commandstats"));
-    const { result, peakBytes } = await peakRss(bed.balancer, run);
+    const { result, peakBytes } = await peakRss(bed.balancer, () => cpu.around(run));
     await sleep(settleMs);
     const ran = commandsBetween(before, parseCommandStats(await bed.redis.info("commandstats")));
     // Divided by the joins sent: the ones still in flight when the run stopped were served too. That leaves an
@@ -171,7 +180,7 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
       values: results.map((result) => result.requestsPerSecond),
       baseline,
       target: { kind: "atLeast", value: 0.6, of: "ratio" },
-      how: `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections`,
+      how: `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections; ${cpu.describe()}`,
     },
     {
       name: "Redis commands per join",
@@ -281,6 +290,8 @@ export async function measureGetMeetings(bed: Testbed, options: BenchOptions, ba
 /** Creates of new meetings, each placed and sent to its simulated node: the full create path. */
 export async function measureCreates(bed: Testbed, options: BenchOptions, baseline: Spread): Promise<Figure> {
   const tenant = benchTenants.joins;
+  const cpu = cpuTally(bed.cpuAccounts);
+  const breakdowns: string[] = [];
   let next = 0;
   const results = await measuredRuns(
     options,
@@ -290,10 +301,12 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
       // Creates still in flight when a run stops finish on the server: let them land before counting.
       await sleep(settleMs);
       const before = await meetingCount(bed, tenant);
-      const result = await run();
+      const commandsBefore = parseCommandStats(await bed.redis.info("commandstats"));
+      const result = await cpu.around(run);
       await sleep(settleMs);
+      const commandsAfter = parseCommandStats(await bed.redis.info("commandstats"));
+      breakdowns.push(describePerRequest(commandsBetween(commandsBefore, commandsAfter), result.sent));
       const stored = (await meetingCount(bed, tenant)) - before;
-      // A run stops with requests in flight: those may be stored without being counted as answered.
       if (stored < result.completed || stored > result.completed + options.connections) {
         throw new Error(`create: ${result.completed} creates answered but ${stored} meetings stored (some FAILED)`);
       }
@@ -307,7 +320,7 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
     values: results.map((result) => result.requestsPerSecond),
     baseline,
     target: { kind: "atLeast", value: 0.15, of: "ratio" },
-    how: `new meeting IDs, placement + create on the simulated node; ${options.connections} connections`,
+    how: `new meeting IDs, placement + create on the simulated node; ${options.connections} connections; ${cpu.describe()}; Redis commands per create (scripts' own included): ${breakdowns.at(-1) ?? "none"}`,
   };
 }
 

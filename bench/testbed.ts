@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { startRedis, freePort, type RedisServer } from "../balancer/test/support/redis.js";
 import { builtBalancerMain } from "./build.js";
+import { pidAccount, type CpuAccount } from "./cpu.js";
 import { balancerConfig, benchTenants, fleetNodes } from "./fleet.js";
 import { spawnChild, waitForHttp, type Child } from "./processes.js";
 import type { Ready } from "./servers/ipc.js";
@@ -21,6 +22,8 @@ export interface Testbed {
   readonly origin: string;
   /** The runner's own Redis connection: command statistics and checks, never on a measured path. */
   readonly redis: Redis;
+  /** Every process on the request path (balancer, simulator, Redis) and the load generator (this process). */
+  readonly cpuAccounts: readonly CpuAccount[];
   /** The balancer's config file, for pollers. */
   readonly configFile: string;
   readonly redisUrl: string;
@@ -41,6 +44,12 @@ export async function startChildServer(entry: string, name: string, env: Record<
  */
 async function productionLikePersistence(redis: Redis): Promise<void> {
   await redis.config("SET", "appendfsync", "everysec");
+}
+
+async function redisPid(redis: Redis): Promise<number> {
+  const match = /^process_id:(\d+)/m.exec(await redis.info("server"));
+  if (match === null) throw new Error("INFO server names no process_id");
+  return Number(match[1]);
 }
 
 export interface TestbedOptions {
@@ -100,7 +109,13 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
     const origin = `http://127.0.0.1:${port}`;
     await waitForHttp(`${origin}/t/${benchTenants.joins.slug}/bigbluebutton/api`, balancer, "balancer");
     const startRssBytes = await balancer.rssBytes();
-    return { fleetSize, balancer, startRssBytes, origin, redis, configFile, redisUrl: redisServer.url, close };
+    const cpuAccounts = [
+      { name: "balancer", cpuSeconds: () => balancer.cpuSeconds() },
+      { name: "simulator", cpuSeconds: () => simulator.child.cpuSeconds() },
+      pidAccount("redis", await redisPid(redis)),
+      pidAccount("load generator", process.pid),
+    ];
+    return { fleetSize, balancer, startRssBytes, cpuAccounts, origin, redis, configFile, redisUrl: redisServer.url, close };
   } catch (error) {
     await close();
     throw error;
