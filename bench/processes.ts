@@ -99,6 +99,11 @@ export function spawnChild({ entry, env = {}, nodeFlags = [], name }: SpawnArgs)
   };
 }
 
+/** Node flags that write a V8 CPU profile named `name` into `dir` when the process exits; none without a dir. */
+export function cpuProfileFlags(dir: string | undefined, name: string): string[] {
+  return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
 /** Linux reports process CPU time in clock ticks of 1/100 s on every architecture Node runs on. */
 const clockTicksPerSecond = 100;
 

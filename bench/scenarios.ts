@@ -7,7 +7,7 @@ import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } fr
 import { benchTenants, createPath, fleetNodes, getMeetingsPath, joinPath, meetingId, type BenchTenant } from "./fleet.js";
 import { assertAllAnswered, drive, type LoadArgs, type LoadResult } from "./load.js";
 import type { BenchOptions } from "./options.js";
-import { spawnChild, type Child } from "./processes.js";
+import { cpuProfileFlags, spawnChild, type Child } from "./processes.js";
 import { progress } from "./progress.js";
 import { formatNumber, type Figure } from "./report.js";
 import type { CycleReport } from "./servers/poller.js";
@@ -377,7 +377,12 @@ function slotCycles(reportsByPoller: readonly CycleReport[][]): SlotCycle[] {
  */
 export async function measurePollCycles(bed: Testbed, options: BenchOptions, pollers: number, meetingsPerNode: number): Promise<Figure> {
   const children = Array.from({ length: pollers }, (_, i) =>
-    spawnChild({ entry: pollerEntry, name: `poller ${i + 1}`, env: { CONFIG_FILE: bed.configFile, REDIS_URL: bed.redisUrl } }),
+    spawnChild({
+      entry: pollerEntry,
+      name: `poller ${i + 1}`,
+      env: { CONFIG_FILE: bed.configFile, REDIS_URL: bed.redisUrl },
+      nodeFlags: cpuProfileFlags(options.profileDir, `poller-${i + 1}-of-${pollers}-${bed.fleetSize}-nodes`),
+    }),
   );
   let cycles: SlotCycle[];
   try {

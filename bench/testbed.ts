@@ -7,7 +7,7 @@ import { startRedis, freePort, type RedisServer } from "../balancer/test/support
 import { builtBalancerMain } from "./build.js";
 import { pidAccount, type CpuAccount } from "./cpu.js";
 import { balancerConfig, benchTenants, fleetNodes } from "./fleet.js";
-import { spawnChild, waitForHttp, type Child } from "./processes.js";
+import { cpuProfileFlags, spawnChild, waitForHttp, type Child } from "./processes.js";
 import type { Ready } from "./servers/ipc.js";
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -93,7 +93,7 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
     const balancer = spawnChild({
       entry: builtBalancerMain,
       name: "balancer",
-      nodeFlags: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=balancer-${fleetSize}-nodes.cpuprofile`],
+      nodeFlags: cpuProfileFlags(profileDir, `balancer-${fleetSize}-nodes`),
       env: {
         CONFIG_FILE: configFile,
         REDIS_URL: redisServer.url,
