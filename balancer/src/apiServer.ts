@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
 import { request } from "undici";
 import type { ApiContext } from "./api/context.js";
 import { createApp } from "./app.js";
@@ -11,10 +10,12 @@ import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
 import type { Logger } from "./observability/logger.js";
 import { syncConfiguredNodes } from "./store/nodeSync.js";
+import { connectRedis, type RedisClient } from "./store/redisClient.js";
 import { buildDirectory } from "./tenancy/directory.js";
 
 export interface ApiServerOptions {
   config: BalancerConfig;
+  /** `REDIS_URL`: one server, or a cluster seed (`redis+cluster://`); see `store/redisClient.ts`. */
   redisUrl: string;
   host: string;
   /** 0 picks a free port (tests, sandbox). */
@@ -32,7 +33,7 @@ export interface RunningApiServer {
   readonly port: number;
   /** `http://<host>:<port>` */
   readonly url: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Stops accepting, lets in-flight requests finish, then closes Redis and the node pools. */
   close(): Promise<void>;
 }
@@ -53,7 +54,7 @@ function notifier(logger: Logger, timeoutMs: number): (url: string) => void {
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const { config, logger } = options;
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = connectRedis(options.redisUrl, { maxRetriesPerRequest: 2, autoPipelining: true });
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   await syncConfiguredNodes(redis, config);
   // The request handler needs the listen address (the default callback base), so it is attached once listening.

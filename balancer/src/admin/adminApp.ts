@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import Koa from "koa";
 import { elementText } from "../bbb/xml.js";
 import type { BalancerConfig } from "../config/schema.js";
@@ -13,7 +13,7 @@ import type { Directory } from "../tenancy/directory.js";
 import { bearerTokenMatches } from "./token.js";
 
 export interface AdminDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: BalancerConfig;
   directory: Directory;
   clients: NodeClients;
@@ -44,7 +44,7 @@ interface Route {
 /** Redis answers a PING within this, or the process is not ready for traffic. */
 const readinessTimeoutMs = 1_000;
 
-async function redisReachable(redis: Redis): Promise<boolean> {
+async function redisReachable(redis: RedisClient): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readinessTimeoutMs)));
   try {

@@ -1,10 +1,10 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
 import type { BalancerConfig } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
+import { connectRedis } from "../store/redisClient.js";
 import { buildDirectory } from "../tenancy/directory.js";
 import { createAdminApp } from "./adminApp.js";
 
@@ -27,7 +27,7 @@ export interface RunningAdminServer {
 /** Serves the admin API and the probes beside whatever the process does (API or poller). */
 export async function startAdminServer({ config, redisUrl, host, port, token, logger }: AdminServerOptions): Promise<RunningAdminServer> {
   // Few retries: a probe or an operator must hear "Redis unreachable" quickly, not wait on a queue.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   const directory = buildDirectory(config);
   const clients = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });

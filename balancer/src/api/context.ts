@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
 import type { Directory, TenantEntry } from "../tenancy/directory.js";
 
 /** What every call handler works with; built once per process. */
 export interface ApiContext {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly directory: Directory;
   readonly nodes: NodeClients;
   /** Where nodes send end callbacks, and the key that signs them. */

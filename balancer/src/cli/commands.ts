@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import { elementText } from "../bbb/xml.js";
 import { loadTunablesSchema, type BalancerConfig, type LoadTunables } from "../config/schema.js";
 import { changeNodeState } from "../fleet/actions.js";
@@ -11,7 +11,7 @@ import type { Directory } from "../tenancy/directory.js";
 import { formatAge, formatNumber, formatTable } from "./table.js";
 
 export interface CliDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: BalancerConfig;
   directory: Directory;
   clients: NodeClients;

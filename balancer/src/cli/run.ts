@@ -1,6 +1,6 @@
-import { Redis } from "ioredis";
 import { ConfigError, loadBalancerConfigFile } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
+import { connectRedis, type RedisClient } from "../store/redisClient.js";
 import { buildDirectory } from "../tenancy/directory.js";
 import { runCommand, usage, UsageError } from "./commands.js";
 
@@ -12,13 +12,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const configFile = env["CONFIG_FILE"];
   const redisUrl = env["REDIS_URL"];
   if (configFile === undefined || redisUrl === undefined) return { code: 2, stdout: "", stderr: "CONFIG_FILE and REDIS_URL must be set" };
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let clients: NodeClients | undefined;
   try {
     const config = await loadBalancerConfigFile(configFile);
     const directory = buildDirectory(config);
     // Fail fast: an operator should read "Redis unreachable", not wait on a retry loop.
-    redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3_000, retryStrategy: () => null });
+    redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, connectTimeoutMs: 3_000, failFast: true });
     redis.on("error", () => undefined);
     clients = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
     const stdout = await runCommand({ redis, config, directory, clients, baseDomain: env["BASE_DOMAIN"], now: Date.now() }, args, json);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError, formatIssuePath } from "./schema.js";
+import { redisUrlProtocol } from "../store/redisClient.js";
 
 /**
  * What the program runs as: `api` (the BBB API), `poller` (polls the fleet, any number of replicas), `admin`
@@ -12,7 +13,8 @@ const hostOrDomain = z.string().regex(/^[a-z0-9.-]+$/i, { error: "must be a host
 
 const envSchema = z.object({
   CONFIG_FILE: z.string().min(1, { error: "must name the balancer config file" }),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }),
+  /** One server (`redis://`, `rediss://` for TLS) or a seed node of a Redis Cluster (`redis+cluster://`, `rediss+cluster://`). */
+  REDIS_URL: z.url({ protocol: redisUrlProtocol, error: "must be a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL" }),
   LISTEN_HOST: z.string().min(1).default("0.0.0.0"),
   PORT: z.coerce.number({ error: "must be a port number" }).int().min(0).max(65_535).default(8080),
   /** Tenants are served at `<tenant>.<BASE_DOMAIN>` and at `<BASE_DOMAIN>/t/<tenant>/`. */

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { NodeState } from "../config/schema.js";
 import type { NodeClients } from "../nodes/client.js";
 import { metrics } from "../observability/metrics.js";
@@ -20,7 +20,7 @@ export interface StateChangeReport {
  * The one way the admin API and the CLI change a node's state: atomically in Redis first (so placement stops
  * at once), then, on panic, the node is told to end the meetings the balancer put there.
  */
-export async function changeNodeState(redis: Redis, clients: NodeClients, node: NodeEntry, state: NodeState): Promise<StateChangeReport> {
+export async function changeNodeState(redis: RedisClient, clients: NodeClients, node: NodeEntry, state: NodeState): Promise<StateChangeReport> {
   const change = await setNodeState(redis, node, state);
   // A node no poll or start has recorded yet is still in its configured state.
   const report: StateChangeReport = { node: node.id, previous: change.previous ?? node.config.state, state, released: change.released.length };

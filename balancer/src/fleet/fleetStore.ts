@@ -1,6 +1,7 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { BbbNode, NodeState } from "../config/schema.js";
 import { keys } from "../store/keys.js";
+import { pipelineBySlot, type KeyedCommand } from "../store/slotPipeline.js";
 import { parseNodeRecord, type NodeRecord } from "./nodeRecord.js";
 import { releaseMembers } from "./release.js";
 import { setStateScript } from "./scripts.js";
@@ -11,19 +12,18 @@ export interface NodeStatus extends NodeRecord {
   poolLoad: number | undefined;
 }
 
-/** Every configured node's record and pool score, in one round trip. */
-export async function readNodeStatuses(redis: Redis, nodes: readonly BbbNode[]): Promise<NodeStatus[]> {
-  const pipeline = redis.pipeline();
-  for (const node of nodes) {
-    pipeline.hgetall(keys.node(node.cluster, node.id));
-    pipeline.zscore(keys.pool(node.cluster), node.id);
-  }
-  const replies = (await pipeline.exec()) ?? [];
+/** Every configured node's record and pool score, in one round trip (one per cluster slot on a Redis Cluster). */
+export async function readNodeStatuses(redis: RedisClient, nodes: readonly BbbNode[]): Promise<NodeStatus[]> {
+  const replies = await pipelineBySlot(
+    redis,
+    nodes.flatMap((node): KeyedCommand[] => [
+      ["hgetall", keys.node(node.cluster, node.id)],
+      ["zscore", keys.pool(node.cluster), node.id],
+    ]),
+  );
   return nodes.map((node, i) => {
-    const [hashError, hash] = replies[2 * i] ?? [];
-    const [scoreError, score] = replies[2 * i + 1] ?? [];
-    if (hashError) throw hashError;
-    if (scoreError) throw scoreError;
+    const hash = replies[2 * i];
+    const score = replies[2 * i + 1];
     const record = parseNodeRecord(node, (hash ?? {}) as Record<string, string>);
     return { ...record, poolLoad: typeof score === "string" ? Number(score) : undefined };
   });
@@ -36,7 +36,7 @@ export interface StateChange {
 }
 
 /** Sets a node's admin state and its pool membership atomically; panic also releases the tenants' mappings. */
-export async function setNodeState(redis: Redis, node: { id: string; cluster: string }, state: NodeState, now = Date.now()): Promise<StateChange> {
+export async function setNodeState(redis: RedisClient, node: { id: string; cluster: string }, state: NodeState, now = Date.now()): Promise<StateChange> {
   const reply = (await setStateScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster), keys.nodeMeetings(node.cluster, node.id)], [
     node.id,
     state,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import { releaseMeeting } from "../store/meetings.js";
 import { keys } from "../store/keys.js";
 import { refreshSummariesScript } from "./scripts.js";
@@ -15,7 +15,7 @@ export function parseNodeMeetingMember(member: string): { tenant: string; meetin
  * compare-and-delete, so a meeting already created anew on another node keeps its new mapping. Releases are
  * rare next to polls, so one call each, all in flight at once, is enough. Returns how many mappings went.
  */
-export async function releaseMembers(redis: Redis, node: { id: string; cluster: string }, members: readonly string[]): Promise<number> {
+export async function releaseMembers(redis: RedisClient, node: { id: string; cluster: string }, members: readonly string[]): Promise<number> {
   const released = await Promise.all(
     members.map((member) => {
       const parsed = parseNodeMeetingMember(member);
@@ -26,7 +26,7 @@ export async function releaseMembers(redis: Redis, node: { id: string; cluster: 
 }
 
 /** Writes fresh summaries (tenant -> meetingID -> `<meeting>` XML) of one node, one script per tenant. */
-export async function refreshSummaries(redis: Redis, nodeId: string, byTenant: ReadonlyMap<string, Record<string, string>>): Promise<void> {
+export async function refreshSummaries(redis: RedisClient, nodeId: string, byTenant: ReadonlyMap<string, Record<string, string>>): Promise<void> {
   await Promise.all(
     [...byTenant].map(([tenant, summaries]) =>
       refreshSummariesScript.run(redis, [keys.meetings(tenant), keys.summaries(tenant), keys.revision(tenant)], [nodeId, JSON.stringify(summaries)]),

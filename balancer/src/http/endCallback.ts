@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import { elementText } from "../bbb/xml.js";
 import type { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
@@ -8,7 +8,7 @@ import { tenantCallbackUrl, verifyEndCallback } from "../tenancy/endCallback.js"
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 
 export interface EndCallbackDeps {
-  redis: Redis;
+  redis: RedisClient;
   directory: Directory;
   nodes: NodeClients;
   key: string;

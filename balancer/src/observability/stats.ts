@@ -1,9 +1,10 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { BalancerConfig, NodeState } from "../config/schema.js";
 import { readNodeStatuses } from "../fleet/fleetStore.js";
 import { storedHealth, type StoredHealth } from "../fleet/health.js";
 import { takesNewMeetings } from "../fleet/nodeState.js";
 import { keys } from "../store/keys.js";
+import { pipelineBySlot } from "../store/slotPipeline.js";
 
 export interface NodeStats {
   id: string;
@@ -35,15 +36,14 @@ export interface FleetStats {
 const isoTime = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The stats document of the admin API, the CLI and the fleet gauges: a few pipelined reads, no node contacted. */
-export async function collectFleetStats(redis: Redis, config: Pick<BalancerConfig, "tenants" | "nodes">, now = Date.now()): Promise<FleetStats> {
-  const pipeline = redis.pipeline();
-  for (const tenant of config.tenants) pipeline.hlen(keys.meetings(tenant.slug));
-  const [meetingCounts, statuses] = await Promise.all([pipeline.exec(), readNodeStatuses(redis, config.nodes)]);
+export async function collectFleetStats(redis: RedisClient, config: Pick<BalancerConfig, "tenants" | "nodes">, now = Date.now()): Promise<FleetStats> {
+  const [meetingCounts, statuses] = await Promise.all([
+    pipelineBySlot(redis, config.tenants.map((tenant) => ["hlen", keys.meetings(tenant.slug)] as const)),
+    readNodeStatuses(redis, config.nodes),
+  ]);
   const tenants: FleetStats["tenants"] = {};
   config.tenants.forEach((tenant, i) => {
-    const [error, count] = meetingCounts?.[i] ?? [];
-    if (error) throw error;
-    tenants[tenant.slug] = { meetings: Number(count ?? 0), attendees: 0 };
+    tenants[tenant.slug] = { meetings: Number(meetingCounts[i] ?? 0), attendees: 0 };
   });
   for (const status of statuses) {
     for (const [slug, usage] of Object.entries(status.tenants)) {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import { LuaScript } from "../store/script.js";
 import { keys } from "../store/keys.js";
 
@@ -40,7 +40,7 @@ function closingMarginMs(intervalMs: number): number {
 
 export type LeaseOutcome = { won: true; slot: number } | { won: false; slotClosing: boolean };
 
-export async function acquireLease(redis: Redis, nodeId: string, pollerId: string, intervalMs: number): Promise<LeaseOutcome> {
+export async function acquireLease(redis: RedisClient, nodeId: string, pollerId: string, intervalMs: number): Promise<LeaseOutcome> {
   const slot = await acquireScript.run(redis, [keys.pollLease(nodeId)], [pollerId, intervalMs, closingMarginMs(intervalMs)]);
   if (typeof slot !== "number") return { won: false, slotClosing: false };
   return slot < 0 ? { won: false, slotClosing: true } : { won: true, slot };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { BalancerConfig } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
@@ -10,7 +10,7 @@ import { recordPoll } from "./recordPoll.js";
 import { buildDirectory, type NodeEntry } from "../tenancy/directory.js";
 
 export interface PollerDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: BalancerConfig;
   logger: Logger;
   /** Names this poller in its leases (and logs); unique per process by default. */

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redisClient.js";
 import type { LoadTunables, NodeState } from "../config/schema.js";
 import { nextHealth, storedHealth, type HealthChange, type HealthThresholds } from "../fleet/health.js";
 import { parseNodeRecord } from "../fleet/nodeRecord.js";
@@ -24,7 +24,7 @@ export interface PollRecord {
  * poll lease makes this poller the only writer of these fields for the interval.
  */
 export async function recordPoll(
-  redis: Redis,
+  redis: RedisClient,
   node: NodeEntry,
   report: NodeReport,
   settings: { thresholds: HealthThresholds; tunables: LoadTunables; now: number },

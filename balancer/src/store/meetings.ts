@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redisClient.js";
 import { hashMeetingId, nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { keys } from "./keys.js";
 import { LuaScript } from "./script.js";
@@ -112,22 +112,22 @@ function longMeetingIdField(tenant: string, meetingId: string): string {
 }
 
 /** The node of a tenant's live meeting: the one Redis round trip of a join. */
-export async function meetingNode(redis: Redis, tenant: string, meetingId: string): Promise<string | null> {
+export async function meetingNode(redis: RedisClient, tenant: string, meetingId: string): Promise<string | null> {
   return redis.hget(keys.meetings(tenant), meetingId);
 }
 
 /** Takes the least-loaded node of a cluster's pool and counts the placement; `null` when the pool is empty. */
-export async function placeInCluster(redis: Redis, cluster: string, cost: number, random: number): Promise<string | null> {
+export async function placeInCluster(redis: RedisClient, cluster: string, cost: number, random: number): Promise<string | null> {
   const pick = await placeScript.run(redis, [keys.pool(cluster)], [cost, random]);
   return typeof pick === "string" ? pick : null;
 }
 
-export async function undoPlacement(redis: Redis, cluster: string, nodeId: string, cost: number): Promise<void> {
+export async function undoPlacement(redis: RedisClient, cluster: string, nodeId: string, cost: number): Promise<void> {
   await unplaceScript.run(redis, [keys.pool(cluster)], [nodeId, cost]);
 }
 
 /** The lowest load in each cluster's pool (for tenants on several clusters); missing for empty pools. */
-export async function lowestLoads(redis: Redis, clusters: readonly string[]): Promise<Array<{ cluster: string; lowestLoad: number }>> {
+export async function lowestLoads(redis: RedisClient, clusters: readonly string[]): Promise<Array<{ cluster: string; lowestLoad: number }>> {
   // One command per pool, not one pipeline: on a clustered Redis the pools live in different slots.
   const heads = await Promise.all(clusters.map((cluster) => redis.zrange(keys.pool(cluster), "0", "0", "WITHSCORES")));
   return clusters.flatMap((cluster, i) => {
@@ -163,7 +163,7 @@ export interface ClaimArgs {
  * may be the same node, and the loser still has a placement to give back), and unless the tenant or the secret
  * is at a limit. Limits are checked in the same script as the claim, so concurrent creates cannot overshoot.
  */
-export async function claimMeeting(redis: Redis, { tenant, meetingId, node, secretId, limits }: ClaimArgs): Promise<Claim> {
+export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node, secretId, limits }: ClaimArgs): Promise<Claim> {
   const limit = (value: number | undefined): number => value ?? -1;
   const reply = (await claimScript.run(redis, tenantKeys(tenant), [
     meetingId,
@@ -186,7 +186,7 @@ export async function claimMeeting(redis: Redis, { tenant, meetingId, node, secr
  * Takes a voice bridge number for a meeting, fleet-wide: the requested one when free, else a free random 5-digit
  * one. `undefined` when none was found in a few tries (the node then picks its own).
  */
-export async function claimVoiceBridge(redis: Redis, tenant: string, meetingId: string, requested: string | undefined, random: () => number): Promise<string | undefined> {
+export async function claimVoiceBridge(redis: RedisClient, tenant: string, meetingId: string, requested: string | undefined, random: () => number): Promise<string | undefined> {
   const member = nodeMeetingMember(tenant, meetingId);
   const candidates = requested !== undefined && /^\d{1,9}$/.test(requested) ? [requested] : [];
   for (let i = 0; i < 8; i++) candidates.push(String(10_000 + Math.floor(random() * 90_000)));
@@ -196,12 +196,12 @@ export async function claimVoiceBridge(redis: Redis, tenant: string, meetingId: 
   return undefined;
 }
 
-export async function releaseVoiceBridge(redis: Redis, tenant: string, meetingId: string, voiceBridge: string): Promise<void> {
+export async function releaseVoiceBridge(redis: RedisClient, tenant: string, meetingId: string, voiceBridge: string): Promise<void> {
   await releaseVoiceBridgeScript.run(redis, [keys.voiceBridges()], [voiceBridge, nodeMeetingMember(tenant, meetingId)]);
 }
 
 /** Stores the tenant's view of a meeting for getMeetings (see docs/redis-keys.md for the value's format). */
-export async function storeSummary(redis: Redis, tenant: string, meetingId: string, nodeId: string, meetingXml: string): Promise<boolean> {
+export async function storeSummary(redis: RedisClient, tenant: string, meetingId: string, nodeId: string, meetingXml: string): Promise<boolean> {
   const stored = await summarizeScript.run(redis, tenantKeys(tenant), [meetingId, nodeId, meetingXml, longMeetingIdField(tenant, meetingId)]);
   return stored === 1;
 }
@@ -210,7 +210,7 @@ export async function storeSummary(redis: Redis, tenant: string, meetingId: stri
  * Forgets a meeting on evidence that it is gone from `node` (its end callback, the node's "not found", a poll,
  * an admin action). Safe to call twice and from any replica. Returns whether this call removed the mapping.
  */
-export async function releaseMeeting(redis: Redis, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<boolean> {
+export async function releaseMeeting(redis: RedisClient, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<boolean> {
   const voiceBridge = await releaseScript.run(redis, tenantKeys(tenant), [meetingId, node.id, longMeetingIdField(tenant, meetingId)]);
   await redis.srem(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
   if (typeof voiceBridge !== "string") return false;
@@ -219,12 +219,12 @@ export async function releaseMeeting(redis: Redis, tenant: string, meetingId: st
 }
 
 /** The tenant's getMeetings revision: one GET per getMeetings while nothing changed. */
-export async function tenantRevision(redis: Redis, tenant: string): Promise<string> {
+export async function tenantRevision(redis: RedisClient, tenant: string): Promise<string> {
   return (await redis.get(keys.revision(tenant))) ?? "0";
 }
 
 /** Every summary of a tenant and the revision they belong to, read together. */
-export async function tenantSummaries(redis: Redis, tenant: string): Promise<{ revision: string; meetings: string[] }> {
+export async function tenantSummaries(redis: RedisClient, tenant: string): Promise<{ revision: string; meetings: string[] }> {
   const results = await redis.multi().get(keys.revision(tenant)).hvals(keys.summaries(tenant)).exec();
   const [revision, meetings] = (results ?? []).map(([error, value]) => {
     if (error !== null) throw error;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redisClient.js";
 import type { BalancerConfig } from "../config/schema.js";
 import { keys } from "./keys.js";
 import { LuaScript } from "./script.js";
@@ -22,7 +22,7 @@ return 1
  * Brings Redis in step with the config file at start: every configured node has a record and, when eligible,
  * a place in its cluster's pool; nodes no longer configured leave the pools so no meeting is placed on them.
  */
-export async function syncConfiguredNodes(redis: Redis, config: BalancerConfig): Promise<void> {
+export async function syncConfiguredNodes(redis: RedisClient, config: BalancerConfig): Promise<void> {
   for (const node of config.nodes) {
     await syncNodeScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster)], [node.id, node.state]);
   }

@@ -12,12 +12,16 @@ describe("parseEnv", () => {
     expect(parseEnv({ ...minimal, TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.1" }).TRUSTED_PROXIES).toEqual(["10.0.0.0/8", "192.168.1.1"]);
   });
 
+  it("takes a Redis Cluster seed as REDIS_URL", () => {
+    expect(parseEnv({ ...minimal, REDIS_URL: "rediss+cluster://:secret@cache.example.net:6380" }).REDIS_URL).toBe("rediss+cluster://:secret@cache.example.net:6380");
+  });
+
   it("names a missing variable", () => {
     expect(() => parseEnv({ ...minimal, REDIS_URL: undefined })).toThrow("environment variable REDIS_URL: is required");
   });
 
   it("names a bad variable and what it must be", () => {
-    expect(() => parseEnv({ ...minimal, REDIS_URL: "http://redis" })).toThrow("environment variable REDIS_URL: must be a redis:// or rediss:// URL");
+    expect(() => parseEnv({ ...minimal, REDIS_URL: "http://redis" })).toThrow("environment variable REDIS_URL: must be a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL");
     expect(() => parseEnv({ ...minimal, PORT: "eighty" })).toThrow(/environment variable PORT/);
   });
 });

@@ -6,7 +6,8 @@ import { computeChecksum } from "../../src/bbb/checksum.js";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput, type ChecksumAlgorithm } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { startRedis, type RedisServer } from "../support/redis.js";
+import { primaries } from "../../src/store/redisClient.js";
+import { startRedis, type RedisServer, type SharedRedis } from "../support/redis.js";
 
 export const tenants = {
   acme: { slug: "acme", secret: "acme-secret-0123456789" },
@@ -15,8 +16,8 @@ export const tenants = {
 
 export const baseDomain = "bbb.test";
 
-export interface Fleet {
-  redis: RedisServer;
+export interface Fleet<R extends SharedRedis = RedisServer> {
+  redis: R;
   simulator: Simulator;
   config: BalancerConfig;
   /** Balancer replicas sharing Redis and the nodes; `balancers[0]` unless a test starts more. */
@@ -37,10 +38,17 @@ export interface FleetOptions {
 
 const silentLogger = createLogger({ name: "test", level: "silent", destination: new Writable({ write: (_c, _e, done) => done() }) });
 
-/** Redis, simulated nodes and balancer replicas over real HTTP, all on free loopback ports. */
-export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+/**
+ * Redis, simulated nodes and balancer replicas over real HTTP, all on free loopback ports. With `redis` the
+ * fleet uses a Redis the test started (a Redis Cluster) and leaves it running; otherwise it starts and stops its own.
+ */
+export async function startFleet(options?: FleetOptions): Promise<Fleet>;
+export async function startFleet<R extends SharedRedis>(options: FleetOptions & { redis: R }): Promise<Fleet<R>>;
+export async function startFleet(options: FleetOptions & { redis?: SharedRedis } = {}): Promise<Fleet<SharedRedis>> {
   const nodeIds = options.nodeIds ?? ["n1", "n2", "n3"];
-  const redis = await startRedis();
+  const ownRedis = options.redis === undefined ? await startRedis() : undefined;
+  const redis = options.redis ?? ownRedis;
+  if (redis === undefined) throw new Error("no Redis");
   const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: `${id}-node-secret-0123456789` })) });
   const input: BalancerConfigInput = {
     tenants: Object.values(tenants).map((tenant) => ({ slug: tenant.slug, secrets: [tenant.secret] })),
@@ -74,7 +82,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     async close() {
       await Promise.all(balancers.map((running) => running.close()));
       await simulator.close();
-      await redis.close();
+      await ownRedis?.close();
     },
   };
 }
@@ -137,11 +145,12 @@ export function field(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
-/** Every key the balancer wrote and its value, to show a request changed nothing. */
+/** Every key the balancer wrote and its value, to show a request changed nothing. On a cluster, from every master. */
 export async function redisState(balancer: RunningApiServer): Promise<Record<string, unknown>> {
   const redis = balancer.redis;
   const state: Record<string, unknown> = {};
-  for (const key of (await redis.keys("mp:*")).sort()) {
+  const found = await Promise.all(primaries(redis).map((server) => server.keys("mp:*")));
+  for (const key of found.flat().sort()) {
     const type = await redis.type(key);
     if (type === "hash") state[key] = await redis.hgetall(key);
     else if (type === "zset") state[key] = await redis.zrange(key, "0", "-1", "WITHSCORES");
@@ -152,11 +161,11 @@ export async function redisState(balancer: RunningApiServer): Promise<Record<str
 }
 
 /** Meetings on every node, by node ID. */
-export function nodeMeetings(fleet: Fleet): Record<string, string[]> {
+export function nodeMeetings(fleet: Fleet<SharedRedis>): Record<string, string[]> {
   return Object.fromEntries([...fleet.simulator.nodes.values()].map((node) => [node.id, node.meetings().map((meeting) => meeting.meetingId).sort()]));
 }
 
 /** Which node holds a node meeting ID, if any. */
-export function hostOf(fleet: Fleet, nodeMeetingId: string): string | undefined {
+export function hostOf(fleet: Fleet<SharedRedis>, nodeMeetingId: string): string | undefined {
   return [...fleet.simulator.nodes.values()].find((node) => node.meeting(nodeMeetingId) !== undefined)?.id;
 }

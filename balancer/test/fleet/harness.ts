@@ -1,4 +1,3 @@
-import { Redis } from "ioredis";
 import { Writable } from "node:stream";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
 import { NodeClients } from "../../src/nodes/client.js";
@@ -8,14 +7,15 @@ import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { nodeMeetingMember } from "../../src/store/meetings.js";
 import { syncConfiguredNodes } from "../../src/store/nodeSync.js";
 import { keys } from "../../src/store/keys.js";
+import { connectRedis, type RedisClient } from "../../src/store/redisClient.js";
 import { buildDirectory, type Directory, type NodeEntry } from "../../src/tenancy/directory.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { startRedis, type RedisServer } from "../support/redis.js";
+import { startRedis, type RedisServer, type SharedRedis } from "../support/redis.js";
 
 /** A fleet for the tests: a real redis-server, simulated nodes over HTTP, and the config naming them. */
-export interface Fleet {
-  redisServer: RedisServer;
-  redis: Redis;
+export interface Fleet<R extends SharedRedis = RedisServer> {
+  redisServer: R;
+  redis: RedisClient;
   simulator: Simulator;
   config: BalancerConfig;
   /** The config as a file would say it (for a poller started as its own process). */
@@ -43,10 +43,20 @@ export function silentLogger(): Logger {
   return createLogger({ name: "test", level: "warn", destination: new Writable({ write: (_chunk, _encoding, done) => done() }) });
 }
 
-export async function startFleet(
-  options: { nodes: number; withLoadUrl?: boolean; config?: Partial<BalancerConfigInput>; redisServer?: RedisServer; intervalMs?: number } = { nodes: 2 },
-): Promise<Fleet> {
-  const redisServer = options.redisServer ?? (await startRedis());
+export interface FleetOptions {
+  nodes: number;
+  withLoadUrl?: boolean;
+  config?: Partial<BalancerConfigInput>;
+  intervalMs?: number;
+}
+
+/** With `redisServer` the fleet uses a Redis the test started (another fleet's, a Redis Cluster) and leaves it running. */
+export async function startFleet(options?: FleetOptions & { redisServer?: RedisServer }): Promise<Fleet>;
+export async function startFleet<R extends SharedRedis>(options: FleetOptions & { redisServer: R }): Promise<Fleet<R>>;
+export async function startFleet(options: FleetOptions & { redisServer?: SharedRedis } = { nodes: 2 }): Promise<Fleet<SharedRedis>> {
+  const ownRedis = options.redisServer === undefined ? await startRedis() : undefined;
+  const redisServer = options.redisServer ?? ownRedis;
+  if (redisServer === undefined) throw new Error("no Redis");
   const nodeIds = Array.from({ length: options.nodes }, (_, i) => `bbb${i + 1}`);
   const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: nodeSecret(id) })), requestLogSize: 100 });
   const configInput: BalancerConfigInput = {
@@ -65,7 +75,7 @@ export async function startFleet(
   const config = parseBalancerConfig(configInput);
   const directory = buildDirectory(config);
   const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
-  const redis = new Redis(redisServer.url);
+  const redis = connectRedis(redisServer.url);
   redis.on("error", () => undefined); // tests stop Redis on purpose; outcomes are asserted, not logged
   await syncConfiguredNodes(redis, config); // as every API replica and poller does at start
   const logger = silentLogger();
@@ -101,7 +111,7 @@ export async function startFleet(
       redis.disconnect();
       await clients.close();
       await simulator.close();
-      if (options.redisServer === undefined) await redisServer.close();
+      await ownRedis?.close();
     },
   };
 }

@@ -17,6 +17,11 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** A Redis a test started itself and shares with fleets (a Redis Cluster, say); clients reach it by its URL. */
+export interface SharedRedis {
+  readonly url: string;
+}
+
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
