@@ -110,6 +110,8 @@ export class Balancer extends pulumi.ComponentResource {
         metadata: { labels, annotations: { "mediaplane/config-hash": configHash } },
         spec: {
           securityContext: nonRootPodSecurity(uid),
+          // No Kubernetes API access: no service account token in the pod.
+          automountServiceAccountToken: false,
           // preStop keeps the pod in the endpoints' removal window, then SIGTERM lets in-flight requests finish.
           terminationGracePeriodSeconds: drainSeconds + 15,
           containers: [

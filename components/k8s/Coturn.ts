@@ -90,6 +90,8 @@ export class Coturn extends pulumi.ComponentResource {
             metadata: { labels, annotations: { "mediaplane/config-hash": secretContentHash(configText) } },
             spec: {
               securityContext: nonRootPodSecurity(uid),
+              // No Kubernetes API access: no service account token in the pod.
+              automountServiceAccountToken: false,
               ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
               containers: [
                 {

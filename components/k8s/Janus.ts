@@ -138,6 +138,8 @@ export class Janus extends pulumi.ComponentResource {
               hostNetwork: true,
               dnsPolicy: "ClusterFirstWithHostNet",
               securityContext: nonRootPodSecurity(uid),
+              // No Kubernetes API access: no service account token in the pod.
+              automountServiceAccountToken: false,
               terminationGracePeriodSeconds: 30,
               ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
               affinity: {

@@ -434,7 +434,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
           strategy: rolloutStrategies[spec.rollout],
           template: {
             metadata: { labels: spec.labels },
-            spec: { ...spec.podSpec, containers: [spec.container] },
+            // No Kubernetes API access: no service account token in the pod.
+            spec: { ...spec.podSpec, automountServiceAccountToken: false, containers: [spec.container] },
           },
         },
       },

@@ -93,6 +93,8 @@ export class Redis extends pulumi.ComponentResource {
             metadata: { labels, annotations: { "mediaplane/config-hash": contentHash(configText) } },
             spec: {
               securityContext: nonRootPodSecurity(uid),
+              // No Kubernetes API access: no service account token in the pod.
+              automountServiceAccountToken: false,
               // Lets Redis finish writing the AOF before it is killed.
               terminationGracePeriodSeconds: 30,
               containers: [
@@ -142,8 +144,10 @@ export class Redis extends pulumi.ComponentResource {
         metadata: { name: "redis", namespace, labels },
         spec: {
           podSelector: { matchLabels: labels },
-          policyTypes: ["Ingress"],
+          // Redis never connects anywhere (no replication, no modules that call out): no egress at all.
+          policyTypes: ["Ingress", "Egress"],
           ingress: [{ from: [networkPolicyPeer(args.clients)], ports: [{ port: redisPort, protocol: "TCP" }] }],
+          egress: [],
         },
       },
       child,

@@ -66,6 +66,12 @@ describe("Redis", () => {
     });
   });
 
+  it("may connect nowhere itself", () => {
+    const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "redis");
+    expect(policy.spec?.policyTypes).toContain("Egress");
+    expect(policy.spec?.egress).toEqual([]);
+  });
+
   it("admits only the balancer's pods on the Redis port", () => {
     const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "redis");
     expect(policy.spec?.ingress).toEqual([

@@ -95,6 +95,14 @@ export function describeStackManifests(stack: string, load: () => StackManifests
       }
     });
 
+    it("mount a service account token only into traefik, the one workload that reads the Kubernetes API", () => {
+      for (const manifest of workloads()) {
+        const automount = podSpecOf(manifest).automountServiceAccountToken;
+        if (manifest.metadata.name === "traefik") expect(automount).toBeUndefined();
+        else expect(automount, manifest.metadata.name).toBe(false);
+      }
+    });
+
     it("read secret values only through Secret references", () => {
       for (const container of workloads().flatMap(containersOf)) {
         for (const variable of container.env ?? []) {
