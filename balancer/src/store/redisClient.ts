@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import { ConfigError } from "../config/schema.js";
 
@@ -99,7 +100,12 @@ export function connectRedis(url: string, tuning: RedisTuning = {}): RedisClient
   return new Cluster([{ host: endpoint.host, port: endpoint.port }], clusterOptions);
 }
 
-/** The masters of a cluster, or the one server: what a command that walks every key (SCAN) must visit. */
-export function primaries(redis: RedisClient): Redis[] {
-  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+/**
+ * The masters of a cluster, or the one server: what a command that walks every key (SCAN) must visit. A cluster
+ * client knows its masters only once it has read the slot map, so this waits for that.
+ */
+export async function primaries(redis: RedisClient): Promise<Redis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== "ready") await once(redis, "ready");
+  return redis.nodes("master");
 }

@@ -149,7 +149,7 @@ export function field(xml: string, name: string): string | undefined {
 export async function redisState(balancer: RunningApiServer): Promise<Record<string, unknown>> {
   const redis = balancer.redis;
   const state: Record<string, unknown> = {};
-  const found = await Promise.all(primaries(redis).map((server) => server.keys("mp:*")));
+  const found = await Promise.all((await primaries(redis)).map((server) => server.keys("mp:*")));
   for (const key of found.flat().sort()) {
     const type = await redis.type(key);
     if (type === "hash") state[key] = await redis.hgetall(key);

@@ -33,7 +33,7 @@ afterEach(async () => {
     node.forgetAllMeetings();
   }
   // FLUSHALL through a cluster client reaches one master only.
-  await Promise.all(primaries(redis).map((master) => master.flushall()));
+  await Promise.all((await primaries(redis)).map((master) => master.flushall()));
   await redis.zadd(keys.pool("default"), 0, "n1", 0, "n2", 0, "n3");
 });
 
@@ -43,7 +43,7 @@ const create = (params: Record<string, string>, replica = 0, tenant: { slug: str
 /** Which master holds a key, by the port it listens on (the others answer MOVED). */
 async function masterOf(key: string): Promise<number | undefined> {
   const holds = (master: Redis): Promise<boolean> => master.exists(key).then((count) => count === 1, () => false);
-  const holders = await Promise.all(primaries(redis).map(async (master) => ((await holds(master)) ? master.options.port : undefined)));
+  const holders = await Promise.all((await primaries(redis)).map(async (master) => ((await holds(master)) ? master.options.port : undefined)));
   return holders.find((port) => port !== undefined);
 }
 

@@ -55,8 +55,7 @@ describe("on a real three-master Redis Cluster", () => {
 
   it("connects as a Cluster client that sees every master", async () => {
     expect(redis).toBeInstanceOf(Cluster);
-    await redis.set("probe", "1");
-    expect(primaries(redis)).toHaveLength(3);
+    expect(await primaries(redis)).toHaveLength(3);
   });
 
   it("answers a pipeline spanning many tenants' and clusters' slots in the commands' order", async () => {
@@ -81,7 +80,7 @@ describe("on a real three-master Redis Cluster", () => {
   it("gives a single server one plain client", async () => {
     const single = connectRedis(`redis://127.0.0.1:${cluster.masters[0]!.port}`, { failFast: true });
     expect(single).toBeInstanceOf(Redis);
-    expect(primaries(single)).toEqual([single]);
+    expect(await primaries(single)).toEqual([single]);
     single.disconnect();
   });
 });

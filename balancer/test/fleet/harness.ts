@@ -132,11 +132,11 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
   throw new Error(`timed out waiting for ${what}${lastError === undefined ? "" : `: ${String(lastError)}`}`);
 }
 
-export async function nodeHash(fleet: Fleet, nodeId: string): Promise<Record<string, string>> {
+export async function nodeHash(fleet: Fleet<SharedRedis>, nodeId: string): Promise<Record<string, string>> {
   const node = fleet.node(nodeId);
   return fleet.redis.hgetall(keys.node(node.cluster, node.id));
 }
 
-export async function poolMembers(fleet: Fleet, cluster = "default"): Promise<string[]> {
+export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {
   return fleet.redis.zrange(keys.pool(cluster), "0", "-1");
 }

@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setNodeState } from "../../src/fleet/fleetStore.js";
+import { collectFleetStats } from "../../src/observability/stats.js";
+import { keys } from "../../src/store/keys.js";
+import { connectRedis, primaries } from "../../src/store/redisClient.js";
+import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
+import { nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "../fleet/harness.js";
+import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
+
+/** Pollers on a real three-master Redis Cluster: node records, tenant mappings and leases live on different masters. */
+let cluster: RedisCluster;
+let fleet: Fleet<RedisCluster> | undefined;
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+/** A fleet on an emptied cluster (FLUSHALL through a cluster client would reach one master only). */
+async function startClusterFleet(nodes: number): Promise<Fleet<RedisCluster>> {
+  const redis = connectRedis(cluster.url);
+  await Promise.all((await primaries(redis)).map((master) => master.flushall()));
+  await redis.quit();
+  fleet = await startFleet({ nodes, withLoadUrl: true, redisServer: cluster });
+  return fleet;
+}
+
+describe("a poll cycle on a Redis Cluster", () => {
+  it("records every node, refreshes two tenants' summaries and releases the meeting a node no longer has", async () => {
+    const fleet = await startClusterFleet(2);
+    await fleet.createMeeting("acme", "stays", "bbb1");
+    await fleet.createMeeting("globex", "stays", "bbb1");
+    await fleet.createMeeting("acme", "gone", "bbb2");
+    fleet.simulator.node("bbb1").addAttendees(nodeMeetingId("globex", "stays"), 3);
+    fleet.startPoller();
+    const record = await waitFor(async () => {
+      const hash = await nodeHash(fleet, "bbb1");
+      return hash["attendees"] === "3" ? hash : undefined;
+    }, "bbb1 polled");
+    expect(JSON.parse(record["tenants"] ?? "{}")).toEqual({ acme: { meetings: 1, attendees: 0 }, globex: { meetings: 1, attendees: 3 } });
+    await waitFor(async () => (await fleet.redis.hget(keys.summaries("globex"), "stays"))?.includes("<participantCount>3</participantCount>"), "globex summary");
+    expect(await fleet.redis.hget(keys.summaries("acme"), "stays")).toContain("<meetingID>stays</meetingID>");
+
+    await fleet.simulator.node("bbb2").endMeeting(nodeMeetingId("acme", "gone"));
+    await waitFor(async () => (await fleet.redis.hget(keys.meetings("acme"), "gone")) === null, "gone released");
+    expect(await fleet.redis.hget(keys.meetings("acme"), "stays")).toBe("bbb1");
+    expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb2"))).toBe(0);
+  });
+
+  it("takes a node that stops answering out of the pool and releases its meetings", async () => {
+    const fleet = await startClusterFleet(2);
+    await fleet.createMeeting("acme", "running", "bbb1");
+    await fleet.createMeeting("globex", "running", "bbb1");
+    fleet.startPoller();
+    await waitFor(async () => (await poolMembers(fleet)).length === 2, "both nodes in the pool");
+    fleet.simulator.node("bbb1").setFailure("down");
+    await waitFor(async () => (await nodeHash(fleet, "bbb1"))["health"] === "unhealthy", "bbb1 unhealthy");
+    expect(await poolMembers(fleet)).toEqual(["bbb2"]);
+    expect(await fleet.redis.hget(keys.meetings("acme"), "running")).toBeNull();
+    expect(await fleet.redis.hget(keys.meetings("globex"), "running")).toBeNull();
+  });
+
+  it("polls each node once per interval with two pollers sharing the leases", async () => {
+    const fleet = await startClusterFleet(6);
+    const polled: string[] = [];
+    for (const pollerId of ["left", "right"]) fleet.startPoller({ pollerId }).onCycle((summary) => polled.push(...summary.polled.map((entry) => `${entry.slot}:${entry.node}`)));
+    await waitFor(async () => (await Promise.all(fleet.config.nodes.map((node) => nodeHash(fleet, node.id)))).every((hash) => hash["health"] === "healthy"), "every node polled");
+    expect(polled.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(polled).size).toBe(polled.length);
+  });
+});
+
+describe("fleet reads and admin changes on a Redis Cluster", () => {
+  it("collects the stats of every tenant and node across slots", async () => {
+    const fleet = await startClusterFleet(3);
+    await fleet.createMeeting("acme", "one", "bbb1");
+    await fleet.createMeeting("acme", "two", "bbb2");
+    await fleet.createMeeting("globex", "three", "bbb3");
+    const stats = await collectFleetStats(fleet.redis, fleet.config);
+    expect(stats.tenants).toEqual({ acme: { meetings: 2, attendees: 0 }, globex: { meetings: 1, attendees: 0 } });
+    expect(stats.nodes.map((node) => [node.id, node.state, node.takesNewMeetings])).toEqual([
+      ["bbb1", "enabled", true],
+      ["bbb2", "enabled", true],
+      ["bbb3", "enabled", true],
+    ]);
+  });
+
+  it("releases every tenant's meetings of a node in panic", async () => {
+    const fleet = await startClusterFleet(2);
+    await fleet.createMeeting("acme", "a", "bbb1");
+    await fleet.createMeeting("globex", "g", "bbb1");
+    const change = await setNodeState(fleet.redis, fleet.node("bbb1"), "panic");
+    expect(change.released.sort()).toEqual(["acme\na", "globex\ng"]);
+    expect(await fleet.redis.hlen(keys.meetings("acme"))).toBe(0);
+    expect(await fleet.redis.hlen(keys.meetings("globex"))).toBe(0);
+    expect(await poolMembers(fleet)).toEqual(["bbb2"]);
+  });
+});
