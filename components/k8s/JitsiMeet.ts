@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
+import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { declareBridges, type JvbExposure } from "./jitsiBridges.js";
+import { jitsiContainerSecurity, jitsiDeployment, jitsiIngressPolicy, jitsiPorts, xmppDomain } from "./jitsiPods.js";
+import { networkPolicyPeer } from "./network.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
-  disruptionBudgetFor,
   httpGetProbe,
   plainEnv,
   resourceRequirements,
@@ -14,31 +16,6 @@ import {
   type MediaNodePlacement,
   type ResourceSizing,
 } from "./workload.js";
-import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
-import { networkPolicyPeer, type PinnedPublicIp } from "./network.js";
-
-/** Ports of the docker-jitsi-meet containers. */
-export const jitsiPorts = { web: 80, xmppClient: 5222, bosh: 5280, component: 5347, jicofoRest: 8888, jvbRest: 8080, jvbColibriWebSocket: 9090 } as const;
-
-/** The internal XMPP domain every component agrees on; never seen by users (they see `host`). */
-export const xmppDomain = "meet.jitsi";
-
-/** How JVB media (one UDP port per bridge) reaches the internet. */
-export type JvbExposure =
-  | {
-      /** A LoadBalancer per bridge on the JVB static IP, bridge n on `udpPort + n`. */
-      kind: "loadBalancer";
-      /** Number of bridges. */
-      replicas: number;
-      /** The JVB static IP, pinned and advertised to clients (media fails if they differ); omit on a laptop cluster. */
-      publicIp?: PinnedPublicIp;
-    }
-  | {
-      /** Bridges on `udpPort` of their node's public IP (found through STUN); a host port admits one per node. */
-      kind: "hostPort";
-      /** Number of bridges (at most the number of media nodes). */
-      replicas: number;
-    };
 
 /** TURN for clients that cannot send UDP to a bridge: prosody hands out time-limited credentials. */
 export interface JitsiTurnArgs {
@@ -83,29 +60,6 @@ const sizing = {
   jicofo: { cpuRequest: "200m", memoryRequest: "512Mi", cpuLimit: "1", memoryLimit: "1Gi" },
   jvb: { cpuRequest: "1", memoryRequest: "1Gi", cpuLimit: "4", memoryLimit: "3Gi" },
 } satisfies Record<string, ResourceSizing>;
-
-const rolloutStrategies = {
-  /** The new pod is ready before an old one goes: no capacity lost. */
-  surge: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-  /** Never two at once (the XMPP server; a bridge's own port). */
-  replace: { type: "Recreate" },
-} as const;
-
-/**
- * The docker-jitsi-meet images start as root: their s6-overlay init prepares files and then drops to per-service
- * users, so `runAsNonRoot` would stop them. What can still be taken away is: privilege escalation, and every
- * capability beyond the few the init needs to chown files and switch users.
- */
-const rootReason =
-  "docker-jitsi-meet images start their s6-overlay init as root and drop to per-service users; escalation and extra capabilities are off";
-
-function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
-  return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL", ...extra] },
-    seccompProfile: { type: "RuntimeDefault" },
-  };
-}
 
 /**
  * Jitsi Meet: web, prosody, jicofo and the videobridges, wired by the shared XMPP environment. Internal passwords
@@ -178,7 +132,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
             }),
             secretEnv("TURN_CREDENTIALS", secretName, "TURN_CREDENTIALS"),
           ];
-    this.deployment(name, "prosody", {
+    jitsiDeployment(name, "prosody", {
       namespace,
       replicas: 1,
       rollout: "replace",
@@ -214,7 +168,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     );
-    this.allowIngress(name, "prosody", namespace, prosodyLabels, [networkPolicyPeer(jitsiPods)], [
+    jitsiIngressPolicy(name, "prosody", namespace, prosodyLabels, [networkPolicyPeer(jitsiPods)], [
       jitsiPorts.xmppClient,
       jitsiPorts.bosh,
       jitsiPorts.component,
@@ -222,7 +176,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
 
     // --- jicofo: conference focus; picks a bridge per conference.
     const jicofoLabels = labelsOf("jicofo");
-    this.deployment(name, "jicofo", {
+    jitsiDeployment(name, "jicofo", {
       namespace,
       replicas: 1,
       rollout: "replace",
@@ -245,11 +199,11 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     });
-    this.allowIngress(name, "jicofo", namespace, jicofoLabels, [], [], child);
+    jitsiIngressPolicy(name, "jicofo", namespace, jicofoLabels, [], [], child);
 
     // --- web: the app, BOSH and XMPP WebSocket proxied to prosody.
     const webLabels = labelsOf("web");
-    this.deployment(name, "web", {
+    jitsiDeployment(name, "web", {
       namespace,
       replicas: args.webReplicas,
       rollout: "surge",
@@ -275,7 +229,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     );
-    this.allowIngress(name, "web", namespace, webLabels, [networkPolicyPeer(args.ingress.traefikPods)], [jitsiPorts.web], child);
+    jitsiIngressPolicy(name, "web", namespace, webLabels, [networkPolicyPeer(args.ingress.traefikPods)], [jitsiPorts.web], child);
     ingressRoute(
       `${name}-route`,
       {
@@ -288,183 +242,24 @@ export class JitsiMeet extends pulumi.ComponentResource {
       child,
     );
 
-    // --- videobridges: one Deployment per bridge, so each has a stable id the colibri WebSocket route can address.
-    const jvbLabels = labelsOf("jvb");
-    const placement =
-      args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations };
-    const exposure = args.jvb;
-    const pinned = exposure.kind === "loadBalancer" ? exposure.publicIp : undefined;
-    const addressEnv =
-      exposure.kind === "hostPort"
-        ? // Each node's public address is found through STUN (the node's 1:1 NAT keeps the port).
-          args.turn === undefined
-          ? []
-          : plainEnv({ JVB_STUN_SERVERS: `${args.turn.host}:3478` })
-        : pinned === undefined
-          ? []
-          : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
-    const mediaPorts = new Set<number>();
-    const colibriRoutes: RouteSpec[] = [];
-
-    for (let bridge = 0; bridge < exposure.replicas; bridge++) {
-      const bridgeId = `jvb-${bridge}`;
-      // Behind the shared static IP each bridge needs its own port; on host ports every node has the same one.
-      const port = exposure.kind === "loadBalancer" ? args.udpPort + bridge : args.udpPort;
-      mediaPorts.add(port);
-      const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
-      this.deployment(name, bridgeId, {
-        namespace,
-        replicas: 1,
-        // Never two processes of one bridge: they would fight over its port and its id.
-        rollout: "replace",
-        labels,
-        container: {
-          name: "jvb",
-          image: image("jvb", defaultImages.jitsiJvb),
-          env: [
-            ...xmppEnv,
-            ...plainEnv({
-              JVB_PORT: String(port),
-              COLIBRI_REST_ENABLED: "true",
-              ENABLE_COLIBRI_WEBSOCKET: "1",
-              JVB_WS_DOMAIN: args.host,
-              JVB_WS_SERVER_ID: bridgeId,
-            }),
-            ...addressEnv,
-          ],
-          ports: [
-            { name: "media", containerPort: port, protocol: "UDP", ...(exposure.kind === "hostPort" ? { hostPort: port } : {}) },
-            { name: "rest", containerPort: jitsiPorts.jvbRest, protocol: "TCP" },
-            { name: "colibri-ws", containerPort: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" },
-          ],
-          readinessProbe: httpGetProbe("/about/health", "rest", 10),
-          livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
-          resources: resourceRequirements(args.jvbSizing ?? sizing.jvb),
-          securityContext: jitsiContainerSecurity(),
-        },
-        podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
-        child,
-      });
-      const colibri = new k8s.core.v1.Service(
-        `${name}-${bridgeId}-colibri`,
-        {
-          metadata: { name: `${bridgeId}-colibri`, namespace, labels },
-          spec: {
-            selector: labels,
-            ports: [{ name: "colibri-ws", port: jitsiPorts.jvbColibriWebSocket, targetPort: "colibri-ws", protocol: "TCP" }],
-          },
-        },
-        child,
-      );
-      colibriRoutes.push({
-        match: `${hostRule(args.host)} && PathPrefix(\`/colibri-ws/${bridgeId}/\`)`,
-        target: { kind: "Service", name: colibri.metadata.name, port: jitsiPorts.jvbColibriWebSocket },
-        adminOnly: false,
-      });
-      if (exposure.kind === "loadBalancer") {
-        // Every bridge's Service claims the same static IP on its own port (the Azure cloud provider shares the IP).
-        new k8s.core.v1.Service(
-          `${name}-${bridgeId}`,
-          {
-            metadata: { name: bridgeId, namespace, labels, ...(pinned === undefined ? {} : { annotations: pinned.serviceAnnotations }) },
-            spec: {
-              type: "LoadBalancer",
-              externalTrafficPolicy: "Local",
-              selector: labels,
-              ports: [{ name: "media", port, targetPort: port, protocol: "UDP" }],
-            },
-          },
-          child,
-        );
-      }
-    }
-    // The bridge channel (colibri WebSocket) of each bridge, more specific than the web route so it wins.
-    ingressRoute(
-      `${name}-colibri-route`,
-      { objectName: "jitsi-colibri", namespace, binding: args.ingress, labels: jvbLabels, routes: colibriRoutes },
-      child,
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-jvb-netpol`,
+    declareBridges(
+      name,
       {
-        metadata: { name: "jvb", namespace, labels: jvbLabels },
-        spec: {
-          podSelector: { matchLabels: jvbLabels },
-          policyTypes: ["Ingress"],
-          // Media from anywhere, bridge channels from traefik; the REST port stays closed to other pods.
-          ingress: [
-            { ports: [...mediaPorts].map((port) => ({ port, protocol: "UDP" })) },
-            { from: [networkPolicyPeer(args.ingress.traefikPods)], ports: [{ port: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" }] },
-          ],
-        },
+        namespace,
+        host: args.host,
+        ingress: args.ingress,
+        udpPort: args.udpPort,
+        exposure: args.jvb,
+        placement: args.placement,
+        stunHost: args.turn?.host,
+        xmppEnv,
+        image: image("jvb", defaultImages.jitsiJvb),
+        sizing: args.jvbSizing ?? sizing.jvb,
       },
       child,
     );
 
     this.url = `https://${args.host}`;
     this.registerOutputs({ url: this.url });
-  }
-
-  private deployment(
-    name: string,
-    component: string,
-    spec: {
-      namespace: pulumi.Input<string>;
-      replicas: number;
-      /** How pods are replaced on an update (see `rolloutStrategies`). */
-      rollout: keyof typeof rolloutStrategies;
-      labels: Record<string, string>;
-      container: k8s.types.input.core.v1.Container;
-      podSpec?: Partial<k8s.types.input.core.v1.PodSpec>;
-      child: pulumi.CustomResourceOptions;
-    },
-  ): void {
-    new k8s.apps.v1.Deployment(
-      `${name}-${component}`,
-      {
-        metadata: {
-          name: `jitsi-${component}`,
-          namespace: spec.namespace,
-          labels: spec.labels,
-          annotations: { [privilegedReasonAnnotation]: rootReason },
-        },
-        spec: {
-          replicas: spec.replicas,
-          selector: { matchLabels: spec.labels },
-          strategy: rolloutStrategies[spec.rollout],
-          template: {
-            metadata: { labels: spec.labels },
-            // No Kubernetes API access: no service account token in the pod.
-            spec: { ...spec.podSpec, automountServiceAccountToken: false, containers: [spec.container] },
-          },
-        },
-      },
-      spec.child,
-    );
-    disruptionBudgetFor(`${name}-${component}-pdb`, { namespace: spec.namespace, selector: spec.labels, replicas: spec.replicas }, spec.child);
-  }
-
-  private allowIngress(
-    name: string,
-    component: string,
-    namespace: pulumi.Input<string>,
-    podLabels: Record<string, string>,
-    from: k8s.types.input.networking.v1.NetworkPolicyPeer[],
-    ports: number[],
-    child: pulumi.CustomResourceOptions,
-  ): void {
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-${component}-netpol`,
-      {
-        metadata: { name: `jitsi-${component}`, namespace, labels: podLabels },
-        spec: {
-          podSelector: { matchLabels: podLabels },
-          policyTypes: ["Ingress"],
-          // No rule at all: nothing may connect (jicofo only connects out).
-          ingress: ports.length === 0 ? [] : [{ from, ports: ports.map((port) => ({ port, protocol: "TCP" })) }],
-        },
-      },
-      child,
-    );
   }
 }

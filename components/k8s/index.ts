@@ -3,7 +3,8 @@ export { composeWorkloads, type PlatformWorkloads } from "./composeWorkloads.js"
 export { ContainerImage, type ContainerImageArgs, type RegistryAuth } from "./ContainerImage.js";
 export { Coturn, type CoturnArgs } from "./Coturn.js";
 export { Janus, type JanusArgs, type JanusPublicAddress } from "./Janus.js";
-export { JitsiMeet, type JitsiMeetArgs, type JitsiTurnArgs, type JvbExposure } from "./JitsiMeet.js";
+export { JitsiMeet, type JitsiMeetArgs, type JitsiTurnArgs } from "./JitsiMeet.js";
+export type { JvbExposure } from "./jitsiBridges.js";
 export { Redis, type RedisArgs } from "./Redis.js";
 export { TraefikIngress, type AcmeDns01Args, type TraefikIngressArgs } from "./TraefikIngress.js";
 export { assertPinnedImage, defaultImages } from "./versions.js";

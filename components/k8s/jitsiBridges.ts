@@ -1,0 +1,164 @@
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
+import { jitsiContainerSecurity, jitsiDeployment, jitsiPorts } from "./jitsiPods.js";
+import { networkPolicyPeer, type PinnedPublicIp } from "./network.js";
+import { appLabels, httpGetProbe, plainEnv, resourceRequirements, type MediaNodePlacement, type ResourceSizing } from "./workload.js";
+
+/** How JVB media (one UDP port per bridge) reaches the internet. */
+export type JvbExposure =
+  | {
+      /** A LoadBalancer per bridge on the JVB static IP, bridge n on `udpPort + n`. */
+      kind: "loadBalancer";
+      /** Number of bridges. */
+      replicas: number;
+      /** The JVB static IP, pinned and advertised to clients (media fails if they differ); omit on a laptop cluster. */
+      publicIp?: PinnedPublicIp;
+    }
+  | {
+      /** Bridges on `udpPort` of their node's public IP (found through STUN); a host port admits one per node. */
+      kind: "hostPort";
+      /** Number of bridges (at most the number of media nodes). */
+      replicas: number;
+    };
+
+export interface BridgesArgs {
+  /** Namespace of the Jitsi components. */
+  namespace: pulumi.Input<string>;
+  /** Public Jitsi host: the colibri WebSocket URLs live under it. */
+  host: string;
+  /** The ingress the bridge-channel routes attach to. */
+  ingress: IngressBinding;
+  /** First UDP media port. */
+  udpPort: number;
+  /** Exposure and count. */
+  exposure: JvbExposure;
+  /** Media nodes; `undefined`: any node. */
+  placement: MediaNodePlacement | undefined;
+  /** STUN server host (our TURN service) for host-port bridges to learn their node's public address. */
+  stunHost: string | undefined;
+  /** The XMPP environment shared by every Jitsi component. */
+  xmppEnv: k8s.types.input.core.v1.EnvVar[];
+  /** JVB image. */
+  image: string;
+  /** CPU/memory of each bridge. */
+  sizing: ResourceSizing;
+}
+
+/**
+ * The videobridges: one Deployment per bridge, so each has a stable server id (`jvb-N`) that the colibri
+ * WebSocket route can address, plus the media exposure and a NetworkPolicy.
+ */
+export function declareBridges(name: string, args: BridgesArgs, child: pulumi.CustomResourceOptions): void {
+  const { namespace, exposure } = args;
+  const jvbLabels = appLabels("jitsi", "jvb");
+  const placement =
+    args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations };
+  const pinned = exposure.kind === "loadBalancer" ? exposure.publicIp : undefined;
+  const addressEnv =
+    exposure.kind === "hostPort"
+      ? // Each node's public address is found through STUN (the node's 1:1 NAT keeps the port).
+        args.stunHost === undefined
+        ? []
+        : plainEnv({ JVB_STUN_SERVERS: `${args.stunHost}:3478` })
+      : pinned === undefined
+        ? []
+        : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
+  const mediaPorts = new Set<number>();
+  const colibriRoutes: RouteSpec[] = [];
+
+  for (let bridge = 0; bridge < exposure.replicas; bridge++) {
+    const bridgeId = `jvb-${bridge}`;
+    // Behind the shared static IP each bridge needs its own port; on host ports every node has the same one.
+    const port = exposure.kind === "loadBalancer" ? args.udpPort + bridge : args.udpPort;
+    mediaPorts.add(port);
+    const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
+    jitsiDeployment(name, bridgeId, {
+      namespace,
+      replicas: 1,
+      // Never two processes of one bridge: they would fight over its port and its id.
+      rollout: "replace",
+      labels,
+      container: {
+        name: "jvb",
+        image: args.image,
+        env: [
+          ...args.xmppEnv,
+          ...plainEnv({
+            JVB_PORT: String(port),
+            COLIBRI_REST_ENABLED: "true",
+            ENABLE_COLIBRI_WEBSOCKET: "1",
+            JVB_WS_DOMAIN: args.host,
+            JVB_WS_SERVER_ID: bridgeId,
+          }),
+          ...addressEnv,
+        ],
+        ports: [
+          { name: "media", containerPort: port, protocol: "UDP", ...(exposure.kind === "hostPort" ? { hostPort: port } : {}) },
+          { name: "rest", containerPort: jitsiPorts.jvbRest, protocol: "TCP" },
+          { name: "colibri-ws", containerPort: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" },
+        ],
+        readinessProbe: httpGetProbe("/about/health", "rest", 10),
+        livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
+        resources: resourceRequirements(args.sizing),
+        securityContext: jitsiContainerSecurity(),
+      },
+      podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
+      child,
+    });
+    const colibri = new k8s.core.v1.Service(
+      `${name}-${bridgeId}-colibri`,
+      {
+        metadata: { name: `${bridgeId}-colibri`, namespace, labels },
+        spec: {
+          selector: labels,
+          ports: [{ name: "colibri-ws", port: jitsiPorts.jvbColibriWebSocket, targetPort: "colibri-ws", protocol: "TCP" }],
+        },
+      },
+      child,
+    );
+    colibriRoutes.push({
+      match: `${hostRule(args.host)} && PathPrefix(\`/colibri-ws/${bridgeId}/\`)`,
+      target: { kind: "Service", name: colibri.metadata.name, port: jitsiPorts.jvbColibriWebSocket },
+      adminOnly: false,
+    });
+    if (exposure.kind === "loadBalancer") {
+      // Every bridge's Service claims the same static IP on its own port (the Azure cloud provider shares the IP).
+      new k8s.core.v1.Service(
+        `${name}-${bridgeId}`,
+        {
+          metadata: { name: bridgeId, namespace, labels, ...(pinned === undefined ? {} : { annotations: pinned.serviceAnnotations }) },
+          spec: {
+            type: "LoadBalancer",
+            externalTrafficPolicy: "Local",
+            selector: labels,
+            ports: [{ name: "media", port, targetPort: port, protocol: "UDP" }],
+          },
+        },
+        child,
+      );
+    }
+  }
+  // The bridge channel (colibri WebSocket) of each bridge, more specific than the web route so it wins.
+  ingressRoute(
+    `${name}-colibri-route`,
+    { objectName: "jitsi-colibri", namespace, binding: args.ingress, labels: jvbLabels, routes: colibriRoutes },
+    child,
+  );
+  new k8s.networking.v1.NetworkPolicy(
+    `${name}-jvb-netpol`,
+    {
+      metadata: { name: "jvb", namespace, labels: jvbLabels },
+      spec: {
+        podSelector: { matchLabels: jvbLabels },
+        policyTypes: ["Ingress"],
+        // Media from anywhere, bridge channels from traefik; the REST port stays closed to other pods.
+        ingress: [
+          { ports: [...mediaPorts].map((port) => ({ port, protocol: "UDP" })) },
+          { from: [networkPolicyPeer(args.ingress.traefikPods)], ports: [{ port: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" }] },
+        ],
+      },
+    },
+    child,
+  );
+}

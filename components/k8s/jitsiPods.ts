@@ -1,0 +1,106 @@
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
+import { disruptionBudgetFor } from "./workload.js";
+
+/** Ports of the docker-jitsi-meet containers. */
+export const jitsiPorts = {
+  web: 80,
+  xmppClient: 5222,
+  bosh: 5280,
+  component: 5347,
+  jicofoRest: 8888,
+  jvbRest: 8080,
+  jvbColibriWebSocket: 9090,
+} as const;
+
+/** The internal XMPP domain every component agrees on; never seen by users (they see `host`). */
+export const xmppDomain = "meet.jitsi";
+
+const rolloutStrategies = {
+  /** The new pod is ready before an old one goes: no capacity lost. */
+  surge: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+  /** Never two at once (the XMPP server; a bridge's own port). */
+  replace: { type: "Recreate" },
+} as const;
+
+/**
+ * The docker-jitsi-meet images start as root: their s6-overlay init prepares files and then drops to per-service
+ * users, so `runAsNonRoot` would stop them. What can still be taken away is: privilege escalation, and every
+ * capability beyond the few the init needs to chown files and switch users.
+ */
+const rootReason =
+  "docker-jitsi-meet images start their s6-overlay init as root and drop to per-service users; escalation and extra capabilities are off";
+
+export function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL", ...extra] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** One Jitsi component's Deployment (and its PodDisruptionBudget when replicated). */
+export function jitsiDeployment(
+  name: string,
+  component: string,
+  spec: {
+    namespace: pulumi.Input<string>;
+    replicas: number;
+    /** How pods are replaced on an update (see `rolloutStrategies`). */
+    rollout: keyof typeof rolloutStrategies;
+    labels: Record<string, string>;
+    container: k8s.types.input.core.v1.Container;
+    podSpec?: Partial<k8s.types.input.core.v1.PodSpec>;
+    child: pulumi.CustomResourceOptions;
+  },
+): void {
+  new k8s.apps.v1.Deployment(
+    `${name}-${component}`,
+    {
+      metadata: {
+        name: `jitsi-${component}`,
+        namespace: spec.namespace,
+        labels: spec.labels,
+        annotations: { [privilegedReasonAnnotation]: rootReason },
+      },
+      spec: {
+        replicas: spec.replicas,
+        selector: { matchLabels: spec.labels },
+        strategy: rolloutStrategies[spec.rollout],
+        template: {
+          metadata: { labels: spec.labels },
+          // No Kubernetes API access: no service account token in the pod.
+          spec: { ...spec.podSpec, automountServiceAccountToken: false, containers: [spec.container] },
+        },
+      },
+    },
+    spec.child,
+  );
+  disruptionBudgetFor(`${name}-${component}-pdb`, { namespace: spec.namespace, selector: spec.labels, replicas: spec.replicas }, spec.child);
+}
+
+/** Who may connect to one Jitsi component; no ports: nobody. */
+export function jitsiIngressPolicy(
+  name: string,
+  component: string,
+  namespace: pulumi.Input<string>,
+  podLabels: Record<string, string>,
+  from: k8s.types.input.networking.v1.NetworkPolicyPeer[],
+  ports: number[],
+  child: pulumi.CustomResourceOptions,
+): void {
+  new k8s.networking.v1.NetworkPolicy(
+    `${name}-${component}-netpol`,
+    {
+      metadata: { name: `jitsi-${component}`, namespace, labels: podLabels },
+      spec: {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ["Ingress"],
+        // No rule at all: nothing may connect (jicofo only connects out).
+        ingress: ports.length === 0 ? [] : [{ from, ports: ports.map((port) => ({ port, protocol: "TCP" })) }],
+      },
+    },
+    child,
+  );
+}
