@@ -24,7 +24,7 @@ export interface BenchOptions {
   readonly pollIntervalMs: number;
   /** Write the report here; `undefined` prints it only. */
   readonly outFile: string | undefined;
-  /** Write a V8 CPU profile of every balancer process into this directory. */
+  /** Write V8 CPU profiles of the balancer and poller processes into this directory. */
   readonly profileDir: string | undefined;
 }
 
@@ -63,7 +63,7 @@ export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--
   --fleets <list>  measure only these fleet sizes (e.g. 1000 while profiling); the report is then printed only
   --out <file>     write the report into <file> (between its result markers)
   --no-write       print the report only
-  --profile <dir>  run every balancer process with --cpu-prof, profiles into <dir>`;
+  --profile <dir>  run the balancer and pollers with --cpu-prof, profiles into <dir>/<process>/`;
 
 export const defaultReportFile = "docs/benchmarks.md";
 

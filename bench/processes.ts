@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**
@@ -99,9 +100,13 @@ export function spawnChild({ entry, env = {}, nodeFlags = [], name }: SpawnArgs)
   };
 }
 
-/** Node flags that write a V8 CPU profile named `name` into `dir` when the process exits; none without a dir. */
+/**
+ * Node flags that write V8 CPU profiles into `<dir>/<name>/` when the process exits; none without a dir. One
+ * directory per process, because a loader thread (tsx) writes a profile of its own: Node's default file names
+ * tell the threads apart (the main thread's has thread id 0).
+ */
 export function cpuProfileFlags(dir: string | undefined, name: string): string[] {
-  return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+  return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(dir, name)}`];
 }
 
 /** Linux reports process CPU time in clock ticks of 1/100 s on every architecture Node runs on. */
