@@ -22,7 +22,7 @@ export interface ApiServerOptions {
   port: number;
   baseDomain: string;
   trustedProxies: readonly string[];
-  /** The balancer's URL as nodes reach it, for end callbacks. Default: its own listen address (tests, sandbox). */
+  /** The balancer's URL as nodes reach it, for end callbacks. Default: the origin each create was sent to. */
   publicUrl?: string | undefined;
   /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
   callbackSecret?: string | undefined;
@@ -72,7 +72,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     redis,
     directory,
     nodes,
-    endCallback: { baseUrl: options.publicUrl ?? url, key: options.callbackSecret ?? defaultCallbackKey(config) },
+    endCallback: { baseUrl: options.publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),
     meetingsCache: new Map(),

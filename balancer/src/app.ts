@@ -1,3 +1,4 @@
+import { TLSSocket } from "node:tls";
 import Koa from "koa";
 import { type IncomingCall, callLabel, dispatch } from "./api/dispatch.js";
 import type { ApiAnswer, ApiContext } from "./api/context.js";
@@ -5,7 +6,7 @@ import { BbbError, bbbErrors } from "./bbb/errors.js";
 import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
 import { readBody } from "./http/body.js";
 import { handleEndCallback } from "./http/endCallback.js";
-import { requestHost, route } from "./http/route.js";
+import { requestHost, requestOrigin, route, type RequestHeaders } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
 import { observeApiRequest } from "./observability/metrics.js";
@@ -37,8 +38,8 @@ function write(ctx: Koa.Context, answer: ApiAnswer): void {
   }
 }
 
-async function incomingCall(ctx: Koa.Context, deps: AppDeps, tenant: string, call: string): Promise<IncomingCall> {
-  const incoming: IncomingCall = { tenant: deps.context.directory.tenants.get(tenant), call, rawQuery: ctx.querystring };
+async function incomingCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, call: string): Promise<IncomingCall> {
+  const incoming: IncomingCall = { tenant: deps.context.directory.tenants.get(tenant), call, rawQuery: ctx.querystring, origin: requestOrigin(headers) };
   if (ctx.method !== "POST") return incoming;
   const body = await readBody(ctx.req);
   if (body.kind === "form") incoming.form = body.params;
@@ -60,13 +61,13 @@ async function answerEndCallback(ctx: Koa.Context, deps: AppDeps): Promise<void>
 }
 
 /** One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result. */
-async function answerApiCall(ctx: Koa.Context, deps: AppDeps, tenant: string, callName: string): Promise<void> {
+async function answerApiCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, callName: string): Promise<void> {
   const started = performance.now();
   const call = callLabel(callName);
   const tenantLabel = deps.context.directory.tenants.has(tenant) ? tenant : "unknown";
   let result = "success";
   try {
-    write(ctx, await dispatch(deps.context, await incomingCall(ctx, deps, tenant, callName)));
+    write(ctx, await dispatch(deps.context, await incomingCall(ctx, deps, headers, tenant, callName)));
   } catch (thrown) {
     if (!(thrown instanceof BbbError)) deps.logger.error({ err: thrown, tenant: tenantLabel, call }, "request failed");
     const error = thrown instanceof BbbError ? thrown : bbbErrors.internal();
@@ -87,11 +88,17 @@ export function createApp(deps: AppDeps): Koa {
   // What still reaches Koa (a client hanging up mid-answer) is logged as a line, never printed as a stack.
   app.on("error", (error: unknown) => deps.logger.warn({ err: error }, "connection error"));
   app.use(async (ctx) => {
-    const fromProxy = deps.trustedProxies.trusts(ctx.req.socket.remoteAddress);
-    const target = route(requestHost(ctx.get("Host"), ctx.get("X-Forwarded-Host") || undefined, fromProxy), ctx.path, deps.baseDomain);
+    const headers: RequestHeaders = {
+      host: ctx.get("Host") || undefined,
+      forwardedHost: ctx.get("X-Forwarded-Host") || undefined,
+      forwardedProto: ctx.get("X-Forwarded-Proto") || undefined,
+      encrypted: ctx.req.socket instanceof TLSSocket,
+      fromTrustedProxy: deps.trustedProxies.trusts(ctx.req.socket.remoteAddress),
+    };
+    const target = route(requestHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy), ctx.path, deps.baseDomain);
     switch (target.kind) {
       case "api":
-        return answerApiCall(ctx, deps, target.tenant, target.call);
+        return answerApiCall(ctx, deps, headers, target.tenant, target.call);
       case "version":
         return write(ctx, { kind: "xml", body: versionXml });
       case "endCallback":

@@ -21,7 +21,7 @@ const runners: Record<Mode, ModeRunner> = {
       port: env.PORT,
       baseDomain: env.BASE_DOMAIN,
       trustedProxies: env.TRUSTED_PROXIES,
-      publicUrl: env.PUBLIC_URL ?? `https://${env.BASE_DOMAIN}`,
+      publicUrl: env.PUBLIC_URL,
       callbackSecret: env.CALLBACK_SECRET,
       logger,
     });

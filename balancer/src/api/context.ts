@@ -7,8 +7,11 @@ export interface ApiContext {
   readonly redis: RedisClient;
   readonly directory: Directory;
   readonly nodes: NodeClients;
-  /** Where nodes send end callbacks, and the key that signs them. */
-  readonly endCallback: { readonly baseUrl: string; readonly key: string };
+  /**
+   * Where nodes send end callbacks (`PUBLIC_URL`; unset: the origin the create was sent to, as the client reached
+   * it through trusted proxies), and the key that signs them.
+   */
+  readonly endCallback: { readonly baseUrl: string | undefined; readonly key: string };
   /** Random numbers in [0, 1) for breaking placement ties. */
   readonly random: () => number;
   /** Fire-and-forget HTTP GET (a tenant's end callback); must never throw. */
@@ -26,6 +29,8 @@ export interface ApiRequest {
   readonly params: URLSearchParams;
   /** A POST body passed to the node as is (XML `<modules>`). */
   readonly body?: NodeRequestBody | undefined;
+  /** The balancer's origin as the client reached it: scheme from a trusted proxy's `X-Forwarded-Proto`, else the socket's. */
+  readonly origin?: string | undefined;
 }
 
 export type ApiAnswer =

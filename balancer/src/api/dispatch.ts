@@ -42,6 +42,8 @@ export interface IncomingCall {
   form?: URLSearchParams | undefined;
   /** An XML body, passed to the node as it is. */
   xmlBody?: NodeRequestBody | undefined;
+  /** The balancer's origin as the client reached it (`requestOrigin`); `undefined` for a garbled Host. */
+  origin?: string | undefined;
 }
 
 /**
@@ -67,7 +69,7 @@ function verified(context: ApiContext, incoming: IncomingCall, handler: CallHand
   if (!verdict.ok) throw verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch();
   const params = new URLSearchParams(incoming.rawQuery);
   for (const [name, value] of incoming.form ?? []) params.append(name, value);
-  return handler(context, { tenant, secretIndex: verdict.secretIndex, call: incoming.call, params, body: incoming.xmlBody });
+  return handler(context, { tenant, secretIndex: verdict.secretIndex, call: incoming.call, params, body: incoming.xmlBody, origin: incoming.origin });
 }
 
 /** Answers one API call; every failure is a `BbbError`, and a failed redirecting join redirects as bbb-web does. */

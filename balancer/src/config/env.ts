@@ -24,7 +24,10 @@ const envSchema = z.object({
     .string()
     .default("")
     .transform((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")),
-  /** The balancer's URL as BBB nodes reach it (for end callbacks); default `https://<BASE_DOMAIN>`. */
+  /**
+   * The balancer's URL as BBB nodes reach it (for end callbacks); default: the origin each create was sent to, its
+   * scheme and host from a trusted proxy's `X-Forwarded-Proto`/`-Host`.
+   */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Key for signing end callback URLs; default derived from the node secrets, so every replica agrees. */
   CALLBACK_SECRET: z.string().min(16, { error: "must be at least 16 characters" }).optional(),

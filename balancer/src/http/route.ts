@@ -32,10 +32,45 @@ export function route(host: string, path: string, baseDomain: string): Route {
   return tenant === "" || tenant.includes(".") ? { kind: "notFound" } : apiRoute(tenant, path);
 }
 
+/** What a request's headers say about where it was sent; `forwarded*` are believed from a trusted proxy only. */
+export interface RequestHeaders {
+  host: string | undefined;
+  forwardedHost: string | undefined;
+  forwardedProto: string | undefined;
+  /** Whether the connection to the balancer itself is TLS. */
+  encrypted: boolean;
+  fromTrustedProxy: boolean;
+}
+
+/** A forwarded header's value as the first proxy (the one the client reached) wrote it. */
+function firstHop(forwarded: string | undefined): string | undefined {
+  return forwarded?.split(",")[0]?.trim();
+}
+
+function rawHost(hostHeader: string | undefined, forwardedHost: string | undefined, fromTrustedProxy: boolean): string {
+  return ((fromTrustedProxy ? firstHop(forwardedHost) : undefined) ?? hostHeader ?? "").trim();
+}
+
+/** The scheme the client used: the proxy's `X-Forwarded-Proto` when the peer is a trusted proxy, else the socket's. */
+export function requestProtocol(headers: RequestHeaders): "http" | "https" {
+  const forwarded = headers.fromTrustedProxy ? firstHop(headers.forwardedProto)?.toLowerCase() : undefined;
+  if (forwarded === "https" || forwarded === "http") return forwarded;
+  return headers.encrypted ? "https" : "http";
+}
+
+/**
+ * The balancer's origin as the client reached it (`https://acme.bbb.example.org`), for absolute URLs the
+ * balancer hands out; `undefined` when the host is not a valid host (a forged or garbled header).
+ */
+export function requestOrigin(headers: RequestHeaders): string | undefined {
+  const host = rawHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy);
+  if (!/^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i.test(host)) return undefined;
+  return `${requestProtocol(headers)}://${host.toLowerCase()}`;
+}
+
 /** The host name a request was sent to: the proxy's `X-Forwarded-Host` when the peer is a trusted proxy. */
 export function requestHost(hostHeader: string | undefined, forwardedHost: string | undefined, fromTrustedProxy: boolean): string {
-  const raw = (fromTrustedProxy && forwardedHost !== undefined ? forwardedHost.split(",")[0] : hostHeader) ?? "";
-  const host = raw.trim().toLowerCase();
+  const host = rawHost(hostHeader, forwardedHost, fromTrustedProxy).toLowerCase();
   // `[v6]:port`, `name:port`: the port never names a tenant.
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.indexOf(":");

@@ -32,8 +32,10 @@ export interface FleetOptions {
   configure?: (config: BalancerConfigInput) => BalancerConfigInput;
   /** How many balancer replicas to start. Default 1. */
   replicas?: number;
-  /** Where nodes send end callbacks; default each replica's own address. */
+  /** Where nodes send end callbacks; default the origin each create was sent to. */
   publicUrl?: string;
+  /** Peers whose `X-Forwarded-*` are believed; default the loopback address the tests send from. */
+  trustedProxies?: string[];
 }
 
 const silentLogger = createLogger({ name: "test", level: "silent", destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -64,7 +66,7 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
       host: "127.0.0.1",
       port: 0,
       baseDomain,
-      trustedProxies: ["127.0.0.1"],
+      trustedProxies: options.trustedProxies ?? ["127.0.0.1"],
       publicUrl: options.publicUrl,
       callbackSecret: "test-callback-secret-0123",
       logger: silentLogger,
