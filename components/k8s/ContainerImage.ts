@@ -37,8 +37,9 @@ export class ContainerImage extends pulumi.ComponentResource {
   readonly ref: pulumi.Output<string>;
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("mediaplane:k8s:ContainerImage", name, {}, opts);
+    // Checked before anything is registered, so a bad tag leaves nothing half-declared.
     if (args.tag === "latest" || args.tag === "") throw new Error(`${name}: tag must be a release version, got "${args.tag}"`);
+    super("mediaplane:k8s:ContainerImage", name, {}, opts);
     const taggedName = pulumi.interpolate`${args.repository}:${args.tag}`;
     const image = new dockerBuild.Image(
       `${name}-image`,

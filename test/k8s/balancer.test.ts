@@ -5,32 +5,34 @@ import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IContainer, ISecret } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { findObject, objectOf, settled, startMockRuntime, valueOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
 let redisUrl: string;
 
 beforeAll(async () => {
-  declared = await startMockRuntime();
-  const k8s = await import("@pulumi/kubernetes");
-  const { Redis } = await import("../../components/k8s/Redis.js");
-  const { Balancer, balancerPods } = await import("../../components/k8s/Balancer.js");
-  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-  const redis = new Redis("redis", { provider, namespace: "platform", clients: balancerPods("platform"), maxMemoryMb: 512 });
-  new Balancer("balancer", {
-    provider,
-    namespace: "platform",
-    image: "registry.example.org/balancer@sha256:" + "cd".repeat(32),
-    configFile: "tenants: []\n",
-    redisUrl: redis.url,
-    apiBaseDomain: "api.example.org",
-    trustedProxies: ["10.244.0.0/16"],
-    api: { autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 } },
-    ingress: testIngressBinding(),
-  });
-  redisUrl = await valueOf(redis.url);
-  await settled(declared);
+  let outputs: Record<string, unknown>;
+  ({ declared, outputs } = await declareWithMocks(async () => {
+    const k8s = await import("@pulumi/kubernetes");
+    const { Redis } = await import("../../components/k8s/Redis.js");
+    const { Balancer, balancerPods } = await import("../../components/k8s/Balancer.js");
+    const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+    const redis = new Redis("redis", { provider, namespace: "platform", clients: balancerPods("platform"), maxMemoryMb: 512 });
+    new Balancer("balancer", {
+      provider,
+      namespace: "platform",
+      image: "registry.example.org/balancer@sha256:" + "cd".repeat(32),
+      configFile: "tenants: []\n",
+      redisUrl: redis.url,
+      apiBaseDomain: "api.example.org",
+      trustedProxies: ["10.244.0.0/16"],
+      api: { autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 } },
+      ingress: testIngressBinding(),
+    });
+    return { redisUrl: redis.url };
+  }));
+  redisUrl = outputs["redisUrl"] as string;
 });
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
@@ -45,7 +47,7 @@ const redisSet = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:Stat
 describe("Redis", () => {
   it("generates the password and builds a redis:// URL from it", () => {
     expect(declared.some((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name === "redis-password")).toBe(true);
-    expect(redisUrl).toBe("redis://:mock-secret-redis-password-0123456789abcdef@redis.platform.svc.cluster.local:6379/0");
+    expect(redisUrl).toBe("redis://:<unknown until apply: random value of redis-password>@redis.platform.svc.cluster.local:6379/0");
   });
 
   it("passes the password from the Secret, never inline", () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { findObject, settled, startMockRuntime, valueOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, findObject, type DeclaredResource } from "./support/declared.js";
 
 let declared: DeclaredResource[];
 let pushedRef: string;
@@ -7,30 +7,34 @@ let loadedRef: string;
 let ContainerImage: typeof import("../../components/k8s/ContainerImage.js").ContainerImage;
 
 beforeAll(async () => {
-  declared = await startMockRuntime();
-  ({ ContainerImage } = await import("../../components/k8s/ContainerImage.js"));
-  const pushed = new ContainerImage("balancer", {
-    repository: "mpdevacr.azurecr.io/mediaplane/balancer",
-    tag: "0.1.0",
-    context: ".",
-    dockerfile: "images/balancer/Dockerfile",
-    push: true,
-  });
-  const loaded = new ContainerImage("janus", {
-    repository: "mediaplane/janus",
-    tag: "1.3.3",
-    context: "images/janus",
-    dockerfile: "images/janus/Dockerfile",
-    push: false,
-  });
-  pushedRef = await valueOf(pushed.ref);
-  loadedRef = await valueOf(loaded.ref);
-  await settled(declared);
+  let outputs: Record<string, unknown>;
+  ({ declared, outputs } = await declareWithMocks(async () => {
+    ({ ContainerImage } = await import("../../components/k8s/ContainerImage.js"));
+    const pushed = new ContainerImage("balancer", {
+      repository: "mpdevacr.azurecr.io/mediaplane/balancer",
+      tag: "0.1.0",
+      context: ".",
+      dockerfile: "images/balancer/Dockerfile",
+      push: true,
+    });
+    const loaded = new ContainerImage("janus", {
+      repository: "mediaplane/janus",
+      tag: "1.3.3",
+      context: "images/janus",
+      dockerfile: "images/janus/Dockerfile",
+      push: false,
+    });
+    return { pushedRef: pushed.ref, loadedRef: loaded.ref };
+  }));
+  pushedRef = outputs["pushedRef"] as string;
+  loadedRef = outputs["loadedRef"] as string;
 });
 
 describe("ContainerImage", () => {
   it("references a pushed image by its digest", () => {
-    expect(pushedRef).toBe(`mpdevacr.azurecr.io/mediaplane/balancer:0.1.0@sha256:${"ab".repeat(32)}`);
+    expect(pushedRef).toBe(
+      "mpdevacr.azurecr.io/mediaplane/balancer:0.1.0@<unknown until apply: digest of mpdevacr.azurecr.io/mediaplane/balancer:0.1.0>",
+    );
   });
 
   it("builds the given Dockerfile for the AKS nodes' platform and pushes the version tag", () => {

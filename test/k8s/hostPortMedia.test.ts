@@ -1,43 +1,44 @@
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { IContainer } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { findObject, objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
 
 // The other exposure modes: bridges on host ports of the media nodes, Janus on a laptop cluster without a mapping.
 let declared: DeclaredResource[];
 
 beforeAll(async () => {
-  declared = await startMockRuntime();
-  const k8s = await import("@pulumi/kubernetes");
-  const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
-  const { Janus } = await import("../../components/k8s/Janus.js");
-  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-  new JitsiMeet("jitsi", {
-    provider,
-    namespace: "media",
-    host: "meet.example.org",
-    ingress: testIngressBinding(),
-    webReplicas: 1,
-    udpPort: 10000,
-    jvb: { kind: "hostPort", replicas: 3 },
-    placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
-    turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false },
-  });
-  new Janus("janus", {
-    provider,
-    namespace: "media",
-    image: "mediaplane/janus:1.3.3",
-    host: "janus.localhost",
-    ingress: testIngressBinding(),
-    replicas: 1,
-    rtpPorts: { min: 20000, max: 20099 },
-    publicAddress: { kind: "podAddress" },
-    stunServer: undefined,
-    recordings: { kind: "persistentVolumeClaim", claimName: "recordings" },
-    placement: undefined,
-  });
-  await settled(declared);
+  ({ declared } = await declareWithMocks(async () => {
+    const k8s = await import("@pulumi/kubernetes");
+    const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
+    const { Janus } = await import("../../components/k8s/Janus.js");
+    const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+    new JitsiMeet("jitsi", {
+      provider,
+      namespace: "media",
+      host: "meet.example.org",
+      ingress: testIngressBinding(),
+      webReplicas: 1,
+      udpPort: 10000,
+      jvb: { kind: "hostPort", replicas: 3 },
+      placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
+      turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false },
+    });
+    new Janus("janus", {
+      provider,
+      namespace: "media",
+      image: "mediaplane/janus:1.3.3",
+      host: "janus.localhost",
+      ingress: testIngressBinding(),
+      replicas: 1,
+      rtpPorts: { min: 20000, max: 20099 },
+      publicAddress: { kind: "podAddress" },
+      stunServer: undefined,
+      recordings: { kind: "persistentVolumeClaim", claimName: "recordings" },
+      placement: undefined,
+    });
+    return {};
+  }));
 });
 
 const bridge = (index: number) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", `jitsi-jvb-${index}`);

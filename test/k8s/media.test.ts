@@ -3,7 +3,7 @@ import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { IContainer, IService } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { findObject, objectOf, settled, startMockRuntime, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
@@ -13,46 +13,47 @@ const mediaPlacement = {
 };
 
 beforeAll(async () => {
-  declared = await startMockRuntime();
-  const k8s = await import("@pulumi/kubernetes");
-  const { Coturn } = await import("../../components/k8s/Coturn.js");
-  const { Janus } = await import("../../components/k8s/Janus.js");
-  const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
-  const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-  const ingress = testIngressBinding();
-  const turn = new Coturn("turn", {
-    provider,
-    namespace: "media",
-    realm: "turn.example.org",
-    publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
-    relayPorts: { min: 49152, max: 49161 },
-    tlsSecretName: "turn-tls",
-  });
-  new Janus("janus", {
-    provider,
-    namespace: "media",
-    image: "registry.example.org/janus@sha256:" + "ef".repeat(32),
-    host: "janus.example.org",
-    ingress,
-    replicas: 2,
-    rtpPorts: { min: 20000, max: 20999 },
-    publicAddress: { kind: "nodePublicIp" },
-    stunServer: { host: "turn.example.org", port: 3478 },
-    recordings: { kind: "azureFile", secretName: "recordings-storage", shareName: "recordings" },
-    placement: mediaPlacement,
-  });
-  new JitsiMeet("jitsi", {
-    provider,
-    namespace: "media",
-    host: "meet.example.org",
-    ingress,
-    webReplicas: 2,
-    udpPort: 10000,
-    jvb: { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") },
-    placement: mediaPlacement,
-    turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true },
-  });
-  await settled(declared);
+  ({ declared } = await declareWithMocks(async () => {
+    const k8s = await import("@pulumi/kubernetes");
+    const { Coturn } = await import("../../components/k8s/Coturn.js");
+    const { Janus } = await import("../../components/k8s/Janus.js");
+    const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
+    const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+    const ingress = testIngressBinding();
+    const turn = new Coturn("turn", {
+      provider,
+      namespace: "media",
+      realm: "turn.example.org",
+      publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
+      relayPorts: { min: 49152, max: 49161 },
+      tlsSecretName: "turn-tls",
+    });
+    new Janus("janus", {
+      provider,
+      namespace: "media",
+      image: "registry.example.org/janus@sha256:" + "ef".repeat(32),
+      host: "janus.example.org",
+      ingress,
+      replicas: 2,
+      rtpPorts: { min: 20000, max: 20999 },
+      publicAddress: { kind: "nodePublicIp" },
+      stunServer: { host: "turn.example.org", port: 3478 },
+      recordings: { kind: "azureFile", secretName: "recordings-storage", shareName: "recordings" },
+      placement: mediaPlacement,
+    });
+    new JitsiMeet("jitsi", {
+      provider,
+      namespace: "media",
+      host: "meet.example.org",
+      ingress,
+      webReplicas: 2,
+      udpPort: 10000,
+      jvb: { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") },
+      placement: mediaPlacement,
+      turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true },
+    });
+    return {};
+  }));
 });
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
@@ -78,7 +79,7 @@ describe("Coturn", () => {
     const config = findObject(declared, "kubernetes:core/v1:Secret", "coturn-config");
     expect(config.hasSecretInput).toBe(true);
     const text = (config.inputs["stringData"] as Record<string, string>)["turnserver.conf"];
-    expect(text).toContain("static-auth-secret=mock-secret-turn-auth-secret");
+    expect(text).toContain("static-auth-secret=<unknown until apply: random value of turn-auth-secret>");
     expect(text).toContain("external-ip=198.51.100.20");
   });
 

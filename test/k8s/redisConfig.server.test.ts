@@ -21,6 +21,8 @@ beforeAll(async () => {
   const port = await freePort();
   server = spawn("redis-server", [file, "--port", String(port), "--requirepass", "test-password"], { stdio: "ignore" });
   client = new Redis({ port, host: "127.0.0.1", password: "test-password", retryStrategy: (times) => (times > 100 ? null : 50) });
+  // Connection attempts fail until the server listens; the client retries, and only a dead server ends the wait.
+  client.on("error", () => undefined);
   await new Promise((resolve, reject) => {
     client.once("ready", resolve);
     server.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: the rendered config was refused`)));
