@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registry } from "../../src/observability/metrics.js";
-import { apiBase, field, get, getRaw, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet, type HttpAnswer } from "./harness.js";
+import { acmeCount, apiBase, field, get, getRaw, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet, type HttpAnswer } from "./harness.js";
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -139,11 +138,7 @@ describe("checksum allow-list", () => {
 });
 
 describe("request metrics", () => {
-  async function requests(call: string, result: string): Promise<number> {
-    const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === "mediaplane_api_requests_total");
-    const value = metric?.values.find((entry) => entry.labels["tenant"] === "acme" && entry.labels["call"] === call && entry.labels["result"] === result);
-    return Number(value?.value ?? 0);
-  }
+  const requests = (call: string, result: string): Promise<number> => acmeCount("mediaplane_api_requests_total", { call, result });
 
   it("counts each answered request by call and result, the error's messageKey being the result", async () => {
     const [okBefore, failedBefore] = [await requests("isMeetingRunning", "success"), await requests("isMeetingRunning", "checksumError")];

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { computeChecksum } from "../../src/bbb/checksum.js";
 import { keys } from "../../src/store/keys.js";
-import { apiBase, field, get, hostOf, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { apiBase, field, get, hostOf, nodeMeetings, poolLoads, redisState, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -20,13 +20,6 @@ afterEach(async () => {
 });
 
 const create = (params: Record<string, string>, replica = 0) => get(signedUrl(fleet.balancers[replica]!, tenants.acme, "create", params));
-
-async function poolLoads(): Promise<Record<string, number>> {
-  const flat = await fleet.balancers[0]!.redis.zrange(keys.pool("default"), "0", "-1", "WITHSCORES");
-  const loads: Record<string, number> = {};
-  for (let i = 0; i < flat.length; i += 2) loads[flat[i]!] = Number(flat[i + 1]);
-  return loads;
-}
 
 describe("create", () => {
   it("creates the meeting on one node under the tenant's namespaced ID and answers with the tenant's ID", async () => {
@@ -55,13 +48,13 @@ describe("create", () => {
     expect(hosts).toHaveLength(1);
     expect(await fleet.balancers[0]!.redis.hget(keys.meetings("acme"), "race")).toBe(hosts[0]![0]);
     // The losers gave their placements back: the fleet carries one meeting's cost.
-    expect(Object.values(await poolLoads()).reduce((sum, load) => sum + load, 0)).toBe(30);
+    expect(Object.values(await poolLoads(fleet.balancers[0]!)).reduce((sum, load) => sum + load, 0)).toBe(30);
   });
 
   it("spreads a burst of creates over the fleet before any poll", async () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => create({ name: "Burst", meetingID: `burst-${i}` }, i % 3)));
     expect(Object.values(nodeMeetings(fleet)).map((meetings) => meetings.length)).toEqual([2, 2, 2]);
-    expect(await poolLoads()).toEqual({ n1: 60, n2: 60, n3: 60 });
+    expect(await poolLoads(fleet.balancers[0]!)).toEqual({ n1: 60, n2: 60, n3: 60 });
   });
 
   it("places a new meeting on the least-loaded node", async () => {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBalancerConfig } from "../../src/config/schema.js";
-import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
-import { field, get, hostOf, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { acmeCount, field, get, hostOf, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 const acmeSecondSecret = "acme-second-secret-0123456789";
 
@@ -114,11 +113,7 @@ describe("tenant logo and default presentation", () => {
 });
 
 describe("limits", () => {
-  async function limitHits(limit: string, scope: string): Promise<number> {
-    const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === "mediaplane_limit_hits_total");
-    const value = metric?.values.find((entry) => entry.labels["tenant"] === "acme" && entry.labels["limit"] === limit && entry.labels["scope"] === scope);
-    return Number(value?.value ?? 0);
-  }
+  const limitHits = (limit: string, scope: string): Promise<number> => acmeCount("mediaplane_limit_hits_total", { limit, scope });
 
   it("refuses a create beyond the tenant's maxMeetings with maxMeetingsReached, counted in metrics", async () => {
     for (const id of ["l-1", "l-2", "l-3"]) expect(field((await create(tenants.acme, id)).body, "returncode")).toBe("SUCCESS");

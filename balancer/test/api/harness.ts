@@ -5,6 +5,8 @@ import { startApiServer, type RunningApiServer } from "../../src/apiServer.js";
 import { computeChecksum } from "../../src/bbb/checksum.js";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput, type ChecksumAlgorithm } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { registry } from "../../src/observability/metrics.js";
+import { keys } from "../../src/store/keys.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { primaries } from "../../src/store/redisClient.js";
 import { startRedis, type RedisServer, type SharedRedis } from "../support/redis.js";
@@ -160,6 +162,22 @@ export async function redisState(balancer: RunningApiServer): Promise<Record<str
     else state[key] = await redis.get(key);
   }
   return state;
+}
+
+/** The placement pool of a cluster: each node's load as placement sees it now. */
+export async function poolLoads(balancer: RunningApiServer, cluster = "default"): Promise<Record<string, number>> {
+  const flat = await balancer.redis.zrange(keys.pool(cluster), "0", "-1", "WITHSCORES");
+  const loads: Record<string, number> = {};
+  for (let i = 0; i < flat.length; i += 2) loads[flat[i]!] = Number(flat[i + 1]);
+  return loads;
+}
+
+/** A counter's value for exactly these labels of acme (0 before its first count). */
+export async function acmeCount(metricName: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === metricName);
+  const wanted = { tenant: "acme", ...labels };
+  const value = metric?.values.find((entry) => Object.entries(wanted).every(([name, label]) => entry.labels[name] === label));
+  return Number(value?.value ?? 0);
 }
 
 /** Meetings on every node, by node ID. */
