@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { verifyChecksum, splitChecksum } from "../balancer/src/bbb/checksum.js";
 import { keys } from "../balancer/src/store/keys.js";
-import { builtBaseline, builtFixedBody } from "./build.js";
+import { builtBaseline, builtFixedBody, builtOneRoundTrip } from "./build.js";
 import { cpuTally, pidAccount } from "./cpu.js";
 import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } from "./commandStats.js";
 import { benchTenants, createPath, fleetNodes, getMeetingsPath, joinPath, meetingId, type BenchTenant } from "./fleet.js";
@@ -123,8 +123,8 @@ export async function seedMeetings(bed: Testbed, tenant: BenchTenant, prefix: st
   if (created !== count) throw new Error(`seeding ${prefix}: ${count} creates answered, but ${created} meetings were stored (some FAILED)`);
 }
 
-/** One join followed through to the node: the balancer's 302 must carry a URL the node itself accepts. */
-async function checkJoinReachesNode(bed: Testbed, path: string): Promise<void> {
+/** One join followed through to the node: the balancer's 302 must carry a URL the node itself accepts. Returns the URL's length. */
+async function checkJoinReachesNode(bed: Testbed, path: string): Promise<number> {
   const answer = await fetch(`${bed.origin}${path}`, { redirect: "manual" });
   const location = answer.headers.get("location");
   if (answer.status !== 302 || location === null) throw new Error(`join: expected a 302, got ${answer.status}: ${await answer.text()}`);
@@ -136,6 +136,31 @@ async function checkJoinReachesNode(bed: Testbed, path: string): Promise<void> {
   if (!verdict.ok) throw new Error(`join: the node's URL is not signed with the node's secret: ${splitChecksum(url.search.slice(1)).query}`);
   const atNode = await fetch(location, { redirect: "manual" });
   if (!(atNode.headers.get("location") ?? "").includes("sessionToken=")) throw new Error(`join: the node refused the join: ${atNode.headers.get("location")}`);
+  return location.length;
+}
+
+/** The floor of any one-round-trip join: bare Koa + one HGET on the same Redis + a 302 of the same length. */
+async function measureOneRoundTrip(bed: Testbed, options: BenchOptions, baseline: Spread, locationBytes: number): Promise<Figure> {
+  const { child, port } = await startChildServer(builtOneRoundTrip, "one round trip", { REDIS_URL: bed.redisUrl, BENCH_LOCATION_BYTES: String(locationBytes) });
+  try {
+    const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
+    const results = await measuredRuns(
+      options,
+      { origin: `http://127.0.0.1:${port}`, source: { paths: ["/"] }, connections: options.connections },
+      (result) => assertAllAnswered(result, 302, "one round trip"),
+      (run) => cpu.around(run),
+    );
+    return {
+      name: "bare Koa + one Redis HGET + 302 (join floor)",
+      fleetSize: bed.fleetSize,
+      unit: "req/s",
+      values: results.map((result) => result.requestsPerSecond),
+      baseline,
+      how: `what any join with one Redis round trip costs at least; ${options.connections} connections; ${cpu.describe()}`,
+    };
+  } finally {
+    await child.stop();
+  }
 }
 
 /** Joins spread over the tenant's live meetings (a prime stride), each by another attendee. */
@@ -147,7 +172,7 @@ function joinPaths(joinMeetings: number): string[] {
 /** Join throughput, Redis commands per join, and (at the primary fleet size) the balancer's RSS under that load. */
 export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: Spread, joinMeetings: number, primary: boolean): Promise<Figure[]> {
   const paths = joinPaths(joinMeetings);
-  await checkJoinReachesNode(bed, paths[0]!);
+  const locationBytes = await checkJoinReachesNode(bed, paths[0]!);
   const cpu = cpuTally(bed.cpuAccounts);
   const commandsPerJoin: number[] = [];
   const breakdowns: string[] = [];
@@ -201,6 +226,7 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
       target: { kind: "atMost", value: 200, of: "figure" },
       how: `peak during each join run, ${live} live meetings; ${atStart} MB at start (no meetings); ${await bed.balancer.openFiles()} open files after the runs`,
     });
+    figures.push(await measureOneRoundTrip(bed, options, baseline, locationBytes));
   }
   return figures;
 }

@@ -1,7 +1,7 @@
-import { Redis } from "ioredis";
 import { loadBalancerConfigFile } from "../../balancer/src/config/schema.js";
 import { createLogger } from "../../balancer/src/observability/logger.js";
 import { startPoller } from "../../balancer/src/poller/poller.js";
+import { connectRedis } from "../../balancer/src/store/redisClient.js";
 import { onStop, tellRunner } from "./ipc.js";
 
 /** What the poller child reports after each of its cycles. */
@@ -25,7 +25,7 @@ const env = (name: string): string => {
 };
 const config = await loadBalancerConfigFile(env("CONFIG_FILE"));
 const intervalMs = config.poller.intervalSeconds * 1000;
-const redis = new Redis(env("REDIS_URL"), { enableAutoPipelining: true });
+const redis = connectRedis(env("REDIS_URL"), { autoPipelining: true });
 const startedAt = Date.now();
 const poller = startPoller({ redis, config, logger: createLogger({ name: "poller", level: "warn" }) });
 poller.onCycle((summary) => {
