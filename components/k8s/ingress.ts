@@ -37,7 +37,7 @@ export interface RouteSpec {
 }
 
 /** An `IngressRoute` spec on the TLS entry point with the shared TLS option and middlewares. */
-export function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[]): Record<string, unknown> {
+function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[]): Record<string, unknown> {
   return {
     entryPoints: [binding.entryPoint],
     routes: routes.map((route) => ({

@@ -31,11 +31,11 @@ export function appLabels(name: string, component: string): Record<string, strin
  * The Kubernetes "restricted" pod security profile for one container: no root, no privilege escalation,
  * no capabilities, read-only root file system (writable paths are mounted explicitly).
  */
-export function restrictedContainerSecurity(options: { readOnlyRootFilesystem?: boolean } = {}): k8s.types.input.core.v1.SecurityContext {
+export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     runAsNonRoot: true,
-    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
+    readOnlyRootFilesystem: true,
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },
   };
