@@ -10,6 +10,7 @@ import type { BenchOptions } from "./options.js";
 import { cpuProfileFlags, spawnChild, type Child } from "./processes.js";
 import { progress } from "./progress.js";
 import { formatNumber, type Figure } from "./report.js";
+import { slotCycles, type SlotCycle } from "./pollCycles.js";
 import type { CycleReport } from "./servers/poller.js";
 import { spreadOf, type Spread } from "./stats.js";
 import { startChildServer, type Testbed } from "./testbed.js";
@@ -353,11 +354,6 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
 const pollerEntry = fileURLToPath(new URL("./servers/poller.ts", import.meta.url));
 
 /**
- * Poll cycles of `pollers` poller processes sharing the fleet through leases. A poller's first cycle starts
- * mid-slot and is left out; after it, every poller starts its cycle at the same slot boundary, and the fleet's
- * cycle takes as long as the slowest poller's.
- */
-/**
  * The cycles of one poller after its first (which starts mid-slot), until it has polled in `runs` slots.
  * A timer that fires a hair before its slot starts runs an empty cycle in the old slot: it reports that slot again.
  */
@@ -372,29 +368,6 @@ async function cyclesAfterFirst(child: Child, runs: number): Promise<CycleReport
     slots.add(report.slot);
   }
   return cycles;
-}
-
-interface SlotCycle {
-  /** Nodes polled in the slot by each poller. */
-  readonly shares: number[];
-  /** Until the last poller that polled anything was done. */
-  readonly durationMs: number;
-  readonly failed: number;
-}
-
-function slotCycles(reportsByPoller: readonly CycleReport[][]): SlotCycle[] {
-  const slots = [...new Set(reportsByPoller.flat().map((report) => report.slot))]
-    .filter((slot) => reportsByPoller.every((reports) => reports.some((report) => report.slot === slot)))
-    .sort((a, b) => a - b);
-  return slots.map((slot) => {
-    const inSlot = reportsByPoller.map((reports) => reports.filter((report) => report.slot === slot));
-    const working = inSlot.flat().filter((report) => report.polled > 0);
-    return {
-      shares: inSlot.map((reports) => reports.reduce((sum, report) => sum + report.polled, 0)),
-      durationMs: Math.max(0, ...working.map((report) => report.durationMs)),
-      failed: working.reduce((sum, report) => sum + report.failed, 0),
-    };
-  });
 }
 
 /**
