@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { computeChecksum } from "../../src/bbb/checksum.js";
 import { keys } from "../../src/store/keys.js";
-import { apiBase, field, get, hostOf, nodeMeetings, poolLoads, redisState, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { apiBase, field, get, hostOf, nodeMeetings, redisState, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { itPlacesCreates } from "./placementSpecs.js";
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -11,12 +12,7 @@ afterAll(async () => {
   await fleet.close();
 });
 afterEach(async () => {
-  for (const node of fleet.simulator.nodes.values()) {
-    node.setFailure("none");
-    node.forgetAllMeetings();
-  }
-  await fleet.balancers[0]!.redis.flushall();
-  for (const id of ["n1", "n2", "n3"]) await fleet.balancers[0]!.redis.zadd(keys.pool("default"), 0, id);
+  await resetFleet(fleet);
 });
 
 const create = (params: Record<string, string>, replica = 0) => get(signedUrl(fleet.balancers[replica]!, tenants.acme, "create", params));
@@ -41,27 +37,7 @@ describe("create", () => {
     expect(Object.values(nodeMeetings(fleet)).flat()).toHaveLength(1);
   });
 
-  it("lands concurrent creates of one meeting ID from several replicas on exactly one node", async () => {
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => create({ name: "Race", meetingID: "race" }, i % 3)));
-    expect(answers.map((answer) => field(answer.body, "returncode"))).toEqual(Array(12).fill("SUCCESS"));
-    const hosts = Object.entries(nodeMeetings(fleet)).filter(([, meetings]) => meetings.includes("acme~race"));
-    expect(hosts).toHaveLength(1);
-    expect(await fleet.balancers[0]!.redis.hget(keys.meetings("acme"), "race")).toBe(hosts[0]![0]);
-    // The losers gave their placements back: the fleet carries one meeting's cost.
-    expect(Object.values(await poolLoads(fleet.balancers[0]!)).reduce((sum, load) => sum + load, 0)).toBe(30);
-  });
-
-  it("spreads a burst of creates over the fleet before any poll", async () => {
-    await Promise.all(Array.from({ length: 6 }, (_, i) => create({ name: "Burst", meetingID: `burst-${i}` }, i % 3)));
-    expect(Object.values(nodeMeetings(fleet)).map((meetings) => meetings.length)).toEqual([2, 2, 2]);
-    expect(await poolLoads(fleet.balancers[0]!)).toEqual({ n1: 60, n2: 60, n3: 60 });
-  });
-
-  it("places a new meeting on the least-loaded node", async () => {
-    await fleet.balancers[0]!.redis.zadd(keys.pool("default"), 500, "n1", 10, "n2", 200, "n3");
-    await create({ name: "Quiet", meetingID: "quiet" });
-    expect(hostOf(fleet, "acme~quiet")).toBe("n2");
-  });
+  itPlacesCreates(() => fleet);
 
   it("answers serverUnavailable and keeps no mapping or load when the node is unreachable", async () => {
     for (const node of fleet.simulator.nodes.values()) node.setFailure("down");

@@ -164,6 +164,20 @@ export async function redisState(balancer: RunningApiServer): Promise<Record<str
   return state;
 }
 
+/**
+ * Back to a fresh start between tests: every node answering and empty, Redis empty (every master of a Redis
+ * Cluster: FLUSHALL through a cluster client reaches one only), each configured node in its pool at load 0.
+ */
+export async function resetFleet(fleet: Fleet<SharedRedis>): Promise<void> {
+  for (const node of fleet.simulator.nodes.values()) {
+    node.setFailure("none");
+    node.forgetAllMeetings();
+  }
+  const redis = fleet.balancers[0]!.redis;
+  await Promise.all((await primaries(redis)).map((server) => server.flushall()));
+  for (const node of fleet.config.nodes) await redis.zadd(keys.pool(node.cluster), 0, node.id);
+}
+
 /** The placement pool of a cluster: each node's load as placement sees it now. */
 export async function poolLoads(balancer: RunningApiServer, cluster = "default"): Promise<Record<string, number>> {
   const flat = await balancer.redis.zrange(keys.pool(cluster), "0", "-1", "WITHSCORES");

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { BalancerConfigInput } from "../../src/config/schema.js";
 import { keys } from "../../src/store/keys.js";
 import { primaries, type RedisClient } from "../../src/store/redisClient.js";
-import { field, get, hostOf, nodeMeetings, poolLoads, redisState, signedUrl, startFleet, tenants, type Fleet } from "../api/harness.js";
+import { field, get, hostOf, redisState, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "../api/harness.js";
+import { itPlacesCreates } from "../api/placementSpecs.js";
 import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 
 /** The BBB API with three replicas on a real three-master Redis Cluster, as a clustered managed cache runs it. */
@@ -28,13 +29,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  for (const node of fleet.simulator.nodes.values()) {
-    node.setFailure("none");
-    node.forgetAllMeetings();
-  }
-  // FLUSHALL through a cluster client reaches one master only.
-  await Promise.all((await primaries(redis)).map((master) => master.flushall()));
-  await redis.zadd(keys.pool("default"), 0, "n1", 0, "n2", 0, "n3");
+  await resetFleet(fleet);
 });
 
 const create = (params: Record<string, string>, replica = 0, tenant: { slug: string; secret: string } = tenants.acme) =>
@@ -82,22 +77,7 @@ describe("the BBB API on a Redis Cluster", () => {
     expect(afterEnd.body).not.toContain("<meeting>");
   });
 
-  it("lands concurrent creates of one meeting ID from three replicas on exactly one node, and gives the losers' placements back", async () => {
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => create({ name: "Race", meetingID: "race" }, i % 3)));
-    expect(answers.map((answer) => field(answer.body, "returncode"))).toEqual(Array(12).fill("SUCCESS"));
-    const hosts = Object.entries(nodeMeetings(fleet)).filter(([, meetings]) => meetings.includes("acme~race"));
-    expect(hosts).toHaveLength(1);
-    expect(await redis.hget(keys.meetings("acme"), "race")).toBe(hosts[0]![0]);
-    expect(Object.values(await poolLoads(fleet.balancers[0]!)).reduce((sum, load) => sum + load, 0)).toBe(30);
-  });
-
-  it("spreads a burst of creates over the fleet and places a new meeting on the least-loaded node", async () => {
-    await Promise.all(Array.from({ length: 6 }, (_, i) => create({ name: "Burst", meetingID: `burst-${i}` }, i % 3)));
-    expect(Object.values(nodeMeetings(fleet)).map((meetings) => meetings.length)).toEqual([2, 2, 2]);
-    await redis.zadd(keys.pool("default"), 500, "n1", 10, "n2", 200, "n3");
-    await create({ name: "Quiet", meetingID: "quiet" });
-    expect(hostOf(fleet, "acme~quiet")).toBe("n2");
-  });
+  itPlacesCreates(() => fleet);
 
   it("refuses a create over the tenant's limit without leaving a mapping, a load or a voice bridge behind", async () => {
     await create({ name: "First", meetingID: "first" }, 0, tenants.globex);
