@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { isIP } from "node:net";
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import { ConfigError } from "../config/schema.js";
 
@@ -75,8 +76,9 @@ function connectionOptions(endpoint: RedisEndpoint, tuning: RedisTuning): RedisO
   return {
     ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
     ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
-    // The certificate names the host the URL names, also when a cluster node is reached by the address it announces.
-    ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}),
+    // The certificate is checked against the host the URL names, also on cluster nodes reached by the address
+    // they announce. SNI takes host names only, so a URL naming an IP address sends none.
+    ...(endpoint.tls ? { tls: isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {} } : {}),
     ...(tuning.maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest: tuning.maxRetriesPerRequest }),
     ...(tuning.connectTimeoutMs === undefined ? {} : { connectTimeout: tuning.connectTimeoutMs }),
     ...(tuning.failFast ? { retryStrategy: () => null } : {}),
@@ -93,8 +95,8 @@ export function connectRedis(url: string, tuning: RedisTuning = {}): RedisClient
     redisOptions: connection,
     enableAutoPipelining,
     ...(tuning.failFast ? { clusterRetryStrategy: () => null } : {}),
-    // Managed clusters announce their nodes by IP address while the TLS certificate names the host: connect to
-    // the address as announced (no reverse lookup) and verify against the host name above.
+    // The cluster client resolves the seed's host name to an address before connecting, and TLS would then check
+    // the certificate against that address: keep the name (a managed cache's certificate names its host).
     ...(endpoint.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
   };
   return new Cluster([{ host: endpoint.host, port: endpoint.port }], clusterOptions);
