@@ -77,6 +77,22 @@ describe("on a real three-master Redis Cluster", () => {
     await expect(pipelineBySlot(redis, [["hlen", keys.meetings("globex")], ["hlen", keys.revision("acme")]])).rejects.toThrow(/WRONGTYPE/);
   });
 
+  it("reaches a cluster that requires a password, with the password from the URL on every node", async () => {
+    const guarded = await startRedisCluster({ password: "p@ss word" });
+    const client = connectRedis(guarded.url);
+    try {
+      const replies = await pipelineBySlot(client, ["acme", "globex", "initech"].map((tenant) => ["hlen", keys.meetings(tenant)] as const));
+      expect(replies).toEqual([0, 0, 0]);
+      const withoutPassword = connectRedis(guarded.url.replace(/\/\/[^@]*@/, "//"), { failFast: true });
+      withoutPassword.on("error", () => undefined);
+      await expect(withoutPassword.get("probe")).rejects.toThrow();
+      withoutPassword.disconnect();
+    } finally {
+      client.disconnect();
+      await guarded.close();
+    }
+  }, 60_000);
+
   it("gives a single server one plain client", async () => {
     const single = connectRedis(`redis://127.0.0.1:${cluster.masters[0]!.port}`, { failFast: true });
     expect(single).toBeInstanceOf(Redis);

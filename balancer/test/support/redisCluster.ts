@@ -12,16 +12,19 @@ export interface RedisCluster {
   close(): Promise<void>;
 }
 
-async function clusterState(port: number): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "cluster", "info"]);
+/** `redis-cli` arguments that log in when the cluster has a password. */
+const authArgs = (password: string | undefined): string[] => (password === undefined ? [] : ["-a", password, "--no-auth-warning"]);
+
+async function clusterState(port: number, password: string | undefined): Promise<string> {
+  const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...authArgs(password), "cluster", "info"]);
   return /cluster_state:(\w+)/.exec(stdout)?.[1] ?? "unknown";
 }
 
 /** Every node must agree the cluster is whole before a client's first command, or it may meet CLUSTERDOWN. */
-async function waitUntilClusterOk(masters: readonly RedisServer[], timeoutMs = 20_000): Promise<void> {
+async function waitUntilClusterOk(masters: readonly RedisServer[], password: string | undefined, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = await Promise.all(masters.map((master) => clusterState(master.port)));
+    const states = await Promise.all(masters.map((master) => clusterState(master.port, password)));
     if (states.every((state) => state === "ok")) return;
     if (Date.now() > deadline) throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${states.join(", ")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -31,8 +34,9 @@ async function waitUntilClusterOk(masters: readonly RedisServer[], timeoutMs = 2
 /**
  * A real Redis Cluster of `masterCount` masters (no replicas), each a redis-server from PATH on free loopback
  * ports (client and cluster bus) with its own temporary directory, joined by `redis-cli --cluster create`.
+ * With `password` every node requires it, as a managed cache does; `url` then carries it.
  */
-export async function startRedisCluster(masterCount = 3): Promise<RedisCluster> {
+export async function startRedisCluster({ masterCount = 3, password }: { masterCount?: number; password?: string } = {}): Promise<RedisCluster> {
   const masters: RedisServer[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(masters.map((master) => master.close()));
@@ -41,16 +45,18 @@ export async function startRedisCluster(masterCount = 3): Promise<RedisCluster> 
     for (let i = 0; i < masterCount; i++) {
       // The bus port is chosen too: the default (port + 10000) may be outside the port range or taken.
       const busPort = await freePort();
-      masters.push(await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", "5000"]));
+      const passwordArgs = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
+      masters.push(await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", "5000", ...passwordArgs]));
     }
     const addresses = masters.map((master) => `127.0.0.1:${master.port}`);
-    await run("redis-cli", ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
-    await waitUntilClusterOk(masters);
+    await run("redis-cli", [...authArgs(password), "--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
+    await waitUntilClusterOk(masters, password);
   } catch (error) {
     await close();
     throw error;
   }
   const seed = masters[0];
   if (seed === undefined) throw new Error("a Redis Cluster needs at least one master");
-  return { url: `redis+cluster://127.0.0.1:${seed.port}`, masters, close };
+  const credentials = password === undefined ? "" : `:${encodeURIComponent(password)}@`;
+  return { url: `redis+cluster://${credentials}127.0.0.1:${seed.port}`, masters, close };
 }
