@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestHost, requestOrigin, requestProtocol, route, type RequestHeaders } from "../../src/http/route.js";
 import { trustedProxies } from "../../src/http/trustedProxies.js";
-import { baseDomain, computeSigned, field, get, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
+import { baseDomain, computeSigned, field, get, poolLoads, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 describe("route", () => {
   it("reads the tenant from the host name", () => {
@@ -137,6 +137,14 @@ describe("the end callback a node gets, behind a proxy", () => {
 
   it("is on the https origin a trusted proxy reports", async () => {
     expect(await callbackOf(trusting, "proxied")).toBe(`https://acme.${baseDomain}/t/_mediaplane/end`);
+  });
+
+  it("refuses a create whose host is not a host name, before placing anything", async () => {
+    const answer = await get(signedUrl(distrusting.balancers[0]!, tenants.acme, "create", { name: "cb", meetingID: "garbled" }), { headers: { host: "bad host" } });
+    expect(answer.status).toBe(200);
+    expect(field(answer.body, "messageKey")).toBe("validationError");
+    expect(distrusting.simulator.node("n1").meeting("acme~garbled")).toBeUndefined();
+    expect(await poolLoads(distrusting.balancers[0]!)).toEqual({ n1: 0 });
   });
 
   it("stays on the address the peer really used when the peer is not a trusted proxy", async () => {
