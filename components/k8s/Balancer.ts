@@ -88,6 +88,9 @@ export class Balancer extends pulumi.ComponentResource {
     }
 
     const adminToken = new random.RandomPassword(`${name}-admin-token`, { length: 48, special: false }, { parent: this });
+    // Signs end-callback URLs. Without it the balancer derives the key from the node secrets, so adding or removing
+    // a node would invalidate every callback of a running meeting; a generated key stays put across updates.
+    const callbackSecret = new random.RandomPassword(`${name}-callback-secret`, { length: 48, special: false }, { parent: this });
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
       {
@@ -97,6 +100,7 @@ export class Balancer extends pulumi.ComponentResource {
           "config.yaml": pulumi.secret(args.configFile),
           redisUrl: pulumi.secret(args.redisUrl),
           adminToken: adminToken.result,
+          callbackSecret: callbackSecret.result,
         },
       },
       child,
@@ -131,6 +135,7 @@ export class Balancer extends pulumi.ComponentResource {
                 }),
                 secretEnv("REDIS_URL", secret.metadata.name, "redisUrl"),
                 secretEnv("ADMIN_TOKEN", secret.metadata.name, "adminToken"),
+                secretEnv("CALLBACK_SECRET", secret.metadata.name, "callbackSecret"),
               ],
               ports: [
                 ...(mode === "api" ? [{ name: "api", containerPort: balancerPorts.api, protocol: "TCP" }] : []),

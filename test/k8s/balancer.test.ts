@@ -112,6 +112,18 @@ describe("Balancer", () => {
     expect(env(api, "ADMIN_TOKEN")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "adminToken" });
   });
 
+  it("signs end callbacks in API and poller pods with one generated key, from the Secret", () => {
+    expect(declared.some((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name === "balancer-callback-secret")).toBe(true);
+    const secret = findObject(declared, "kubernetes:core/v1:Secret", "balancer").inputs as unknown as ISecret;
+    expect(secret.stringData?.["callbackSecret"]).toBe("<unknown until apply: random value of balancer-callback-secret>");
+    for (const deploymentName of ["balancer-api", "balancer-poller"]) {
+      expect(env(containerOf(deploymentName), "CALLBACK_SECRET")).toEqual({
+        name: "CALLBACK_SECRET",
+        valueFrom: { secretKeyRef: { name: "balancer", key: "callbackSecret" } },
+      });
+    }
+  });
+
   it("renders the config file into a secret Secret", () => {
     const secret = findObject(declared, "kubernetes:core/v1:Secret", "balancer");
     expect(secret.hasSecretInput).toBe(true);
