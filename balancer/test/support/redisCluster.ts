@@ -1,11 +1,15 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import type { LocalhostCertificates } from "./certificates.js";
 import { freePort, startRedis, type RedisServer } from "./redis.js";
 
 const run = promisify(execFile);
 
 export interface RedisCluster {
-  /** `redis+cluster://` naming the first master: the seed a balancer's `REDIS_URL` gives. */
+  /**
+   * `redis+cluster://` naming the first master: the seed a balancer's `REDIS_URL` gives. With TLS,
+   * `rediss+cluster://localhost:<its TLS port>`: the certificate's name, while the nodes announce 127.0.0.1.
+   */
   readonly url: string;
   readonly masters: readonly RedisServer[];
   /** Stops every node and removes their directories. */
@@ -34,22 +38,37 @@ async function waitUntilClusterOk(masters: readonly RedisServer[], password: str
 /**
  * A real Redis Cluster of `masterCount` masters (no replicas), each a redis-server from PATH on free loopback
  * ports (client and cluster bus) with its own temporary directory, joined by `redis-cli --cluster create`.
- * With `password` every node requires it, as a managed cache does; `url` then carries it.
+ * With `password` every node requires it, as a managed cache does; `url` then carries it. With `tls` each node
+ * also listens with TLS (and the cluster bus uses it); the cluster is formed, and `url` points, over TLS.
  */
-export async function startRedisCluster({ masterCount = 3, password }: { masterCount?: number; password?: string } = {}): Promise<RedisCluster> {
+export async function startRedisCluster({
+  masterCount = 3,
+  password,
+  tls,
+}: { masterCount?: number; password?: string; tls?: LocalhostCertificates } = {}): Promise<RedisCluster> {
   const masters: RedisServer[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(masters.map((master) => master.close()));
   };
+  const tlsPorts: number[] = [];
   try {
     for (let i = 0; i < masterCount; i++) {
       // The bus port is chosen too: the default (port + 10000) may be outside the port range or taken.
       const busPort = await freePort();
       const passwordArgs = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
-      masters.push(await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", "5000", ...passwordArgs]));
+      const tlsPort = tls === undefined ? undefined : await freePort();
+      if (tlsPort !== undefined) tlsPorts.push(tlsPort);
+      const tlsArgs =
+        tls === undefined || tlsPort === undefined
+          ? []
+          : ["--tls-port", String(tlsPort), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no", "--tls-cluster", "yes"];
+      masters.push(
+        await startRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", "5000", ...passwordArgs, ...tlsArgs]),
+      );
     }
-    const addresses = masters.map((master) => `127.0.0.1:${master.port}`);
-    await run("redis-cli", [...authArgs(password), "--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
+    const addresses = tls === undefined ? masters.map((master) => `127.0.0.1:${master.port}`) : tlsPorts.map((port) => `127.0.0.1:${port}`);
+    const tlsClientArgs = tls === undefined ? [] : ["--tls", "--cacert", tls.ca];
+    await run("redis-cli", [...authArgs(password), ...tlsClientArgs, "--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
     await waitUntilClusterOk(masters, password);
   } catch (error) {
     await close();
@@ -58,5 +77,6 @@ export async function startRedisCluster({ masterCount = 3, password }: { masterC
   const seed = masters[0];
   if (seed === undefined) throw new Error("a Redis Cluster needs at least one master");
   const credentials = password === undefined ? "" : `:${encodeURIComponent(password)}@`;
-  return { url: `redis+cluster://${credentials}127.0.0.1:${seed.port}`, masters, close };
+  const url = tls === undefined ? `redis+cluster://${credentials}127.0.0.1:${seed.port}` : `rediss+cluster://${credentials}localhost:${tlsPorts[0]}`;
+  return { url, masters, close };
 }
