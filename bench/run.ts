@@ -8,7 +8,7 @@ import { parseOptions, type BenchOptions } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { progress } from "./progress.js";
 import { renderReport, replaceGenerated, type Figure } from "./report.js";
-import { measureBaseline, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios.js";
+import { measureBaseline, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios/index.js";
 import type { Spread } from "./stats.js";
 import { closeOpenTestbeds, startTestbed } from "./testbed.js";
 

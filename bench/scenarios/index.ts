@@ -1,0 +1,6 @@
+export { measureBaseline, type Baseline } from "./baseline.js";
+export { measureCreates } from "./create.js";
+export { measureGetMeetings } from "./getMeetings.js";
+export { measureJoinLatency, measureJoins } from "./join.js";
+export { seedMeetings } from "./meetings.js";
+export { measurePollCycles } from "./poll.js";

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { verifyChecksum, splitChecksum } from "../../balancer/src/bbb/checksum.js";
+import { checksumAlgorithms } from "../../balancer/src/config/schema.js";
+import { builtOneRoundTrip } from "../build.js";
+import { cpuTally } from "../cpu.js";
+import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } from "../commandStats.js";
+import { benchTenants, fleetNodes, joinPath, meetingId } from "../fleet.js";
+import { assertAllAnswered, type LoadResult } from "../load.js";
+import type { BenchOptions } from "../options.js";
+import { formatNumber, type Figure } from "../report.js";
+import type { Spread } from "../stats.js";
+import { startChildServer, type Testbed } from "../testbed.js";
+import { fixedRateLoad, formatCount, measuredRuns, mebibytes, peakRss, settleMs } from "./shared.js";
+import { totalLiveMeetings } from "./meetings.js";
+
+/** One join followed through to the node: the balancer's 302 must carry a URL the node itself accepts. Returns the URL's length. */
+async function checkJoinReachesNode(bed: Testbed, path: string): Promise<number> {
+  const answer = await fetch(`${bed.origin}${path}`, { redirect: "manual" });
+  const location = answer.headers.get("location");
+  if (answer.status !== 302 || location === null) throw new Error(`join: expected a 302, got ${answer.status}: ${await answer.text()}`);
+  const url = new URL(location);
+  const nodeId = decodeURIComponent(url.pathname.split("/")[1] ?? "");
+  const node = fleetNodes(bed.fleetSize).find((candidate) => candidate.id === nodeId);
+  if (node === undefined) throw new Error(`join: redirected outside the fleet: ${location}`);
+  const verdict = verifyChecksum({ callName: "join", rawQuery: url.search.slice(1), secrets: [node.secret], allowed: checksumAlgorithms });
+  if (!verdict.ok) throw new Error(`join: the node's URL is not signed with the node's secret: ${splitChecksum(url.search.slice(1)).query}`);
+  const atNode = await fetch(location, { redirect: "manual" });
+  if (!(atNode.headers.get("location") ?? "").includes("sessionToken=")) throw new Error(`join: the node refused the join: ${atNode.headers.get("location")}`);
+  return location.length;
+}
+
+/** The floor of any one-round-trip join: bare Koa + one HGET on the same Redis + a 302 of the same length. */
+async function measureOneRoundTrip(bed: Testbed, options: BenchOptions, baseline: Spread, locationBytes: number): Promise<Figure> {
+  const { child, port } = await startChildServer(builtOneRoundTrip, "one round trip", { REDIS_URL: bed.redisUrl, BENCH_LOCATION_BYTES: String(locationBytes) });
+  try {
+    const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
+    const results = await measuredRuns(
+      options,
+      { origin: `http://127.0.0.1:${port}`, source: { paths: ["/"] }, connections: options.connections },
+      (result) => assertAllAnswered(result, 302, "one round trip"),
+      (run) => cpu.around(run),
+    );
+    return {
+      name: "bare Koa + one Redis HGET + 302 (join floor)",
+      fleetSize: bed.fleetSize,
+      unit: "req/s",
+      values: results.map((result) => result.requestsPerSecond),
+      baseline,
+      how: `what any join with one Redis round trip costs at least; ${options.connections} connections; ${cpu.describe()}`,
+    };
+  } finally {
+    await child.stop();
+  }
+}
+
+/** Joins spread over the tenant's live meetings (a prime stride), each by another attendee. */
+function joinPaths(joinMeetings: number): string[] {
+  const distinct = Math.min(joinMeetings, 1_000);
+  return Array.from({ length: distinct }, (_, i) => joinPath(benchTenants.joins, meetingId("m", (i * 7_919) % joinMeetings), i));
+}
+
+/** Join throughput, Redis commands per join, and (at the primary fleet size) the balancer's RSS under that load. */
+export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: Spread, joinMeetings: number, primary: boolean): Promise<Figure[]> {
+  const paths = joinPaths(joinMeetings);
+  const locationBytes = await checkJoinReachesNode(bed, paths[0]!);
+  const cpu = cpuTally(bed.cpuAccounts);
+  const commandsPerJoin: number[] = [];
+  const breakdowns: string[] = [];
+  const peaks: number[] = [];
+  const countCommands = async (run: () => Promise<LoadResult>): Promise<LoadResult> => {
+    await sleep(settleMs);
+    const before = parseCommandStats(await bed.redis.info("commandstats"));
+    const { result, peakBytes } = await peakRss(bed.balancer, () => cpu.around(run));
+    await sleep(settleMs);
+    const ran = commandsBetween(before, parseCommandStats(await bed.redis.info("commandstats")));
+    // Divided by the joins sent: the ones still in flight when the run stopped were served too. That leaves an
+    // uncertainty of a few connections' worth in tens of thousands: two decimals are what the count supports.
+    commandsPerJoin.push(Math.round((totalCalls(ran) / result.sent) * 100) / 100);
+    breakdowns.push(describePerRequest(ran, result.sent));
+    peaks.push(mebibytes(peakBytes));
+    return result;
+  };
+  const results = await measuredRuns(
+    options,
+    { origin: bed.origin, source: { paths }, connections: options.connections },
+    (result) => assertAllAnswered(result, 302, "join"),
+    countCommands,
+  );
+  const live = formatCount(await totalLiveMeetings(bed));
+  const figures: Figure[] = [
+    {
+      name: "join throughput",
+      fleetSize: bed.fleetSize,
+      unit: "req/s",
+      values: results.map((result) => result.requestsPerSecond),
+      baseline,
+      target: { kind: "atLeast", value: 0.6, of: "ratio" },
+      how: `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections; ${cpu.describe()}`,
+    },
+    {
+      name: "Redis commands per join",
+      fleetSize: bed.fleetSize,
+      unit: "commands",
+      values: commandsPerJoin,
+      target: { kind: "atMost", value: 1, of: "figure" },
+      how: `from INFO commandstats: ${[...new Set(breakdowns)].join("; ")}`,
+    },
+  ];
+  if (primary) {
+    const atStart = formatNumber(mebibytes(bed.startRssBytes), 0);
+    figures.push({
+      name: "balancer RSS",
+      fleetSize: bed.fleetSize,
+      unit: "MB",
+      values: peaks,
+      target: { kind: "atMost", value: 200, of: "figure" },
+      how: `peak during each join run, ${live} live meetings; ${atStart} MB at start (no meetings); ${await bed.balancer.openFiles()} open files after the runs`,
+    });
+    figures.push(await measureOneRoundTrip(bed, options, baseline, locationBytes));
+  }
+  return figures;
+}
+
+
+/** Join latency at a fixed rate well below saturation: what a user sees on a busy but healthy balancer. */
+export async function measureJoinLatency(bed: Testbed, options: BenchOptions, joinMeetings: number): Promise<Figure> {
+  const paths = joinPaths(joinMeetings);
+  const results = await measuredRuns(options, fixedRateLoad(bed.origin, paths, options), (result) => assertAllAnswered(result, 302, "join at a fixed rate"));
+  const rate = formatCount(options.fixedJoinRate);
+  return {
+    name: `join p99 at ${rate} req/s`,
+    fleetSize: bed.fleetSize,
+    unit: "ms",
+    values: results.map((result) => result.p99),
+    target: { kind: "atMost", value: 10, of: "figure" },
+    how: `autocannon overallRate ${rate}, ${options.latencyConnections} connections; achieved ${results.map((result) => formatCount(Math.round(result.requestsPerSecond))).join(", ")} req/s`,
+  };
+}

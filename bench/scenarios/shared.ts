@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { drive, type LoadArgs, type LoadResult } from "../load.js";
+import type { BenchOptions } from "../options.js";
+import type { Child } from "../processes.js";
+import { progress } from "../progress.js";
+
+/** Long enough for requests in flight when a run stops to finish on the server. */
+export const settleMs = 500;
+export const mebibytes = (bytes: number): number => bytes / 2 ** 20;
+export const formatCount = (count: number): string => count.toLocaleString("en-US");
+
+/** One warm-up run (not reported), then `options.runs` measured runs, each checked by `check`. */
+export async function measuredRuns(
+  options: BenchOptions,
+  load: Omit<LoadArgs, "durationSeconds" | "amount">,
+  check: (result: LoadResult) => void,
+  /** Wraps each measured run (not the warm-up), e.g. to take Redis statistics around it. */
+  around: (run: () => Promise<LoadResult>) => Promise<LoadResult> = (run) => run(),
+): Promise<LoadResult[]> {
+  check(await drive({ ...load, durationSeconds: options.warmupSeconds }));
+  const results: LoadResult[] = [];
+  for (let i = 0; i < options.runs; i += 1) {
+    const result = await around(() => drive({ ...load, durationSeconds: options.durationSeconds }));
+    check(result);
+    progress(`  run ${i + 1}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+    results.push(result);
+  }
+  return results;
+}
+
+/** The highest RSS of `child` sampled while `work` runs. */
+export async function peakRss<T>(child: Child, work: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
+  let peakBytes = await child.rssBytes();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      await sleep(200);
+      if (sampling) peakBytes = Math.max(peakBytes, await child.rssBytes());
+    }
+  })();
+  try {
+    const result = await work();
+    return { result, peakBytes };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
+
+/** A fixed request rate well below saturation: the latency a user of a busy but healthy balancer sees. */
+export function fixedRateLoad(origin: string, paths: readonly string[], options: BenchOptions): Omit<LoadArgs, "durationSeconds" | "amount"> {
+  return { origin, source: { paths }, connections: options.latencyConnections, overallRate: options.fixedJoinRate };
+}
