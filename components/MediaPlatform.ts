@@ -10,7 +10,7 @@ import {
   type StaticIp,
   type StaticIpRole,
 } from "./azure/index.js";
-import { Tenants, type TenantAccess } from "./Tenants.js";
+import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
 
 export interface MediaPlatformArgs {
@@ -51,25 +51,23 @@ export interface WorkloadContext {
   readonly balancerConfigFile: pulumi.Output<string>;
 }
 
-/** Public endpoints of the stack. */
+/** Public endpoints of the stack: each one a route the ingress (or, for TURN, its LoadBalancer) really serves. */
 export interface PlatformEndpoints {
-  /** BBB API root on the base domain (path-based tenant URLs hang below `/t/<slug>/`). */
-  readonly bbbApi: string;
-  /** Host-based tenant API URL pattern. */
-  readonly bbbTenantApi: string;
-  readonly jitsi: string | undefined;
-  readonly janus: string | undefined;
-  readonly turn: string | undefined;
+  /** BBB API URL patterns of a tenant, `<tenant>` standing for its slug (the balancer serves no tenant-less API). */
+  readonly bbbApi: Pick<TenantAccess, "hostBasedUrl" | "pathBasedUrl">;
+  /** Present only when the stack runs the service. */
+  readonly jitsi?: string;
+  readonly janus?: string;
+  readonly turn?: string;
 }
 
 export function platformEndpoints(settings: Pick<StackConfig, "domains" | "jitsi" | "janus" | "turn">): PlatformEndpoints {
   const { domains } = settings;
   return {
-    bbbApi: `https://${domains.apiBase}/bigbluebutton/api/`,
-    bbbTenantApi: `https://<tenant>.${domains.apiBase}/bigbluebutton/api/`,
-    jitsi: settings.jitsi.enabled ? `https://${domains.jitsi}/` : undefined,
-    janus: settings.janus.enabled ? `wss://${domains.janus}/` : undefined,
-    turn: settings.turn.enabled ? `turn:${domains.turn}:3478` : undefined,
+    bbbApi: tenantApiUrls("<tenant>", domains.apiBase),
+    ...(settings.jitsi.enabled ? { jitsi: `https://${domains.jitsi}/` } : {}),
+    ...(settings.janus.enabled ? { janus: `wss://${domains.janus}/` } : {}),
+    ...(settings.turn.enabled ? { turn: `turn:${domains.turn}:3478` } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseBalancerConfigText } from "@mediaplane/balancer/config";
 import { isSecretValue, revealSecrets } from "../../scripts/mockRuntime.js";
 import { runStack, type StackRun } from "./support/stackRun.js";
+import { ruleMatches } from "./support/traefikRule.js";
 
 let stack: StackRun;
 beforeAll(async () => {
@@ -160,11 +161,11 @@ describe("dev stack: tenants and outputs", () => {
 
   it("exports the operators' secrets (balancer admin token, Janus token and TURN secrets) as one secret", () => {
     expect(isSecretValue(stack.outputs["operatorSecrets"])).toBe(true);
-    expect(Object.keys(revealSecrets(stack.outputs["operatorSecrets"]) as object).sort()).toEqual([
-      "balancerAdminToken",
-      "janusTokenAuthSecret",
-      "turnStaticAuthSecret",
-    ]);
+    expect(revealSecrets(stack.outputs["operatorSecrets"])).toEqual({
+      balancerAdminToken: "<unknown until apply: random value of balancer-admin-token>",
+      janusTokenAuthSecret: "<unknown until apply: random value of janus-token-auth-secret>",
+      turnStaticAuthSecret: "<unknown until apply: random value of turn-auth-secret>",
+    });
   });
 
   it("exports the kubeconfig as a secret and the public IPs by role", () => {
@@ -174,11 +175,36 @@ describe("dev stack: tenants and outputs", () => {
 
   it("exports the public endpoints of the enabled services", () => {
     expect(stack.outputs["endpoints"]).toEqual({
-      bbbApi: "https://api.dev.mediaplane.example.org/bigbluebutton/api/",
-      bbbTenantApi: "https://<tenant>.api.dev.mediaplane.example.org/bigbluebutton/api/",
+      bbbApi: {
+        hostBasedUrl: "https://<tenant>.api.dev.mediaplane.example.org/bigbluebutton/api/",
+        pathBasedUrl: "https://api.dev.mediaplane.example.org/t/<tenant>/bigbluebutton/api/",
+      },
       jitsi: "https://meet.dev.mediaplane.example.org/",
       janus: "wss://janus.dev.mediaplane.example.org/",
       turn: "turn:turn.dev.mediaplane.example.org:3478",
     });
+  });
+
+  it("exports only web endpoints an IngressRoute serves, and routes each to the service it names", () => {
+    const routes = stack.ofType("kubernetes:traefik.io/v1alpha1:IngressRoute").flatMap((route) => {
+      const spec = stack.inputsOf(route)["spec"] as { routes: { match: string; services: { name: string }[] }[] };
+      return spec.routes;
+    });
+    const servicesFor = (url: string, headers?: Record<string, string>) => {
+      const { hostname, pathname } = new URL(url.replaceAll("<tenant>", "demo"));
+      return routes.filter((route) => ruleMatches(route.match, { host: hostname, path: pathname, ...(headers ? { headers } : {}) })).map((route) => route.services[0]?.name);
+    };
+    const endpoints = stack.outputs["endpoints"] as { bbbApi: Record<string, string>; jitsi: string; janus: string };
+    expect(servicesFor(`${endpoints.bbbApi["hostBasedUrl"]}create`)).toEqual(["balancer"]);
+    expect(servicesFor(`${endpoints.bbbApi["pathBasedUrl"]}create`)).toEqual(["balancer"]);
+    expect(servicesFor(endpoints.jitsi)).toEqual(["jitsi-web"]);
+    expect(servicesFor(endpoints.janus.replace(/^wss:/, "https:"), { Upgrade: "websocket" })).toEqual(["janus"]);
+  });
+
+  it("serves the TURN endpoint's port on the TURN LoadBalancer", () => {
+    const service = stack.ofType("kubernetes:core/v1:Service").map((resource) => stack.inputsOf(resource)).find((inputs) => (inputs["metadata"] as { name: string }).name === "coturn");
+    expect(service?.["spec"]).toMatchObject({ type: "LoadBalancer" });
+    const ports = (service?.["spec"] as { ports: { port: number; protocol: string }[] }).ports;
+    expect(ports).toContainEqual(expect.objectContaining({ port: 3478, protocol: "UDP" }));
   });
 });

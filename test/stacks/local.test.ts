@@ -41,11 +41,11 @@ describe("local stack: a laptop cluster", () => {
   });
 
   it("exports only the BBB endpoints, Jitsi, Janus and TURN being off", () => {
-    expect(stack.outputs["endpoints"]).toMatchObject({
-      bbbApi: "https://api.mediaplane.localhost/bigbluebutton/api/",
-      jitsi: undefined,
-      janus: undefined,
-      turn: undefined,
+    expect(stack.outputs["endpoints"]).toEqual({
+      bbbApi: {
+        hostBasedUrl: "https://<tenant>.api.mediaplane.localhost/bigbluebutton/api/",
+        pathBasedUrl: "https://api.mediaplane.localhost/t/<tenant>/bigbluebutton/api/",
+      },
     });
   });
 });
