@@ -170,13 +170,28 @@ export interface ProgramRunOptions {
   readonly config: Readonly<Record<string, string>>;
   /** Keys of `config` that are secrets. */
   readonly secretKeys: readonly string[];
-  /** Imports the program; called after the mocks are in place. Returns the module's exports (the stack outputs). */
+  /**
+   * Imports the program; called after the mocks are in place. Returns the module (its default export, or else its
+   * named exports, are the stack outputs, as the engine reads them) or the outputs themselves.
+   */
   readonly loadProgram: () => Promise<Record<string, unknown>>;
 }
 
 interface Declared {
   readonly resource: pulumi.Resource;
   readonly parent: pulumi.Resource | undefined;
+}
+
+/**
+ * The engine's rule for an ES module program: its default export if it has one (called if it is a function), else
+ * its named exports.
+ */
+async function stackOutputsOf(programModule: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (!Object.hasOwn(programModule, "default")) return programModule;
+  if (Object.keys(programModule).length !== 1) throw new Error("a program has either a default export or named exports, not both");
+  const exported: unknown = programModule["default"];
+  const outputs: unknown = typeof exported === "function" ? await (exported as () => unknown)() : exported;
+  return (outputs ?? {}) as Record<string, unknown>;
 }
 
 /** Runs the program once under the mocks and returns every resource it declared and the stack outputs. */
@@ -213,7 +228,7 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
       declared.push({ resource: args.resource, parent: args.opts.parent });
       return undefined;
     });
-    programExports = await options.loadProgram();
+    programExports = await stackOutputsOf(await options.loadProgram());
     return programExports;
   });
   await pulumi.runtime.disconnect();

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { isSecretValue, revealSecrets } from "../../scripts/mockRuntime.js";
 import { runStack, type StackRun } from "./support/stackRun.js";
 
 let stack: StackRun;
@@ -37,7 +38,12 @@ describe("local stack: a laptop cluster", () => {
 
   it("exports no public IPs and no kubeconfig", () => {
     expect(stack.outputs["publicIps"]).toEqual({});
-    expect(stack.outputs["kubeconfig"]).toBeUndefined();
+    expect(Object.keys(stack.outputs).sort()).toEqual(["endpoints", "operatorSecrets", "publicIps", "tenants"]);
+  });
+
+  it("exports only the operator secret that exists without Janus and TURN: the balancer admin token", () => {
+    expect(isSecretValue(stack.outputs["operatorSecrets"])).toBe(true);
+    expect(Object.keys(revealSecrets(stack.outputs["operatorSecrets"]) as object)).toEqual(["balancerAdminToken"]);
   });
 
   it("exports only the BBB endpoints, Jitsi, Janus and TURN being off", () => {
