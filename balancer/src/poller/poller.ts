@@ -3,6 +3,7 @@ import type { RedisClient } from "../store/redisClient.js";
 import type { BalancerConfig } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
+import { retireAfterIntervals, retireUnconfiguredNodes } from "../fleet/retire.js";
 import { metrics } from "../observability/metrics.js";
 import { acquireLease, slotEnd, slotOf } from "./lease.js";
 import { fetchNodeReport } from "./nodeReport.js";
@@ -75,8 +76,21 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     return report.ok;
   }
 
+  /** Nodes gone from every running config are evidence the balancer no longer uses them: none may linger. */
+  async function retireRemovedNodes(): Promise<void> {
+    try {
+      for (const node of await retireUnconfiguredNodes(redis, nodes, retireAfterIntervals * intervalMs)) {
+        if (node.released > 0) metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why: "removed" }, node.released);
+        log.warn({ node: node.id, cluster: node.cluster, released: node.released }, "node no longer configured: out of the pool, record deleted, meetings released");
+      }
+    } catch (error) {
+      log.error({ err: error }, "removed nodes not retired this cycle (Redis unreachable?)");
+    }
+  }
+
   async function runCycle(): Promise<CycleSummary> {
     const started = performance.now();
+    await retireRemovedNodes();
     const slot = slotOf(Date.now(), intervalMs);
     const queue = rotated(nodes);
     const summary: CycleSummary = { slot, polled: [], failed: 0 };

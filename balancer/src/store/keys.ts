@@ -5,7 +5,7 @@
  * Keys that one Lua script or MULTI touches together share a hash tag, so the schema works on a clustered Redis:
  * - `{c:<cluster>}`: a cluster's placement pool and its nodes' records (placement, poll results, state changes);
  * - `{t:<tenant>}`: a tenant's meeting mappings and the meeting summaries getMeetings is assembled from;
- * - `{fleet}`: fleet-wide records (poller leases, voice bridge numbers).
+ * - `{fleet}`: fleet-wide records (poller leases, voice bridge numbers, the node registry).
  * A create touches a cluster slot and a tenant slot in two steps, never in one script.
  */
 export const keyPrefix = "mp:";
@@ -29,6 +29,11 @@ export const keys = {
   longMeetingIds: (tenant: string) => `${keyPrefix}{t:${tenant}}:long`,
   /** STRING with expiry: the poller that holds the lease of one node for the current interval. */
   pollLease: (nodeId: string) => `${keyPrefix}{fleet}:lease:${nodeId}`,
+  /**
+   * ZSET `<cluster>/<nodeId>` -> when (Redis ms) a running process's config last named the node: every node Redis
+   * holds records of, so nodes dropped from the config can be found and retired without walking the keyspace.
+   */
+  nodeRegistry: () => `${keyPrefix}{fleet}:nodes`,
   /** HASH voiceBridge -> `<tenant>\n<meetingID>`: voice bridge numbers in use across the fleet. */
   voiceBridges: () => `${keyPrefix}{fleet}:voicebridges`,
 } as const;

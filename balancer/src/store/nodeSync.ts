@@ -1,6 +1,7 @@
 import type { RedisClient } from "./redisClient.js";
 import type { BalancerConfig } from "../config/schema.js";
 import { keys } from "./keys.js";
+import { registerNodes } from "./nodeRegistry.js";
 import { LuaScript } from "./script.js";
 
 // The config file gives a node's first state only (HSETNX): later changes made with the admin API stay.
@@ -21,8 +22,11 @@ return 1
 /**
  * Brings Redis in step with the config file at start: every configured node has a record and, when eligible,
  * a place in its cluster's pool; nodes no longer configured leave the pools so no meeting is placed on them.
+ * The nodes are registered before their records exist, so the poller can retire every node Redis holds once no
+ * config names it (`fleet/retire.ts`).
  */
 export async function syncConfiguredNodes(redis: RedisClient, config: BalancerConfig): Promise<void> {
+  await registerNodes(redis, config.nodes);
   for (const node of config.nodes) {
     await syncNodeScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster)], [node.id, node.state]);
   }

@@ -1,0 +1,45 @@
+import type { RedisClient } from "../store/redisClient.js";
+import { keys } from "../store/keys.js";
+import { forgetNode, registerAndFindUnnamed, type NodeRef } from "../store/nodeRegistry.js";
+import { LuaScript } from "../store/script.js";
+import { releaseMembers } from "./release.js";
+
+/**
+ * How long no running process's config may have named a node before it is retired, in poll intervals. Every
+ * poller names its nodes at the start of each cycle, so while any poller still runs with the node in its config
+ * (the old replicas of a rolling update), the node stays; three intervals forgive one late or skipped cycle.
+ */
+export const retireAfterIntervals = 3;
+
+// Placement stops first; the record goes with it, so no poll, stat or admin view finds the node again. Answers
+// the node's meeting set, whose members are released next (through the tenants' tags, so not in this script).
+const retireScript = new LuaScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return redis.call('SMEMBERS', KEYS[3])
+`);
+
+export interface RetiredNode extends NodeRef {
+  /** Tenant mappings released (those still naming the node). */
+  released: number;
+}
+
+/**
+ * Registers the configured nodes and retires every node Redis holds that no config has named for `unnamedForMs`:
+ * out of its pool, its record deleted, its meetings released through `releaseMeeting` (mapping, summary,
+ * revision, voice bridge). It leaves the registry only once its meeting set is empty, so a create that raced the
+ * retirement is released by the next cycle.
+ */
+export async function retireUnconfiguredNodes(redis: RedisClient, configured: readonly NodeRef[], unnamedForMs: number): Promise<RetiredNode[]> {
+  const unnamed = await registerAndFindUnnamed(redis, configured, unnamedForMs);
+  const retired: RetiredNode[] = [];
+  for (const node of unnamed) {
+    const members = (await retireScript.run(redis, [keys.pool(node.cluster), keys.node(node.cluster, node.id), keys.nodeMeetings(node.cluster, node.id)], [
+      node.id,
+    ])) as string[];
+    const released = await releaseMembers(redis, node, members);
+    if ((await redis.scard(keys.nodeMeetings(node.cluster, node.id))) === 0) await forgetNode(redis, node, unnamedForMs);
+    retired.push({ ...node, released });
+  }
+  return retired;
+}
