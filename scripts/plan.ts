@@ -1,15 +1,17 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
 import { blocksDeployment, evaluatePolicies, formatPolicyReport } from "../policies/evaluate.js";
+import { parsePolicyPackConfig } from "../policies/packConfig.js";
 import { kubernetesManifest } from "./manifests.js";
 import { isSecretValue, runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
 import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
 
 /**
- * The offline plan: `npm run plan -- [stack | path/to/Pulumi.<stack>.yaml]` (default dev).
+ * The offline plan: `npm run plan -- [stack | path/to/Pulumi.<stack>.yaml] [--policy-pack-config <file>]` (default dev).
  * Runs the real program under Pulumi's mock runtime, prints the resource tree and a count per type, and writes
  * every Kubernetes object to out/<stack>/, and evaluates the policy pack on every resource. Exit code 1 on any
  * error (one line for config errors) and on mandatory policy violations.
@@ -65,9 +67,12 @@ function writeManifests(run: ProgramRun, directory: string): number {
 }
 
 /** Exit code 0, or 1 when a mandatory policy is violated. */
-async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  const stack = loadOfflineStack(argv[0] ?? "dev");
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { "policy-pack-config": { type: "string" } } });
+  const stack = loadOfflineStack(positionals[0] ?? "dev");
+  const policyConfigFile = values["policy-pack-config"];
+  const policyConfig = policyConfigFile === undefined ? {} : parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile);
   console.log(`Plan of stack "${stack.stack}" (${relative(repositoryRoot, stack.file)}), offline under Pulumi's mock runtime.`);
   if (stack.placeholders.length > 0) {
     const shown = stack.placeholders.slice(0, 4).join(", ");
@@ -97,7 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const token of run.unmockedCalls) console.log(`warning: no offline answer for ${token}; its result is empty`);
 
   const policiesStarted = performance.now();
-  const violations = await evaluatePolicies(run.resources);
+  const violations = await evaluatePolicies(run.resources, { config: policyConfig });
   const policySeconds = (performance.now() - policiesStarted) / 1000;
   console.log(`\n${formatPolicyReport(violations)}`);
   const seconds = (performance.now() - started) / 1000;

@@ -63,8 +63,8 @@ describe("manifests written by the plan", () => {
   });
 });
 
-const plan = (stackFile: string) =>
-  spawnSync(process.execPath, ["--import", "tsx", "--conditions", "source", "scripts/plan.ts", stackFile], {
+const plan = (stackFile: string, ...options: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", "--conditions", "source", "scripts/plan.ts", stackFile, ...options], {
     cwd: repositoryRoot,
     encoding: "utf8",
   });
@@ -89,6 +89,25 @@ describe("npm run plan", () => {
       });
     } finally {
       rmSync(outDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 1 on a mandatory violation: the policy pack config raises the advisory privilege-exemptions policy", () => {
+    // dev runs Jitsi, whose images start as root under a documented exemption the advisory policy lists.
+    const stack = `policytest${process.pid}`;
+    const file = join(scratch, `Pulumi.${stack}.yaml`);
+    copyFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), file);
+    const policyConfig = join(scratch, "policy-config.json");
+    writeFileSync(policyConfig, JSON.stringify({ "k8s-privilege-exemptions": "mandatory" }));
+    try {
+      const result = plan(file, "--policy-pack-config", policyConfig);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toMatch(/^Policies \(\d+ evaluated\): .*\d+ mandatory/m);
+      expect(result.stdout).toContain(
+        `  [mandatory] k8s-privilege-exemptions  urn:pulumi:${stack}::mediaplane::mediaplane:k8s:JitsiMeet$kubernetes:apps/v1:Deployment::jitsi-prosody`,
+      );
+    } finally {
+      rmSync(join(repositoryRoot, "out", stack), { recursive: true, force: true });
     }
   });
 
