@@ -1,5 +1,6 @@
 import type { RedisClient } from "../store/redisClient.js";
 import { keys } from "../store/keys.js";
+import { nodeMeetingMember } from "../store/meetings.js";
 import { forgetNode, registerAndFindUnnamed, type NodeRef } from "../store/nodeRegistry.js";
 import { LuaScript } from "../store/script.js";
 import { releaseMembers } from "./release.js";
@@ -25,19 +26,37 @@ export interface RetiredNode extends NodeRef {
 }
 
 /**
- * Registers the configured nodes and retires every node Redis holds that no config has named for `unnamedForMs`:
- * out of its pool, its record deleted, its meetings released through `releaseMeeting` (mapping, summary,
- * revision, voice bridge). It leaves the registry only once its meeting set is empty, so a create that raced the
- * retirement is released by the next cycle.
+ * Meetings of the tenants mapped to a node, read from the tenants' mappings: a create interrupted between its
+ * claim and its meeting-set entry leaves a mapping only this finds. One read per tenant; retirements are rare.
  */
-export async function retireUnconfiguredNodes(redis: RedisClient, configured: readonly NodeRef[], unnamedForMs: number): Promise<RetiredNode[]> {
-  const unnamed = await registerAndFindUnnamed(redis, configured, unnamedForMs);
+async function mappedMembers(redis: RedisClient, nodeId: string, tenants: readonly string[]): Promise<string[]> {
+  const mappings = await Promise.all(tenants.map((tenant) => redis.hgetall(keys.meetings(tenant))));
+  return tenants.flatMap((tenant, i) =>
+    Object.entries(mappings[i] ?? {})
+      .filter(([, node]) => node === nodeId)
+      .map(([meetingId]) => nodeMeetingMember(tenant, meetingId)),
+  );
+}
+
+/**
+ * Registers the configured nodes and retires every node Redis holds that no config has named for `unnamedForMs`:
+ * out of its pool, its record deleted, its meetings (in its meeting set or in the tenants' mappings) released
+ * through `releaseMeeting` (mapping, summary, revision, voice bridge). It leaves the registry only once its
+ * meeting set is empty, so a create that raced the retirement is released by the next cycle.
+ */
+export async function retireUnconfiguredNodes(
+  redis: RedisClient,
+  configured: { nodes: readonly NodeRef[]; tenants: readonly string[] },
+  unnamedForMs: number,
+): Promise<RetiredNode[]> {
+  const unnamed = await registerAndFindUnnamed(redis, configured.nodes, unnamedForMs);
   const retired: RetiredNode[] = [];
   for (const node of unnamed) {
     const members = (await retireScript.run(redis, [keys.pool(node.cluster), keys.node(node.cluster, node.id), keys.nodeMeetings(node.cluster, node.id)], [
       node.id,
     ])) as string[];
-    const released = await releaseMembers(redis, node, members);
+    const mapped = await mappedMembers(redis, node.id, configured.tenants);
+    const released = await releaseMembers(redis, node, [...new Set([...members, ...mapped])]);
     if ((await redis.scard(keys.nodeMeetings(node.cluster, node.id))) === 0) await forgetNode(redis, node, unnamedForMs);
     retired.push({ ...node, released });
   }

@@ -51,6 +51,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   const nodes = [...directory.nodes.values()];
   const clients = new NodeClients(nodes, { timeoutMs });
   const listeners: Array<(summary: CycleSummary) => void> = [];
+  const configured = { nodes, tenants: [...directory.tenants.keys()] };
   const log = logger.child({ pollerId });
 
   async function pollOne(node: NodeEntry): Promise<boolean> {
@@ -79,7 +80,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   /** Nodes gone from every running config are evidence the balancer no longer uses them: none may linger. */
   async function retireRemovedNodes(): Promise<void> {
     try {
-      for (const node of await retireUnconfiguredNodes(redis, nodes, retireAfterIntervals * intervalMs)) {
+      for (const node of await retireUnconfiguredNodes(redis, configured, retireAfterIntervals * intervalMs)) {
         if (node.released > 0) metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why: "removed" }, node.released);
         log.warn({ node: node.id, cluster: node.cluster, released: node.released }, "node no longer configured: out of the pool, record deleted, meetings released");
       }

@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAdminServer, type RunningAdminServer } from "../../src/admin/adminServer.js";
 import { startApiServer, type RunningApiServer } from "../../src/apiServer.js";
-import { parseBalancerConfig, type BalancerConfig } from "../../src/config/schema.js";
+import { runCli } from "../../src/cli/run.js";
+import { parseBalancerConfig, renderBalancerConfigFile, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
 import { setNodeState } from "../../src/fleet/fleetStore.js";
 import type { FleetStats, NodeStats } from "../../src/observability/stats.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
@@ -24,9 +28,27 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-/** The fleet's config as the operator edits it: the same file with one node taken out. */
+/** The fleet's config file as the operator edits it: the same file with one node taken out. */
+function configInputWithout(fleet: Fleet, nodeId: string): BalancerConfigInput {
+  return { ...fleet.configInput, nodes: (fleet.configInput.nodes ?? []).filter((node) => node.id !== nodeId) };
+}
+
 function configWithout(fleet: Fleet, nodeId: string): BalancerConfig {
-  return parseBalancerConfig({ ...fleet.configInput, nodes: (fleet.configInput.nodes ?? []).filter((node) => node.id !== nodeId) });
+  return parseBalancerConfig(configInputWithout(fleet, nodeId));
+}
+
+/** Runs the admin CLI against the fleet with a config file of `input`. */
+async function cliWith(fleet: Fleet, input: BalancerConfigInput, args: string[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "mediaplane-removed-"));
+  try {
+    const configFile = join(dir, "balancer.yaml");
+    await writeFile(configFile, renderBalancerConfigFile(input));
+    const { code, stdout } = await runCli(args, { CONFIG_FILE: configFile, REDIS_URL: fleet.redisServer.url });
+    expect(code).toBe(0);
+    return stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function pollerWith(fleet: Fleet, config: BalancerConfig): Poller {
@@ -134,6 +156,25 @@ describe("a node removed from the config while tenants have meetings on it", () 
     expect(stats.tenants["globex"]?.meetings).toBe(0);
     const meetings = await adminGet<Array<{ meetingId: string; node: string }>>(admin, "/admin/tenants/acme/meetings");
     expect(meetings.map((meeting) => meeting.node)).toEqual(["bbb1"]);
+  });
+
+  it("is shown neither by the CLI's nodes nor by its meetings", async () => {
+    const fleet = await meetingsOnBbb3();
+    pollerWith(fleet, configWithout(fleet, "bbb3"));
+    await waitFor(async () => (await fleet.redis.hget(keys.meetings("acme"), "standup")) === null, "standup released");
+    const input = configInputWithout(fleet, "bbb3");
+    const nodes = JSON.parse(await cliWith(fleet, input, ["--json", "nodes"])) as NodeStats[];
+    expect(nodes.map((node) => node.id).sort()).toEqual(["bbb1", "bbb2"]);
+    const meetings = JSON.parse(await cliWith(fleet, input, ["--json", "meetings"])) as Array<{ meetingId: string; node: string }>;
+    expect(meetings).toEqual([expect.objectContaining({ meetingId: "kept", node: "bbb1" })]);
+  });
+
+  it("also releases a meeting mapped to it that its meeting set lacks (a create cut short after its claim)", async () => {
+    const fleet = await meetingsOnBbb3();
+    await fleet.redis.hset(keys.meetings("acme"), "halfway", "bbb3");
+    pollerWith(fleet, configWithout(fleet, "bbb3"));
+    await waitFor(async () => (await fleet.redis.exists(keys.node("default", "bbb3"))) === 0, "bbb3 retired");
+    await waitFor(async () => (await fleet.redis.hget(keys.meetings("acme"), "halfway")) === null, "halfway released");
   });
 
   it("keeps its meetings while a poller of the old config still runs beside the new one (rolling update)", async () => {
