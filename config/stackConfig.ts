@@ -6,7 +6,7 @@ import {
   nodeSchema,
   tenantSchema,
 } from "@mediaplane/balancer/config";
-import { assertPinnedImage, defaultImages } from "../components/k8s/versions.js";
+import { defaultImages, imagePinProblem } from "../components/k8s/versions.js";
 import { balancerConfigIssues } from "./balancerConfig.js";
 
 /**
@@ -40,11 +40,8 @@ const cidr = z.string().regex(/^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\
 
 /** A pinned image reference (the workloads' own rule: a release tag or a digest, never a moving tag). */
 const imageReference = z.string().superRefine((reference, ctx) => {
-  try {
-    assertPinnedImage("image", reference);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^image: /, "") });
-  }
+  const problem = imagePinProblem(reference);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
 
 const cpuQuantity = z.string().regex(/^\d+(?:\.\d+)?m?$/, { error: 'must be a CPU quantity such as "500m" or "2"' });

@@ -1,5 +1,6 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import { tagPinProblem } from "./versions.js";
 
 /** Credentials for pushing; omit when the machine running Pulumi is already logged in (e.g. `az acr login`). */
 export interface RegistryAuth {
@@ -38,7 +39,8 @@ export class ContainerImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so a bad tag leaves nothing half-declared.
-    if (args.tag === "latest" || args.tag === "") throw new Error(`${name}: tag must be a release version, got "${args.tag}"`);
+    const tagProblem = tagPinProblem(args.tag);
+    if (tagProblem !== undefined) throw new Error(`${name} tag: "${args.tag}" is not pinned: ${tagProblem}`);
     super("mediaplane:k8s:ContainerImage", name, {}, opts);
     const taggedName = pulumi.interpolate`${args.repository}:${args.tag}`;
     const image = new dockerBuild.Image(

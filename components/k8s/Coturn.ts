@@ -57,7 +57,7 @@ export class Coturn extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const namespace = args.namespace;
     const labels = appLabels("coturn", "turn");
-    const image = assertPinnedImage("coturn image", args.image ?? defaultImages.coturn);
+    const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.coturn);
     validatePortRange("relayPorts", args.relayPorts);
     const tlsEnabled = args.tlsSecretName !== undefined;
 

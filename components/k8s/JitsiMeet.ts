@@ -75,7 +75,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const namespace = args.namespace;
     const image = (component: "web" | "prosody" | "jicofo" | "jvb", fallback: string) =>
-      assertPinnedImage(`jitsi ${component} image`, args.images?.[component] ?? fallback);
+      assertPinnedImage(`${name}.images.${component}`, args.images?.[component] ?? fallback);
     const password = (purpose: string) =>
       new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
 

@@ -49,7 +49,7 @@ export class Redis extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const labels = appLabels("redis", "balancer-store");
     const namespace = args.namespace;
-    const image = assertPinnedImage("redis image", args.image ?? defaultImages.redis);
+    const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.redis);
     const maxMemoryMb = args.maxMemoryMb ?? 256;
     const configText = renderRedisConfig({ maxMemoryMb, dataDir, appendFsync: "everysec" });
 

@@ -102,7 +102,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
     super("mediaplane:k8s:TraefikIngress", name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const labels = appLabels("traefik", "ingress");
-    const image = assertPinnedImage("traefik image", args.image ?? defaultImages.traefik);
+    const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.traefik);
     const namespace = args.namespace;
     const acme = args.acme;
     const certResolver = acme === undefined ? undefined : "acme";

@@ -1,5 +1,5 @@
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { assertPinnedImage } from "../../components/k8s/versions.js";
+import { imagePinProblem } from "../../components/k8s/versions.js";
 import { privilegedReasonAnnotation } from "./annotations.js";
 import {
   containersOf,
@@ -33,12 +33,8 @@ function validateContainers(lifetimes: readonly ContainerLifetime[], check: Cont
 
 function imageProblems({ container }: PodContainer): string[] {
   if (container.image === undefined || container.image === "") return ["has no image"];
-  try {
-    assertPinnedImage("image", container.image);
-    return [];
-  } catch (error) {
-    return [error instanceof Error ? error.message : String(error)];
-  }
+  const problem = imagePinProblem(container.image);
+  return problem === undefined ? [] : [`image ${problem}`];
 }
 
 const requiredResources = ["cpu", "memory"] as const;

@@ -53,9 +53,11 @@ describe("ContainerImage", () => {
     expect(findObject(declared, "docker-build:index:Image", "janus-image").inputs).toMatchObject({ push: false, load: true });
   });
 
-  it("refuses the moving latest tag", () => {
-    expect(
-      () => new ContainerImage("bad", { repository: "r/x", tag: "latest", context: ".", dockerfile: "Dockerfile", push: true }),
-    ).toThrow(/tag must be a release version/);
+  it("refuses a moving tag, naming the image's tag", () => {
+    for (const tag of ["latest", "stable", ""]) {
+      expect(
+        () => new ContainerImage("bad", { repository: "r/x", tag, context: ".", dockerfile: "Dockerfile", push: true }),
+      ).toThrow(`bad tag: "${tag}" is not pinned`);
+    }
   });
 });

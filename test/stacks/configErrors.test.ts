@@ -51,8 +51,16 @@ describe("stack config errors name the key and what it allows", () => {
     expect(errorOf(devWith({ domains: undefined }))).toBe("mediaplane:domains: is required (object)");
   });
 
-  it("rejects a floating image tag", () => {
-    expect(errorOf(devWith({ images: { redis: "redis:latest" } }))).toMatch(/^mediaplane:images\.redis: .*not pinned/);
+  it("rejects a floating image tag, naming the image key", () => {
+    expect(errorOf(devWith({ images: { redis: "redis:latest" } }))).toBe(
+      'mediaplane:images.redis: "redis:latest" is not pinned: its tag "latest" moves; use a release tag or a digest (never latest/stable)',
+    );
+  });
+
+  it("rejects an image without a tag, naming the image key", () => {
+    expect(errorOf(devWith({ images: { janus: "registry.example.org:5000/janus" } }))).toBe(
+      'mediaplane:images.janus: "registry.example.org:5000/janus" is not pinned: it has no tag; use a release tag or a digest',
+    );
   });
 
   it("rejects autoscaler bounds the wrong way round", () => {
