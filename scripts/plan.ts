@@ -7,7 +7,8 @@ import { ConfigError } from "@mediaplane/balancer/config";
 import { blocksDeployment, evaluatePolicies, formatPolicyReport } from "../policies/evaluate.js";
 import { parsePolicyPackConfig } from "../policies/packConfig.js";
 import { kubernetesManifest } from "./manifests.js";
-import { isSecretValue, runProgramWithMocks, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
+import { isSecretValue, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
+import { runProgramOnStack } from "./offlineProgram.js";
 import { loadOfflineStack, repositoryRoot } from "./stackFile.js";
 
 /**
@@ -82,13 +83,7 @@ async function main(argv: string[]): Promise<number> {
   console.log('Values the cloud computes on "pulumi up" appear as <unknown until apply: ...>.\n');
 
   const programStarted = performance.now();
-  const run = await runProgramWithMocks({
-    project: stack.project,
-    stack: stack.stack,
-    config: stack.config,
-    secretKeys: stack.secretKeys,
-    loadProgram: () => import("../index.js"),
-  });
+  const run = await runProgramOnStack(stack);
 
   const programSeconds = (performance.now() - programStarted) / 1000;
 

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { azurePublicIpNameAnnotation } from "../../../policies/kubernetes/annotations.js";
 import { blocksDeployment, evaluatePolicies, formatPolicyReport, type PlannedResource } from "../../../policies/evaluate.js";
-import { resourcesOfStack } from "./stackPlan.js";
+import { runProgramOnStack } from "../../../scripts/offlineProgram.js";
+import { loadOfflineStack } from "../../../scripts/stackFile.js";
 
 export interface StackExpectations {
   /** Runs on AKS: Azure resources and pinned LoadBalancers. */
@@ -48,7 +49,8 @@ export function describeStackUnderPolicies(stackName: string, expectations: Stac
     let resources: readonly PlannedResource[];
 
     beforeAll(async () => {
-      resources = await resourcesOfStack(stackName);
+      // The resources exactly as the offline plan sees them (one stack per test file: the runtime is global).
+      resources = (await runProgramOnStack(loadOfflineStack(stackName))).resources;
     });
 
     it("has no mandatory policy violation", async () => {

@@ -1,5 +1,6 @@
 import { loadOfflineStack } from "../../../scripts/stackFile.js";
-import { revealSecrets, runProgramWithMocks, type ProgramRun, type RecordedResource } from "../../../scripts/mockRuntime.js";
+import { revealSecrets, type ProgramRun, type RecordedResource } from "../../../scripts/mockRuntime.js";
+import { runProgramOnStack } from "../../../scripts/offlineProgram.js";
 
 /** A stack's run under the mock runtime, with lookups that keep the tests about behaviour, not plumbing. */
 export interface StackRun extends ProgramRun {
@@ -14,14 +15,7 @@ export interface StackRun extends ProgramRun {
 
 /** Runs the real program on `stacks/Pulumi.<stack>.yaml`; one per test file (the runtime is global per process). */
 export async function runStack(stack: string): Promise<StackRun> {
-  const offline = loadOfflineStack(stack);
-  const run = await runProgramWithMocks({
-    project: offline.project,
-    stack: offline.stack,
-    config: offline.config,
-    secretKeys: offline.secretKeys,
-    loadProgram: () => import("../../../index.js"),
-  });
+  const run = await runProgramOnStack(loadOfflineStack(stack));
   const byUrn = new Map(run.resources.map((resource) => [resource.urn, resource]));
   return {
     ...run,
