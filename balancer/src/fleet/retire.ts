@@ -23,6 +23,17 @@ return redis.call('SMEMBERS', KEYS[3])
 export interface RetiredNode extends NodeRef {
   /** Tenant mappings released (those still naming the node). */
   released: number;
+  /** The cluster the config now puts the node in, when it only moved. */
+  movedTo?: string;
+}
+
+/**
+ * A node moved to another cluster keeps its ID, and the tenants' mappings name only the ID: its meetings still
+ * run, so they move to its meeting set in the new cluster (where its polls reconcile them) instead of going.
+ */
+async function moveMeetingSet(redis: RedisClient, from: NodeRef, to: NodeRef, members: readonly string[]): Promise<void> {
+  if (members.length > 0) await redis.sadd(keys.nodeMeetings(to.cluster, to.id), ...members);
+  await redis.del(keys.nodeMeetings(from.cluster, from.id));
 }
 
 /**
@@ -42,7 +53,8 @@ async function mappedMembers(redis: RedisClient, nodeId: string, tenants: readon
  * Registers the configured nodes and retires every node Redis holds that no config has named for `unnamedForMs`:
  * out of its pool, its record deleted, its meetings (in its meeting set or in the tenants' mappings) released
  * through `releaseMeeting` (mapping, summary, revision, voice bridge). It leaves the registry only once its
- * meeting set is empty, so a create that raced the retirement is released by the next cycle.
+ * meeting set is empty, so a create that raced the retirement is released by the next cycle. A node that is
+ * configured in another cluster now only leaves its old cluster.
  */
 export async function retireUnconfiguredNodes(
   redis: RedisClient,
@@ -55,6 +67,13 @@ export async function retireUnconfiguredNodes(
     const members = (await retireScript.run(redis, [keys.pool(node.cluster), keys.node(node.cluster, node.id), keys.nodeMeetings(node.cluster, node.id)], [
       node.id,
     ])) as string[];
+    const moved = configured.nodes.find((other) => other.id === node.id);
+    if (moved !== undefined) {
+      await moveMeetingSet(redis, node, moved, members);
+      await forgetNode(redis, node, unnamedForMs);
+      retired.push({ ...node, released: 0, movedTo: moved.cluster });
+      continue;
+    }
     const mapped = await mappedMembers(redis, node.id, configured.tenants);
     const released = await releaseMembers(redis, node, [...new Set([...members, ...mapped])]);
     if ((await redis.scard(keys.nodeMeetings(node.cluster, node.id))) === 0) await forgetNode(redis, node, unnamedForMs);

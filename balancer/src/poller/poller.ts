@@ -81,6 +81,10 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   async function retireRemovedNodes(): Promise<void> {
     try {
       for (const node of await retireUnconfiguredNodes(redis, configured, retireAfterIntervals * intervalMs)) {
+        if (node.movedTo !== undefined) {
+          log.info({ node: node.id, cluster: node.cluster, movedTo: node.movedTo }, "node moved to another cluster: its old cluster's records removed");
+          continue;
+        }
         if (node.released > 0) metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why: "removed" }, node.released);
         log.warn({ node: node.id, cluster: node.cluster, released: node.released }, "node no longer configured: out of the pool, record deleted, meetings released");
       }

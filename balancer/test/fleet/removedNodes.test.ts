@@ -189,6 +189,23 @@ describe("a node removed from the config while tenants have meetings on it", () 
   });
 });
 
+describe("a node moved to another cluster in the config", () => {
+  it("keeps its meetings, now reconciled by the polls of its new cluster, and leaves its old cluster", async () => {
+    const fleet = await meetingsOnBbb3();
+    const moved = parseBalancerConfig({
+      ...fleet.configInput,
+      clusters: [{ name: "default" }, { name: "east" }],
+      nodes: (fleet.configInput.nodes ?? []).map((node) => (node.id === "bbb3" ? { ...node, cluster: "east" } : node)),
+    });
+    pollerWith(fleet, moved);
+    await waitFor(async () => (await fleet.redis.exists(keys.node("default", "bbb3"))) === 0, "bbb3's old record deleted");
+    expect(await fleet.redis.hget(keys.meetings("acme"), "standup")).toBe("bbb3");
+    expect((await fleet.redis.smembers(keys.nodeMeetings("east", "bbb3"))).sort()).toEqual(["acme\nstandup", "globex\nboard"]);
+    expect(await fleet.redis.exists(keys.nodeMeetings("default", "bbb3"))).toBe(0);
+    expect(await fleet.redis.zrange(keys.pool("default"), "0", "-1")).not.toContain("bbb3");
+  });
+});
+
 describe("a node that is only cordoned", () => {
   it("keeps its meetings and its record", async () => {
     const fleet = await meetingsOnBbb3();
