@@ -263,22 +263,18 @@ export class TraefikIngress extends pulumi.ComponentResource {
       tlsOptionName: "default",
     });
     const afterCrds = { ...child, dependsOn: [crds] };
-    const middlewares = Object.entries(dynamic.http.middlewares).map(
-      ([objectName, spec]) =>
-        new k8s.apiextensions.CustomResource(
-          `${name}-middleware-${objectName}`,
-          { apiVersion: "traefik.io/v1alpha1", kind: "Middleware", metadata: { name: objectName, namespace, labels }, spec },
-          afterCrds,
-        ),
-    );
-    const tlsOptions = Object.entries(dynamic.tls.options).map(
-      ([objectName, spec]) =>
-        new k8s.apiextensions.CustomResource(
-          `${name}-tlsoption-${objectName}`,
-          { apiVersion: "traefik.io/v1alpha1", kind: "TLSOption", metadata: { name: objectName, namespace, labels }, spec },
-          afterCrds,
-        ),
-    );
+    // The rendered dynamic config, one traefik custom resource per named middleware and TLS option.
+    const traefikObjects = (kind: "Middleware" | "TLSOption", specs: Record<string, unknown>) =>
+      Object.entries(specs).map(
+        ([objectName, spec]) =>
+          new k8s.apiextensions.CustomResource(
+            `${name}-${kind.toLowerCase()}-${objectName}`,
+            { apiVersion: "traefik.io/v1alpha1", kind, metadata: { name: objectName, namespace, labels }, spec },
+            afterCrds,
+          ),
+      );
+    const middlewares = traefikObjects("Middleware", dynamic.http.middlewares);
+    const tlsOptions = traefikObjects("TLSOption", dynamic.tls.options);
 
     this.binding = {
       entryPoint: "websecure",
