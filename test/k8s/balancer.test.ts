@@ -5,7 +5,7 @@ import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IContainer, ISecret } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
@@ -36,12 +36,7 @@ beforeAll(async () => {
 });
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
-const containerOf = (name: string): IContainer => {
-  const container = deployment(name).spec?.template.spec?.containers[0];
-  if (container === undefined) throw new Error(`no container in ${name}`);
-  return container;
-};
-const env = (container: IContainer, name: string) => container.env?.find((variable) => variable.name === name);
+const containerOf = (name: string): IContainer => deploymentContainer(declared, name);
 const redisSet = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "redis");
 
 describe("Redis", () => {
@@ -52,7 +47,7 @@ describe("Redis", () => {
 
   it("passes the password from the Secret, never inline", () => {
     const container = redisSet().spec?.template.spec?.containers[0];
-    expect(env(container as IContainer, "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "redis-auth", key: "password" });
+    expect(envVar(container as IContainer, "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "redis-auth", key: "password" });
     expect(container?.args).toEqual(["/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"]);
   });
 
@@ -92,24 +87,24 @@ describe("Redis", () => {
 
 describe("Balancer", () => {
   it("runs the API and the poller from one image with MODE telling them apart", () => {
-    expect(env(containerOf("balancer-api"), "MODE")?.value).toBe("api");
-    expect(env(containerOf("balancer-poller"), "MODE")?.value).toBe("poller");
+    expect(envVar(containerOf("balancer-api"), "MODE")?.value).toBe("api");
+    expect(envVar(containerOf("balancer-poller"), "MODE")?.value).toBe("poller");
     expect(containerOf("balancer-api").image).toBe(containerOf("balancer-poller").image);
   });
 
   it("wires the process environment: config file, ports, base domain, trusted proxies", () => {
     const api = containerOf("balancer-api");
-    expect(env(api, "CONFIG_FILE")?.value).toBe("/etc/balancer/config.yaml");
-    expect(env(api, "PORT")?.value).toBe("8080");
-    expect(env(api, "ADMIN_PORT")?.value).toBe("9090");
-    expect(env(api, "BASE_DOMAIN")?.value).toBe("api.example.org");
-    expect(env(api, "TRUSTED_PROXIES")?.value).toBe("10.244.0.0/16");
+    expect(envVar(api, "CONFIG_FILE")?.value).toBe("/etc/balancer/config.yaml");
+    expect(envVar(api, "PORT")?.value).toBe("8080");
+    expect(envVar(api, "ADMIN_PORT")?.value).toBe("9090");
+    expect(envVar(api, "BASE_DOMAIN")?.value).toBe("api.example.org");
+    expect(envVar(api, "TRUSTED_PROXIES")?.value).toBe("10.244.0.0/16");
   });
 
   it("reads REDIS_URL and ADMIN_TOKEN from the Secret", () => {
     const api = containerOf("balancer-api");
-    expect(env(api, "REDIS_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "redisUrl" });
-    expect(env(api, "ADMIN_TOKEN")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "adminToken" });
+    expect(envVar(api, "REDIS_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "redisUrl" });
+    expect(envVar(api, "ADMIN_TOKEN")?.valueFrom?.secretKeyRef).toEqual({ name: "balancer", key: "adminToken" });
   });
 
   it("signs end callbacks in API and poller pods with one generated key, from the Secret", () => {
@@ -117,7 +112,7 @@ describe("Balancer", () => {
     const secret = findObject(declared, "kubernetes:core/v1:Secret", "balancer").inputs as unknown as ISecret;
     expect(secret.stringData?.["callbackSecret"]).toBe("<unknown until apply: random value of balancer-callback-secret>");
     for (const deploymentName of ["balancer-api", "balancer-poller"]) {
-      expect(env(containerOf(deploymentName), "CALLBACK_SECRET")).toEqual({
+      expect(envVar(containerOf(deploymentName), "CALLBACK_SECRET")).toEqual({
         name: "CALLBACK_SECRET",
         valueFrom: { secretKeyRef: { name: "balancer", key: "callbackSecret" } },
       });

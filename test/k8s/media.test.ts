@@ -3,7 +3,7 @@ import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { IContainer, IService } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
 
 let declared: DeclaredResource[];
@@ -58,12 +58,7 @@ beforeAll(async () => {
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
 const service = (name: string) => objectOf<IService>(declared, "kubernetes:core/v1:Service", name);
-const containerOf = (name: string): IContainer => {
-  const container = deployment(name).spec?.template.spec?.containers[0];
-  if (container === undefined) throw new Error(`no container in ${name}`);
-  return container;
-};
-const env = (container: IContainer, name: string) => container.env?.find((variable) => variable.name === name);
+const containerOf = (name: string): IContainer => deploymentContainer(declared, name);
 
 describe("Coturn", () => {
   it("publishes UDP/TCP 3478 and TLS on 443 on the pinned TURN IP, plus every relay port", () => {
@@ -150,15 +145,15 @@ describe("JitsiMeet", () => {
   it("wires web, prosody, jicofo and every bridge with the same XMPP environment", () => {
     const reference = containerOf("jitsi-prosody");
     for (const name of ["jitsi-web", "jitsi-jicofo", "jitsi-jvb-0", "jitsi-jvb-1"]) {
-      for (const variable of internal) expect(env(containerOf(name), variable), `${name} ${variable}`).toEqual(env(reference, variable));
+      for (const variable of internal) expect(envVar(containerOf(name), variable), `${name} ${variable}`).toEqual(envVar(reference, variable));
     }
-    expect(env(reference, "XMPP_SERVER")?.value).toBe("prosody.media.svc.cluster.local");
-    expect(env(reference, "XMPP_INTERNAL_MUC_DOMAIN")?.value).toBe("internal-muc.meet.jitsi");
+    expect(envVar(reference, "XMPP_SERVER")?.value).toBe("prosody.media.svc.cluster.local");
+    expect(envVar(reference, "XMPP_INTERNAL_MUC_DOMAIN")?.value).toBe("internal-muc.meet.jitsi");
   });
 
   it("takes the internal passwords from the Secret the random provider fills", () => {
-    expect(env(containerOf("jitsi-jvb-0"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-internal", key: "JVB_AUTH_PASSWORD" });
-    expect(env(containerOf("jitsi-jicofo"), "JICOFO_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({
+    expect(envVar(containerOf("jitsi-jvb-0"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-internal", key: "JVB_AUTH_PASSWORD" });
+    expect(envVar(containerOf("jitsi-jicofo"), "JICOFO_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({
       name: "jitsi-internal",
       key: "JICOFO_AUTH_PASSWORD",
     });
@@ -168,8 +163,8 @@ describe("JitsiMeet", () => {
   it("gives each bridge its own UDP port on the pinned JVB IP and advertises that IP", () => {
     for (const bridge of [0, 1]) {
       const port = 10000 + bridge;
-      expect(env(containerOf(`jitsi-jvb-${bridge}`), "JVB_PORT")?.value).toBe(String(port));
-      expect(env(containerOf(`jitsi-jvb-${bridge}`), "JVB_ADVERTISE_IPS")?.value).toBe("198.51.100.30");
+      expect(envVar(containerOf(`jitsi-jvb-${bridge}`), "JVB_PORT")?.value).toBe(String(port));
+      expect(envVar(containerOf(`jitsi-jvb-${bridge}`), "JVB_ADVERTISE_IPS")?.value).toBe("198.51.100.30");
       const lb = service(`jvb-${bridge}`);
       expect(lb.spec?.type).toBe("LoadBalancer");
       expect(lb.spec?.ports).toEqual([{ name: "media", port, targetPort: port, protocol: "UDP" }]);
@@ -179,8 +174,8 @@ describe("JitsiMeet", () => {
   });
 
   it("routes each bridge's colibri WebSocket through traefik by the bridge's server id", () => {
-    expect(env(containerOf("jitsi-jvb-1"), "JVB_WS_SERVER_ID")?.value).toBe("jvb-1");
-    expect(env(containerOf("jitsi-jvb-1"), "JVB_WS_DOMAIN")?.value).toBe("meet.example.org");
+    expect(envVar(containerOf("jitsi-jvb-1"), "JVB_WS_SERVER_ID")?.value).toBe("jvb-1");
+    expect(envVar(containerOf("jitsi-jvb-1"), "JVB_WS_DOMAIN")?.value).toBe("meet.example.org");
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "jitsi-colibri");
     expect(route.spec.routes.map((entry) => [entry.match, entry.services?.[0]?.name, entry.services?.[0]?.port])).toEqual([
       ["Host(`meet.example.org`) && PathPrefix(`/colibri-ws/jvb-0/`)", "jvb-0-colibri", 9090],
@@ -209,10 +204,10 @@ describe("JitsiMeet", () => {
 
   it("hands TCP-only clients TURN over TCP and TLS through prosody, with the shared secret from a Secret", () => {
     const prosody = containerOf("jitsi-prosody");
-    expect(env(prosody, "TURN_HOST")?.value).toBe("turn.example.org");
-    expect(env(prosody, "TURN_TRANSPORT")?.value).toBe("tcp");
-    expect(env(prosody, "TURNS_PORT")?.value).toBe("443");
-    expect(env(prosody, "TURN_CREDENTIALS")?.valueFrom?.secretKeyRef?.name).toBe("jitsi-internal");
+    expect(envVar(prosody, "TURN_HOST")?.value).toBe("turn.example.org");
+    expect(envVar(prosody, "TURN_TRANSPORT")?.value).toBe("tcp");
+    expect(envVar(prosody, "TURNS_PORT")?.value).toBe("443");
+    expect(envVar(prosody, "TURN_CREDENTIALS")?.valueFrom?.secretKeyRef?.name).toBe("jitsi-internal");
   });
 
   it("serves web on the Jitsi host through traefik", () => {

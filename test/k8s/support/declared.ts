@@ -1,3 +1,5 @@
+import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IContainer, IEnvVar } from "kubernetes-models/v1";
 import { revealSecrets, runProgramWithMocks, secretSignatureKey } from "../../../scripts/mockRuntime.js";
 
 /**
@@ -51,4 +53,16 @@ export function findObject(declared: readonly DeclaredResource[], type: string, 
 /** The Kubernetes object a declared resource stands for, typed by the caller (e.g. `IDeployment`). */
 export function objectOf<T>(declared: readonly DeclaredResource[], type: string, objectName: string): T {
   return findObject(declared, type, objectName).inputs as T;
+}
+
+/** The first container of a declared Deployment's pod template. */
+export function deploymentContainer(declared: readonly DeclaredResource[], deploymentName: string): IContainer {
+  const container = objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", deploymentName).spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error(`no container in ${deploymentName}`);
+  return container;
+}
+
+/** A container's environment variable by name. */
+export function envVar(container: IContainer, name: string): IEnvVar | undefined {
+  return container.env?.find((variable) => variable.name === name);
 }
