@@ -21,10 +21,13 @@ beforeAll(async () => {
   const port = await freePort();
   server = spawn("redis-server", [file, "--port", String(port), "--requirepass", "test-password"], { stdio: "ignore" });
   client = new Redis({ port, host: "127.0.0.1", password: "test-password", retryStrategy: (times) => (times > 100 ? null : 50) });
-  // Connection attempts fail until the server listens; the client retries, and only a dead server ends the wait.
-  client.on("error", () => undefined);
+  // Connection attempts fail until the server listens: the client retries, so an error is only kept to explain
+  // a wait that ends without a connection (server dead, or retries used up).
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => (lastError = error));
   await new Promise((resolve, reject) => {
     client.once("ready", resolve);
+    client.once("end", () => reject(new Error(`redis-server never accepted a connection: ${lastError?.message ?? "no error reported"}`)));
     server.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: the rendered config was refused`)));
   });
 });
