@@ -10,7 +10,7 @@ export interface NodeRequestBody {
 }
 
 export interface NodeClientSettings {
-  /** Time for a node to send its answer's headers, and then its body. */
+  /** Time to connect to a node, for it to send its answer's headers, and then its body. */
   timeoutMs: number;
 }
 
@@ -20,11 +20,29 @@ export function signedNodeUrl(node: NodeEntry, callName: string, params: URLSear
 }
 
 /**
- * Calls BBB nodes over one keep-alive connection pool per node. Every answer is a BBB document or a thrown
+ * Calls to one node are rare next to joins (a create, an end, a poll): a few connections carry them, and more
+ * would only hold sockets and memory on both ends.
+ */
+const connectionsPerNode = 4;
+/**
+ * Idle sockets to a node are closed after this, whatever the node's `Keep-Alive` hint says: a fleet of thousands
+ * of nodes must not cost the balancer a socket and its buffers per node between polls.
+ */
+const idleSocketMs = 4_000;
+
+interface NodeTarget {
+  readonly origin: string;
+  readonly pathPrefix: string;
+  /** Created on the first call, so a node never called costs nothing. */
+  pool: Pool | undefined;
+}
+
+/**
+ * Calls BBB nodes over a small keep-alive connection pool per node. Every answer is a BBB document or a thrown
  * `serverUnavailable` error: an unreachable, slow or broken node never reaches the tenant as anything else.
  */
 export class NodeClients {
-  private readonly pools = new Map<string, { pool: Pool; pathPrefix: string }>();
+  private readonly targets = new Map<string, NodeTarget>();
 
   constructor(
     nodes: Iterable<NodeEntry>,
@@ -32,25 +50,34 @@ export class NodeClients {
   ) {
     for (const node of nodes) {
       const url = new URL(node.apiUrl);
-      this.pools.set(node.id, {
-        pool: new Pool(url.origin, { connections: 64, keepAliveTimeout: 30_000, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs }),
-        pathPrefix: url.pathname,
-      });
+      this.targets.set(node.id, { origin: url.origin, pathPrefix: url.pathname, pool: undefined });
     }
   }
 
+  private poolOf(target: NodeTarget): Pool {
+    target.pool ??= new Pool(target.origin, {
+      connections: connectionsPerNode,
+      keepAliveTimeout: idleSocketMs,
+      keepAliveMaxTimeout: idleSocketMs,
+      connectTimeout: this.settings.timeoutMs,
+      headersTimeout: this.settings.timeoutMs,
+      bodyTimeout: this.settings.timeoutMs,
+    });
+    return target.pool;
+  }
+
   async call(node: NodeEntry, callName: string, params: URLSearchParams, body?: NodeRequestBody): Promise<string> {
-    const target = this.pools.get(node.id);
+    const target = this.targets.get(node.id);
     if (target === undefined) throw bbbErrors.serverUnreachable();
     const query = signQuery(callName, params.toString(), node.secret, node.checksumAlgorithm);
     let text: string;
     try {
-      const answer = await target.pool.request({
+      // The pool's connect, headers and body timeouts bound the call: no timer of its own per call.
+      const answer = await this.poolOf(target).request({
         method: body === undefined ? "GET" : "POST",
         path: `${target.pathPrefix}${callName}?${query}`,
         headers: body === undefined ? undefined : { "content-type": body.contentType },
         body: body?.data,
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
       text = await answer.body.text();
       if (answer.statusCode !== 200) throw new Error(`HTTP ${answer.statusCode}`);
@@ -62,6 +89,7 @@ export class NodeClients {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map(({ pool }) => pool.close()));
+    const pools = [...this.targets.values()].flatMap(({ pool }) => (pool === undefined ? [] : [pool]));
+    await Promise.all(pools.map((pool) => pool.close()));
   }
 }
