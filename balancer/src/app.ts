@@ -35,6 +35,15 @@ function write(ctx: Koa.Context, answer: ApiAnswer): void {
       ctx.status = 200;
       ctx.set("Content-Type", xmlContentType);
       ctx.body = answer.body;
+      return;
+    case "preparedXml": {
+      const gzip = ctx.acceptsEncodings("gzip", "identity") === "gzip";
+      ctx.status = 200;
+      ctx.set("Content-Type", xmlContentType);
+      ctx.vary("Accept-Encoding");
+      if (gzip) ctx.set("Content-Encoding", "gzip");
+      ctx.body = gzip ? answer.body.gzipped : answer.body.identity;
+    }
   }
 }
 

@@ -17,7 +17,7 @@ export interface ApiContext {
   /** Fire-and-forget HTTP GET (a tenant's end callback); must never throw. */
   readonly notify: (url: string) => void;
   /** Assembled getMeetings answers per tenant, valid while the tenant's revision is unchanged. */
-  readonly meetingsCache: Map<string, { revision: string; body: string }>;
+  readonly meetingsCache: Map<string, { readonly revision: string; readonly answer: Promise<PreparedXml> }>;
 }
 
 /** One verified API request of a tenant. */
@@ -33,8 +33,15 @@ export interface ApiRequest {
   readonly origin?: string | undefined;
 }
 
+/** An XML answer prepared once for many requests: its bytes, and a gzip copy for clients that accept gzip. */
+export interface PreparedXml {
+  readonly identity: Buffer;
+  readonly gzipped: Buffer;
+}
+
 export type ApiAnswer =
   | { readonly kind: "xml"; readonly body: string }
+  | { readonly kind: "preparedXml"; readonly body: PreparedXml }
   | { readonly kind: "json"; readonly body: string }
   | { readonly kind: "redirect"; readonly location: string };
 
