@@ -16,20 +16,23 @@ interface Placement {
   cost: number;
 }
 
-/** Picks and counts the least-loaded eligible node among the tenant's clusters; throws when there is none. */
-async function place(context: ApiContext, clusters: readonly string[]): Promise<Placement> {
+/**
+ * Picks and counts the least-loaded eligible node among the tenant's clusters, with the meeting in the node's
+ * meeting set; throws when there is none.
+ */
+async function place(context: ApiContext, tenant: string, meetingId: string, clusters: readonly string[]): Promise<Placement> {
   let cluster = clusters[0];
   if (clusters.length > 1) cluster = chooseCluster(await lowestLoads(context.redis, clusters), context.random());
   if (cluster === undefined) throw bbbErrors.noServer();
   const tunables = context.directory.clusterLoad.get(cluster);
   if (tunables === undefined) throw bbbErrors.noServer();
   const cost = placementCost(tunables);
-  const nodeId = await placeInCluster(context.redis, cluster, cost, context.random());
+  const nodeId = await placeInCluster(context.redis, cluster, tenant, meetingId, cost, context.random());
   if (nodeId === null) throw bbbErrors.noServer();
   const node = context.directory.nodes.get(nodeId);
   if (node === undefined) {
     // A pool member this replica's config does not know (config rolled out unevenly): give the load back.
-    await undoPlacement(context.redis, cluster, nodeId, cost);
+    await undoPlacement(context.redis, { cluster, nodeId, cost, meeting: { tenant, meetingId } });
     throw bbbErrors.noServer();
   }
   return { node, cost };
@@ -91,7 +94,8 @@ async function createOnNode(context: ApiContext, request: ApiRequest, meetingId:
     if (reservation === undefined) return;
     await releaseMeeting(context.redis, tenant, meetingId, node);
     if (reservation.voiceBridge !== undefined) await releaseVoiceBridge(context.redis, tenant, meetingId, reservation.voiceBridge);
-    await undoPlacement(context.redis, node.cluster, node.id, reservation.placement.cost);
+    // releaseMeeting took the meeting out of the node's set already.
+    await undoPlacement(context.redis, { cluster: node.cluster, nodeId: node.id, cost: reservation.placement.cost });
   };
   let answer: string;
   try {
@@ -127,7 +131,7 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
   const tenant = request.tenant;
   const existing = await mappedNode(context, tenant.slug, meetingId);
   if (existing !== undefined) return createOnNode(context, request, meetingId, existing);
-  const placement = await place(context, tenant.clusters);
+  const placement = await place(context, tenant.slug, meetingId, tenant.clusters);
   const secretLimits = tenant.secretLimits[request.secretIndex] ?? {};
   const claim = await claimMeeting(context.redis, {
     tenant: tenant.slug,
@@ -145,7 +149,14 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
     const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, request.params.get("voiceBridge") ?? undefined, context.random);
     return createOnNode(context, request, meetingId, placement.node, { placement, voiceBridge });
   }
-  await undoPlacement(context.redis, placement.node.cluster, placement.node.id, placement.cost);
+  // A winner on the same node holds the meeting's member of its set: only a member of our own is taken out.
+  const heldHere = claim.outcome === "lost" && claim.holder === placement.node.id;
+  await undoPlacement(context.redis, {
+    cluster: placement.node.cluster,
+    nodeId: placement.node.id,
+    cost: placement.cost,
+    meeting: heldHere ? undefined : { tenant: tenant.slug, meetingId },
+  });
   if (claim.outcome === "refused") {
     countLimitHit({ tenant: tenant.slug, limit: claim.limit, scope: claim.scope });
     const limits = claim.scope === "tenant" ? tenant.limits : secretLimits;

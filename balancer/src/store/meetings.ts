@@ -15,23 +15,30 @@ export function nodeMeetingMember(tenant: string, meetingId: string): string {
 }
 
 // Lowest load wins, ties at random (ARGV[2] in [0,1)); the winner's load grows by the meeting's cost at once,
-// so concurrent creates spread over the pool before any poll.
+// so concurrent creates spread over the pool before any poll. The members tied at the lowest load hold ranks
+// 0..tied-1, so the pick is by rank: O(log n), not a walk over the ties, which grow with the fleet.
+// The meeting joins the picked node's meeting set here, saving the create a round trip. That key can only be
+// named once the node is picked; it is built from ARGV[3] and ARGV[4] around the node ID and carries the pool's
+// hash tag, so it lives in the pool's slot on a clustered Redis.
 const placeScript = new LuaScript(`
 local lowest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #lowest == 0 then return false end
 local tied = redis.call('ZCOUNT', KEYS[1], lowest[2], lowest[2])
 local index = math.floor(tonumber(ARGV[2]) * tied)
 if index >= tied then index = tied - 1 end
-local pick = redis.call('ZRANGEBYSCORE', KEYS[1], lowest[2], lowest[2], 'LIMIT', index, 1)[1]
+local pick = redis.call('ZRANGE', KEYS[1], index, index)[1]
 redis.call('ZINCRBY', KEYS[1], ARGV[1], pick)
+redis.call('SADD', ARGV[3] .. pick .. ARGV[4], ARGV[5])
 return pick
 `);
 
 // Only a node still in the pool gets its cost back: a node the poller removed meanwhile must not be re-added.
+// ARGV[3], when given, is the meeting to take out of the node's meeting set.
 const unplaceScript = new LuaScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZINCRBY', KEYS[1], -tonumber(ARGV[2]), ARGV[1])
 end
+if ARGV[3] ~= '' then redis.call('SREM', KEYS[2], ARGV[3]) end
 return 1
 `);
 
@@ -116,14 +123,35 @@ export async function meetingNode(redis: RedisClient, tenant: string, meetingId:
   return redis.hget(keys.meetings(tenant), meetingId);
 }
 
-/** Takes the least-loaded node of a cluster's pool and counts the placement; `null` when the pool is empty. */
-export async function placeInCluster(redis: RedisClient, cluster: string, cost: number, random: number): Promise<string | null> {
-  const pick = await placeScript.run(redis, [keys.pool(cluster)], [cost, random]);
+/** The node meeting set's key around a node ID, for the placement script to name the picked node's set. */
+function nodeMeetingsKeyAround(cluster: string): [string, string] {
+  const marker = "\n";
+  const [head = "", tail = ""] = keys.nodeMeetings(cluster, marker).split(marker);
+  return [head, tail];
+}
+
+/**
+ * Takes the least-loaded node of a cluster's pool, counts the placement and adds the meeting to the node's
+ * meeting set; `null` when the pool is empty. A placement that does not lead to a claim is given back with
+ * `undoPlacement`.
+ */
+export async function placeInCluster(redis: RedisClient, cluster: string, tenant: string, meetingId: string, cost: number, random: number): Promise<string | null> {
+  const pick = await placeScript.run(redis, [keys.pool(cluster)], [cost, random, ...nodeMeetingsKeyAround(cluster), nodeMeetingMember(tenant, meetingId)]);
   return typeof pick === "string" ? pick : null;
 }
 
-export async function undoPlacement(redis: RedisClient, cluster: string, nodeId: string, cost: number): Promise<void> {
-  await unplaceScript.run(redis, [keys.pool(cluster)], [nodeId, cost]);
+/** A placement to give back: the node's cost, and the meeting set's member unless another claim holds it there. */
+export interface PlacementUndo {
+  cluster: string;
+  nodeId: string;
+  cost: number;
+  /** The meeting to take out of the node's meeting set; absent when a claim on this node holds the member. */
+  meeting?: { tenant: string; meetingId: string } | undefined;
+}
+
+export async function undoPlacement(redis: RedisClient, { cluster, nodeId, cost, meeting }: PlacementUndo): Promise<void> {
+  const member = meeting === undefined ? "" : nodeMeetingMember(meeting.tenant, meeting.meetingId);
+  await unplaceScript.run(redis, [keys.pool(cluster), keys.nodeMeetings(cluster, nodeId)], [nodeId, cost, member]);
 }
 
 /** The lowest load in each cluster's pool (for tenants on several clusters); missing for empty pools. */
@@ -152,16 +180,16 @@ export type Claim =
 export interface ClaimArgs {
   tenant: string;
   meetingId: string;
-  node: { id: string; cluster: string };
+  node: { id: string };
   /** Names the secret that signed the create (not the secret itself). */
   secretId: string;
   limits: ClaimLimits;
 }
 
 /**
- * Records that a meeting lives on `node` unless another replica got there first (then the holder is returned; it
- * may be the same node, and the loser still has a placement to give back), and unless the tenant or the secret
- * is at a limit. Limits are checked in the same script as the claim, so concurrent creates cannot overshoot.
+ * Records that a meeting lives on `node` (placed by `placeInCluster`, which added it to the node's meeting set)
+ * unless another replica got there first (then the holder is returned; it may be the same node, and the loser
+ * still has a placement to give back), and unless the tenant or the secret is at a limit. Limits are checked in the same script as the claim, so concurrent creates cannot overshoot.
  */
 export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node, secretId, limits }: ClaimArgs): Promise<Claim> {
   const limit = (value: number | undefined): number => value ?? -1;
@@ -174,10 +202,7 @@ export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node
     limit(limits.tenantMaxAttendees),
     limit(limits.secretMaxAttendees),
   ])) as [number, string?, string?];
-  if (reply[0] === 1) {
-    await redis.sadd(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
-    return { outcome: "won" };
-  }
+  if (reply[0] === 1) return { outcome: "won" };
   if (reply[0] === 0) return { outcome: "lost", holder: reply[1] ?? "" };
   return { outcome: "refused", limit: reply[1] === "maxAttendees" ? "maxAttendees" : "maxMeetings", scope: reply[2] === "secret" ? "secret" : "tenant" };
 }
