@@ -120,18 +120,25 @@ function limitError(limit: "maxMeetings" | "maxAttendees", scope: "tenant" | "se
 }
 
 /**
- * create, idempotent across replicas: a live meeting's create goes to its node; otherwise the meeting is placed,
- * and of concurrent creates exactly one claims the mapping (HSETNX, limits checked in the same script). The
- * others give their placement back and send their create to the winner's node, as a second create of a live
- * meeting.
+ * create, idempotent across replicas: the meeting is placed, and of concurrent creates exactly one claims the
+ * mapping (HSETNX, limits checked in the same script). The others, and every create of a live meeting, give
+ * their placement back and send their create to the holder's node, which answers `duplicateWarning` or
+ * `idNotUnique`.
  */
 export async function create(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const meetingId = requireMeetingId(request.params);
   callbackBase(context, request); // a create whose callback has nowhere to go fails before anything is placed
   const tenant = request.tenant;
-  const existing = await mappedNode(context, tenant.slug, meetingId);
-  if (existing !== undefined) return createOnNode(context, request, meetingId, existing);
-  const placement = await place(context, tenant.slug, meetingId, tenant.clusters);
+  // Most creates are of new meetings: they place first and learn of a live meeting from the claim, a Redis round
+  // trip less than a lookup before. With nowhere to place, a live meeting is looked up so it still reaches its node.
+  let placement: Placement;
+  try {
+    placement = await place(context, tenant.slug, meetingId, tenant.clusters);
+  } catch (error) {
+    const existing = await mappedNode(context, tenant.slug, meetingId);
+    if (existing === undefined) throw error;
+    return createOnNode(context, request, meetingId, existing);
+  }
   const secretLimits = tenant.secretLimits[request.secretIndex] ?? {};
   const claim = await claimMeeting(context.redis, {
     tenant: tenant.slug,
@@ -162,7 +169,9 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
     const limits = claim.scope === "tenant" ? tenant.limits : secretLimits;
     throw limitError(claim.limit, claim.scope, limits[claim.limit]);
   }
-  const holder = context.directory.nodes.get(claim.holder);
-  if (holder === undefined) throw bbbErrors.noServer();
-  return createOnNode(context, request, meetingId, holder);
+  const holder = context.directory.nodes.get(claim.holder) ?? (await mappedNode(context, tenant.slug, meetingId));
+  if (holder !== undefined) return createOnNode(context, request, meetingId, holder);
+  // The lookup released a mapping to a node this replica's config does not name (or the meeting ended meanwhile):
+  // the meeting is new again.
+  return create(context, request);
 }

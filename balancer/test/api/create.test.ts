@@ -39,6 +39,22 @@ describe("create", () => {
 
   itPlacesCreates(() => fleet);
 
+  it("sends a second create of a live meeting to its node even when no node may take a new meeting", async () => {
+    await create({ name: "Demo", meetingID: "room-full" });
+    const host = hostOf(fleet, "acme~room-full");
+    await fleet.balancers[0]!.redis.del(keys.pool("default"));
+    const again = await create({ name: "Demo", meetingID: "room-full" });
+    expect(field(again.body, "messageKey")).toBe("duplicateWarning");
+    expect(hostOf(fleet, "acme~room-full")).toBe(host);
+  });
+
+  it("leaves the fleet's load and meeting sets as they were after a second create of a live meeting", async () => {
+    await create({ name: "Demo", meetingID: "room-again" });
+    const before = await redisState(fleet.balancers[0]!);
+    for (let i = 0; i < 6; i++) await create({ name: "Demo", meetingID: "room-again" }, i % 3);
+    expect(await redisState(fleet.balancers[0]!)).toEqual(before);
+  });
+
   it("answers serverUnavailable and keeps no mapping or load when the node is unreachable", async () => {
     for (const node of fleet.simulator.nodes.values()) node.setFailure("down");
     const before = await redisState(fleet.balancers[0]!);
