@@ -12,12 +12,18 @@ export const tenantMetadataParameter = `meta_${internalMetadataPrefix}tenant`;
 const metadataBlock = /<metadata>([\s\S]*?)<\/metadata>|<metadata\/>/;
 const metadataEntry = /<([A-Za-z0-9_.:-]+)>([\s\S]*?)<\/\1>|<([A-Za-z0-9_.:-]+)\/>/g;
 
+/** What the tenant sees of one metadata entry: `undefined` hides it (the balancer's own, a callback it added). */
+function tenantMetadataValue(name: string, value: string): string | undefined {
+  if (name.startsWith(internalMetadataPrefix)) return undefined;
+  return name === "endcallbackurl" ? tenantViewOfCallbackUrl(value) : value;
+}
+
 function tenantMetadata(inner: string): string {
   return inner.replace(metadataEntry, (whole, name: string | undefined, value: string | undefined, emptyName: string | undefined) => {
     const key = name ?? emptyName ?? "";
     if (key.startsWith(internalMetadataPrefix)) return "";
     if (key !== "endcallbackurl" || value === undefined) return whole;
-    const tenantUrl = tenantViewOfCallbackUrl(unescapeXml(value));
+    const tenantUrl = tenantMetadataValue(key, unescapeXml(value));
     return tenantUrl === undefined ? "" : element(key, tenantUrl);
   });
 }
@@ -48,16 +54,21 @@ export function tenantMeetingXml(nodeMeetingXml: string, tenant: string, meeting
 
 /**
  * The summary of a meeting just created, before any poll has seen it: built from the node's create answer and
- * the parameters the node received, in the `<meeting>` shape getMeetings answers with.
+ * the parameters the node received, in the `<meeting>` shape getMeetings answers with. It is built in the
+ * tenant's view at once (the tenant's meeting ID, the tenant's metadata), not rewritten afterwards: this runs
+ * on every create.
  */
 export function createdMeetingXml(createAnswer: string, nodeParams: URLSearchParams, meetingId: string): string {
   const field = (name: string, fallback = ""): string => elementText(createAnswer, name) ?? fallback;
   const metadata: string[] = [];
   for (const [name, value] of nodeParams) {
-    if (name.toLowerCase().startsWith("meta_")) metadata.push(element(name.slice(5).toLowerCase(), value));
+    if (!name.toLowerCase().startsWith("meta_")) continue;
+    const key = name.slice(5).toLowerCase();
+    const shown = tenantMetadataValue(key, value);
+    if (shown !== undefined) metadata.push(element(key, shown));
   }
   const createTime = field("createTime", "0");
-  const meeting =
+  return (
     "<meeting>" +
     element("meetingName", nodeParams.get("name") ?? "") +
     element("meetingID", meetingId) +
@@ -80,6 +91,6 @@ export function createdMeetingXml(createAnswer: string, nodeParams: URLSearchPar
     "<moderatorCount>0</moderatorCount><attendees></attendees>" +
     `<metadata>${metadata.join("")}</metadata>` +
     element("isBreakout", nodeParams.get("isBreakout") ?? "false") +
-    "</meeting>";
-  return tenantViewOfMeetingFields(meeting, meetingId);
+    "</meeting>"
+  );
 }
