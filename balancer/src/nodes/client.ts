@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { Agent } from "undici";
 import { signQuery } from "../bbb/checksum.js";
 import { bbbErrors } from "../bbb/errors.js";
 import { isBbbResponse } from "../bbb/xml.js";
@@ -33,37 +33,32 @@ const idleSocketMs = 4_000;
 interface NodeTarget {
   readonly origin: string;
   readonly pathPrefix: string;
-  /** Created on the first call, so a node never called costs nothing. */
-  pool: Pool | undefined;
 }
 
 /**
- * Calls BBB nodes over a small keep-alive connection pool per node. Every answer is a BBB document or a thrown
- * `serverUnavailable` error: an unreachable, slow or broken node never reaches the tenant as anything else.
+ * Calls BBB nodes over keep-alive connections, a few per node. One agent serves the whole fleet: it holds a
+ * node's connection pool only while that pool has a connection, so a node called once (a create) costs nothing
+ * once its sockets have been idle for a few seconds, and the balancer's memory does not grow with the fleet.
+ * Every answer is a BBB document or a thrown `serverUnavailable` error: an unreachable, slow or broken node never
+ * reaches the tenant as anything else.
  */
 export class NodeClients {
   private readonly targets = new Map<string, NodeTarget>();
+  private readonly agent: Agent;
 
-  constructor(
-    nodes: Iterable<NodeEntry>,
-    private readonly settings: NodeClientSettings,
-  ) {
+  constructor(nodes: Iterable<NodeEntry>, settings: NodeClientSettings) {
     for (const node of nodes) {
       const url = new URL(node.apiUrl);
-      this.targets.set(node.id, { origin: url.origin, pathPrefix: url.pathname, pool: undefined });
+      this.targets.set(node.id, { origin: url.origin, pathPrefix: url.pathname });
     }
-  }
-
-  private poolOf(target: NodeTarget): Pool {
-    target.pool ??= new Pool(target.origin, {
+    this.agent = new Agent({
       connections: connectionsPerNode,
       keepAliveTimeout: idleSocketMs,
       keepAliveMaxTimeout: idleSocketMs,
-      connectTimeout: this.settings.timeoutMs,
-      headersTimeout: this.settings.timeoutMs,
-      bodyTimeout: this.settings.timeoutMs,
+      connectTimeout: settings.timeoutMs,
+      headersTimeout: settings.timeoutMs,
+      bodyTimeout: settings.timeoutMs,
     });
-    return target.pool;
   }
 
   async call(node: NodeEntry, callName: string, params: URLSearchParams, body?: NodeRequestBody): Promise<string> {
@@ -72,8 +67,9 @@ export class NodeClients {
     const query = signQuery(callName, params.toString(), node.secret, node.checksumAlgorithm);
     let text: string;
     try {
-      // The pool's connect, headers and body timeouts bound the call: no timer of its own per call.
-      const answer = await this.poolOf(target).request({
+      // The agent's connect, headers and body timeouts bound the call: no timer of its own per call.
+      const answer = await this.agent.request({
+        origin: target.origin,
         method: body === undefined ? "GET" : "POST",
         path: `${target.pathPrefix}${callName}?${query}`,
         headers: body === undefined ? undefined : { "content-type": body.contentType },
@@ -89,7 +85,6 @@ export class NodeClients {
   }
 
   async close(): Promise<void> {
-    const pools = [...this.targets.values()].flatMap(({ pool }) => (pool === undefined ? [] : [pool]));
-    await Promise.all(pools.map((pool) => pool.close()));
+    await this.agent.close();
   }
 }
