@@ -34,6 +34,8 @@ export interface LoadArgs {
    * bursts of `connections` concurrent requests, harsher than a smooth stream at the same rate.
    */
   readonly overallRate?: number;
+  /** Sent with every request, e.g. `Accept-Encoding`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 function requestsOf(source: RequestSource): autocannon.Request[] {
@@ -62,6 +64,7 @@ export async function drive(args: LoadArgs): Promise<LoadResult> {
     // (`ceil(1 / rate)` ms), whatever the rate: it would add invented samples to every answer slower than 1 ms.
     ...(args.overallRate === undefined ? {} : { overallRate: args.overallRate, ignoreCoordinatedOmission: true }),
     timeout: 10,
+    ...(args.headers === undefined ? {} : { headers: { ...args.headers } }),
   });
   return {
     requestsPerSecond: result.duration > 0 ? result.requests.total / result.duration : 0,

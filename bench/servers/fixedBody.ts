@@ -1,13 +1,15 @@
+import { readFileSync } from "node:fs";
 import Koa from "koa";
 import { listeningPort, onStop, tellRunner, type Ready } from "./ipc.js";
 
 /**
- * The ceiling for large answers: bare Koa sending a prepared answer of BENCH_BODY_BYTES bytes (the size of the
- * getMeetings answer being measured). No server can send that answer faster than this one sends its bytes.
+ * The ceiling for large answers: bare Koa sending a prepared answer, the exact bytes in BENCH_BODY_FILE (the
+ * getMeetings answer being measured, as sent on the wire). The same bytes, not just the same size: the load
+ * generator decodes every answer as UTF-8 text, which costs far more for gzip bytes than for plain XML.
  */
-const bytes = Number(process.env["BENCH_BODY_BYTES"]);
-if (!Number.isInteger(bytes) || bytes < 1) throw new Error(`BENCH_BODY_BYTES must be a positive integer, got ${process.env["BENCH_BODY_BYTES"]}`);
-const body = Buffer.alloc(bytes, "x");
+const file = process.env["BENCH_BODY_FILE"];
+if (file === undefined || file === "") throw new Error("BENCH_BODY_FILE must name the file holding the answer to send");
+const body = readFileSync(file);
 
 const app = new Koa();
 app.use((ctx) => {
