@@ -9,6 +9,7 @@ import type { BalancerConfig } from "./config/schema.js";
 import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
 import type { Logger } from "./observability/logger.js";
+import { MeetingNodeLookups } from "./store/meetingNodeLookups.js";
 import { syncConfiguredNodes } from "./store/nodeSync.js";
 import { connectRedis, type RedisClient } from "./store/redisClient.js";
 import { buildDirectory } from "./tenancy/directory.js";
@@ -70,6 +71,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const nodes = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
   const context: ApiContext = {
     redis,
+    meetingNodes: new MeetingNodeLookups(redis),
     directory,
     nodes,
     endCallback: { baseUrl: options.publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },

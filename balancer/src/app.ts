@@ -6,7 +6,7 @@ import { BbbError, bbbErrors } from "./bbb/errors.js";
 import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
 import { readBody } from "./http/body.js";
 import { handleEndCallback } from "./http/endCallback.js";
-import { requestHost, requestOrigin, route, type RequestHeaders } from "./http/route.js";
+import { requestHost, requestOrigin, route, splitRequestTarget, type RequestHeaders } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
 import { observeApiRequest } from "./observability/metrics.js";
@@ -22,9 +22,9 @@ export interface AppDeps {
 function write(ctx: Koa.Context, answer: ApiAnswer): void {
   switch (answer.kind) {
     case "redirect":
-      ctx.status = 302;
-      ctx.set("Location", answer.location);
-      ctx.body = "";
+      // Every join ends here: written directly, without Koa's body handling (a type, a text body) a 302 has no use for.
+      ctx.res.writeHead(302, { Location: answer.location, "Content-Length": "0" }).end();
+      ctx.respond = false;
       return;
     case "json":
       ctx.status = 200;
@@ -47,9 +47,8 @@ function write(ctx: Koa.Context, answer: ApiAnswer): void {
   }
 }
 
-async function incomingCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, call: string): Promise<IncomingCall> {
-  const incoming: IncomingCall = { tenant: deps.context.directory.tenants.get(tenant), call, rawQuery: ctx.querystring, origin: requestOrigin(headers) };
-  if (ctx.method !== "POST") return incoming;
+/** A POST's parameters or XML document, added to its call. */
+async function withBody(ctx: Koa.Context, incoming: IncomingCall): Promise<IncomingCall> {
   const body = await readBody(ctx.req);
   if (body.kind === "form") incoming.form = body.params;
   if (body.kind === "xml") incoming.xmlBody = body.body;
@@ -57,10 +56,10 @@ async function incomingCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHea
 }
 
 /** A node's end callback: 200 when genuine (even if Redis failed: the poller will catch up), else 404. */
-async function answerEndCallback(ctx: Koa.Context, deps: AppDeps): Promise<void> {
+async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: string): Promise<void> {
   const genuine = await handleEndCallback(
     { ...deps.context, key: deps.context.endCallback.key, logger: deps.logger },
-    new URLSearchParams(ctx.querystring),
+    new URLSearchParams(rawQuery),
   ).catch((error: unknown) => {
     deps.logger.error({ err: error }, "end callback failed");
     return true;
@@ -70,13 +69,19 @@ async function answerEndCallback(ctx: Koa.Context, deps: AppDeps): Promise<void>
 }
 
 /** One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result. */
-async function answerApiCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, callName: string): Promise<void> {
+async function answerApiCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, callName: string, rawQuery: string): Promise<void> {
   const started = performance.now();
   const call = callLabel(callName);
   const tenantLabel = deps.context.directory.tenants.has(tenant) ? tenant : "unknown";
   let result = "success";
   try {
-    write(ctx, await dispatch(deps.context, await incomingCall(ctx, deps, headers, tenant, callName)));
+    const incoming: IncomingCall = {
+      tenant: deps.context.directory.tenants.get(tenant),
+      call: callName,
+      rawQuery,
+      origin: () => requestOrigin(headers),
+    };
+    write(ctx, await dispatch(deps.context, ctx.method === "POST" ? await withBody(ctx, incoming) : incoming));
   } catch (thrown) {
     if (!(thrown instanceof BbbError)) deps.logger.error({ err: thrown, tenant: tenantLabel, call }, "request failed");
     const error = thrown instanceof BbbError ? thrown : bbbErrors.internal();
@@ -104,14 +109,15 @@ export function createApp(deps: AppDeps): Koa {
       encrypted: ctx.req.socket instanceof TLSSocket,
       fromTrustedProxy: deps.trustedProxies.trusts(ctx.req.socket.remoteAddress),
     };
-    const target = route(requestHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy), ctx.path, deps.baseDomain);
+    const { path, rawQuery } = splitRequestTarget(ctx.req.url ?? "/");
+    const target = route(requestHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy), path, deps.baseDomain);
     switch (target.kind) {
       case "api":
-        return answerApiCall(ctx, deps, headers, target.tenant, target.call);
+        return answerApiCall(ctx, deps, headers, target.tenant, target.call, rawQuery);
       case "version":
         return write(ctx, { kind: "xml", body: versionXml });
       case "endCallback":
-        return answerEndCallback(ctx, deps);
+        return answerEndCallback(ctx, deps, rawQuery);
       case "notFound":
         ctx.status = 404;
         ctx.body = "Not Found";

@@ -1,3 +1,4 @@
+import type { MeetingNodeLookups } from "../store/meetingNodeLookups.js";
 import type { RedisClient } from "../store/redisClient.js";
 import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
 import type { Directory, TenantEntry } from "../tenancy/directory.js";
@@ -5,6 +6,8 @@ import type { Directory, TenantEntry } from "../tenancy/directory.js";
 /** What every call handler works with; built once per process. */
 export interface ApiContext {
   readonly redis: RedisClient;
+  /** Where tenants' meetings live: the read of every join, batched per turn of the event loop. */
+  readonly meetingNodes: MeetingNodeLookups;
   readonly directory: Directory;
   readonly nodes: NodeClients;
   /**
@@ -27,10 +30,18 @@ export interface ApiRequest {
   readonly secretIndex: number;
   readonly call: string;
   readonly params: URLSearchParams;
+  /**
+   * The same parameters as a query string, for what is passed on to a node: the client's raw query (its checksum
+   * still in) when it sent no form; with a form, all parameters form-encoded.
+   */
+  readonly query: string;
   /** A POST body passed to the node as is (XML `<modules>`). */
   readonly body?: NodeRequestBody | undefined;
-  /** The balancer's origin as the client reached it: scheme from a trusted proxy's `X-Forwarded-Proto`, else the socket's. */
-  readonly origin?: string | undefined;
+  /**
+   * The balancer's origin as the client reached it (scheme from a trusted proxy's `X-Forwarded-Proto`, else the
+   * socket's); `undefined` for a garbled Host. Worked out on demand: only a create needs it.
+   */
+  readonly origin: () => string | undefined;
 }
 
 /** An XML answer prepared once for many requests: its bytes, and a gzip copy for clients that accept gzip. */

@@ -8,8 +8,9 @@ import { claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMee
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
-import { mappedNode, nodeParams, returnCode } from "./meetingCalls.js";
-import { applyPolicies, requireMeetingId, takeParameterIgnoringCase } from "./parameters.js";
+import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
+import { mappedNode, returnCode } from "./meetingCalls.js";
+import { nodeQuery, requireMeetingId, takeParameterIgnoringCase } from "./parameters.js";
 
 interface Placement {
   node: NodeEntry;
@@ -43,7 +44,7 @@ async function place(context: ApiContext, tenant: string, meetingId: string, clu
  * (its scheme from a trusted proxy's `X-Forwarded-Proto`, never from anyone else).
  */
 function callbackBase(context: ApiContext, request: ApiRequest): string {
-  const base = context.endCallback.baseUrl ?? request.origin;
+  const base = context.endCallback.baseUrl ?? request.origin();
   if (base === undefined) throw new BbbError("validationError", "The request's Host header does not name a host");
   return base;
 }
@@ -53,7 +54,7 @@ function callbackBase(context: ApiContext, request: ApiRequest): string {
  * tenant named in metadata, and the balancer's signed end callback in place of the tenant's (which it carries).
  */
 function createParams(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry): URLSearchParams {
-  const params = applyPolicies(nodeParams(request, meetingId), request.tenant.policies.create);
+  const params = new URLSearchParams(nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), request.tenant.policies.create));
   const logo = request.tenant.config.logo;
   if (logo !== undefined && !params.has("logo")) params.set("logo", logo);
   const tenantUrl = takeParameterIgnoringCase(params, "meta_endCallbackUrl");
@@ -99,7 +100,7 @@ async function createOnNode(context: ApiContext, request: ApiRequest, meetingId:
   };
   let answer: string;
   try {
-    answer = await context.nodes.call(node, "create", params, createBody(request));
+    answer = await context.nodes.call(node, "create", params.toString(), createBody(request));
   } catch (error) {
     await undo();
     throw error;

@@ -43,7 +43,7 @@ export interface IncomingCall {
   /** An XML body, passed to the node as it is. */
   xmlBody?: NodeRequestBody | undefined;
   /** The balancer's origin as the client reached it (`requestOrigin`); `undefined` for a garbled Host. */
-  origin?: string | undefined;
+  origin: () => string | undefined;
 }
 
 /**
@@ -69,7 +69,8 @@ function verified(context: ApiContext, incoming: IncomingCall, handler: CallHand
   if (!verdict.ok) throw verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch();
   const params = new URLSearchParams(incoming.rawQuery);
   for (const [name, value] of incoming.form ?? []) params.append(name, value);
-  return handler(context, { tenant, secretIndex: verdict.secretIndex, call: incoming.call, params, body: incoming.xmlBody, origin: incoming.origin });
+  const query = incoming.form === undefined ? incoming.rawQuery : params.toString();
+  return handler(context, { tenant, secretIndex: verdict.secretIndex, call: incoming.call, params, query, body: incoming.xmlBody, origin: incoming.origin });
 }
 
 /** Answers one API call; every failure is a `BbbError`, and a failed redirecting join redirects as bbb-web does. */

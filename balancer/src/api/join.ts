@@ -2,8 +2,9 @@ import { BbbError, bbbErrors } from "../bbb/errors.js";
 import { signedNodeUrl } from "../nodes/client.js";
 import { releaseMeeting } from "../store/meetings.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
-import { mappedNode, nodeParams, returnCode } from "./meetingCalls.js";
-import { applyPolicies, requireMeetingId } from "./parameters.js";
+import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
+import { mappedNode, returnCode } from "./meetingCalls.js";
+import { nodeQuery, requireMeetingId } from "./parameters.js";
 
 /** bbb-web redirects a join unless `redirect` is given and is not the literal `true`. */
 export function joinRedirects(params: URLSearchParams): boolean {
@@ -42,9 +43,9 @@ export async function join(context: ApiContext, request: ApiRequest): Promise<Ap
   if (fullName === null || fullName === "") throw bbbErrors.missingFullName();
   const node = await mappedNode(context, request.tenant.slug, meetingId);
   if (node === undefined) throw bbbErrors.joinNotFound();
-  const params = applyPolicies(nodeParams(request, meetingId), request.tenant.policies.join);
-  if (joinRedirects(request.params)) return { kind: "redirect", location: signedNodeUrl(node, "join", params) };
-  const answer = await context.nodes.call(node, "join", params);
+  const query = nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), request.tenant.policies.join);
+  if (joinRedirects(request.params)) return { kind: "redirect", location: signedNodeUrl(node, "join", query) };
+  const answer = await context.nodes.call(node, "join", query);
   const { success, messageKey } = returnCode(answer);
   if (!success && messageKey === "invalidMeetingIdentifier") await releaseMeeting(context.redis, request.tenant.slug, meetingId, node);
   return xmlAnswer(answer);

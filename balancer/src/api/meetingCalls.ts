@@ -1,11 +1,12 @@
+import type { ParameterPolicy } from "../config/schema.js";
 import { BbbError, bbbErrors } from "../bbb/errors.js";
 import { tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
 import { elementText, successXml } from "../bbb/xml.js";
-import { meetingNode, releaseMeeting } from "../store/meetings.js";
+import { releaseMeeting } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
-import { forwardableParams, requireMeetingId } from "./parameters.js";
+import { nodeQuery, requireMeetingId } from "./parameters.js";
 
 /** messageKeys with which a node says it does not have a meeting: evidence the mapping is stale. */
 const meetingGoneKeys: ReadonlySet<string> = new Set(["notFound", "invalidMeetingIdentifier"]);
@@ -19,7 +20,7 @@ export function returnCode(answer: string): { success: boolean; messageKey: stri
  * released: no poll will ever reconcile a node nobody polls.
  */
 export async function mappedNode(context: ApiContext, tenant: string, meetingId: string): Promise<NodeEntry | undefined> {
-  const nodeId = await meetingNode(context.redis, tenant, meetingId);
+  const nodeId = await context.meetingNodes.nodeOf(tenant, meetingId);
   if (nodeId === null) return undefined;
   const node = context.directory.nodes.get(nodeId);
   if (node === undefined) await releaseMeeting(context.redis, tenant, meetingId, { id: nodeId, cluster: removedNodeCluster });
@@ -29,12 +30,7 @@ export async function mappedNode(context: ApiContext, tenant: string, meetingId:
 /** Stands in for the unknown cluster of a removed node: its meeting set is no longer read by anyone. */
 const removedNodeCluster = "-removed";
 
-/** The tenant's parameters with the node's meeting ID in place of the tenant's. */
-export function nodeParams(request: ApiRequest, meetingId: string): URLSearchParams {
-  const params = forwardableParams(request.params);
-  params.set("meetingID", nodeMeetingId(request.tenant.slug, meetingId));
-  return params;
-}
+const noPolicies: ReadonlyMap<string, ParameterPolicy> = new Map();
 
 /**
  * Sends a call about one meeting to the node that holds it and answers with the node's document in the tenant's
@@ -44,7 +40,7 @@ async function forwardToMeetingNode(context: ApiContext, request: ApiRequest, wh
   const meetingId = requireMeetingId(request.params);
   const node = await mappedNode(context, request.tenant.slug, meetingId);
   if (node === undefined) return whenUnknown();
-  const answer = await context.nodes.call(node, request.call, nodeParams(request, meetingId), request.body);
+  const answer = await context.nodes.call(node, request.call, nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), noPolicies), request.body);
   const { success, messageKey } = returnCode(answer);
   if ((!success && messageKey !== undefined && meetingGoneKeys.has(messageKey)) || (success && request.call === "end")) {
     await releaseMeeting(context.redis, request.tenant.slug, meetingId, node);

@@ -2,13 +2,6 @@ import type { ParameterPolicy } from "../config/schema.js";
 import { bbbErrors } from "../bbb/errors.js";
 import { maxMeetingIdLength } from "../tenancy/nodeMeetingId.js";
 
-/** The request's parameters as the node will get them: the client's checksum is never passed on. */
-export function forwardableParams(params: URLSearchParams): URLSearchParams {
-  const copy = new URLSearchParams(params);
-  copy.delete("checksum");
-  return copy;
-}
-
 /** bbb-web's rule: present, 2..256 characters, no comma. */
 export function requireMeetingId(params: URLSearchParams): string {
   const meetingId = params.get("meetingID");
@@ -17,24 +10,55 @@ export function requireMeetingId(params: URLSearchParams): string {
   return meetingId;
 }
 
-/** Applies parameter policies (B3LB's modes) to a copy of the parameters; names compare as BBB does, exactly. */
-export function applyPolicies(params: URLSearchParams, policies: ReadonlyMap<string, ParameterPolicy>): URLSearchParams {
-  if (policies.size === 0) return params;
-  const out = new URLSearchParams(params);
-  for (const [name, policy] of policies) {
-    switch (policy.mode) {
-      case "block":
-        out.delete(name);
-        break;
-      case "setIfAbsent":
-        if (!out.has(name)) out.set(name, policy.value);
-        break;
-      case "override":
-        out.set(name, policy.value);
-        break;
-    }
+/** A parameter name as a servlet container decodes it: `+` is a space, `%XX` an octet; a malformed one stays raw. */
+function decodedName(raw: string): string {
+  if (!raw.includes("%") && !raw.includes("+")) return raw;
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return raw;
   }
-  return out;
+}
+
+function encodedPair(name: string, value: string): string {
+  return `${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+}
+
+/**
+ * The query a node gets for a call about one meeting, built from the call's own query by string surgery: the
+ * client's checksum left out, the node's meeting ID in place of the tenant's, the tenant's parameter policies
+ * (B3LB's modes) applied. Every other pair is passed on as the client encoded it, in its order; nothing is
+ * parsed into objects, since this runs on every join.
+ */
+export function nodeQuery(query: string, nodeMeetingId: string, policies: ReadonlyMap<string, ParameterPolicy>): string {
+  const out: string[] = [];
+  let meetingIdPassed = false;
+  const policiesMet = new Set<string>();
+  for (const pair of query.split("&")) {
+    if (pair === "") continue;
+    const equals = pair.indexOf("=");
+    const name = decodedName(equals === -1 ? pair : pair.slice(0, equals));
+    if (name === "checksum") continue;
+    if (name === "meetingID") {
+      if (!meetingIdPassed) out.push(encodedPair(name, nodeMeetingId));
+      meetingIdPassed = true;
+      continue;
+    }
+    const policy = policies.get(name);
+    if (policy === undefined) {
+      out.push(pair);
+      continue;
+    }
+    const firstOfName = !policiesMet.has(name);
+    policiesMet.add(name);
+    if (policy.mode === "override" && firstOfName) out.push(encodedPair(name, policy.value));
+    if (policy.mode === "setIfAbsent") out.push(pair);
+  }
+  if (!meetingIdPassed) out.push(encodedPair("meetingID", nodeMeetingId));
+  for (const [name, policy] of policies) {
+    if (policy.mode !== "block" && !policiesMet.has(name)) out.push(encodedPair(name, policy.value));
+  }
+  return out.join("&");
 }
 
 /** Removes every spelling of a parameter whose name BBB reads case-insensitively (metadata), returning the first value. */

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ChecksumAlgorithm } from "../config/schema.js";
 
 /** bbb-web tells the algorithm by the checksum's length in hex digits. */
@@ -13,16 +13,20 @@ export function algorithmOf(checksum: string): ChecksumAlgorithm | undefined {
   return /^[0-9a-fA-F]+$/.test(checksum) ? algorithmByLength.get(checksum.length) : undefined;
 }
 
+// One-shot hashing: a checksum is computed twice on every join, and createHash's object costs more than the hash.
 export function computeChecksum(algorithm: ChecksumAlgorithm, callName: string, query: string, secret: string): string {
-  return createHash(algorithm).update(callName + query + secret).digest("hex");
+  return hash(algorithm, callName + query + secret, "hex");
 }
+
+const checksumPair = "checksum=";
 
 /** The first `checksum` parameter's raw value, undecoded, as a servlet container hands it to bbb-web. */
 function rawChecksumParameter(rawQuery: string): string | undefined {
-  for (const pair of rawQuery.split("&")) {
-    if (pair.startsWith("checksum=")) return pair.slice("checksum=".length);
-  }
-  return undefined;
+  const start = rawQuery.startsWith(checksumPair) ? 0 : rawQuery.indexOf(`&${checksumPair}`) + 1;
+  if (start === 0 && !rawQuery.startsWith(checksumPair)) return undefined;
+  const valueStart = start + checksumPair.length;
+  const end = rawQuery.indexOf("&", valueStart);
+  return rawQuery.slice(valueStart, end === -1 ? undefined : end);
 }
 
 /**
@@ -32,11 +36,21 @@ function rawChecksumParameter(rawQuery: string): string | undefined {
 export function splitChecksum(rawQuery: string): { checksum: string | undefined; query: string } {
   const checksum = rawChecksumParameter(rawQuery);
   if (checksum === undefined) return { checksum: undefined, query: rawQuery };
-  const query = rawQuery
-    .replaceAll(`&checksum=${checksum}`, "")
-    .replaceAll(`checksum=${checksum}&`, "")
-    .replaceAll(`checksum=${checksum}`, "");
+  let query = rawQuery;
+  for (const pair of [`&checksum=${checksum}`, `checksum=${checksum}&`, `checksum=${checksum}`]) {
+    if (query.includes(pair)) query = query.replaceAll(pair, "");
+  }
   return { checksum, query };
+}
+
+/**
+ * Whether a computed (lower-case) hex digest equals a given one in either case, in time independent of where they
+ * differ. `| 0x20` lower-cases hex letters and leaves digits as they are; `given` is known to be hex.
+ */
+function sameDigest(expected: string, given: string): boolean {
+  let difference = expected.length ^ given.length;
+  for (let i = 0; i < expected.length; i += 1) difference |= expected.charCodeAt(i) ^ (given.charCodeAt(i) | 0x20);
+  return difference === 0;
 }
 
 export type ChecksumVerdict =
@@ -57,12 +71,10 @@ export function verifyChecksum({ callName, rawQuery, secrets, allowed }: VerifyC
   if (checksum === undefined || checksum === "") return { ok: false, reason: "missing" };
   const algorithm = algorithmOf(checksum);
   if (algorithm === undefined || !allowed.includes(algorithm)) return { ok: false, reason: "mismatch" };
-  const given = Buffer.from(checksum.toLowerCase(), "latin1");
   // Every secret is tried even after a match, so the time taken does not tell which one matched.
   let secretIndex = -1;
   secrets.forEach((secret, i) => {
-    const expected = Buffer.from(computeChecksum(algorithm, callName, query, secret), "latin1");
-    if (timingSafeEqual(expected, given) && secretIndex === -1) secretIndex = i;
+    if (sameDigest(computeChecksum(algorithm, callName, query, secret), checksum) && secretIndex === -1) secretIndex = i;
   });
   return secretIndex === -1 ? { ok: false, reason: "mismatch" } : { ok: true, secretIndex, algorithm };
 }

@@ -15,7 +15,7 @@ export interface EndOutcome {
 /** The node's own list of the balancer's meetings, with the moderator password older bbb-web versions want on end. */
 async function balancerMeetingsOn(clients: NodeClients, node: NodeEntry): Promise<Map<string, string> | undefined> {
   try {
-    const answer = parseGetMeetings(await clients.call(node, "getMeetings", new URLSearchParams()));
+    const answer = parseGetMeetings(await clients.call(node, "getMeetings", ""));
     if (!answer.ok) return undefined;
     const meetings = new Map<string, string>();
     for (const meeting of answer.meetings) {
@@ -45,7 +45,7 @@ export async function endBalancerMeetings(clients: NodeClients, node: NodeEntry,
       const params = new URLSearchParams({ meetingID: meetingId });
       if (password !== "") params.set("password", password);
       try {
-        const answer = await clients.call(node, "end", params);
+        const answer = await clients.call(node, "end", params.toString());
         const accepted = elementText(answer, "returncode") === "SUCCESS" || elementText(answer, "messageKey") === "notFound";
         (accepted ? outcome.ended : outcome.failed).push(meetingId);
       } catch {

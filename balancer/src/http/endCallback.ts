@@ -23,7 +23,7 @@ export interface EndCallbackDeps {
  */
 async function runsAgain(nodes: NodeClients, node: NodeEntry, tenant: string, meetingId: string): Promise<boolean> {
   try {
-    const info = await nodes.call(node, "getMeetingInfo", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId) }));
+    const info = await nodes.call(node, "getMeetingInfo", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId) }).toString());
     return elementText(info, "returncode") === "SUCCESS" && elementText(info, "hasBeenForciblyEnded") !== "true" && elementText(info, "endTime") === "0";
   } catch {
     return false;

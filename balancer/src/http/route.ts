@@ -32,6 +32,17 @@ export function route(host: string, path: string, baseDomain: string): Route {
   return tenant === "" || tenant.includes(".") ? { kind: "notFound" } : apiRoute(tenant, path);
 }
 
+/**
+ * A request target's path and raw query (undecoded, as checksums cover it), split once for every use. The absolute
+ * form a proxy may send (`http://host/path?query`) counts by its path.
+ */
+export function splitRequestTarget(target: string): { path: string; rawQuery: string } {
+  const queryStart = target.indexOf("?");
+  const beforeQuery = queryStart === -1 ? target : target.slice(0, queryStart);
+  const path = beforeQuery.startsWith("/") ? beforeQuery : beforeQuery.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "") || "/";
+  return { path, rawQuery: queryStart === -1 ? "" : target.slice(queryStart + 1) };
+}
+
 /** What a request's headers say about where it was sent; `forwarded*` are believed from a trusted proxy only. */
 export interface RequestHeaders {
   host: string | undefined;

@@ -15,8 +15,8 @@ export interface NodeClientSettings {
 }
 
 /** A node's URL for one call, signed with the node's own secret and hash. */
-export function signedNodeUrl(node: NodeEntry, callName: string, params: URLSearchParams): string {
-  return `${node.apiUrl}${callName}?${signQuery(callName, params.toString(), node.secret, node.checksumAlgorithm)}`;
+export function signedNodeUrl(node: NodeEntry, callName: string, query: string): string {
+  return `${node.apiUrl}${callName}?${signQuery(callName, query, node.secret, node.checksumAlgorithm)}`;
 }
 
 /**
@@ -61,17 +61,18 @@ export class NodeClients {
     });
   }
 
-  async call(node: NodeEntry, callName: string, params: URLSearchParams, body?: NodeRequestBody): Promise<string> {
+  /** `query` is the call's parameters, already encoded; it is signed here with the node's secret. */
+  async call(node: NodeEntry, callName: string, query: string, body?: NodeRequestBody): Promise<string> {
     const target = this.targets.get(node.id);
     if (target === undefined) throw bbbErrors.serverUnreachable();
-    const query = signQuery(callName, params.toString(), node.secret, node.checksumAlgorithm);
+    const signed = signQuery(callName, query, node.secret, node.checksumAlgorithm);
     let text: string;
     try {
       // The agent's connect, headers and body timeouts bound the call: no timer of its own per call.
       const answer = await this.agent.request({
         origin: target.origin,
         method: body === undefined ? "GET" : "POST",
-        path: `${target.pathPrefix}${callName}?${query}`,
+        path: `${target.pathPrefix}${callName}?${signed}`,
         headers: body === undefined ? undefined : { "content-type": body.contentType },
         body: body?.data,
       });

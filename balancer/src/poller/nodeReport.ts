@@ -18,7 +18,7 @@ function failure(reason: PollFailureReason, problem: string): NodeReport {
 async function meetingsOf(clients: NodeClients, node: NodeEntry): Promise<NodeReport> {
   let answer: string;
   try {
-    answer = await clients.call(node, "getMeetings", new URLSearchParams());
+    answer = await clients.call(node, "getMeetings", "");
   } catch (error) {
     return failure("unavailable", error instanceof BbbError ? error.message : String(error));
   }

@@ -118,11 +118,6 @@ function longMeetingIdField(tenant: string, meetingId: string): string {
   return nodeMeetingId(tenant, meetingId).includes("#") ? hashMeetingId(meetingId) : "";
 }
 
-/** The node of a tenant's live meeting: the one Redis round trip of a join. */
-export async function meetingNode(redis: RedisClient, tenant: string, meetingId: string): Promise<string | null> {
-  return redis.hget(keys.meetings(tenant), meetingId);
-}
-
 /** The node meeting set's key around a node ID, for the placement script to name the picked node's set. */
 function nodeMeetingsKeyAround(cluster: string): [string, string] {
   const marker = "\n";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestHost, requestOrigin, requestProtocol, route, type RequestHeaders } from "../../src/http/route.js";
+import { requestHost, requestOrigin, requestProtocol, route, splitRequestTarget, type RequestHeaders } from "../../src/http/route.js";
 import { trustedProxies } from "../../src/http/trustedProxies.js";
 import { baseDomain, computeSigned, field, get, poolLoads, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
@@ -25,6 +25,21 @@ describe("route", () => {
     expect(route("acme.bbb.test", "/admin", "bbb.test").kind).toBe("notFound");
     expect(route("acme.other.test", "/bigbluebutton/api/create", "bbb.test").kind).toBe("notFound");
     expect(route("a.b.bbb.test", "/bigbluebutton/api/create", "bbb.test").kind).toBe("notFound");
+  });
+});
+
+describe("splitRequestTarget", () => {
+  it("keeps the query raw, as the client encoded it", () => {
+    expect(splitRequestTarget("/bigbluebutton/api/join?fullName=A%20B+C&checksum=ab")).toEqual({ path: "/bigbluebutton/api/join", rawQuery: "fullName=A%20B+C&checksum=ab" });
+  });
+
+  it("gives an empty query when there is none", () => {
+    expect(splitRequestTarget("/bigbluebutton/api")).toEqual({ path: "/bigbluebutton/api", rawQuery: "" });
+  });
+
+  it("takes the path of an absolute-form target, as a proxy may send it", () => {
+    expect(splitRequestTarget("http://acme.bbb.example.org/bigbluebutton/api/create?name=x")).toEqual({ path: "/bigbluebutton/api/create", rawQuery: "name=x" });
+    expect(splitRequestTarget("http://acme.bbb.example.org")).toEqual({ path: "/", rawQuery: "" });
   });
 });
 

@@ -101,7 +101,7 @@ export async function startFleet(options: FleetOptions & { redisServer?: SharedR
       return poller;
     },
     async createMeeting(tenant, meetingId, nodeId) {
-      const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: `Meeting ${meetingId}` }));
+      const answer = await clients.call(node(nodeId), "create", new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: `Meeting ${meetingId}` }).toString());
       if (!answer.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${answer}`);
       await redis.hset(keys.meetings(tenant), meetingId, nodeId);
       await redis.sadd(keys.nodeMeetings(node(nodeId).cluster, nodeId), nodeMeetingMember(tenant, meetingId));

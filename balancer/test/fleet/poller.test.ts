@@ -64,7 +64,7 @@ describe("the poller", () => {
     await fleet.redis.hset(keys.meetings("acme"), "racing", "bbb1");
     await fleet.redis.sadd(keys.nodeMeetings(node.cluster, node.id), "acme\nracing");
     await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["missing"]?.includes("racing"), "one poll missed it");
-    await fleet.clients.call(node, "create", new URLSearchParams({ meetingID: nodeMeetingId("acme", "racing"), name: "racing" }));
+    await fleet.clients.call(node, "create", new URLSearchParams({ meetingID: nodeMeetingId("acme", "racing"), name: "racing" }).toString());
     await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["missing"] === "[]", "next poll found it");
     expect(await fleet.redis.hget(keys.meetings("acme"), "racing")).toBe("bbb1");
   });
