@@ -1,4 +1,4 @@
-import { meetsTarget, ratioSpread, spreadOf, type Spread, type Target } from "./stats.js";
+import { meetsTarget, pairedRatioSpread, spreadOf, type Spread, type Target } from "./stats.js";
 
 export type Unit = "req/s" | "ms" | "s" | "MB" | "commands" | "nodes";
 
@@ -10,8 +10,8 @@ export interface Figure {
   readonly fleetSize?: number;
   readonly unit: Unit;
   readonly values: readonly number[];
-  /** The bare Koa baseline of the same benchmark run: throughput figures are also reported as a ratio to it. */
-  readonly baseline?: Spread;
+  /** The bare Koa baseline run measured just before each of `values`: throughput figures are also reported as a ratio to it. */
+  readonly baselineRuns?: readonly number[];
   readonly target?: Target;
   /** How it was measured (load shape, state), one short phrase. */
   readonly how?: string;
@@ -47,7 +47,7 @@ function formatSpread(spread: Spread, decimals: number): string {
 }
 
 function ratioOf(figure: Figure): Spread | undefined {
-  return figure.baseline === undefined ? undefined : ratioSpread(figure.values, figure.baseline);
+  return figure.baselineRuns === undefined ? undefined : pairedRatioSpread(figure.values, figure.baselineRuns);
 }
 
 export function describeTarget(target: Target, unit: Unit): string {
@@ -116,7 +116,7 @@ export function renderReport(report: BenchReport): string {
     `- Versions: ${versions}`,
     `- Load: ${report.settings}`,
     "",
-    "Each figure is min / **median** / max over the repeated runs; the ratio divides each run by the median of the bare Koa baseline measured in the same benchmark run; targets are judged on the median.",
+    "Each figure is min / **median** / max over the repeated runs; the ratio divides each run by the bare Koa baseline run measured just before it (same connections and length; the baseline row holds all of those runs); targets are judged on the median.",
     "",
     "| figure | nodes | unit | min / **median** / max | ratio to baseline | target | verdict | how |",
     "|---|---:|---|---:|---:|---|---|---|",

@@ -8,19 +8,19 @@ import { parseOptions, type BenchOptions } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { progress } from "./progress.js";
 import { renderReport, replaceGenerated, type Figure } from "./report.js";
-import { measureBaseline, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios/index.js";
-import type { Spread } from "./stats.js";
+import { BaselineServer, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios/index.js";
 import { closeOpenTestbeds, startTestbed } from "./testbed.js";
 
 /**
- * `npm run bench`: the baseline, then for each fleet size a fresh Redis, simulated fleet and balancer, seeded with
+ * `npm run bench`: the baseline (kept running: every throughput run is paired with a baseline run just before it),
+ * then for each fleet size a fresh Redis, simulated fleet and balancer, seeded with
  * live meetings through the balancer's own create, then driven with autocannon. Writes the report between the
  * result markers of docs/benchmarks.md (full run) or prints it (quick run).
  */
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-async function measureFleet(options: BenchOptions, fleetSize: number, baseline: Spread): Promise<Figure[]> {
+async function measureFleet(options: BenchOptions, fleetSize: number, baseline: BaselineServer): Promise<Figure[]> {
   const primary = fleetSize === options.primaryFleetSize;
   progress(`fleet of ${fleetSize} nodes: starting Redis, simulator and balancer`);
   const bed = await startTestbed({ fleetSize, pollIntervalMs: options.pollIntervalMs, profileDir: options.profileDir });
@@ -36,7 +36,7 @@ async function measureFleet(options: BenchOptions, fleetSize: number, baseline: 
       progress(`join latency at ${options.fixedJoinRate} req/s`);
       figures.push(await measureJoinLatency(bed, options, joinMeetings));
       progress("getMeetings");
-      figures.push(...(await measureGetMeetings(bed, options, baseline)));
+      figures.push(...(await measureGetMeetings(bed, options)));
       const meetingsPerNode = Math.round(options.liveMeetings / fleetSize);
       progress("poll cycle, one poller");
       figures.push(await measurePollCycles(bed, options, 1, meetingsPerNode));
@@ -69,9 +69,15 @@ async function main(): Promise<void> {
   progress("compiling the balancer and the baseline");
   await buildMeasuredServers();
   progress(`${options.mode} run: baseline (bare Koa)`);
-  const baseline = await measureBaseline(options);
-  const figures: Figure[] = [...baseline.figures];
-  for (const fleetSize of options.fleetSizes) figures.push(...(await measureFleet(options, fleetSize, baseline.spread)));
+  const baseline = await BaselineServer.start();
+  const figures: Figure[] = [];
+  try {
+    await baseline.measureAlone(options);
+    for (const fleetSize of options.fleetSizes) figures.push(...(await measureFleet(options, fleetSize, baseline)));
+    figures.unshift(...(await baseline.figures(options)));
+  } finally {
+    await baseline.close();
+  }
   const markdown = renderReport({
     date: started,
     mode: options.mode,

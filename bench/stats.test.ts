@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { meetsTarget, ratioSpread, spreadOf } from "./stats.js";
+import { meetsTarget, pairedRatioSpread, spreadOf } from "./stats.js";
 
 describe("spreadOf", () => {
   it("reports min, median and max of an odd number of runs", () => {
@@ -29,14 +29,17 @@ describe("spreadOf", () => {
   });
 });
 
-describe("ratioSpread", () => {
-  it("divides every run by the baseline's median", () => {
-    const baseline = spreadOf([9_000, 10_000, 11_000]);
-    expect(ratioSpread([6_000, 7_000, 8_000], baseline)).toEqual({ min: 0.6, median: 0.7, max: 0.8, runs: 3 });
+describe("pairedRatioSpread", () => {
+  it("divides every run by the baseline run paired with it", () => {
+    expect(pairedRatioSpread([6_000, 7_000, 4_000], [10_000, 10_000, 5_000])).toEqual({ min: 0.6, median: 0.7, max: 0.8, runs: 3 });
   });
 
-  it("refuses a baseline that served nothing", () => {
-    expect(() => ratioSpread([1], spreadOf([0]))).toThrow(/baseline median must be positive/);
+  it("refuses runs without a baseline run each", () => {
+    expect(() => pairedRatioSpread([1, 2], [10])).toThrow(/2 runs but 1 baseline runs/);
+  });
+
+  it("refuses a baseline run that served nothing", () => {
+    expect(() => pairedRatioSpread([1], [0])).toThrow(/a baseline run served nothing/);
   });
 });
 
@@ -56,7 +59,7 @@ describe("meetsTarget", () => {
   });
 
   it("judges a ratio target on the ratio to the baseline", () => {
-    const ratio = ratioSpread([5_000, 6_500, 7_000], spreadOf([10_000]));
+    const ratio = pairedRatioSpread([5_000, 6_500, 7_000], [10_000, 10_000, 10_000]);
     expect(meetsTarget({ kind: "atLeast", value: 0.6, of: "ratio" }, figure, ratio)).toBe(true);
   });
 

@@ -16,12 +16,13 @@ export function spreadOf(values: readonly number[]): Spread {
 }
 
 /**
- * Each run's figure as a ratio to the baseline's median of the same benchmark run: the baseline's own run-to-run
- * noise is reported in its own row, not multiplied into every ratio.
+ * Each run's figure as a ratio to the baseline run paired with it (measured just before it, same connections and
+ * length): whatever else the shared machine is doing at that moment weighs on both alike.
  */
-export function ratioSpread(values: readonly number[], baseline: Spread): Spread {
-  if (baseline.median <= 0) throw new Error(`baseline median must be positive, got ${baseline.median}`);
-  return spreadOf(values.map((value) => value / baseline.median));
+export function pairedRatioSpread(values: readonly number[], baselineRuns: readonly number[]): Spread {
+  if (baselineRuns.length !== values.length) throw new Error(`${values.length} runs but ${baselineRuns.length} baseline runs paired with them`);
+  if (baselineRuns.some((run) => !(run > 0))) throw new Error(`a baseline run served nothing: [${baselineRuns.join(", ")}]`);
+  return spreadOf(values.map((value, i) => value / baselineRuns[i]!));
 }
 
 /** A benchmark goal: the median must reach at least, or stay at most, this value. */

@@ -5,19 +5,20 @@ import { benchTenants, createPath, meetingId } from "../fleet.js";
 import { assertAllAnswered } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import type { Figure } from "../report.js";
-import type { Spread } from "../stats.js";
 import type { Testbed } from "../testbed.js";
-import { measuredRuns, settleMs } from "./shared.js";
+import type { BaselineServer } from "./baseline.js";
+import { pairedRuns, settleMs } from "./shared.js";
 import { meetingCount } from "./meetings.js";
 
 /** Creates of new meetings, each placed and sent to its simulated node: the full create path. */
-export async function measureCreates(bed: Testbed, options: BenchOptions, baseline: Spread): Promise<Figure> {
+export async function measureCreates(bed: Testbed, options: BenchOptions, baseline: BaselineServer): Promise<Figure> {
   const tenant = benchTenants.joins;
   const cpu = cpuTally(bed.cpuAccounts);
   const breakdowns: string[] = [];
   let next = 0;
-  const results = await measuredRuns(
+  const { results, baselineRuns } = await pairedRuns(
     options,
+    baseline,
     { origin: bed.origin, source: { next: () => createPath(tenant, meetingId("new", next++)) }, connections: options.connections },
     (result) => assertAllAnswered(result, 200, "create"),
     async (run) => {
@@ -41,7 +42,7 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
     fleetSize: bed.fleetSize,
     unit: "req/s",
     values: results.map((result) => result.requestsPerSecond),
-    baseline,
+    baselineRuns,
     target: { kind: "atLeast", value: 0.15, of: "ratio" },
     how: `new meeting IDs, placement + create on the simulated node; ${options.connections} connections; ${cpu.describe()}; Redis commands per create (scripts' own included): ${breakdowns.at(-1) ?? "none"}`,
   };

@@ -9,7 +9,6 @@ import { benchTenants, getMeetingsPath } from "../fleet.js";
 import { assertAllAnswered, type LoadResult } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import type { Figure } from "../report.js";
-import type { Spread } from "../stats.js";
 import { startChildServer, type Testbed } from "../testbed.js";
 import { formatCount, measuredRuns } from "./shared.js";
 import { meetingCount } from "./meetings.js";
@@ -84,7 +83,7 @@ async function measureFixedBody(bed: Testbed, options: BenchOptions, answer: Buf
 }
 
 /** getMeetings asked for one way, next to bare Koa sending the very answer that way gets. */
-async function measureEncoding(bed: Testbed, options: BenchOptions, baseline: Spread, encoding: Encoding, listed: number, answer: Buffer): Promise<Figure[]> {
+async function measureEncoding(bed: Testbed, options: BenchOptions, encoding: Encoding, listed: number, answer: Buffer): Promise<Figure[]> {
   const path = getMeetingsPath(benchTenants.listing);
   const cpu = cpuTally(bed.cpuAccounts.filter((account) => account.name === "balancer" || account.name === "redis" || account.name === "load generator"));
   const results = await measuredRuns(
@@ -101,7 +100,6 @@ async function measureEncoding(bed: Testbed, options: BenchOptions, baseline: Sp
       name: `bare Koa sending getMeetings' answer prepared (${encoding.label})`,
       unit: "req/s",
       values: ceiling.results.map((result) => result.requestsPerSecond),
-      baseline,
       how: `the same ${size} answer, byte for byte: the ceiling for it on this machine and load generator; ${options.latencyConnections} connections; ${ceiling.cpu.describe()}`,
     },
     {
@@ -109,7 +107,6 @@ async function measureEncoding(bed: Testbed, options: BenchOptions, baseline: Sp
       fleetSize: bed.fleetSize,
       unit: "req/s",
       values: results.map((result) => result.requestsPerSecond),
-      baseline,
       target: { kind: "atLeast", value: 1_000, of: "figure" },
       how: `${how}; ${cpu.describe()}`,
     },
@@ -124,10 +121,10 @@ async function measureEncoding(bed: Testbed, options: BenchOptions, baseline: Sp
   ];
 }
 
-export async function measureGetMeetings(bed: Testbed, options: BenchOptions, baseline: Spread): Promise<Figure[]> {
+export async function measureGetMeetings(bed: Testbed, options: BenchOptions): Promise<Figure[]> {
   const listed = await meetingCount(bed, benchTenants.listing);
   const answers = await checkGetMeetingsLists(`${bed.origin}${getMeetingsPath(benchTenants.listing)}`, listed);
   const figures: Figure[] = [];
-  for (const [encoding, answer] of answers) figures.push(...(await measureEncoding(bed, options, baseline, encoding, listed, answer)));
+  for (const [encoding, answer] of answers) figures.push(...(await measureEncoding(bed, options, encoding, listed, answer)));
   return figures;
 }

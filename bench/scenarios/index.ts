@@ -1,4 +1,4 @@
-export { measureBaseline, type Baseline } from "./baseline.js";
+export { BaselineServer } from "./baseline.js";
 export { measureCreates } from "./create.js";
 export { measureGetMeetings } from "./getMeetings.js";
 export { measureJoinLatency, measureJoins } from "./join.js";

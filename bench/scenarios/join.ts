@@ -8,9 +8,9 @@ import { benchTenants, fleetNodes, joinPath, meetingId } from "../fleet.js";
 import { assertAllAnswered, type LoadResult } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import { formatNumber, type Figure } from "../report.js";
-import type { Spread } from "../stats.js";
 import { startChildServer, type Testbed } from "../testbed.js";
-import { fixedRateLoad, formatCount, measuredRuns, mebibytes, peakRss, settleMs } from "./shared.js";
+import type { BaselineServer } from "./baseline.js";
+import { fixedRateLoad, formatCount, measuredRuns, mebibytes, pairedRuns, peakRss, settleMs } from "./shared.js";
 import { totalLiveMeetings } from "./meetings.js";
 
 /** One join followed through to the node: the balancer's 302 must carry a URL the node itself accepts. Returns the URL's length. */
@@ -30,12 +30,13 @@ async function checkJoinReachesNode(bed: Testbed, path: string): Promise<number>
 }
 
 /** The floor of any one-round-trip join: bare Koa + one HGET on the same Redis + a 302 of the same length. */
-async function measureOneRoundTrip(bed: Testbed, options: BenchOptions, baseline: Spread, locationBytes: number): Promise<Figure> {
+async function measureOneRoundTrip(bed: Testbed, options: BenchOptions, baseline: BaselineServer, locationBytes: number): Promise<Figure> {
   const { child, port } = await startChildServer(builtOneRoundTrip, "one round trip", { REDIS_URL: bed.redisUrl, BENCH_LOCATION_BYTES: String(locationBytes) });
   try {
     const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
-    const results = await measuredRuns(
+    const { results, baselineRuns } = await pairedRuns(
       options,
+      baseline,
       { origin: `http://127.0.0.1:${port}`, source: { paths: ["/"] }, connections: options.connections },
       (result) => assertAllAnswered(result, 302, "one round trip"),
       (run) => cpu.around(run),
@@ -45,7 +46,7 @@ async function measureOneRoundTrip(bed: Testbed, options: BenchOptions, baseline
       fleetSize: bed.fleetSize,
       unit: "req/s",
       values: results.map((result) => result.requestsPerSecond),
-      baseline,
+      baselineRuns,
       how: `what any join with one Redis round trip costs at least; ${options.connections} connections; ${cpu.describe()}`,
     };
   } finally {
@@ -60,7 +61,7 @@ function joinPaths(joinMeetings: number): string[] {
 }
 
 /** Join throughput, Redis commands per join, and (at the primary fleet size) the balancer's RSS under that load. */
-export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: Spread, joinMeetings: number, primary: boolean): Promise<Figure[]> {
+export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: BaselineServer, joinMeetings: number, primary: boolean): Promise<Figure[]> {
   const paths = joinPaths(joinMeetings);
   const locationBytes = await checkJoinReachesNode(bed, paths[0]!);
   const cpu = cpuTally(bed.cpuAccounts);
@@ -80,8 +81,9 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
     peaks.push(mebibytes(peakBytes));
     return result;
   };
-  const results = await measuredRuns(
+  const { results, baselineRuns } = await pairedRuns(
     options,
+    baseline,
     { origin: bed.origin, source: { paths }, connections: options.connections },
     (result) => assertAllAnswered(result, 302, "join"),
     countCommands,
@@ -93,7 +95,7 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
       fleetSize: bed.fleetSize,
       unit: "req/s",
       values: results.map((result) => result.requestsPerSecond),
-      baseline,
+      baselineRuns,
       target: { kind: "atLeast", value: 0.6, of: "ratio" },
       how: `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections; ${cpu.describe()}`,
     },

@@ -3,6 +3,7 @@ import { drive, type LoadArgs, type LoadResult } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import type { Child } from "../processes.js";
 import { progress } from "../progress.js";
+import type { BaselineServer } from "./baseline.js";
 
 /** Long enough for requests in flight when a run stops to finish on the server. */
 export const settleMs = 500;
@@ -26,6 +27,25 @@ export async function measuredRuns(
     results.push(result);
   }
   return results;
+}
+
+/**
+ * `measuredRuns`, each measured run preceded by a baseline run of the same length and connections: the runs'
+ * results, and the baseline's figure paired with each (for the ratio).
+ */
+export async function pairedRuns(
+  options: BenchOptions,
+  baseline: BaselineServer,
+  load: Omit<LoadArgs, "durationSeconds" | "amount">,
+  check: (result: LoadResult) => void,
+  around: (run: () => Promise<LoadResult>) => Promise<LoadResult> = (run) => run(),
+): Promise<{ results: LoadResult[]; baselineRuns: number[] }> {
+  const baselineRuns: number[] = [];
+  const results = await measuredRuns(options, load, check, async (run) => {
+    baselineRuns.push(await baseline.pairedRun(options.durationSeconds, load.connections));
+    return around(run);
+  });
+  return { results, baselineRuns };
 }
 
 /** The highest RSS of `child` sampled while `work` runs. */
