@@ -1,11 +1,14 @@
 import Koa from "koa";
 import { Redis } from "ioredis";
+import { keys } from "@mediaplane/balancer/keys";
+import { MeetingNodeLookups } from "@mediaplane/balancer/meetingNodeLookups";
 import { listeningPort, onStop, tellRunner, type Ready } from "./ipc.js";
 
 /**
- * The floor of any join with one Redis round trip: bare Koa reading one hash field (the meeting's node) over
- * ioredis, configured as the balancer configures it, and answering with a 302 of the balancer's Location length.
- * What a join costs beyond this is the balancer's own work (checksums, parameters, signing).
+ * The floor of the balancer's join: bare Koa finding the meeting's node with the balancer's own lookup (one HMGET
+ * per turn of the event loop, over ioredis configured as the balancer configures it) and answering with a 302 of
+ * the balancer's Location length, written as the balancer writes it. What a join costs beyond this is the
+ * balancer's own work: routing, the two checksums, the node's query, metrics.
  */
 const redisUrl = process.env["REDIS_URL"];
 const locationBytes = Number(process.env["BENCH_LOCATION_BYTES"]);
@@ -14,15 +17,15 @@ if (redisUrl === undefined || !Number.isInteger(locationBytes) || locationBytes 
 }
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
 const location = `http://127.0.0.1/${"x".repeat(Math.max(0, locationBytes - 17))}`;
-const hashKey = "bench:one-round-trip";
-await redis.hset(hashKey, "meeting", "node");
+const tenant = "bench-floor";
+const lookups = new MeetingNodeLookups(redis);
+await redis.hset(keys.meetings(tenant), "meeting", "node");
 
 const app = new Koa();
 app.use(async (ctx) => {
-  const node = await redis.hget(hashKey, "meeting");
-  ctx.status = 302;
-  ctx.set("Location", `${location}${node ?? ""}`);
-  ctx.body = "";
+  const node = await lookups.nodeOf(tenant, "meeting");
+  ctx.res.writeHead(302, { Location: `${location}${node ?? ""}`, "Content-Length": "0" }).end();
+  ctx.respond = false;
 });
 
 const server = app.listen(0, "127.0.0.1", () => {
