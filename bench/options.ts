@@ -30,8 +30,10 @@ export interface BenchOptions {
 
 const full: Omit<BenchOptions, "outFile" | "profileDir"> = {
   mode: "full",
-  runs: 3,
-  durationSeconds: 6,
+  // Many short runs rather than a few long ones: this machine's speed swings by 2x within a minute, and each run
+  // is paired with a baseline run just before it, so the median of many close pairs is what holds still.
+  runs: 5,
+  durationSeconds: 4,
   warmupSeconds: 2,
   connections: 32,
   fleetSizes: [100, 1_000, 5_000],
