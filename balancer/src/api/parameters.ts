@@ -33,7 +33,7 @@ function encodedPair(name: string, value: string): string {
 export function nodeQuery(query: string, nodeMeetingId: string, policies: ReadonlyMap<string, ParameterPolicy>): string {
   const out: string[] = [];
   let meetingIdPassed = false;
-  const policiesMet = new Set<string>();
+  let policiesMet: Set<string> | undefined;
   for (const pair of query.split("&")) {
     if (pair === "") continue;
     const equals = pair.indexOf("=");
@@ -49,6 +49,7 @@ export function nodeQuery(query: string, nodeMeetingId: string, policies: Readon
       out.push(pair);
       continue;
     }
+    policiesMet ??= new Set();
     const firstOfName = !policiesMet.has(name);
     policiesMet.add(name);
     if (policy.mode === "override" && firstOfName) out.push(encodedPair(name, policy.value));
@@ -56,7 +57,7 @@ export function nodeQuery(query: string, nodeMeetingId: string, policies: Readon
   }
   if (!meetingIdPassed) out.push(encodedPair("meetingID", nodeMeetingId));
   for (const [name, policy] of policies) {
-    if (policy.mode !== "block" && !policiesMet.has(name)) out.push(encodedPair(name, policy.value));
+    if (policy.mode !== "block" && policiesMet?.has(name) !== true) out.push(encodedPair(name, policy.value));
   }
   return out.join("&");
 }

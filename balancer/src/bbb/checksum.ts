@@ -10,7 +10,8 @@ const algorithmByLength: ReadonlyMap<number, ChecksumAlgorithm> = new Map([
 ]);
 
 export function algorithmOf(checksum: string): ChecksumAlgorithm | undefined {
-  return /^[0-9a-fA-F]+$/.test(checksum) ? algorithmByLength.get(checksum.length) : undefined;
+  const algorithm = algorithmByLength.get(checksum.length);
+  return algorithm !== undefined && /^[0-9a-fA-F]+$/.test(checksum) ? algorithm : undefined;
 }
 
 // One-shot hashing: a checksum is computed twice on every join, and createHash's object costs more than the hash.
@@ -36,9 +37,10 @@ function rawChecksumParameter(rawQuery: string): string | undefined {
 export function splitChecksum(rawQuery: string): { checksum: string | undefined; query: string } {
   const checksum = rawChecksumParameter(rawQuery);
   if (checksum === undefined) return { checksum: undefined, query: rawQuery };
+  const pair = checksumPair + checksum;
   let query = rawQuery;
-  for (const pair of [`&checksum=${checksum}`, `checksum=${checksum}&`, `checksum=${checksum}`]) {
-    if (query.includes(pair)) query = query.replaceAll(pair, "");
+  for (const surgery of [`&${pair}`, `${pair}&`, pair]) {
+    if (query.includes(surgery)) query = query.replaceAll(surgery, "");
   }
   return { checksum, query };
 }
