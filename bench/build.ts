@@ -17,6 +17,7 @@ const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.m
 export const builtBalancerMain = fileURLToPath(new URL("../balancer/dist/main.js", import.meta.url));
 export const builtBaseline = fileURLToPath(new URL("./dist/servers/baseline.js", import.meta.url));
 export const builtJoinFloor = fileURLToPath(new URL("./dist/servers/joinFloor.js", import.meta.url));
+export const builtNaiveJoin = fileURLToPath(new URL("./dist/servers/naiveJoin.js", import.meta.url));
 export const builtFixedBody = fileURLToPath(new URL("./dist/servers/fixedBody.js", import.meta.url));
 
 async function compile(project: string, output: string): Promise<void> {

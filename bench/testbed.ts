@@ -24,6 +24,8 @@ export interface Testbed {
   readonly redis: Redis;
   /** Every process on the request path (balancer, simulator, Redis) and the load generator (this process). */
   readonly cpuAccounts: readonly CpuAccount[];
+  /** `http://127.0.0.1:<port>` of the simulator serving every node. */
+  readonly simulatorOrigin: string;
   /** The balancer's config file, for pollers. */
   readonly configFile: string;
   readonly redisUrl: string;
@@ -85,7 +87,8 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
     const dir = await mkdtemp(join(tmpdir(), "mediaplane-bench-"));
     closers.push(() => rm(dir, { recursive: true, force: true }));
     const configFile = join(dir, "balancer.json");
-    const config = { ...balancerConfig(fleetNodes(fleetSize), `http://127.0.0.1:${simulator.port}`), poller: { intervalSeconds: pollIntervalMs / 1000 } };
+    const simulatorOrigin = `http://127.0.0.1:${simulator.port}`;
+    const config = { ...balancerConfig(fleetNodes(fleetSize), simulatorOrigin), poller: { intervalSeconds: pollIntervalMs / 1000 } };
     await writeFile(configFile, JSON.stringify(config));
 
     const port = await freePort();
@@ -115,7 +118,7 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
       pidAccount("redis", await redisPid(redis)),
       pidAccount("load generator", process.pid),
     ];
-    return { fleetSize, balancer, startRssBytes, cpuAccounts, origin, redis, configFile, redisUrl: redisServer.url, close };
+    return { fleetSize, balancer, startRssBytes, cpuAccounts, origin, redis, simulatorOrigin, configFile, redisUrl: redisServer.url, close };
   } catch (error) {
     await close();
     throw error;

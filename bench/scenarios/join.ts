@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { verifyChecksum, splitChecksum } from "../../balancer/src/bbb/checksum.js";
 import { checksumAlgorithms } from "../../balancer/src/config/schema.js";
-import { builtJoinFloor } from "../build.js";
+import { nodeMeetingId } from "../../balancer/src/tenancy/nodeMeetingId.js";
+import { keys } from "../../balancer/src/store/keys.js";
+import { builtJoinFloor, builtNaiveJoin } from "../build.js";
+import { naiveMeetingKey, type NaiveMeeting } from "../servers/naiveMeeting.js";
 import { cpuTally } from "../cpu.js";
 import { commandsBetween, describePerRequest, parseCommandStats, totalCalls } from "../commandStats.js";
-import { benchTenants, fleetNodes, joinPath, meetingId } from "../fleet.js";
+import { benchTenants, fleetNodes, joinPath, meetingId, simulatedNodeUrl } from "../fleet.js";
 import { assertAllAnswered, type LoadResult } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import { formatNumber, type Figure } from "../report.js";
@@ -13,9 +16,9 @@ import type { BaselineServer } from "./baseline.js";
 import { fixedRateLoad, formatCount, measuredRuns, mebibytes, pairedRuns, peakRss, settleMs } from "./shared.js";
 import { totalLiveMeetings } from "./meetings.js";
 
-/** One join followed through to the node: the balancer's 302 must carry a URL the node itself accepts. Returns the URL's length. */
-async function checkJoinReachesNode(bed: Testbed, path: string): Promise<number> {
-  const answer = await fetch(`${bed.origin}${path}`, { redirect: "manual" });
+/** One join followed through to the node: the server's 302 must carry a URL the node itself accepts. Returns the URL's length. */
+async function checkJoinReachesNode(bed: Testbed, origin: string, path: string): Promise<number> {
+  const answer = await fetch(`${origin}${path}`, { redirect: "manual" });
   const location = answer.headers.get("location");
   if (answer.status !== 302 || location === null) throw new Error(`join: expected a 302, got ${answer.status}: ${await answer.text()}`);
   const url = new URL(location);
@@ -54,16 +57,64 @@ async function measureJoinFloor(bed: Testbed, options: BenchOptions, baseline: B
   }
 }
 
-/** Joins spread over the tenant's live meetings (a prime stride), each by another attendee. */
-function joinPaths(joinMeetings: number): string[] {
+/** The live meetings the joins go to: spread over the tenant's meetings by a prime stride. */
+function joinedMeetingIds(joinMeetings: number): string[] {
   const distinct = Math.min(joinMeetings, 1_000);
-  return Array.from({ length: distinct }, (_, i) => joinPath(benchTenants.joins, meetingId("m", (i * 7_919) % joinMeetings), i));
+  return Array.from({ length: distinct }, (_, i) => meetingId("m", (i * 7_919) % joinMeetings));
+}
+
+/** Joins to those meetings, each by another attendee. */
+function joinPaths(joinMeetings: number): string[] {
+  return joinedMeetingIds(joinMeetings).map((id, i) => joinPath(benchTenants.joins, id, i));
+}
+
+/** Gives the naive handler its JSON blob for each joined meeting, naming the node the balancer placed it on. */
+async function seedNaiveMeetings(bed: Testbed, ids: readonly string[]): Promise<void> {
+  const tenant = benchTenants.joins.slug;
+  const nodeIds = await bed.redis.hmget(keys.meetings(tenant), ...ids);
+  const nodes = new Map(fleetNodes(bed.fleetSize).map((node) => [node.id, node]));
+  const blobs = ids.map((id, i): [string, string] => {
+    const node = nodes.get(nodeIds[i] ?? "");
+    if (node === undefined) throw new Error(`naive join: meeting ${id} is on no node of the fleet`);
+    const meeting: NaiveMeeting = { nodeApiUrl: simulatedNodeUrl(bed.simulatorOrigin, node.id), nodeSecret: node.secret, nodeMeetingId: nodeMeetingId(tenant, id) };
+    return [naiveMeetingKey(id), JSON.stringify(meeting)];
+  });
+  await bed.redis.mset(...blobs.flat());
+}
+
+/** The issue's calibration: a naive join handler (see `servers/naiveJoin.ts`) answering the same joins on the same Redis. */
+async function measureNaiveJoin(bed: Testbed, options: BenchOptions, baseline: BaselineServer, joinMeetings: number): Promise<Figure> {
+  await seedNaiveMeetings(bed, joinedMeetingIds(joinMeetings));
+  const { child, port } = await startChildServer(builtNaiveJoin, "naive join", { REDIS_URL: bed.redisUrl, BENCH_TENANT_SECRET: benchTenants.joins.secret });
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    const paths = joinPaths(joinMeetings);
+    await checkJoinReachesNode(bed, origin, paths[0]!);
+    const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
+    const { results, baselineRuns } = await pairedRuns(
+      options,
+      baseline,
+      { origin, source: { paths }, connections: options.connections },
+      (result) => assertAllAnswered(result, 302, "naive join"),
+      (run) => cpu.around(run),
+    );
+    return {
+      name: "naive join handler (the issue's calibration)",
+      fleetSize: bed.fleetSize,
+      unit: "req/s",
+      values: results.map((result) => result.requestsPerSecond),
+      baselineRuns,
+      how: `Koa, a JSON blob per meeting (GET, JSON.parse), createHash checksums, URLSearchParams, ctx.redirect; the same joins, 302s the node accepts; ${options.connections} connections; ${cpu.describe()}`,
+    };
+  } finally {
+    await child.stop();
+  }
 }
 
 /** Join throughput, Redis commands per join, and (at the primary fleet size) the balancer's RSS under that load. */
 export async function measureJoins(bed: Testbed, options: BenchOptions, baseline: BaselineServer, joinMeetings: number, primary: boolean): Promise<Figure[]> {
   const paths = joinPaths(joinMeetings);
-  const locationBytes = await checkJoinReachesNode(bed, paths[0]!);
+  const locationBytes = await checkJoinReachesNode(bed, bed.origin, paths[0]!);
   const cpu = cpuTally(bed.cpuAccounts);
   const commandsPerJoin: number[] = [];
   const breakdowns: string[] = [];
@@ -119,6 +170,7 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
       how: `peak during each join run, ${live} live meetings; ${atStart} MB at start (no meetings); ${await bed.balancer.openFiles()} open files after the runs`,
     });
     figures.push(await measureJoinFloor(bed, options, baseline, locationBytes));
+    figures.push(await measureNaiveJoin(bed, options, baseline, joinMeetings));
   }
   return figures;
 }
