@@ -4,7 +4,7 @@ import { escapeXml } from "../bbb/xml.js";
 import type { NodeRequestBody } from "../nodes/client.js";
 import { countLimitHit } from "../observability/metrics.js";
 import { chooseCluster, placementCost } from "../placement/load.js";
-import { claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMeeting, releaseVoiceBridge, storeSummary, undoPlacement } from "../store/meetings.js";
+import { type Claim, claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMeeting, releaseVoiceBridge, storeSummary, undoPlacement } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
@@ -141,18 +141,25 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
     return createOnNode(context, request, meetingId, existing);
   }
   const secretLimits = tenant.secretLimits[request.secretIndex] ?? {};
-  const claim = await claimMeeting(context.redis, {
-    tenant: tenant.slug,
-    meetingId,
-    node: placement.node,
-    secretId: tenant.secretIds[request.secretIndex] ?? "",
-    limits: {
-      tenantMaxMeetings: tenant.limits.maxMeetings,
-      secretMaxMeetings: secretLimits.maxMeetings,
-      tenantMaxAttendees: tenant.limits.maxAttendees,
-      secretMaxAttendees: secretLimits.maxAttendees,
-    },
-  });
+  const claimPlacement = (): Promise<Claim> =>
+    claimMeeting(context.redis, {
+      tenant: tenant.slug,
+      meetingId,
+      node: placement.node,
+      secretId: tenant.secretIds[request.secretIndex] ?? "",
+      limits: {
+        tenantMaxMeetings: tenant.limits.maxMeetings,
+        secretMaxMeetings: secretLimits.maxMeetings,
+        tenantMaxAttendees: tenant.limits.maxAttendees,
+        secretMaxAttendees: secretLimits.maxAttendees,
+      },
+    });
+  let claim = await claimPlacement();
+  if (claim.outcome === "lost" && !context.directory.nodes.has(claim.holder) && (await mappedNode(context, tenant.slug, meetingId)) === undefined) {
+    // The holder is a node this replica's config does not name (removed from the config); the lookup released
+    // that mapping, so the meeting is new again: one more claim for the same placement.
+    claim = await claimPlacement();
+  }
   if (claim.outcome === "won") {
     const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, request.params.get("voiceBridge") ?? undefined, context.random);
     return createOnNode(context, request, meetingId, placement.node, { placement, voiceBridge });
@@ -171,8 +178,8 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
     throw limitError(claim.limit, claim.scope, limits[claim.limit]);
   }
   const holder = context.directory.nodes.get(claim.holder) ?? (await mappedNode(context, tenant.slug, meetingId));
-  if (holder !== undefined) return createOnNode(context, request, meetingId, holder);
-  // The lookup released a mapping to a node this replica's config does not name (or the meeting ended meanwhile):
-  // the meeting is new again.
-  return create(context, request);
+  // Still held by nodes this replica does not know after a second claim: replicas with different configs (a
+  // rolling update) are placing it; the client's retry will find the update further along.
+  if (holder === undefined) throw bbbErrors.noServer();
+  return createOnNode(context, request, meetingId, holder);
 }

@@ -235,4 +235,13 @@ describe("meetings on a node removed from the config", () => {
     expect(field((await call(tenants.acme, "create", { name: "again", meetingID: "orphan" })).body, "returncode")).toBe("SUCCESS");
     expect(hostOf(fleet, "acme~orphan")).toBe("n1");
   });
+
+  it("creates a meeting still mapped to such a node anew on a configured node", async () => {
+    const redis = fleet.balancers[0]!.redis;
+    await redis.hset(keys.meetings("acme"), "stale-orphan", "retired-node");
+    const answer = await call(tenants.acme, "create", { name: "anew", meetingID: "stale-orphan" });
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+    expect(field(answer.body, "messageKey") ?? "").not.toBe("duplicateWarning");
+    expect(await redis.hget(keys.meetings("acme"), "stale-orphan")).toBe(hostOf(fleet, "acme~stale-orphan"));
+  });
 });
