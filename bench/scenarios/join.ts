@@ -50,7 +50,7 @@ async function measureJoinFloor(bed: Testbed, options: BenchOptions, baseline: B
       unit: "req/s",
       values: results.map((result) => result.requestsPerSecond),
       baselineRuns,
-      how: `the balancer's join without its own work (routing, checksums, the node's query, metrics): one HMGET per event-loop turn, a 302 of the same length; ${options.connections} connections; ${cpu.describe()}`,
+      how: `the balancer's join without its own work (routing, checksums, the node's query, metrics): batched HMGETs, a 302 of the same length; ${options.connections} connections; ${cpu.describe()}`,
     };
   } finally {
     await child.stop();

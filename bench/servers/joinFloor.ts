@@ -5,8 +5,8 @@ import { MeetingNodeLookups } from "@mediaplane/balancer/meetingNodeLookups";
 import { listeningPort, onStop, tellRunner, type Ready } from "./ipc.js";
 
 /**
- * The floor of the balancer's join: bare Koa finding the meeting's node with the balancer's own lookup (one HMGET
- * per turn of the event loop, over ioredis configured as the balancer configures it) and answering with a 302 of
+ * The floor of the balancer's join: bare Koa finding the meeting's node with the balancer's own lookup (batched
+ * HMGETs, over ioredis configured as the balancer configures it) and answering with a 302 of
  * the balancer's Location length, written as the balancer writes it. What a join costs beyond this is the
  * balancer's own work: routing, the two checksums, the node's query, metrics.
  */

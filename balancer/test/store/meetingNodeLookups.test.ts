@@ -46,6 +46,17 @@ describe("meeting node lookups", () => {
     expect(await commandCalls("hmget")).toBe(2);
   });
 
+  it("gathers the lookups made while a batch is at Redis into the next batch", async () => {
+    const lookups = new MeetingNodeLookups(redis);
+    const first = lookups.nodeOf("acme", "m1");
+    await new Promise((resolve) => setImmediate(resolve)); // the first batch has gone out
+    const later = [lookups.nodeOf("acme", "m2"), lookups.nodeOf("acme", "m3")];
+    await new Promise((resolve) => setImmediate(resolve)); // a turn later: answered or not, the first batch took none of these
+    const followUp = lookups.nodeOf("acme", "gone");
+    expect(await Promise.all([first, ...later, followUp])).toEqual(["n1", "n2", "n1", null]);
+    expect(await commandCalls("hmget")).toBe(2);
+  });
+
   it("fails the lookups of a tenant whose command Redis refuses, and answers the other tenants'", async () => {
     await redis.set(keys.meetings("broken"), "not a hash");
     const lookups = new MeetingNodeLookups(redis);
