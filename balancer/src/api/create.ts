@@ -155,10 +155,11 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
       },
     });
   let claim = await claimPlacement();
-  if (claim.outcome === "lost" && !context.directory.nodes.has(claim.holder) && (await mappedNode(context, tenant.slug, meetingId)) === undefined) {
-    // The holder is a node this replica's config does not name (removed from the config); the lookup released
-    // that mapping, so the meeting is new again: one more claim for the same placement.
-    claim = await claimPlacement();
+  if (claim.outcome === "lost" && !context.directory.nodes.has(claim.holder)) {
+    // The holder is a node this replica's config does not name (removed from the config): the lookup releases
+    // that mapping, and the meeting, new again, gets one more claim for the same placement.
+    const current = await mappedNode(context, tenant.slug, meetingId);
+    claim = current === undefined ? await claimPlacement() : { outcome: "lost", holder: current.id };
   }
   if (claim.outcome === "won") {
     const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, request.params.get("voiceBridge") ?? undefined, context.random);
