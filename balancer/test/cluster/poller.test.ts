@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setNodeState } from "../../src/fleet/fleetStore.js";
 import { collectFleetStats } from "../../src/observability/stats.js";
 import { keys } from "../../src/store/keys.js";
-import { connectRedis, primaries } from "../../src/store/redisClient.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "../fleet/harness.js";
 import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
@@ -24,11 +23,9 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-/** A fleet on an emptied cluster (FLUSHALL through a cluster client would reach one master only). */
+/** A fleet on an emptied cluster. */
 async function startClusterFleet(nodes: number): Promise<Fleet<RedisCluster>> {
-  const redis = connectRedis(cluster.url);
-  await Promise.all((await primaries(redis)).map((master) => master.flushall()));
-  await redis.quit();
+  await cluster.empty();
   fleet = await startFleet({ nodes, withLoadUrl: true, redisServer: cluster });
   return fleet;
 }

@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseBalancerConfig } from "../../src/config/schema.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { keys } from "../../src/store/keys.js";
-import { connectRedis, primaries } from "../../src/store/redisClient.js";
 import { pollIntervalMs, poolMembers, startFleet, waitFor, type Fleet } from "../fleet/harness.js";
 import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 
@@ -28,9 +27,7 @@ afterEach(async () => {
 
 describe("a node removed from the config, on a Redis Cluster", () => {
   it("is retired: its meetings of two tenants released, its record, pool entry and registry entry gone", async () => {
-    const redis = connectRedis(cluster.url);
-    await Promise.all((await primaries(redis)).map((master) => master.flushall()));
-    await redis.quit();
+    await cluster.empty();
     const started = await startFleet({ nodes: 3, redisServer: cluster });
     fleet = started;
     await started.createMeeting("acme", "standup", "bbb3");

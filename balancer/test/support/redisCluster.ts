@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { connectRedis, primaries } from "../../src/store/redisClient.js";
 import type { LocalhostCertificates } from "./certificates.js";
 import { freePort, startRedis, type RedisServer } from "./redis.js";
 
@@ -12,6 +13,8 @@ export interface RedisCluster {
    */
   readonly url: string;
   readonly masters: readonly RedisServer[];
+  /** Deletes every key on every master (FLUSHALL through a cluster client would reach one master only). */
+  empty(): Promise<void>;
   /** Stops every node and removes their directories. */
   close(): Promise<void>;
 }
@@ -78,5 +81,13 @@ export async function startRedisCluster({
   if (seed === undefined) throw new Error("a Redis Cluster needs at least one master");
   const credentials = password === undefined ? "" : `:${encodeURIComponent(password)}@`;
   const url = tls === undefined ? `redis+cluster://${credentials}127.0.0.1:${seed.port}` : `rediss+cluster://${credentials}localhost:${tlsPorts[0]}`;
-  return { url, masters, close };
+  const empty = async (): Promise<void> => {
+    const redis = connectRedis(url);
+    try {
+      await Promise.all((await primaries(redis)).map((master) => master.flushall()));
+    } finally {
+      await redis.quit();
+    }
+  };
+  return { url, masters, empty, close };
 }
