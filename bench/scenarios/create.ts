@@ -7,7 +7,7 @@ import type { BenchOptions } from "../options.js";
 import type { Figure } from "../report.js";
 import type { Testbed } from "../testbed.js";
 import type { BaselineServer } from "./baseline.js";
-import { pairedRuns, settleMs } from "./shared.js";
+import { pairedRuns, settleMs, throughputFigure } from "./shared.js";
 import { meetingCount } from "./meetings.js";
 
 /** Creates of new meetings, each placed and sent to its simulated node: the full create path. */
@@ -16,7 +16,7 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
   const cpu = cpuTally(bed.cpuAccounts);
   const breakdowns: string[] = [];
   let next = 0;
-  const { results, baselineRuns } = await pairedRuns(
+  const runs = await pairedRuns(
     options,
     baseline,
     { origin: bed.origin, source: { next: () => createPath(tenant, meetingId("new", next++)) }, connections: options.connections },
@@ -37,13 +37,10 @@ export async function measureCreates(bed: Testbed, options: BenchOptions, baseli
       return result;
     },
   );
-  return {
-    name: "create throughput",
-    fleetSize: bed.fleetSize,
-    unit: "req/s",
-    values: results.map((result) => result.requestsPerSecond),
-    baselineRuns,
-    target: { kind: "atLeast", value: 0.15, of: "ratio" },
-    how: `new meeting IDs, placement + create on the simulated node; ${options.connections} connections; ${cpu.describe()}; Redis commands per create (scripts' own included): ${breakdowns.at(-1) ?? "none"}`,
-  };
-}
+  return throughputFigure(
+    "create throughput",
+    bed.fleetSize,
+    runs,
+    `new meeting IDs, placement + create on the simulated node; ${options.connections} connections; ${cpu.describe()}; Redis commands per create (scripts' own included): ${breakdowns.at(-1) ?? "none"}`,
+    { kind: "atLeast", value: 0.15, of: "ratio" },
+  );}

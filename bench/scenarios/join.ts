@@ -13,7 +13,7 @@ import type { BenchOptions } from "../options.js";
 import { formatNumber, type Figure } from "../report.js";
 import { startChildServer, type Testbed } from "../testbed.js";
 import type { BaselineServer } from "./baseline.js";
-import { fixedRateLoad, formatCount, measuredRuns, mebibytes, pairedRuns, peakRss, settleMs } from "./shared.js";
+import { fixedRateLoad, formatCount, measuredRuns, mebibytes, pairedRuns, peakRss, settleMs, throughputFigure } from "./shared.js";
 import { totalLiveMeetings } from "./meetings.js";
 
 /** One join followed through to the node: the server's 302 must carry a URL the node itself accepts. Returns the URL's length. */
@@ -32,29 +32,48 @@ async function checkJoinReachesNode(bed: Testbed, origin: string, path: string):
   return location.length;
 }
 
-/** The floor of the balancer's join: bare Koa + the balancer's own meeting lookup on the same Redis + a 302 of the same length. */
-async function measureJoinFloor(bed: Testbed, options: BenchOptions, baseline: BaselineServer, locationBytes: number): Promise<Figure> {
-  const { child, port } = await startChildServer(builtJoinFloor, "join floor", { REDIS_URL: bed.redisUrl, BENCH_LOCATION_BYTES: String(locationBytes) });
+/** A reference server answering joins next to the balancer: how it is started, what it is sent, how it is named. */
+interface ReferenceJoinServer {
+  readonly entry: string;
+  readonly label: string;
+  readonly env: Record<string, string>;
+  readonly paths: readonly string[];
+  /** Checks its answer before the runs (e.g. that the node accepts the URL it redirects to). */
+  readonly check?: (origin: string) => Promise<unknown>;
+  readonly figureName: string;
+  readonly how: string;
+}
+
+/** Throughput of a reference server on the testbed's Redis, paired with the baseline like the balancer's joins. */
+async function measureReferenceJoin(bed: Testbed, options: BenchOptions, baseline: BaselineServer, server: ReferenceJoinServer): Promise<Figure> {
+  const { child, port } = await startChildServer(server.entry, server.label, server.env);
   try {
+    const origin = `http://127.0.0.1:${port}`;
+    await server.check?.(origin);
     const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
-    const { results, baselineRuns } = await pairedRuns(
+    const runs = await pairedRuns(
       options,
       baseline,
-      { origin: `http://127.0.0.1:${port}`, source: { paths: ["/"] }, connections: options.connections },
-      (result) => assertAllAnswered(result, 302, "join floor"),
+      { origin, source: { paths: server.paths }, connections: options.connections },
+      (result) => assertAllAnswered(result, 302, server.label),
       (run) => cpu.around(run),
     );
-    return {
-      name: "bare Koa + the balancer's meeting lookup + 302 (join floor)",
-      fleetSize: bed.fleetSize,
-      unit: "req/s",
-      values: results.map((result) => result.requestsPerSecond),
-      baselineRuns,
-      how: `the balancer's join without its own work (routing, checksums, the node's query, metrics): batched HMGETs, a 302 of the same length; ${options.connections} connections; ${cpu.describe()}`,
-    };
+    return throughputFigure(server.figureName, bed.fleetSize, runs, `${server.how}; ${options.connections} connections; ${cpu.describe()}`);
   } finally {
     await child.stop();
   }
+}
+
+/** The floor of the balancer's join: bare Koa + the balancer's own meeting lookup on the same Redis + a 302 of the same length. */
+function measureJoinFloor(bed: Testbed, options: BenchOptions, baseline: BaselineServer, locationBytes: number): Promise<Figure> {
+  return measureReferenceJoin(bed, options, baseline, {
+    entry: builtJoinFloor,
+    label: "join floor",
+    env: { REDIS_URL: bed.redisUrl, BENCH_LOCATION_BYTES: String(locationBytes) },
+    paths: ["/"],
+    figureName: "bare Koa + the balancer's meeting lookup + 302 (join floor)",
+    how: "the balancer's join without its own work (routing, checksums, the node's query, metrics): batched HMGETs, a 302 of the same length",
+  });
 }
 
 /** The live meetings the joins go to: spread over the tenant's meetings by a prime stride. */
@@ -85,30 +104,16 @@ async function seedNaiveMeetings(bed: Testbed, ids: readonly string[]): Promise<
 /** The issue's calibration: a naive join handler (see `servers/naiveJoin.ts`) answering the same joins on the same Redis. */
 async function measureNaiveJoin(bed: Testbed, options: BenchOptions, baseline: BaselineServer, joinMeetings: number): Promise<Figure> {
   await seedNaiveMeetings(bed, joinedMeetingIds(joinMeetings));
-  const { child, port } = await startChildServer(builtNaiveJoin, "naive join", { REDIS_URL: bed.redisUrl, BENCH_TENANT_SECRET: benchTenants.joins.secret });
-  try {
-    const origin = `http://127.0.0.1:${port}`;
-    const paths = joinPaths(joinMeetings);
-    await checkJoinReachesNode(bed, origin, paths[0]!);
-    const cpu = cpuTally([{ name: "server", cpuSeconds: () => child.cpuSeconds() }, ...bed.cpuAccounts.filter((account) => account.name !== "balancer" && account.name !== "simulator")]);
-    const { results, baselineRuns } = await pairedRuns(
-      options,
-      baseline,
-      { origin, source: { paths }, connections: options.connections },
-      (result) => assertAllAnswered(result, 302, "naive join"),
-      (run) => cpu.around(run),
-    );
-    return {
-      name: "naive join handler (the issue's calibration)",
-      fleetSize: bed.fleetSize,
-      unit: "req/s",
-      values: results.map((result) => result.requestsPerSecond),
-      baselineRuns,
-      how: `Koa, a JSON blob per meeting (GET, JSON.parse), createHash checksums, URLSearchParams, ctx.redirect; the same joins, 302s the node accepts; ${options.connections} connections; ${cpu.describe()}`,
-    };
-  } finally {
-    await child.stop();
-  }
+  const paths = joinPaths(joinMeetings);
+  return measureReferenceJoin(bed, options, baseline, {
+    entry: builtNaiveJoin,
+    label: "naive join",
+    env: { REDIS_URL: bed.redisUrl, BENCH_TENANT_SECRET: benchTenants.joins.secret },
+    paths,
+    check: (origin) => checkJoinReachesNode(bed, origin, paths[0]!),
+    figureName: "naive join handler (the issue's calibration)",
+    how: "Koa, a JSON blob per meeting (GET, JSON.parse), createHash checksums, URLSearchParams, ctx.redirect; the same joins, 302s the node accepts",
+  });
 }
 
 /** Join throughput, Redis commands per join, and (at the primary fleet size) the balancer's RSS under that load. */
@@ -132,7 +137,7 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
     peaks.push(mebibytes(peakBytes));
     return result;
   };
-  const { results, baselineRuns } = await pairedRuns(
+  const runs = await pairedRuns(
     options,
     baseline,
     { origin: bed.origin, source: { paths }, connections: options.connections },
@@ -141,15 +146,13 @@ export async function measureJoins(bed: Testbed, options: BenchOptions, baseline
   );
   const live = formatCount(await totalLiveMeetings(bed));
   const figures: Figure[] = [
-    {
-      name: "join throughput",
-      fleetSize: bed.fleetSize,
-      unit: "req/s",
-      values: results.map((result) => result.requestsPerSecond),
-      baselineRuns,
-      target: { kind: "atLeast", value: 0.6, of: "ratio" },
-      how: `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections; ${cpu.describe()}`,
-    },
+    throughputFigure(
+      "join throughput",
+      bed.fleetSize,
+      runs,
+      `302 to the node's re-signed URL; ${live} live meetings; ${options.connections} connections; ${cpu.describe()}`,
+      { kind: "atLeast", value: 0.6, of: "ratio" },
+    ),
     {
       name: "Redis commands per join",
       fleetSize: bed.fleetSize,

@@ -3,6 +3,8 @@ import { drive, type LoadArgs, type LoadResult } from "../load.js";
 import type { BenchOptions } from "../options.js";
 import type { Child } from "../processes.js";
 import { progress } from "../progress.js";
+import type { Figure } from "../report.js";
+import type { Target } from "../stats.js";
 import type { BaselineServer } from "./baseline.js";
 
 /** Long enough for requests in flight when a run stops to finish on the server. */
@@ -33,19 +35,29 @@ export async function measuredRuns(
  * `measuredRuns`, each measured run preceded by a baseline run of the same length and connections: the runs'
  * results, and the baseline's figure paired with each (for the ratio).
  */
+export interface PairedRuns {
+  readonly results: LoadResult[];
+  readonly baselineRuns: number[];
+}
+
 export async function pairedRuns(
   options: BenchOptions,
   baseline: BaselineServer,
   load: Omit<LoadArgs, "durationSeconds" | "amount">,
   check: (result: LoadResult) => void,
   around: (run: () => Promise<LoadResult>) => Promise<LoadResult> = (run) => run(),
-): Promise<{ results: LoadResult[]; baselineRuns: number[] }> {
+): Promise<PairedRuns> {
   const baselineRuns: number[] = [];
   const results = await measuredRuns(options, load, check, async (run) => {
     baselineRuns.push(await baseline.pairedRun(options.durationSeconds, load.connections));
     return around(run);
   });
   return { results, baselineRuns };
+}
+
+/** A throughput figure from paired runs: requests per second, and each run's ratio to its baseline run. */
+export function throughputFigure(name: string, fleetSize: number, { results, baselineRuns }: PairedRuns, how: string, target?: Target): Figure {
+  return { name, fleetSize, unit: "req/s", values: results.map((result) => result.requestsPerSecond), baselineRuns, ...(target === undefined ? {} : { target }), how };
 }
 
 /** The highest RSS of `child` sampled while `work` runs. */
