@@ -6,7 +6,7 @@ import type { Directory, TenantEntry } from "../tenancy/directory.js";
 /** What every call handler works with; built once per process. */
 export interface ApiContext {
   readonly redis: RedisClient;
-  /** Where tenants' meetings live: the read of every join, batched per turn of the event loop. */
+  /** Where tenants' meetings live: the read of every join, in batches (see `store/meetingNodeLookups.ts`). */
   readonly meetingNodes: MeetingNodeLookups;
   readonly directory: Directory;
   readonly nodes: NodeClients;
