@@ -137,6 +137,20 @@ export async function nodeHash(fleet: Fleet<SharedRedis>, nodeId: string): Promi
   return fleet.redis.hgetall(keys.node(node.cluster, node.id));
 }
 
+/**
+ * Whether a meeting's release is through: its tenant mapping is gone and its node's meeting set no longer holds
+ * it. A release deletes the mapping first and the set member second, so a test waiting on the mapping alone
+ * can look at the set in between.
+ */
+export async function meetingReleased(fleet: Fleet<SharedRedis>, tenant: string, meetingId: string, nodeId: string): Promise<boolean> {
+  const node = fleet.node(nodeId);
+  const [mapping, stillInSet] = await Promise.all([
+    fleet.redis.hget(keys.meetings(tenant), meetingId),
+    fleet.redis.sismember(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId)),
+  ]);
+  return mapping === null && stillInSet === 0;
+}
+
 export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {
   return fleet.redis.zrange(keys.pool(cluster), "0", "-1");
 }

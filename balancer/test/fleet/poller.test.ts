@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
+import { meetingReleased, nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -49,7 +49,7 @@ describe("the poller", () => {
     fleet.startPoller();
     await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["meetings"] === "2", "first poll");
     await fleet.simulator.node("bbb1").endMeeting(nodeMeetingId("acme", "gone"));
-    await waitFor(async () => (await fleet!.redis.hget(keys.meetings("acme"), "gone")) === null, "mapping released");
+    await waitFor(() => meetingReleased(fleet!, "acme", "gone", "bbb1"), "gone released");
     expect(await fleet.redis.hget(keys.meetings("acme"), "stays")).toBe("bbb1");
     expect(await fleet.redis.hget(keys.summaries("acme"), "gone")).toBeNull();
     expect(await fleet.redis.smembers(keys.nodeMeetings("default", "bbb1"))).toEqual(["acme\nstays"]);
@@ -79,9 +79,12 @@ describe("node health", () => {
     fleet.simulator.node("bbb1").setFailure("down");
     await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["health"] === "unhealthy", "bbb1 unhealthy");
     expect(await poolMembers(fleet)).toEqual(["bbb2"]);
-    expect(await fleet.redis.hget(keys.meetings("acme"), "running")).toBeNull();
+    await waitFor(() => meetingReleased(fleet!, "acme", "running", "bbb1"), "running released");
     expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb1"))).toBe(0);
-    expect(await registry.getSingleMetricAsString("mediaplane_meetings_released_total")).toMatch(/\{cluster="default",node="bbb1",why="unhealthy"\} [1-9]/);
+    await waitFor(
+      async () => /\{cluster="default",node="bbb1",why="unhealthy"\} [1-9]/.test(await registry.getSingleMetricAsString("mediaplane_meetings_released_total")),
+      "the release counted",
+    );
   });
 
   it("releases a meeting mapped to a node after it went unhealthy (a create that raced the release)", async () => {
@@ -91,7 +94,7 @@ describe("node health", () => {
     await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["health"] === "unhealthy", "bbb1 unhealthy");
     await fleet.redis.hset(keys.meetings("acme"), "late", "bbb1");
     await fleet.redis.sadd(keys.nodeMeetings("default", "bbb1"), "acme\nlate");
-    await waitFor(async () => (await fleet!.redis.hget(keys.meetings("acme"), "late")) === null, "late mapping released");
+    await waitFor(() => meetingReleased(fleet!, "acme", "late", "bbb1"), "late released");
     expect(await fleet.redis.scard(keys.nodeMeetings("default", "bbb1"))).toBe(0);
   });
 
