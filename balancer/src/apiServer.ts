@@ -75,6 +75,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     directory,
     nodes,
     endCallback: { baseUrl: options.publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },
+    unconfiguredNodes: new Set(),
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),
     meetingsCache: new Map(),

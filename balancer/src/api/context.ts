@@ -15,6 +15,12 @@ export interface ApiContext {
    * it through trusted proxies), and the key that signs them.
    */
   readonly endCallback: { readonly baseUrl: string | undefined; readonly key: string };
+  /**
+   * Pool members this replica's config does not name, met by earlier placements (during a rolling update, nodes
+   * the other version's pollers keep in the pools): every placement skips them. The config is the process's for
+   * life, so the set only grows, by at most the nodes the two versions disagree on.
+   */
+  readonly unconfiguredNodes: Set<string>;
   /** Random numbers in [0, 1) for breaking placement ties. */
   readonly random: () => number;
   /** Fire-and-forget HTTP GET (a tenant's end callback); must never throw. */

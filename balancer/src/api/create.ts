@@ -19,7 +19,8 @@ interface Placement {
 
 /**
  * Picks and counts the least-loaded eligible node among the tenant's clusters, with the meeting in the node's
- * meeting set; throws when there is none.
+ * meeting set; throws when there is none. A pool member this replica's config does not name is given back and
+ * skipped from then on (see `ApiContext.unconfiguredNodes`), so each such node costs one extra round trip once.
  */
 async function place(context: ApiContext, tenant: string, meetingId: string, clusters: readonly string[]): Promise<Placement> {
   let cluster = clusters[0];
@@ -28,15 +29,16 @@ async function place(context: ApiContext, tenant: string, meetingId: string, clu
   const tunables = context.directory.clusterLoad.get(cluster);
   if (tunables === undefined) throw bbbErrors.noServer();
   const cost = placementCost(tunables);
-  const nodeId = await placeInCluster(context.redis, cluster, tenant, meetingId, cost, context.random());
-  if (nodeId === null) throw bbbErrors.noServer();
-  const node = context.directory.nodes.get(nodeId);
-  if (node === undefined) {
-    // A pool member this replica's config does not know (config rolled out unevenly): give the load back.
-    await undoPlacement(context.redis, { cluster, nodeId, cost, meeting: { tenant, meetingId } });
-    throw bbbErrors.noServer();
+  const meeting = { tenant, meetingId };
+  // Ends: every round either returns or adds a node the script will not pick again.
+  for (;;) {
+    const nodeId = await placeInCluster(context.redis, cluster, meeting, { cost, random: context.random(), skipped: context.unconfiguredNodes });
+    if (nodeId === null) throw bbbErrors.noServer();
+    const node = context.directory.nodes.get(nodeId);
+    if (node !== undefined) return { node, cost };
+    context.unconfiguredNodes.add(nodeId);
+    await undoPlacement(context.redis, { cluster, nodeId, cost, meeting });
   }
-  return { node, cost };
 }
 
 /**

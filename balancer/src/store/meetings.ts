@@ -15,19 +15,32 @@ export function nodeMeetingMember(tenant: string, meetingId: string): string {
 }
 
 // Lowest load wins, ties at random (ARGV[2] in [0,1)); the winner's load grows by the meeting's cost at once,
-// so concurrent creates spread over the pool before any poll. The members tied at the lowest load hold ranks
-// 0..tied-1, so the pick is by rank: O(log n), not a walk over the ties, which grow with the fleet.
+// so concurrent creates spread over the pool before any poll. The members tied at the lowest load hold
+// consecutive ranks, so the pick is by rank: O(log n), not a walk over the ties, which grow with the fleet.
 // The meeting joins the picked node's meeting set here, saving the create a round trip. That key can only be
 // named once the node is picked; it is built from ARGV[3] and ARGV[4] around the node ID and carries the pool's
 // hash tag, so it lives in the pool's slot on a clustered Redis.
+// ARGV[6..] are members never to pick (nodes the caller's config does not name). At most that many rank before
+// the first eligible member, and a draw that lands on one moves on to the next tied member, else to that first.
 const placeScript = new LuaScript(`
-local lowest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #lowest == 0 then return false end
-local tied = redis.call('ZCOUNT', KEYS[1], lowest[2], lowest[2])
-local index = math.floor(tonumber(ARGV[2]) * tied)
-if index >= tied then index = tied - 1 end
-local pick = redis.call('ZRANGE', KEYS[1], index, index)[1]
-redis.call('ZINCRBY', KEYS[1], ARGV[1], pick)
+local pool = KEYS[1]
+local skipped, skipCount = {}, #ARGV - 5
+for i = 6, #ARGV do skipped[ARGV[i]] = true end
+local head = redis.call('ZRANGE', pool, 0, skipCount, 'WITHSCORES')
+local first, lowest
+for i = 1, #head, 2 do
+  if not skipped[head[i]] then first, lowest = head[i], head[i + 1] break end
+end
+if first == nil then return false end
+local below = 0
+if skipCount > 0 then below = redis.call('ZCOUNT', pool, '-inf', '(' .. lowest) end
+local tied = redis.call('ZCOUNT', pool, lowest, lowest)
+local index = math.min(math.floor(tonumber(ARGV[2]) * tied), tied - 1)
+local pick = first
+for _, member in ipairs(redis.call('ZRANGE', pool, below + index, below + math.min(index + skipCount, tied - 1))) do
+  if not skipped[member] then pick = member break end
+end
+redis.call('ZINCRBY', pool, ARGV[1], pick)
 redis.call('SADD', ARGV[3] .. pick .. ARGV[4], ARGV[5])
 return pick
 `);
@@ -126,12 +139,19 @@ function nodeMeetingsKeyAround(cluster: string): [string, string] {
 }
 
 /**
- * Takes the least-loaded node of a cluster's pool, counts the placement and adds the meeting to the node's
- * meeting set; `null` when the pool is empty. A placement that does not lead to a claim is given back with
- * `undoPlacement`.
+ * Takes the least-loaded node of a cluster's pool other than `skipped`, counts the placement and adds the
+ * meeting to the node's meeting set; `null` when no such node is in the pool. A placement that does not lead to
+ * a claim is given back with `undoPlacement`.
  */
-export async function placeInCluster(redis: RedisClient, cluster: string, tenant: string, meetingId: string, cost: number, random: number): Promise<string | null> {
-  const pick = await placeScript.run(redis, [keys.pool(cluster)], [cost, random, ...nodeMeetingsKeyAround(cluster), nodeMeetingMember(tenant, meetingId)]);
+export async function placeInCluster(
+  redis: RedisClient,
+  cluster: string,
+  meeting: { tenant: string; meetingId: string },
+  placement: { cost: number; random: number; skipped: Iterable<string> },
+): Promise<string | null> {
+  const { cost, random, skipped } = placement;
+  const args = [cost, random, ...nodeMeetingsKeyAround(cluster), nodeMeetingMember(meeting.tenant, meeting.meetingId), ...skipped];
+  const pick = await placeScript.run(redis, [keys.pool(cluster)], args);
   return typeof pick === "string" ? pick : null;
 }
 

@@ -236,6 +236,37 @@ describe("meetings on a node removed from the config", () => {
     expect(hostOf(fleet, "acme~orphan")).toBe("n1");
   });
 
+  it("places a create on a configured node while such a node is still in the pool (rolling update)", async () => {
+    const redis = fleet.balancers[0]!.redis;
+    await redis.zadd(keys.pool("default"), -1000, "old-node");
+    try {
+      for (const meetingId of ["rollout-1", "rollout-2"]) {
+        expect(field((await call(tenants.acme, "create", { name: "rollout", meetingID: meetingId })).body, "returncode")).toBe("SUCCESS");
+        expect(hostOf(fleet, `acme~${meetingId}`)).toBe("n1");
+      }
+      expect(await redis.zscore(keys.pool("default"), "old-node")).toBe("-1000");
+      expect(await redis.exists(keys.nodeMeetings("default", "old-node"))).toBe(0);
+    } finally {
+      await redis.zrem(keys.pool("default"), "old-node");
+    }
+  });
+
+  it("answers serverUnavailable when the pool holds only such nodes, and leaves their load as it was", async () => {
+    const redis = fleet.balancers[0]!.redis;
+    const configured = await redis.zrange(keys.pool("default"), "0", "-1", "WITHSCORES");
+    await redis.del(keys.pool("default"));
+    await redis.zadd(keys.pool("default"), 0, "old-a", 0, "old-b");
+    try {
+      const answer = await call(tenants.acme, "create", { name: "nowhere", meetingID: "rollout-nowhere" });
+      expect(field(answer.body, "messageKey")).toBe("serverUnavailable");
+      expect(await redis.zrange(keys.pool("default"), "0", "-1", "WITHSCORES")).toEqual(["old-a", "0", "old-b", "0"]);
+      expect(await redis.hget(keys.meetings("acme"), "rollout-nowhere")).toBeNull();
+    } finally {
+      await redis.del(keys.pool("default"));
+      await redis.zadd(keys.pool("default"), ...configured.flatMap((value, i) => (i % 2 === 0 ? [configured[i + 1]!, value] : [])));
+    }
+  });
+
   it("creates a meeting still mapped to such a node anew on a configured node", async () => {
     const redis = fleet.balancers[0]!.redis;
     await redis.hset(keys.meetings("acme"), "stale-orphan", "retired-node");
