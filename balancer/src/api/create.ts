@@ -10,7 +10,7 @@ import { endCallbackUrl } from "../tenancy/endCallback.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { mappedNode, returnCode } from "./meetingCalls.js";
-import { nodeQuery, requireMeetingId, takeParameterIgnoringCase } from "./parameters.js";
+import { nodeQuery, parameterAfterPolicy, requireMeetingId, takeParameterIgnoringCase } from "./parameters.js";
 
 interface Placement {
   node: NodeEntry;
@@ -164,7 +164,7 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
     claim = current === undefined ? await claimPlacement() : { outcome: "lost", holder: current.id };
   }
   if (claim.outcome === "won") {
-    const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, request.params.get("voiceBridge") ?? undefined, context.random);
+    const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, parameterAfterPolicy(request.params, "voiceBridge", tenant.policies.create) ?? undefined, context.random);
     return createOnNode(context, request, meetingId, placement.node, { placement, voiceBridge });
   }
   // A winner on the same node holds the meeting's member of its set: only a member of our own is taken out.

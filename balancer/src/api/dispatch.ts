@@ -1,5 +1,6 @@
 import { verifyChecksum } from "../bbb/checksum.js";
 import { BbbError, bbbErrors } from "../bbb/errors.js";
+import type { ParameterPolicy } from "../config/schema.js";
 import type { NodeRequestBody } from "../nodes/client.js";
 import type { TenantEntry } from "../tenancy/directory.js";
 import type { ApiAnswer, ApiContext, ApiRequest } from "./context.js";
@@ -8,6 +9,8 @@ import { getMeetings } from "./getMeetings.js";
 import { joinErrorRedirect, joinRedirects, join } from "./join.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
 import { changeRecordings, getRecordings, recordingTextTracks } from "./recordings.js";
+
+const noPolicies: ReadonlyMap<string, ParameterPolicy> = new Map();
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
@@ -82,7 +85,8 @@ export async function dispatch(context: ApiContext, incoming: IncomingCall): Pro
   } catch (error) {
     if (incoming.call !== "join" || !(error instanceof BbbError)) throw error;
     const params = new URLSearchParams(incoming.rawQuery);
-    const location = joinRedirects(params) ? joinErrorRedirect(params, error) : undefined;
+    const policies = incoming.tenant?.policies.join ?? noPolicies;
+    const location = joinRedirects(params, policies) ? joinErrorRedirect(params, policies, error) : undefined;
     if (location === undefined) throw error;
     return { kind: "redirect", location };
   }

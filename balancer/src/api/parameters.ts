@@ -62,6 +62,25 @@ export function nodeQuery(query: string, nodeMeetingId: string, policies: Readon
   return out.join("&");
 }
 
+/**
+ * A parameter as the node reads it from `nodeQuery`'s output: the client's value with the tenant's policy for it
+ * applied. What the balancer decides from a parameter (whether a join redirects, where its errors go) follows the
+ * same value the node will see.
+ */
+export function parameterAfterPolicy(params: URLSearchParams, name: string, policies: ReadonlyMap<string, ParameterPolicy>): string | null {
+  const policy = policies.get(name);
+  switch (policy?.mode) {
+    case undefined:
+      return params.get(name);
+    case "override":
+      return policy.value;
+    case "block":
+      return null;
+    case "setIfAbsent":
+      return params.get(name) ?? policy.value;
+  }
+}
+
 /** Removes every spelling of a parameter whose name BBB reads case-insensitively (metadata), returning the first value. */
 export function takeParameterIgnoringCase(params: URLSearchParams, name: string): string | undefined {
   const lower = name.toLowerCase();

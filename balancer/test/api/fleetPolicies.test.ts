@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseBalancerConfig } from "../../src/config/schema.js";
+import { parseBalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
 import { acmeCount, field, get, hostOf, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
@@ -9,7 +9,7 @@ const acmeSecondSecret = "acme-second-secret-0123456789";
 let fleet: Fleet;
 beforeAll(async () => {
   fleet = await startFleet({
-    configure: (config) => ({
+    configure: (config): BalancerConfigInput => ({
       ...config,
       policies: { create: { record: { mode: "override", value: "false" } }, join: {} },
       tenants: [
@@ -21,10 +21,17 @@ beforeAll(async () => {
           presentation: "https://acme.example.org/welcome.pdf",
           policies: {
             create: { muteOnStart: { mode: "setIfAbsent", value: "true" }, bannerText: { mode: "block" }, record: { mode: "override", value: "true" } },
-            join: { "userdata-bbb_skip_check_audio": { mode: "override", value: "true" } },
+            join: {
+              "userdata-bbb_skip_check_audio": { mode: "override", value: "true" },
+              logoutURL: { mode: "setIfAbsent", value: "https://acme.example.org/goodbye" },
+            },
           },
         },
-        { slug: "globex", secrets: [tenants.globex.secret] },
+        {
+          slug: "globex",
+          secrets: [tenants.globex.secret],
+          policies: { join: { redirect: { mode: "override", value: "false" }, fullName: { mode: "setIfAbsent", value: "Guest" } } },
+        },
       ],
     }),
   });
@@ -71,6 +78,30 @@ describe("parameter policies", () => {
     const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "join", { fullName: "Ada", meetingID: "p-join", role: "VIEWER" }));
     expect(new URL(answer.location ?? "").searchParams.get("userdata-bbb_skip_check_audio")).toBe("true");
     await end(tenants.acme, "p-join");
+  });
+
+  it("answers a join with XML instead of a 302 when the tenant's policy turns redirect off", async () => {
+    await create(tenants.globex, "g-xml");
+    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.globex, "join", { fullName: "Ada", meetingID: "g-xml", role: "VIEWER", redirect: "true" }));
+    expect(answer.status).toBe(200);
+    expect(field(answer.body, "messageKey")).toBe("successfullyJoined");
+    await end(tenants.globex, "g-xml");
+  });
+
+  it("lets a join without fullName through when the tenant's policy gives one", async () => {
+    await create(tenants.globex, "g-guest");
+    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.globex, "join", { meetingID: "g-guest", role: "VIEWER" }));
+    expect(field(answer.body, "returncode")).toBe("SUCCESS");
+    expect(received("globex~g-guest")?.attendees.map((attendee) => attendee.fullName)).toEqual(["Guest"]);
+    await end(tenants.globex, "g-guest");
+  });
+
+  it("sends a failed join to the logoutURL the tenant's policy gives when the join names none", async () => {
+    const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "join", { fullName: "Ada", meetingID: "no-such-meeting", role: "VIEWER" }));
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.location ?? "");
+    expect(`${location.origin}${location.pathname}`).toBe("https://acme.example.org/goodbye");
+    expect(JSON.parse(location.searchParams.get("errors") ?? "[]")).toEqual([expect.objectContaining({ key: "invalidMeetingIdentifier" })]);
   });
 
   it("refuses at start a policy value bbb-web would reject, naming the tenant and parameter", () => {

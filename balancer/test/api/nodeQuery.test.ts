@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ParameterPolicy } from "../../src/config/schema.js";
-import { nodeQuery } from "../../src/api/parameters.js";
+import { nodeQuery, parameterAfterPolicy } from "../../src/api/parameters.js";
 
 const none = new Map<string, ParameterPolicy>();
 const policies = (entries: Record<string, ParameterPolicy>): ReadonlyMap<string, ParameterPolicy> => new Map(Object.entries(entries));
@@ -51,4 +51,22 @@ describe("the query a node gets for a meeting's call", () => {
       "meetingID=acme~m1&welcome=Hi%20%26%20bye",
     );
   });
+});
+
+describe("a parameter as the node will read it", () => {
+  const modes: Record<string, ParameterPolicy | undefined> = {
+    "no policy": undefined,
+    override: { mode: "override", value: "false" },
+    setIfAbsent: { mode: "setIfAbsent", value: "false" },
+    block: { mode: "block" },
+  };
+  for (const [mode, policy] of Object.entries(modes)) {
+    for (const query of ["meetingID=m1&redirect=true", "meetingID=m1&redirect=", "meetingID=m1"]) {
+      it(`is the value the node's query carries (${mode}, ${query})`, () => {
+        const applied = policy === undefined ? none : policies({ redirect: policy });
+        const seenByNode = new URLSearchParams(nodeQuery(query, "acme~m1", applied)).get("redirect");
+        expect(parameterAfterPolicy(new URLSearchParams(query), "redirect", applied)).toBe(seenByNode);
+      });
+    }
+  }
 });
