@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { waitFor } from "../fleet/harness.js";
 import { freePort, startRedis, type RedisServer } from "../support/redis.js";
 import { field, get, computeSigned, tenants } from "./harness.js";
 
@@ -13,9 +16,28 @@ const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 
 let redis: RedisServer;
 let simulator: Simulator;
+let relay: Server;
+/** The requests the balancer sent to the node, as they arrive: before the node's latency, which they then wait out. */
+const relayed: string[] = [];
 let dir: string;
 let balancer: ChildProcess;
 let base: string;
+
+/** Stands between the balancer and a node, passing each request on as it is, to see it arrive. */
+async function startRelay(nodeOrigin: string): Promise<Server> {
+  const server = createServer((incoming, outgoing) => {
+    relayed.push(incoming.url ?? "");
+    const passed = request(new URL(incoming.url ?? "/", nodeOrigin), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    passed.on("error", () => outgoing.destroy());
+    incoming.pipe(passed);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
 
 /** Starts the real program (`src/main.ts`) as operators run it, and waits until it listens. */
 async function startProgram(port: number, configFile: string): Promise<ChildProcess> {
@@ -42,13 +64,15 @@ async function startProgram(port: number, configFile: string): Promise<ChildProc
 beforeAll(async () => {
   redis = await startRedis();
   simulator = await startSimulator({ nodes: [{ id: "n1", secret: "n1-node-secret-0123456789" }] });
+  const nodeUrl = new URL(simulator.node("n1").apiUrl);
+  relay = await startRelay(nodeUrl.origin);
   dir = await mkdtemp(join(tmpdir(), "mediaplane-shutdown-"));
   const configFile = join(dir, "balancer.yaml");
   await writeFile(
     configFile,
     JSON.stringify({
       tenants: [{ slug: "acme", secrets: [tenants.acme.secret] }],
-      nodes: [{ id: "n1", url: simulator.node("n1").apiUrl, secret: "n1-node-secret-0123456789" }],
+      nodes: [{ id: "n1", url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}${nodeUrl.pathname}`, secret: "n1-node-secret-0123456789" }],
     }),
   );
   const port = await freePort();
@@ -57,6 +81,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (balancer.exitCode === null) balancer.kill("SIGKILL");
+  relay.closeAllConnections();
+  relay.close();
   await simulator.close();
   await redis.close();
   await rm(dir, { recursive: true, force: true });
@@ -68,7 +94,8 @@ describe("SIGTERM", () => {
     expect(field(created.body, "returncode")).toBe("SUCCESS");
     simulator.node("n1").setLatency(1_500);
     const inFlight = get(`${base}getMeetingInfo?${computeSigned(tenants.acme, "getMeetingInfo", "meetingID=slow-1")}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // In flight: the balancer has read the request and passed it to the node, which now waits out its latency.
+    await waitFor(() => relayed.some((url) => url.includes("/getMeetingInfo?")), "the call on its way to the node");
     const exited = once(balancer, "exit");
     balancer.kill("SIGTERM");
     const answer = await inFlight;
