@@ -1,6 +1,6 @@
 import { elementText } from "../bbb/xml.js";
 import type { NodeClients } from "../nodes/client.js";
-import { parseGetMeetings } from "../poller/getMeetingsXml.js";
+import { parseGetMeetings, type ReportedMeeting } from "../poller/getMeetingsXml.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { nodeMeetingId, parseNodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { parseNodeMeetingMember } from "./release.js";
@@ -12,36 +12,32 @@ export interface EndOutcome {
   failed: string[];
 }
 
-/** The node's own list of the balancer's meetings, with the moderator password older bbb-web versions want on end. */
+/**
+ * The balancer's meetings (tenant-namespaced IDs) among those a node reports, each with the moderator password
+ * older bbb-web versions want on end. Breakout rooms and meetings made outside the balancer are not among them.
+ */
+export function balancerMeetingsAmong(reported: readonly ReportedMeeting[]): Map<string, string> {
+  const meetings = new Map<string, string>();
+  for (const meeting of reported) {
+    if (parseNodeMeetingId(meeting.nodeMeetingId) !== undefined) meetings.set(meeting.nodeMeetingId, elementText(meeting.xml, "moderatorPW") ?? "");
+  }
+  return meetings;
+}
+
 async function balancerMeetingsOn(clients: NodeClients, node: NodeEntry): Promise<Map<string, string> | undefined> {
   try {
     const answer = parseGetMeetings(await clients.call(node, "getMeetings", ""));
-    if (!answer.ok) return undefined;
-    const meetings = new Map<string, string>();
-    for (const meeting of answer.meetings) {
-      if (parseNodeMeetingId(meeting.nodeMeetingId) !== undefined) meetings.set(meeting.nodeMeetingId, elementText(meeting.xml, "moderatorPW") ?? "");
-    }
-    return meetings;
+    return answer.ok ? balancerMeetingsAmong(answer.meetings) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/**
- * Ends on the node every meeting the balancer created there: those it reports (tenant-namespaced IDs) and the
- * released mappings, in case its list is unavailable. Breakout rooms and meetings made outside the balancer stay.
- */
-export async function endBalancerMeetings(clients: NodeClients, node: NodeEntry, releasedMembers: readonly string[]): Promise<EndOutcome> {
-  const targets = (await balancerMeetingsOn(clients, node)) ?? new Map<string, string>();
-  for (const member of releasedMembers) {
-    const parsed = parseNodeMeetingMember(member);
-    if (parsed === undefined) continue;
-    const id = nodeMeetingId(parsed.tenant, parsed.meetingId);
-    if (!targets.has(id)) targets.set(id, "");
-  }
+/** Asks the node to end each meeting (node meeting ID -> moderator password, "" when unknown), all at once. */
+export async function endOnNode(clients: NodeClients, node: NodeEntry, meetings: ReadonlyMap<string, string>): Promise<EndOutcome> {
   const outcome: EndOutcome = { ended: [], failed: [] };
   await Promise.all(
-    [...targets].map(async ([meetingId, password]) => {
+    [...meetings].map(async ([meetingId, password]) => {
       const params = new URLSearchParams({ meetingID: meetingId });
       if (password !== "") params.set("password", password);
       try {
@@ -54,4 +50,19 @@ export async function endBalancerMeetings(clients: NodeClients, node: NodeEntry,
     }),
   );
   return outcome;
+}
+
+/**
+ * Ends on the node every meeting the balancer created there: those it reports and the released mappings, in
+ * case its list is unavailable. What fails here is ended by the polls that find the node in panic later.
+ */
+export async function endBalancerMeetings(clients: NodeClients, node: NodeEntry, releasedMembers: readonly string[]): Promise<EndOutcome> {
+  const targets = (await balancerMeetingsOn(clients, node)) ?? new Map<string, string>();
+  for (const member of releasedMembers) {
+    const parsed = parseNodeMeetingMember(member);
+    if (parsed === undefined) continue;
+    const id = nodeMeetingId(parsed.tenant, parsed.meetingId);
+    if (!targets.has(id)) targets.set(id, "");
+  }
+  return endOnNode(clients, node, targets);
 }

@@ -3,6 +3,7 @@ import type { RedisClient } from "../store/redisClient.js";
 import type { BalancerConfig } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
+import { balancerMeetingsAmong, endOnNode } from "../fleet/endMeetings.js";
 import { retireAfterIntervals, retireUnconfiguredNodes } from "../fleet/retire.js";
 import { metrics } from "../observability/metrics.js";
 import { acquireLease, slotEnd, slotOf } from "./lease.js";
@@ -54,6 +55,16 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   const configured = { nodes, tenants: [...directory.tenants.keys()] };
   const log = logger.child({ pollerId });
 
+  /**
+   * A panic ends the node's meetings once, from the admin call; an end the node missed then (unreachable,
+   * restarting) is sent again by each poll that still finds the meeting there.
+   */
+  async function endLeftInPanic(node: NodeEntry, meetings: ReadonlyMap<string, string>): Promise<void> {
+    if (meetings.size === 0) return;
+    const outcome = await endOnNode(clients, node, meetings);
+    log.warn({ node: node.id, ended: outcome.ended, failed: outcome.failed }, "node in panic still had meetings: ended them on it");
+  }
+
   async function pollOne(node: NodeEntry): Promise<boolean> {
     const started = performance.now();
     const report = await fetchNodeReport(clients, node, timeoutMs);
@@ -69,6 +80,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
       const why = record.healthy === false ? "unhealthy" : record.state === "panic" ? "panic" : "gone";
       metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why }, record.released);
     }
+    if (record.state === "panic" && report.ok) await endLeftInPanic(node, balancerMeetingsAmong(report.meetings));
     if (record.healthChange === "becameUnhealthy") {
       log.warn({ node: node.id, released: record.released, problem: report.ok ? undefined : report.problem }, "node unhealthy: out of the pool, meetings released");
     } else if (record.healthChange === "becameHealthy") {

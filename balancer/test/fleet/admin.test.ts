@@ -153,6 +153,19 @@ describe("admin API", () => {
     expect(await fleet.redis.hget(keys.meetings("acme"), "one")).toBeNull();
   });
 
+  it("has a later poll end the meetings a panic could not end on an unreachable node, and no others", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "one", "bbb1");
+    const bbb1 = fleet.simulator.node("bbb1");
+    await fleet.clients.call(fleet.node("bbb1"), "create", new URLSearchParams({ meetingID: "made-by-hand", name: "by hand" }).toString());
+    bbb1.setFailure("down");
+    await call("/admin/nodes/bbb1/panic", { method: "POST" });
+    bbb1.setFailure("none");
+    fleet.startPoller();
+    await waitFor(() => bbb1.meeting(nodeMeetingId("acme", "one")) === undefined, "the meeting ended by a poll");
+    expect(bbb1.meetings().map((meeting) => meeting.meetingId)).toEqual(["made-by-hand"]);
+  });
+
   it("answers 404 for an unknown node or action", async () => {
     await startAdmin();
     expect((await call("/admin/nodes/nope/cordon", { method: "POST" })).status).toBe(404);

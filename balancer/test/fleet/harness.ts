@@ -2,7 +2,9 @@ import { Writable } from "node:stream";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
 import { NodeClients } from "../../src/nodes/client.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
+import { fetchNodeReport } from "../../src/poller/nodeReport.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
+import { recordPoll, type PollRecord } from "../../src/poller/recordPoll.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { nodeMeetingMember } from "../../src/store/meetings.js";
 import { syncConfiguredNodes } from "../../src/store/nodeSync.js";
@@ -149,6 +151,16 @@ export async function meetingReleased(fleet: Fleet<SharedRedis>, tenant: string,
     fleet.redis.sismember(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId)),
   ]);
   return mapping === null && stillInSet === 0;
+}
+
+/** One poll of one node, outside any poller's schedule: for tests that need polls at exact moments. */
+export async function pollOnce(fleet: Fleet<SharedRedis>, nodeId: string): Promise<PollRecord> {
+  const node = fleet.node(nodeId);
+  const { poller } = fleet.config;
+  const tunables = fleet.directory.clusterLoad.get(node.cluster);
+  if (tunables === undefined) throw new Error(`no load tunables for cluster ${node.cluster}`);
+  const report = await fetchNodeReport(fleet.clients, node, poller.timeoutMs);
+  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now() });
 }
 
 export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { meetingReleased, nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
+import { meetingReleased, nodeHash, pollOnce, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -57,15 +57,16 @@ describe("the poller", () => {
 
   it("keeps a meeting created while a poll was under way", async () => {
     fleet = await startFleet({ nodes: 1 });
-    fleet.startPoller();
-    await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["health"] === "healthy", "first poll");
+    await pollOnce(fleet, "bbb1");
     // The mapping exists before the node has the meeting: the poll in between must not release it.
     const node = fleet.node("bbb1");
     await fleet.redis.hset(keys.meetings("acme"), "racing", "bbb1");
     await fleet.redis.sadd(keys.nodeMeetings(node.cluster, node.id), "acme\nracing");
-    await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["missing"]?.includes("racing"), "one poll missed it");
+    await pollOnce(fleet, "bbb1");
+    expect((await nodeHash(fleet, "bbb1"))["missing"]).toContain("racing");
     await fleet.clients.call(node, "create", new URLSearchParams({ meetingID: nodeMeetingId("acme", "racing"), name: "racing" }).toString());
-    await waitFor(async () => (await nodeHash(fleet!, "bbb1"))["missing"] === "[]", "next poll found it");
+    await pollOnce(fleet, "bbb1");
+    expect((await nodeHash(fleet, "bbb1"))["missing"]).toBe("[]");
     expect(await fleet.redis.hget(keys.meetings("acme"), "racing")).toBe("bbb1");
   });
 });
