@@ -15,7 +15,16 @@ import {
   type ResourceSizing,
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
-import { networkPolicyPeer, type PodPeer } from "./network.js";
+import {
+  dnsEgressRule,
+  internetPeer,
+  networkPolicyPeer,
+  outsideEgressRules,
+  podPortsEgressRule,
+  urlEndpoint,
+  type PodPeer,
+  type PodPorts,
+} from "./network.js";
 
 /** Ports of the balancer process: tenant API, and admin API + probes + metrics. */
 export const balancerPorts = { api: 8080, admin: 9090 } as const;
@@ -27,6 +36,13 @@ export const balancerPodLabels = { "app.kubernetes.io/name": "balancer", "app.ku
 export function balancerPods(namespace: pulumi.Input<string>): PodPeer {
   return { namespace, podLabels: { ...balancerPodLabels } };
 }
+
+/**
+ * Where the balancer's Redis is, for its egress rule: the URL names it, but a NetworkPolicy needs pods or addresses.
+ * In the cluster: the Redis pods. Managed: a cache outside the cluster, reached by name (a public address) on its
+ * TLS port, whatever the cache reports (6380 for Azure Cache for Redis).
+ */
+export type RedisEndpoint = { kind: "inCluster"; target: PodPorts } | { kind: "managed"; port: pulumi.Input<number> };
 
 export interface BalancerAutoscaling {
   /** Replicas kept at all times (2 or more keeps the API up through node drains). */
@@ -48,6 +64,12 @@ export interface BalancerArgs {
   configFile: pulumi.Input<string>;
   /** `redis://` or `rediss://` URL with credentials (in-cluster Redis or the managed cache). */
   redisUrl: pulumi.Input<string>;
+  /** Where that Redis is, for the egress rule. */
+  redisEndpoint: RedisEndpoint;
+  /** Every URL the balancer calls on BBB nodes (API bases and load URLs): their hosts and ports become egress rules. */
+  nodeUrls: readonly string[];
+  /** The cluster's pod ranges: egress outside the cluster excludes them. */
+  podCidrs: readonly string[];
   /** API base domain: tenants are `<slug>.<it>`, path-based URLs `https://<it>/t/<slug>/...`. */
   apiBaseDomain: string;
   /** CIDRs whose `X-Forwarded-*` headers are believed: the cluster's pod range, where traefik runs. */
@@ -230,7 +252,19 @@ export class Balancer extends pulumi.ComponentResource {
         metadata: { name: "balancer", namespace, labels: apiLabels },
         spec: {
           podSelector: { matchLabels: { ...balancerPodLabels } },
-          policyTypes: ["Ingress"],
+          policyTypes: ["Ingress", "Egress"],
+          egress: [
+            dnsEgressRule(),
+            args.redisEndpoint.kind === "inCluster"
+              ? podPortsEgressRule(args.redisEndpoint.target)
+              : { to: [internetPeer(args.podCidrs)], ports: [{ port: args.redisEndpoint.port, protocol: "TCP" }] },
+            ...outsideEgressRules(args.podCidrs, [
+              ...args.nodeUrls.map((url) => urlEndpoint(url)),
+              // Tenants' end callbacks go to URLs of their choosing: the web ports of any public address.
+              { host: undefined, port: 80, protocol: "TCP" },
+              { host: undefined, port: 443, protocol: "TCP" },
+            ]),
+          ],
           ingress: [
             {
               from: [networkPolicyPeer(args.ingress.traefikPods)],
@@ -257,6 +291,13 @@ export class Balancer extends pulumi.ComponentResource {
         namespace,
         binding: args.ingress,
         labels: apiLabels,
+        backends: {
+          to: [networkPolicyPeer(balancerPods(namespace))],
+          ports: [
+            { port: balancerPorts.api, protocol: "TCP" },
+            { port: balancerPorts.admin, protocol: "TCP" },
+          ],
+        },
         routes: [
           { match: `HostRegexp(\`${tenantHostRegexp(base)}\`)`, target: toApi, adminOnly: false },
           { match: `${hostRule(base)} && PathPrefix(\`/t/\`)`, target: toApi, adminOnly: false },

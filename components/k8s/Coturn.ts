@@ -13,7 +13,7 @@ import {
   type MediaNodePlacement,
   type ResourceSizing,
 } from "./workload.js";
-import type { PinnedPublicIp } from "./network.js";
+import { dnsEgressRule, internetPeer, podPortsEgressRule, type PinnedPublicIp, type PodPorts } from "./network.js";
 
 export interface CoturnArgs {
   /** Kubernetes provider of the target cluster. */
@@ -28,6 +28,13 @@ export interface CoturnArgs {
   relayPorts: PortRange;
   /** A `kubernetes.io/tls` Secret for `realm`; without it TURN over TLS (443) is off. */
   tlsSecretName?: pulumi.Input<string>;
+  /** The cluster's pod ranges: relays never reach them (besides `relayTargetsInCluster`). */
+  podCidrs: readonly string[];
+  /**
+   * Pods behind LoadBalancer addresses of this cluster that clients relay media to (the Jitsi bridges). A relay to
+   * such an address never leaves the node: kube-proxy delivers it to the pod, so the egress rule must name the pod.
+   */
+  relayTargetsInCluster?: readonly PodPorts[];
   /** Where to run; default any node. */
   placement?: MediaNodePlacement;
   /** Image reference; default the pinned upstream release. */
@@ -51,6 +58,11 @@ export class Coturn extends pulumi.ComponentResource {
   readonly staticAuthSecret: pulumi.Output<string>;
   /** `turn:` and `turns:` URIs to hand to clients. */
   readonly uris: string[];
+  /**
+   * Its pods and UDP ports (STUN/TURN listener and relays). Pods of this cluster sending to the TURN static IP
+   * reach these pods directly (kube-proxy short-circuits LoadBalancer addresses): their egress must name them.
+   */
+  readonly inClusterUdp: PodPorts;
 
   constructor(name: string, args: CoturnArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Coturn", name, {}, opts);
@@ -60,6 +72,14 @@ export class Coturn extends pulumi.ComponentResource {
     const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.coturn);
     validatePortRange("relayPorts", args.relayPorts);
     const tlsEnabled = args.tlsSecretName !== undefined;
+
+    const inClusterUdp: PodPorts = {
+      pods: { namespace, podLabels: labels },
+      ports: [
+        { port: coturnPorts.listening, protocol: "UDP" },
+        { port: args.relayPorts.min, endPort: args.relayPorts.max, protocol: "UDP" },
+      ],
+    };
 
     const authSecret = new random.RandomPassword(`${name}-auth-secret`, { length: 48, special: false }, { parent: this });
     const configText = pulumi.all([args.publicIp?.address, authSecret.result]).apply(([externalIp, staticAuthSecret]) =>
@@ -154,7 +174,7 @@ export class Coturn extends pulumi.ComponentResource {
         metadata: { name: "coturn", namespace, labels },
         spec: {
           podSelector: { matchLabels: labels },
-          policyTypes: ["Ingress"],
+          policyTypes: ["Ingress", "Egress"],
           // Public by nature: listeners and relay ports only.
           ingress: [
             {
@@ -166,11 +186,21 @@ export class Coturn extends pulumi.ComponentResource {
               ],
             },
           ],
+          // Relaying media to any public address is the job; the cluster, its nodes and the metadata service stay
+          // out of reach (the classic TURN SSRF), here as well as in turnserver.conf's denied-peer-ip ranges.
+          egress: [
+            dnsEgressRule(),
+            { to: [internetPeer(args.podCidrs)], ports: [{ protocol: "UDP" }, { protocol: "TCP" }] },
+            // Relay to relay (two TURN-only clients) goes to its own static IP, which kube-proxy hands back to this pod.
+            podPortsEgressRule(inClusterUdp),
+            ...(args.relayTargetsInCluster ?? []).map(podPortsEgressRule),
+          ],
         },
       },
       child,
     );
 
+    this.inClusterUdp = inClusterUdp;
     this.staticAuthSecret = pulumi.secret(authSecret.result);
     this.uris = [
       `turn:${args.realm}:${coturnPorts.listening}?transport=udp`,

@@ -16,6 +16,7 @@ import {
   type ResourceSizing,
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { nodeAddressPeers } from "./network.js";
 import { recordingVolume, type RecordingStorage } from "./recordings.js";
 
 /** How Janus learns the address to put in its ICE candidates. */
@@ -50,6 +51,8 @@ export interface JanusArgs {
   recordings: RecordingStorage | undefined;
   /** Media nodes; `undefined` (laptop cluster): any node. */
   placement: MediaNodePlacement | undefined;
+  /** The cluster's pod ranges: traefik reaches the host-network pods at node addresses, outside these. */
+  podCidrs: readonly string[];
   /** Video rooms that exist from the start. */
   rooms?: readonly JanusVideoRoom[];
   /** Browser origin allowed to call the API; default `https://<host>`. */
@@ -70,8 +73,9 @@ const imdsPublicIpUrl =
  * sees no port-remapping NAT; `nat_1_1_mapping` advertises that IP and media stays in the fixed RTP range.
  * The HTTP and WebSocket APIs are published through traefik on the Janus host; the admin API listens on loopback only.
  *
- * No NetworkPolicy: policies do not apply to host-network pods. The node's network security group (AKS
- * `allowedHostPorts`) opens only the RTP range; the API ports are reachable inside the virtual network, where traefik is.
+ * No NetworkPolicy of its own: policies do not apply to host-network pods, neither to what they accept nor to
+ * what they send. The node's network security group (AKS `allowedHostPorts`) opens only the RTP range; the API
+ * ports are reachable inside the virtual network, where traefik is (its egress to node addresses is declared here).
  */
 export class Janus extends pulumi.ComponentResource {
   /** Secret that signs client tokens (`token_auth`): a secret. */
@@ -220,6 +224,14 @@ export class Janus extends pulumi.ComponentResource {
         namespace,
         binding: args.ingress,
         labels,
+        // The Service's endpoints are node addresses (host network), which no pod selector matches.
+        backends: {
+          to: nodeAddressPeers(args.podCidrs),
+          ports: [
+            { port: janusPorts.http, protocol: "TCP" },
+            { port: janusPorts.websocket, protocol: "TCP" },
+          ],
+        },
         routes: [
           // Janus speaks WebSocket on its own port, any path: upgrades go there, everything else to the HTTP API.
           {

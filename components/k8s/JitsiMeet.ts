@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
 import { declareBridges, type JvbExposure } from "./jitsiBridges.js";
-import { jitsiContainerSecurity, jitsiDeployment, jitsiIngressPolicy, jitsiPorts, xmppDomain } from "./jitsiPods.js";
-import { networkPolicyPeer } from "./network.js";
+import { jitsiContainerSecurity, jitsiDeployment, jitsiNetworkPolicy, jitsiPorts, prosodyClientEgress, xmppDomain } from "./jitsiPods.js";
+import { networkPolicyPeer, podPortsEgressRule, type PodPorts } from "./network.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
@@ -25,6 +25,8 @@ export interface JitsiTurnArgs {
   staticAuthSecret: pulumi.Input<string>;
   /** Whether TURN over TLS on 443 is offered. */
   tls: boolean;
+  /** The TURN server's pods and UDP ports when it runs in this cluster (see `Coturn.inClusterUdp`); `undefined`: elsewhere. */
+  pods: PodPorts | undefined;
 }
 
 export interface JitsiMeetArgs {
@@ -50,6 +52,8 @@ export interface JitsiMeetArgs {
   placement: MediaNodePlacement | undefined;
   /** TURN; `undefined`: none (clients behind UDP-blocking firewalls cannot join). */
   turn: JitsiTurnArgs | undefined;
+  /** The cluster's pod ranges: the bridges' media egress excludes them. */
+  podCidrs: readonly string[];
   /** Image references; default the pinned upstream release. */
   images?: { web?: string; prosody?: string; jicofo?: string; jvb?: string };
 }
@@ -119,6 +123,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
 
     // --- prosody: the XMPP server everything else connects to.
     const prosodyLabels = labelsOf("prosody");
+    const prosodyPods = { namespace, podLabels: prosodyLabels };
     const turnEnv =
       args.turn === undefined
         ? []
@@ -168,11 +173,18 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     );
-    jitsiIngressPolicy(name, "prosody", namespace, prosodyLabels, [networkPolicyPeer(jitsiPods)], [
-      jitsiPorts.xmppClient,
-      jitsiPorts.bosh,
-      jitsiPorts.component,
-    ], child);
+    jitsiNetworkPolicy(
+      name,
+      "prosody",
+      {
+        namespace,
+        podLabels: prosodyLabels,
+        ingress: { from: [networkPolicyPeer(jitsiPods)], ports: [jitsiPorts.xmppClient, jitsiPorts.bosh, jitsiPorts.component] },
+        // Only answers: no server-to-server XMPP, and TURN credentials are computed, not fetched.
+        egress: [],
+      },
+      child,
+    );
 
     // --- jicofo: conference focus; picks a bridge per conference.
     const jicofoLabels = labelsOf("jicofo");
@@ -199,7 +211,13 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     });
-    jitsiIngressPolicy(name, "jicofo", namespace, jicofoLabels, [], [], child);
+    // jicofo steers the bridges over XMPP (colibri through the brewery MUC), never over their REST ports.
+    jitsiNetworkPolicy(
+      name,
+      "jicofo",
+      { namespace, podLabels: jicofoLabels, ingress: undefined, egress: [prosodyClientEgress(prosodyPods)] },
+      child,
+    );
 
     // --- web: the app, BOSH and XMPP WebSocket proxied to prosody.
     const webLabels = labelsOf("web");
@@ -229,7 +247,18 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     );
-    jitsiIngressPolicy(name, "web", namespace, webLabels, [networkPolicyPeer(args.ingress.traefikPods)], [jitsiPorts.web], child);
+    // nginx proxies BOSH and the XMPP WebSocket to prosody; the bridge channels bypass it (traefik routes them).
+    jitsiNetworkPolicy(
+      name,
+      "web",
+      {
+        namespace,
+        podLabels: webLabels,
+        ingress: { from: [networkPolicyPeer(args.ingress.traefikPods)], ports: [jitsiPorts.web] },
+        egress: [podPortsEgressRule({ pods: prosodyPods, ports: [{ port: jitsiPorts.bosh, protocol: "TCP" }] })],
+      },
+      child,
+    );
     ingressRoute(
       `${name}-route`,
       {
@@ -237,6 +266,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         namespace,
         binding: args.ingress,
         labels: webLabels,
+        backends: { to: [networkPolicyPeer({ namespace, podLabels: webLabels })], ports: [{ port: jitsiPorts.web, protocol: "TCP" }] },
         routes: [{ match: hostRule(args.host), target: { kind: "Service", name: web.metadata.name, port: jitsiPorts.web }, adminOnly: false }],
       },
       child,
@@ -252,6 +282,9 @@ export class JitsiMeet extends pulumi.ComponentResource {
         exposure: args.jvb,
         placement: args.placement,
         stunHost: args.turn?.host,
+        turnPods: args.turn?.pods,
+        prosodyPods,
+        podCidrs: args.podCidrs,
         xmppEnv,
         image: image("jvb", defaultImages.jitsiJvb),
         sizing: args.jvbSizing ?? sizing.jvb,

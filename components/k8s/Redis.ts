@@ -11,7 +11,7 @@ import {
   restrictedContainerSecurity,
   secretEnv,
 } from "./workload.js";
-import { networkPolicyPeer, type PodPeer } from "./network.js";
+import { networkPolicyPeer, type PodPeer, type PodPorts } from "./network.js";
 
 export interface RedisArgs {
   /** Kubernetes provider of the target cluster. */
@@ -43,6 +43,8 @@ export class Redis extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** In-cluster host name of the Service. */
   readonly host: pulumi.Output<string>;
+  /** Its pods and port, for the egress rule of its clients. */
+  readonly endpoint: PodPorts;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Redis", name, {}, opts);
@@ -144,7 +146,8 @@ export class Redis extends pulumi.ComponentResource {
         metadata: { name: "redis", namespace, labels },
         spec: {
           podSelector: { matchLabels: labels },
-          // Redis never connects anywhere (no replication, no modules that call out): no egress at all.
+          // Redis never connects anywhere (no replication, no modules that call out, no names to resolve):
+          // no egress at all, not even DNS.
           policyTypes: ["Ingress", "Egress"],
           ingress: [{ from: [networkPolicyPeer(args.clients)], ports: [{ port: redisPort, protocol: "TCP" }] }],
           egress: [],
@@ -153,6 +156,7 @@ export class Redis extends pulumi.ComponentResource {
       child,
     );
 
+    this.endpoint = { pods: { namespace, podLabels: labels }, ports: [{ port: redisPort, protocol: "TCP" }] };
     this.host = pulumi.interpolate`${service.metadata.name}.${namespace}.svc.cluster.local`;
     this.url = pulumi.secret(pulumi.interpolate`redis://:${password.result}@${this.host}:${redisPort}/0`);
     this.registerOutputs({ host: this.host, url: this.url });

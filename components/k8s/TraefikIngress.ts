@@ -20,7 +20,14 @@ import {
   type ResourceSizing,
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
-import type { PinnedPublicIp } from "./network.js";
+import {
+  dnsEgressRule,
+  hostPortEndpoint,
+  nodeAddressPeers,
+  outsideEgressRules,
+  urlEndpoint,
+  type PinnedPublicIp,
+} from "./network.js";
 
 /** DNS-01 over RFC2136 (dynamic DNS updates signed with a TSIG key). */
 export interface AcmeDns01Args {
@@ -44,6 +51,13 @@ export interface AcmeDns01Args {
   ttlSeconds?: number;
 }
 
+/**
+ * Where pods reach the Kubernetes API server (the endpoints of the `kubernetes` Service, which is what policies
+ * see once the Service address is translated). On AKS it is the control plane's public address on 443; on a
+ * laptop cluster (kind, k3d) a node's address on 6443.
+ */
+export type KubernetesApiReach = { at: "outsideCluster"; port: number } | { at: "nodes"; port: number };
+
 export interface TraefikIngressArgs {
   /** Kubernetes provider of the target cluster. */
   provider: k8s.Provider;
@@ -55,6 +69,10 @@ export interface TraefikIngressArgs {
   acme?: AcmeDns01Args;
   /** CIDRs of the operators' networks, the only sources admitted to admin API, metrics and dashboard. */
   adminSourceRanges: readonly string[];
+  /** Where the CRD provider reaches the Kubernetes API server. */
+  kubernetesApi: KubernetesApiReach;
+  /** The cluster's pod ranges: egress outside the cluster excludes them. */
+  podCidrs: readonly string[];
   /** Azure public IP to pin; omit on a laptop cluster (its own LoadBalancer implementation picks one). */
   publicIp?: PinnedPublicIp;
   /** Storage class of the ACME volume: a block disk (Azure Disk `managed-csi`), never Azure Files (mode 600 is impossible there). Default: the cluster's default class. */
@@ -248,9 +266,11 @@ export class TraefikIngress extends pulumi.ComponentResource {
         metadata: { name: "traefik", namespace, labels },
         spec: {
           podSelector: { matchLabels: labels },
-          policyTypes: ["Ingress"],
+          policyTypes: ["Ingress", "Egress"],
           // Public traffic only on the two entry points; ping, dashboard API and metrics stay unreachable directly.
           ingress: [{ ports: [{ port: traefikPorts.web, protocol: "TCP" }, { port: traefikPorts.websecure, protocol: "TCP" }] }],
+          // traefik's own needs; each route adds its backends in a policy of its own (`ingressRoute`).
+          egress: traefikEgress(args.kubernetesApi, acme, args.podCidrs),
         },
       },
       child,
@@ -294,6 +314,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
         namespace,
         binding: this.binding,
         labels,
+        backends: "internal",
         routes: [
           {
             match: `${hostRule(args.apiBaseDomain)} && (PathPrefix(\`/dashboard\`) || PathPrefix(\`/api\`))`,
@@ -338,4 +359,33 @@ export class TraefikIngress extends pulumi.ComponentResource {
       secretEnv("RFC2136_TSIG_SECRET", tsig.metadata.name, "secret"),
     ];
   }
+}
+
+/**
+ * traefik's own needs: DNS, the API server its CRD provider watches, and for DNS-01 the ACME directory (its URL's
+ * host and port), the RFC2136 name server (updates over UDP or TCP) and DNS on any public address, because lego
+ * checks the TXT record at the zone's authoritative name servers, which it finds only at run time.
+ */
+function traefikEgress(
+  kubernetesApi: KubernetesApiReach,
+  acme: AcmeDns01Args | undefined,
+  podCidrs: readonly string[],
+): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+  const apiPort = { port: kubernetesApi.port, protocol: "TCP" } as const;
+  return [
+    dnsEgressRule(),
+    ...(kubernetesApi.at === "nodes" ? [{ to: nodeAddressPeers(podCidrs), ports: [apiPort] }] : []),
+    ...outsideEgressRules(podCidrs, [
+      ...(kubernetesApi.at === "outsideCluster" ? [{ host: undefined, ...apiPort }] : []),
+      ...(acme === undefined
+        ? []
+        : [
+            urlEndpoint(acme.server),
+            hostPortEndpoint(acme.nameserver, "UDP"),
+            hostPortEndpoint(acme.nameserver, "TCP"),
+            { host: undefined, port: 53, protocol: "UDP" as const },
+            { host: undefined, port: 53, protocol: "TCP" as const },
+          ]),
+    ]),
+  ];
 }

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadContext } from "../MediaPlatform.js";
-import { Balancer, balancerPods } from "./Balancer.js";
+import { Balancer, balancerPods, type RedisEndpoint } from "./Balancer.js";
 import { ContainerImage } from "./ContainerImage.js";
 import { Coturn } from "./Coturn.js";
 import { Janus } from "./Janus.js";
 import { JitsiMeet } from "./JitsiMeet.js";
+import { bridgeMediaPods, type JvbExposure } from "./jitsiBridges.js";
 import { Redis } from "./Redis.js";
 import { TraefikIngress } from "./TraefikIngress.js";
 import { ownImages } from "./versions.js";
@@ -27,6 +28,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
   const { provider, namespace, settings } = context;
   const opts = { parent };
   const { domains } = settings;
+  const { podCidrs } = context;
 
   const ownImage = (name: keyof typeof ownImages, pinned: string | undefined): pulumi.Input<string> => {
     if (pinned !== undefined) return pinned;
@@ -64,6 +66,9 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
               ttlSeconds: settings.acme.ttlSeconds,
             },
       adminSourceRanges: settings.ingress.adminAllowList,
+      // AKS serves the API on the control plane's public address; laptop clusters (kind, k3d) on a node's 6443.
+      kubernetesApi: settings.cluster.provider === "azure" ? { at: "outsideCluster", port: 443 } : { at: "nodes", port: 6443 },
+      podCidrs,
       ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
       ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
       image: settings.images.traefik,
@@ -71,8 +76,8 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
     opts,
   );
 
-  const redisUrl =
-    context.managedRedis?.url ??
+  const redis =
+    context.managedRedis ??
     new Redis(
       "redis",
       {
@@ -86,7 +91,9 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
         image: settings.images.redis,
       },
       opts,
-    ).url;
+    );
+  const redisEndpoint: RedisEndpoint =
+    redis instanceof Redis ? { kind: "inCluster", target: redis.endpoint } : { kind: "managed", port: redis.port };
 
   const balancer = new Balancer(
     "balancer",
@@ -95,9 +102,12 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
       namespace,
       image: ownImage("balancer", settings.images.balancer),
       configFile: context.balancerConfigFile,
-      redisUrl,
+      redisUrl: redis.url,
+      redisEndpoint,
+      nodeUrls: settings.bbb.nodes.flatMap((node) => (node.loadUrl === undefined ? [node.url] : [node.url, node.loadUrl])),
+      podCidrs,
       apiBaseDomain: domains.apiBase,
-      trustedProxies: context.podCidrs,
+      trustedProxies: podCidrs,
       api: {
         // Without autoscaling the count is fixed: an autoscaler whose bounds are equal.
         autoscaling: settings.balancer.autoscaling ?? {
@@ -112,6 +122,12 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
     opts,
   );
 
+  const { jvb } = settings.jitsi;
+  const jvbExposure: JvbExposure =
+    jvb.exposure === "hostPort"
+      ? { kind: "hostPort", replicas: jvb.replicas }
+      : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) };
+
   const turn = settings.turn.enabled
     ? new Coturn(
         "turn",
@@ -121,6 +137,8 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
           realm: domains.turn,
           ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.turn }),
           relayPorts: settings.turn.relayPortRange,
+          podCidrs,
+          ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(namespace, settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
           ...(settings.turn.tlsSecretName === undefined ? {} : { tlsSecretName: settings.turn.tlsSecretName }),
           ...(settings.turn.sizing === undefined ? {} : { sizing: settings.turn.sizing }),
           image: settings.images.coturn,
@@ -146,6 +164,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
           stunServer,
           recordings: settings.janus.recording ? { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName } : undefined,
           placement: context.mediaNodes,
+          podCidrs,
           ...(settings.janus.sizing === undefined ? {} : { sizing: settings.janus.sizing }),
         },
         opts,
@@ -153,7 +172,6 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
     : undefined;
 
   if (settings.jitsi.enabled) {
-    const { jvb } = settings.jitsi;
     new JitsiMeet(
       "jitsi",
       {
@@ -163,14 +181,20 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
         ingress: ingress.binding,
         webReplicas: settings.jitsi.webReplicas,
         udpPort: jvb.udpPort,
-        jvb:
-          jvb.exposure === "hostPort"
-            ? { kind: "hostPort", replicas: jvb.replicas }
-            : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) },
+        jvb: jvbExposure,
         ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
         ...(jvb.sizing === undefined ? {} : { jvbSizing: jvb.sizing }),
         placement: context.mediaNodes,
-        turn: turn === undefined ? undefined : { host: domains.turn, staticAuthSecret: turn.staticAuthSecret, tls: turn.uris.some((uri) => uri.startsWith("turns:")) },
+        turn:
+          turn === undefined
+            ? undefined
+            : {
+                host: domains.turn,
+                staticAuthSecret: turn.staticAuthSecret,
+                tls: turn.uris.some((uri) => uri.startsWith("turns:")),
+                pods: turn.inClusterUdp,
+              },
+        podCidrs,
         images: {
           web: settings.images.jitsiWeb,
           prosody: settings.images.jitsiProsody,

@@ -2,6 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { PodPeer } from "./network.js";
 
+/**
+ * How traefik's pods reach the backends of one IngressRoute: the peers and ports an egress rule admits.
+ * `"internal"`: the route ends inside traefik (`api@internal`) and needs none.
+ */
+export type BackendReach =
+  | { to: k8s.types.input.networking.v1.NetworkPolicyPeer[]; ports: k8s.types.input.networking.v1.NetworkPolicyPort[] }
+  | "internal";
+
 /** The API objects a traefik route needs from the ingress component, handed to every component that publishes a route. */
 export interface IngressBinding {
   /** The TLS entry point (443 outside). */
@@ -56,7 +64,11 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
   };
 }
 
-/** Declares an `IngressRoute` after the CRDs and shared middlewares exist. */
+/**
+ * Declares an `IngressRoute` after the CRDs and shared middlewares exist, and traefik's way to its backends:
+ * an egress NetworkPolicy named `traefik-to-<objectName>` beside traefik. Policies add up, so traefik's own policy
+ * stays free of its backends, and a route cannot exist without the egress that makes it work.
+ */
 export function ingressRoute(
   resourceName: string,
   args: {
@@ -65,9 +77,24 @@ export function ingressRoute(
     binding: IngressBinding;
     routes: readonly RouteSpec[];
     labels: Record<string, string>;
+    backends: BackendReach;
   },
   opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {
+  if (args.backends !== "internal") {
+    new k8s.networking.v1.NetworkPolicy(
+      `${resourceName}-traefik-egress`,
+      {
+        metadata: { name: `traefik-to-${args.objectName}`, namespace: args.binding.traefikPods.namespace, labels: args.labels },
+        spec: {
+          podSelector: { matchLabels: args.binding.traefikPods.podLabels },
+          policyTypes: ["Egress"],
+          egress: [{ to: args.backends.to, ports: args.backends.ports }],
+        },
+      },
+      opts,
+    );
+  }
   return new k8s.apiextensions.CustomResource(
     resourceName,
     {

@@ -1,8 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
-import { jitsiContainerSecurity, jitsiDeployment, jitsiPorts } from "./jitsiPods.js";
-import { networkPolicyPeer, type PinnedPublicIp } from "./network.js";
+import { jitsiContainerSecurity, jitsiDeployment, jitsiPorts, prosodyClientEgress } from "./jitsiPods.js";
+import {
+  dnsEgressRule,
+  networkPolicyPeer,
+  outsidePodNetworkPeer,
+  podPortsEgressRule,
+  type PinnedPublicIp,
+  type PodPeer,
+  type PodPorts,
+} from "./network.js";
 import { appLabels, httpGetProbe, plainEnv, resourceRequirements, type MediaNodePlacement, type ResourceSizing } from "./workload.js";
 
 /** How JVB media (one UDP port per bridge) reaches the internet. */
@@ -37,6 +45,12 @@ export interface BridgesArgs {
   placement: MediaNodePlacement | undefined;
   /** STUN server host (our TURN service) for host-port bridges to learn their node's public address. */
   stunHost: string | undefined;
+  /** The TURN server's pods and UDP ports when it runs in this cluster; `undefined`: elsewhere or none. */
+  turnPods: PodPorts | undefined;
+  /** Prosody's pods: the bridges log in there. */
+  prosodyPods: PodPeer;
+  /** The cluster's pod ranges: media egress excludes them. */
+  podCidrs: readonly string[];
   /** The XMPP environment shared by every Jitsi component. */
   xmppEnv: k8s.types.input.core.v1.EnvVar[];
   /** JVB image. */
@@ -64,14 +78,11 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
       : pinned === undefined
         ? []
         : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
-  const mediaPorts = new Set<number>();
   const colibriRoutes: RouteSpec[] = [];
 
   for (let bridge = 0; bridge < exposure.replicas; bridge++) {
     const bridgeId = `jvb-${bridge}`;
-    // Behind the shared static IP each bridge needs its own port; on host ports every node has the same one.
-    const port = exposure.kind === "loadBalancer" ? args.udpPort + bridge : args.udpPort;
-    mediaPorts.add(port);
+    const port = bridgeMediaPort(args.udpPort, exposure, bridge);
     const labels = { ...jvbLabels, "mediaplane.io/bridge": String(bridge) };
     jitsiDeployment(name, bridgeId, {
       namespace,
@@ -142,7 +153,17 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
   // The bridge channel (colibri WebSocket) of each bridge, more specific than the web route so it wins.
   ingressRoute(
     `${name}-colibri-route`,
-    { objectName: "jitsi-colibri", namespace, binding: args.ingress, labels: jvbLabels, routes: colibriRoutes },
+    {
+      objectName: "jitsi-colibri",
+      namespace,
+      binding: args.ingress,
+      labels: jvbLabels,
+      backends: {
+        to: [networkPolicyPeer({ namespace, podLabels: jvbLabels })],
+        ports: [{ port: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" }],
+      },
+      routes: colibriRoutes,
+    },
     child,
   );
   new k8s.networking.v1.NetworkPolicy(
@@ -151,14 +172,39 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
       metadata: { name: "jvb", namespace, labels: jvbLabels },
       spec: {
         podSelector: { matchLabels: jvbLabels },
-        policyTypes: ["Ingress"],
+        policyTypes: ["Ingress", "Egress"],
         // Media from anywhere, bridge channels from traefik; the REST port stays closed to other pods.
         ingress: [
-          { ports: [...mediaPorts].map((port) => ({ port, protocol: "UDP" })) },
+          { ports: bridgeMediaPods(namespace, args.udpPort, exposure).ports },
           { from: [networkPolicyPeer(args.ingress.traefikPods)], ports: [{ port: jitsiPorts.jvbColibriWebSocket, protocol: "TCP" }] },
+        ],
+        egress: [
+          dnsEgressRule(),
+          prosodyClientEgress(args.prosodyPods),
+          // ICE checks, STUN and media go to wherever clients are, private networks (VPNs, peered networks) included;
+          // only the pods stay out of reach.
+          { to: [outsidePodNetworkPeer(args.podCidrs)], ports: [{ protocol: "UDP" }] },
+          // The TURN server's public address, used from inside the cluster, is delivered to its pod directly
+          // (kube-proxy short-circuits LoadBalancer addresses), so relayed candidates and STUN need its pods.
+          ...(args.turnPods === undefined ? [] : [podPortsEgressRule(args.turnPods)]),
         ],
       },
     },
     child,
   );
+}
+
+/** Behind the shared static IP each bridge needs its own port; on host ports every node has the same one. */
+function bridgeMediaPort(udpPort: number, exposure: JvbExposure, bridge: number): number {
+  return exposure.kind === "loadBalancer" ? udpPort + bridge : udpPort;
+}
+
+/** The bridges' pods and their UDP media ports: what a relay in the cluster sends media to. */
+export function bridgeMediaPods(namespace: pulumi.Input<string>, udpPort: number, exposure: JvbExposure): PodPorts {
+  const ports = new Set<number>();
+  for (let bridge = 0; bridge < exposure.replicas; bridge++) ports.add(bridgeMediaPort(udpPort, exposure, bridge));
+  return {
+    pods: { namespace, podLabels: appLabels("jitsi", "jvb") },
+    ports: [...ports].map((port) => ({ port, protocol: "UDP" })),
+  };
 }

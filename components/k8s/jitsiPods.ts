@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
+import { dnsEgressRule, podPortsEgressRule, type PodPeer } from "./network.js";
 import { disruptionBudgetFor } from "./workload.js";
 
 /** Ports of the docker-jitsi-meet containers. */
@@ -80,27 +81,37 @@ export function jitsiDeployment(
   disruptionBudgetFor(`${name}-${component}-pdb`, { namespace: spec.namespace, selector: spec.labels, replicas: spec.replicas }, spec.child);
 }
 
-/** Who may connect to one Jitsi component; no ports: nobody. */
-export function jitsiIngressPolicy(
+/** Who may connect to one Jitsi component (`undefined`: nobody), and what it may connect to. */
+export function jitsiNetworkPolicy(
   name: string,
   component: string,
-  namespace: pulumi.Input<string>,
-  podLabels: Record<string, string>,
-  from: k8s.types.input.networking.v1.NetworkPolicyPeer[],
-  ports: number[],
+  spec: {
+    namespace: pulumi.Input<string>;
+    podLabels: Record<string, string>;
+    ingress: { from: k8s.types.input.networking.v1.NetworkPolicyPeer[]; ports: number[] } | undefined;
+    /** Besides DNS, which every component gets. */
+    egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
+  },
   child: pulumi.CustomResourceOptions,
 ): void {
   new k8s.networking.v1.NetworkPolicy(
     `${name}-${component}-netpol`,
     {
-      metadata: { name: `jitsi-${component}`, namespace, labels: podLabels },
+      metadata: { name: `jitsi-${component}`, namespace: spec.namespace, labels: spec.podLabels },
       spec: {
-        podSelector: { matchLabels: podLabels },
-        policyTypes: ["Ingress"],
+        podSelector: { matchLabels: spec.podLabels },
+        policyTypes: ["Ingress", "Egress"],
         // No rule at all: nothing may connect (jicofo only connects out).
-        ingress: ports.length === 0 ? [] : [{ from, ports: ports.map((port) => ({ port, protocol: "TCP" })) }],
+        ingress:
+          spec.ingress === undefined ? [] : [{ from: spec.ingress.from, ports: spec.ingress.ports.map((port) => ({ port, protocol: "TCP" })) }],
+        egress: [dnsEgressRule(), ...spec.egress],
       },
     },
     child,
   );
+}
+
+/** Prosody's XMPP client port: jicofo and the bridges log in there as clients (focus, jvb). */
+export function prosodyClientEgress(prosodyPods: PodPeer): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+  return podPortsEgressRule({ pods: prosodyPods, ports: [{ port: jitsiPorts.xmppClient, protocol: "TCP" }] });
 }

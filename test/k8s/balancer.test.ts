@@ -7,6 +7,7 @@ import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alph
 import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
+import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
 let declared: DeclaredResource[];
 let redisUrl: string;
@@ -25,6 +26,14 @@ beforeAll(async () => {
       image: "registry.example.org/balancer@sha256:" + "cd".repeat(32),
       configFile: "tenants: []\n",
       redisUrl: redis.url,
+      redisEndpoint: { kind: "inCluster", target: redis.endpoint },
+      nodeUrls: [
+        "https://bbb-1.example.org/bigbluebutton/api/",
+        "https://bbb-1.example.org/load",
+        // A node in a peered private network, on a port of its own.
+        "https://10.20.0.5:8443/bigbluebutton/api/",
+      ],
+      podCidrs: ["10.244.0.0/16"],
       apiBaseDomain: "api.example.org",
       trustedProxies: ["10.244.0.0/16"],
       api: { autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 } },
@@ -183,5 +192,43 @@ describe("Balancer", () => {
     const policy = objectOf<INetworkPolicy>(declared, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "balancer");
     expect(policy.spec?.ingress?.[0]?.from?.[0]?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "traefik" });
     expect(policy.spec?.ingress).toHaveLength(1);
+  });
+
+  it("lets its pods reach DNS, Redis and the nodes' HTTPS port, and no other pod", () => {
+    const egress = egressOf(networkPolicy(declared, "balancer"));
+    expect(egress[0]).toEqual(clusterDnsRule);
+    expect(podPeersOf(egress)).toEqual([
+      clusterDnsRule.to?.[0],
+      podsIn("platform", { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "balancer-store", "app.kubernetes.io/part-of": "mediaplane" }),
+    ]);
+    expect(egress[1]?.ports).toEqual([{ port: 6379, protocol: "TCP" }]);
+    expect(egress).toContainEqual({ to: [publicAddresses], ports: [{ port: 443, protocol: "TCP" }, { port: 80, protocol: "TCP" }] });
+  });
+
+  it("reaches a node configured by a private address on that address and its port only", () => {
+    expect(egressOf(networkPolicy(declared, "balancer"))).toContainEqual({ to: [{ ipBlock: { cidr: "10.20.0.5/32" } }], ports: [{ port: 8443, protocol: "TCP" }] });
+  });
+
+  it("sends tenants' end callbacks to ports 80 and 443 of public addresses, never into the cluster's ranges", () => {
+    const egress = egressOf(networkPolicy(declared, "balancer"));
+    const publicRule = egress.find((rule) => rule.to?.[0]?.ipBlock?.cidr === "0.0.0.0/0");
+    expect(publicRule?.to).toEqual([publicAddresses]);
+    expect(publicRule?.ports).toHaveLength(2);
+    expect(publicRule?.ports).toEqual(expect.arrayContaining([{ port: 80, protocol: "TCP" }, { port: 443, protocol: "TCP" }]));
+  });
+
+  it("lets traefik reach the balancer's API and admin ports, in a policy beside traefik", () => {
+    const policy = networkPolicy(declared, "traefik-to-balancer");
+    expect(policy.metadata?.namespace).toBe("ingress");
+    expect(policy.spec?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "traefik" });
+    expect(egressOf(policy)).toEqual([
+      {
+        to: [podsIn("platform", { "app.kubernetes.io/name": "balancer", "app.kubernetes.io/part-of": "mediaplane" })],
+        ports: [
+          { port: 8080, protocol: "TCP" },
+          { port: 9090, protocol: "TCP" },
+        ],
+      },
+    ]);
   });
 });

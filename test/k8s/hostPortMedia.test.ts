@@ -22,7 +22,8 @@ beforeAll(async () => {
       udpPort: 10000,
       jvb: { kind: "hostPort", replicas: 3 },
       placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
-      turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false },
+      turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false, pods: undefined },
+      podCidrs: ["10.42.0.0/16"],
     });
     new Janus("janus", {
       provider,
@@ -36,6 +37,7 @@ beforeAll(async () => {
       stunServer: undefined,
       recordings: { kind: "persistentVolumeClaim", claimName: "recordings" },
       placement: undefined,
+      podCidrs: ["10.42.0.0/16"],
     });
     return {};
   }));

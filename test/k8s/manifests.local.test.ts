@@ -1,4 +1,5 @@
 import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { IService } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { describeStackManifests, useStackManifests } from "./support/stackManifests.js";
@@ -21,5 +22,17 @@ describe("local stack wiring", () => {
   it("uses the locally loaded balancer image instead of a registry digest", () => {
     const api = local().get("Deployment", "balancer-api") as unknown as IDeployment;
     expect(api.spec?.template.spec?.containers[0]?.image).toBe("mediaplane/balancer:0.1.0");
+  });
+
+  it("lets traefik watch the API server at a node's address on 6443, outside the laptop's pod ranges", () => {
+    const egress = (local().get("NetworkPolicy", "traefik") as unknown as INetworkPolicy).spec?.egress ?? [];
+    expect(egress).toContainEqual({
+      to: [
+        { ipBlock: { cidr: "10.0.0.0/8", except: ["10.244.0.0/16", "10.42.0.0/16"] } },
+        { ipBlock: { cidr: "172.16.0.0/12" } },
+        { ipBlock: { cidr: "192.168.0.0/16" } },
+      ],
+      ports: [{ port: 6443, protocol: "TCP" }],
+    });
   });
 });

@@ -1,4 +1,6 @@
 import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { publicAddresses } from "./support/egress.js";
 import { describe, expect, it } from "vitest";
 import { describeStackManifests, useStackManifests } from "./support/stackManifests.js";
 
@@ -31,5 +33,11 @@ describe("prod stack wiring", () => {
       requests: { cpu: "4", memory: "4Gi" },
       limits: { cpu: "8", memory: "6Gi" },
     });
+  });
+
+  it("lets the balancer reach the managed Redis on its TLS port outside the cluster, and no Redis pod", () => {
+    const egress = (prod().get("NetworkPolicy", "balancer") as unknown as INetworkPolicy).spec?.egress ?? [];
+    expect(egress).toContainEqual({ to: [publicAddresses], ports: [{ port: 6380, protocol: "TCP" }] });
+    expect(JSON.stringify(egress)).not.toContain("balancer-store");
   });
 });

@@ -5,6 +5,7 @@ import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alph
 import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
+import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
 let declared: DeclaredResource[];
 const mediaPlacement = {
@@ -18,8 +19,11 @@ beforeAll(async () => {
     const { Coturn } = await import("../../components/k8s/Coturn.js");
     const { Janus } = await import("../../components/k8s/Janus.js");
     const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
+    const { bridgeMediaPods } = await import("../../components/k8s/jitsiBridges.js");
     const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
     const ingress = testIngressBinding();
+    const podCidrs = ["10.244.0.0/16"];
+    const jvb = { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") } as const;
     const turn = new Coturn("turn", {
       provider,
       namespace: "media",
@@ -27,6 +31,8 @@ beforeAll(async () => {
       publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
       relayPorts: { min: 49152, max: 49161 },
       tlsSecretName: "turn-tls",
+      podCidrs,
+      relayTargetsInCluster: [bridgeMediaPods("media", 10000, jvb)],
     });
     new Janus("janus", {
       provider,
@@ -40,6 +46,7 @@ beforeAll(async () => {
       stunServer: { host: "turn.example.org", port: 3478 },
       recordings: { kind: "azureFile", secretName: "recordings-storage", shareName: "recordings" },
       placement: mediaPlacement,
+      podCidrs,
     });
     new JitsiMeet("jitsi", {
       provider,
@@ -48,9 +55,10 @@ beforeAll(async () => {
       ingress,
       webReplicas: 2,
       udpPort: 10000,
-      jvb: { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") },
+      jvb,
       placement: mediaPlacement,
-      turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true },
+      turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true, pods: turn.inClusterUdp },
+      podCidrs,
     });
     return {};
   }));
@@ -59,6 +67,9 @@ beforeAll(async () => {
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
 const service = (name: string) => objectOf<IService>(declared, "kubernetes:core/v1:Service", name);
 const containerOf = (name: string): IContainer => deploymentContainer(declared, name);
+const jitsiPods = (component: string) =>
+  podsIn("media", { "app.kubernetes.io/name": "jitsi", "app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "mediaplane" });
+
 
 describe("Coturn", () => {
   it("publishes UDP/TCP 3478 and TLS on 443 on the pinned TURN IP, plus every relay port", () => {
@@ -84,6 +95,29 @@ describe("Coturn", () => {
     expect(containerOf("coturn").securityContext?.allowPrivilegeEscalation).toBe(false);
     expect(containerOf("coturn").readinessProbe?.tcpSocket?.port).toBe("turn-tcp");
     expect(containerOf("coturn").resources?.limits).toBeDefined();
+  });
+
+  it("relays to any port of public addresses, never into the cluster's, the nodes' or the metadata service's ranges", () => {
+    const egress = egressOf(networkPolicy(declared, "coturn"));
+    expect(egress[0]).toEqual(clusterDnsRule);
+    expect(egress[1]).toEqual({ to: [publicAddresses], ports: [{ protocol: "UDP" }, { protocol: "TCP" }] });
+  });
+
+  it("reaches no pod but DNS, its own relays and the bridges' media ports, which its static IPs lead to inside the cluster", () => {
+    const egress = egressOf(networkPolicy(declared, "coturn"));
+    expect(podPeersOf(egress)).toEqual([
+      clusterDnsRule.to?.[0],
+      podsIn("media", { "app.kubernetes.io/name": "coturn", "app.kubernetes.io/component": "turn", "app.kubernetes.io/part-of": "mediaplane" }),
+      podsIn("media", { "app.kubernetes.io/name": "jitsi", "app.kubernetes.io/component": "jvb", "app.kubernetes.io/part-of": "mediaplane" }),
+    ]);
+    expect(egress[2]?.ports).toEqual([
+      { port: 3478, protocol: "UDP" },
+      { port: 49152, endPort: 49161, protocol: "UDP" },
+    ]);
+    expect(egress[3]?.ports).toEqual([
+      { port: 10000, protocol: "UDP" },
+      { port: 10001, protocol: "UDP" },
+    ]);
   });
 });
 
@@ -136,6 +170,18 @@ describe("Janus", () => {
     expect(containerOf("janus").securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     expect(containerOf("janus").readinessProbe?.httpGet?.path).toBe("/janus/info");
     expect(containerOf("janus").resources?.limits).toBeDefined();
+  });
+  it("has no NetworkPolicy (host network), and traefik reaches its API ports at node addresses outside the pod range", () => {
+    expect(() => networkPolicy(declared, "janus")).toThrow(/found 0/);
+    expect(egressOf(networkPolicy(declared, "traefik-to-janus"))).toEqual([
+      {
+        to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.244.0.0/16"] } }, { ipBlock: { cidr: "172.16.0.0/12" } }, { ipBlock: { cidr: "192.168.0.0/16" } }],
+        ports: [
+          { port: 8088, protocol: "TCP" },
+          { port: 8188, protocol: "TCP" },
+        ],
+      },
+    ]);
   });
 });
 
@@ -235,5 +281,33 @@ describe("JitsiMeet", () => {
       expect(containerOf(name).resources?.requests).toBeDefined();
       expect(containerOf(name).resources?.limits).toBeDefined();
     }
+  });
+
+  it("lets web reach DNS and prosody's BOSH/WebSocket port, nothing else", () => {
+    expect(egressOf(networkPolicy(declared, "jitsi-web"))).toEqual([clusterDnsRule, { to: [jitsiPods("prosody")], ports: [{ port: 5280, protocol: "TCP" }] }]);
+  });
+
+  it("lets jicofo reach DNS and prosody's XMPP client port, nothing else", () => {
+    expect(egressOf(networkPolicy(declared, "jitsi-jicofo"))).toEqual([clusterDnsRule, { to: [jitsiPods("prosody")], ports: [{ port: 5222, protocol: "TCP" }] }]);
+  });
+
+  it("lets prosody reach DNS only", () => {
+    expect(egressOf(networkPolicy(declared, "jitsi-prosody"))).toEqual([clusterDnsRule]);
+  });
+
+  it("lets bridges send UDP anywhere outside the pod network, and reach no pod but DNS, prosody's XMPP port and TURN", () => {
+    const egress = egressOf(networkPolicy(declared, "jvb"));
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.244.0.0/16"] } }], ports: [{ protocol: "UDP" }] });
+    expect(egress).toContainEqual({ to: [jitsiPods("prosody")], ports: [{ port: 5222, protocol: "TCP" }] });
+    expect(podPeersOf(egress)).toEqual([
+      clusterDnsRule.to?.[0],
+      jitsiPods("prosody"),
+      podsIn("media", { "app.kubernetes.io/name": "coturn", "app.kubernetes.io/component": "turn", "app.kubernetes.io/part-of": "mediaplane" }),
+    ]);
+  });
+
+  it("lets traefik reach the web pods on 80 and the bridges on their colibri WebSocket port", () => {
+    expect(egressOf(networkPolicy(declared, "traefik-to-jitsi-web"))).toEqual([{ to: [jitsiPods("web")], ports: [{ port: 80, protocol: "TCP" }] }]);
+    expect(egressOf(networkPolicy(declared, "traefik-to-jitsi-colibri"))).toEqual([{ to: [jitsiPods("jvb")], ports: [{ port: 9090, protocol: "TCP" }] }]);
   });
 });

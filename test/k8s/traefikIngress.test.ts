@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { declareWithMocks, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testPublicIp } from "./support/fixtures.js";
+import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, publicAddresses } from "./support/egress.js";
 import { traefikCrdManifest } from "../../components/k8s/versions.js";
 
 let declared: DeclaredResource[];
@@ -30,6 +31,8 @@ beforeAll(async () => {
         tsigSecret: "c2VjcmV0LXRzaWcta2V5",
       },
       adminSourceRanges: ["203.0.113.0/24"],
+      kubernetesApi: { at: "outsideCluster", port: 443 },
+      podCidrs: ["10.244.0.0/16"],
       publicIp: testPublicIp("198.51.100.10", "mp-dev-ingress-ip"),
       storageClassName: "managed-csi",
     });
@@ -149,5 +152,26 @@ describe("TraefikIngress", () => {
     // The CRD manifest is a provider-side component; everything else is a Kubernetes object.
     const objects = declared.filter((resource) => resource.type.startsWith("kubernetes:") && resource.type !== "kubernetes:yaml/v2:ConfigFile");
     for (const object of objects) expect(object.providerUrn, object.name).toMatch(/pulumi:providers:kubernetes::cluster$/);
+  });
+
+  it("reaches DNS, and HTTPS and DNS of public addresses: API server, ACME directory, name servers; no pod but CoreDNS", () => {
+    const egress = egressOf(networkPolicy(declared, "traefik"));
+    expect(egress).toEqual([
+      clusterDnsRule,
+      {
+        to: [publicAddresses],
+        ports: [
+          { port: 443, protocol: "TCP" },
+          { port: 53, protocol: "UDP" },
+          { port: 53, protocol: "TCP" },
+        ],
+      },
+    ]);
+    expect(podPeersOf(egress)).toEqual(clusterDnsRule.to);
+  });
+
+  it("declares no egress for the dashboard, which traefik serves itself", () => {
+    const policies = declared.filter((resource) => resource.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(policies.map((resource) => (resource.inputs["metadata"] as { name: string }).name)).toEqual(["traefik"]);
   });
 });
