@@ -115,7 +115,23 @@ export const disruptionBudgets: StackValidationPolicy = {
 };
 
 interface NetworkPolicyProps extends NamespacedObject {
-  spec?: { podSelector?: LabelSelectorView };
+  spec?: { podSelector?: LabelSelectorView; policyTypes?: string[]; egress?: unknown[] };
+}
+
+/** The NetworkPolicies of the workload's namespace that select its pods. */
+function policiesSelecting(workload: PodWorkload, networkPolicies: PolicyResource[]): NetworkPolicyProps[] {
+  return networkPolicies.flatMap((policyResource) => {
+    const networkPolicy: NetworkPolicyProps = policyResource.props;
+    const selects =
+      namespaceOf(policyResource) === workload.namespace && selectorMatches(networkPolicy.spec?.podSelector ?? {}, workload.podLabels);
+    return selects ? [networkPolicy] : [];
+  });
+}
+
+/** Kubernetes' own default: without `policyTypes`, a policy restricts egress exactly when it has egress rules. */
+function restrictsEgress(networkPolicy: NetworkPolicyProps): boolean {
+  const types = networkPolicy.spec?.policyTypes;
+  return types === undefined ? networkPolicy.spec?.egress !== undefined : types.includes("Egress");
 }
 
 export const networkPolicyCoverage: StackValidationPolicy = {
@@ -138,16 +154,29 @@ export const networkPolicyCoverage: StackValidationPolicy = {
         reportedNamespaces.add(workload.namespace);
         continue;
       }
-      const selected = networkPolicies.some((policyResource) => {
-        const networkPolicy: NetworkPolicyProps = policyResource.props;
-        return (
-          namespaceOf(policyResource) === workload.namespace &&
-          selectorMatches(networkPolicy.spec?.podSelector ?? {}, workload.podLabels)
-        );
-      });
+      const selected = policiesSelecting(workload, networkPolicies).length > 0;
       if (!selected) reportViolation(`${describeWorkload(workload, resource.name)}: no NetworkPolicy selects its pods`, resource.urn);
     }
   },
 };
 
-export const stackPolicies = [azureLoadBalancerPinned, disruptionBudgets, networkPolicyCoverage];
+export const networkPolicyEgress: StackValidationPolicy = {
+  name: "k8s-network-policy-egress",
+  description:
+    "Every pod a NetworkPolicy confines has its egress confined too (some policy selecting it declares Egress): with " +
+    "open egress a compromised pod reaches every other pod, the nodes and the cloud's metadata service. Pods no policy " +
+    "selects are k8s-network-policy-coverage's to report; host-network pods are outside NetworkPolicy's reach.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const networkPolicies = ofType(args.resources, types.networkPolicy);
+    for (const { resource, workload } of podWorkloads(args.resources)) {
+      if (workload.spec.hostNetwork === true) continue;
+      const selecting = policiesSelecting(workload, networkPolicies);
+      if (selecting.length > 0 && !selecting.some(restrictsEgress)) {
+        reportViolation(`${describeWorkload(workload, resource.name)}: no NetworkPolicy selecting its pods restricts egress`, resource.urn);
+      }
+    }
+  },
+};
+
+export const stackPolicies = [azureLoadBalancerPinned, disruptionBudgets, networkPolicyCoverage, networkPolicyEgress];

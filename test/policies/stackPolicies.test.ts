@@ -4,6 +4,7 @@ import {
   azureLoadBalancerPinned,
   disruptionBudgets,
   networkPolicyCoverage,
+  networkPolicyEgress,
 } from "../../policies/kubernetes/stackPolicies.js";
 import { selectorMatches } from "../../policies/kubernetes/labelSelector.js";
 import { cronJob, deployment, planned, statefulSet, violationsOf } from "./support/resources.js";
@@ -130,6 +131,41 @@ describe("k8s-network-policy-coverage", () => {
     expect(await violationsOf(networkPolicyCoverage, pod, networkPolicy("media"))).toEqual([
       expect.stringContaining("namespace default"),
     ]);
+  });
+});
+
+describe("k8s-network-policy-egress", () => {
+  const redis = () => deployment({ name: "redis", namespace: "media", labels: { app: "redis" } });
+  const policy = (spec: Record<string, unknown>) =>
+    planned("kubernetes:networking.k8s.io/v1:NetworkPolicy", { metadata: { namespace: "media" }, spec: { podSelector: {}, ...spec } }, "netpol");
+
+  it("accepts a pod whose policy declares Egress", async () => {
+    expect(await violationsOf(networkPolicyEgress, redis(), policy({ policyTypes: ["Ingress", "Egress"], egress: [] }))).toEqual([]);
+  });
+
+  it("accepts egress confined by a second policy beside an ingress-only one", async () => {
+    const resources = [redis(), policy({ policyTypes: ["Ingress"] }), policy({ policyTypes: ["Egress"], egress: [{ to: [] }] })];
+    expect(await violationsOf(networkPolicyEgress, ...resources)).toEqual([]);
+  });
+
+  it("rejects a pod whose policies confine only ingress", async () => {
+    expect(await violationsOf(networkPolicyEgress, redis(), policy({ policyTypes: ["Ingress"] }))).toEqual([
+      "Deployment media/redis: no NetworkPolicy selecting its pods restricts egress",
+    ]);
+  });
+
+  it("reads a policy without policyTypes as Kubernetes does: egress rules make it an egress policy", async () => {
+    expect(await violationsOf(networkPolicyEgress, redis(), policy({ egress: [] }))).toEqual([]);
+    expect(await violationsOf(networkPolicyEgress, redis(), policy({ ingress: [] }))).toHaveLength(1);
+  });
+
+  it("leaves pods no policy selects to the coverage policy, and host-network pods alone", async () => {
+    const janus = planned(
+      "kubernetes:apps/v1:Deployment",
+      { metadata: { name: "janus", namespace: "media" }, spec: { template: { metadata: { labels: { app: "janus" } }, spec: { hostNetwork: true, containers: [] } } } },
+      "janus",
+    );
+    expect(await violationsOf(networkPolicyEgress, redis(), janus)).toEqual([]);
   });
 });
 
