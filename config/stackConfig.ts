@@ -186,12 +186,26 @@ const redis = z
       maxmemoryMb: z.int().min(32).max(65_536).default(256),
       storageGi: z.int().min(1).max(1024).default(2),
     }),
-    z.strictObject({
-      mode: z.literal("managed"),
-      sku: z.enum(["Basic", "Standard", "Premium"]).default("Standard"),
-      family: z.enum(["C", "P"]).default("C"),
-      capacity: z.int().min(0).max(6).default(1),
-    }),
+    z
+      .strictObject({
+        mode: z.literal("managed"),
+        sku: z.enum(["Basic", "Standard", "Premium"]).default("Standard"),
+        /** C for Basic and Standard, P for Premium. */
+        family: z.enum(["C", "P"]).default("C"),
+        capacity: z.int().min(0).max(6).default(1),
+        /**
+         * Premium only: a clustered cache of this many shards. The balancer then speaks the Redis Cluster protocol
+         * (`rediss+cluster://`); each of its scripts keeps to one hash tag, so it runs unchanged on shards.
+         */
+        shardCount: z.int().min(1).max(10).optional(),
+      })
+      .superRefine((managed, ctx) => {
+        const family = managed.sku === "Premium" ? "P" : "C";
+        if (managed.family !== family) ctx.addIssue({ code: "custom", path: ["family"], message: `must be "${family}" for sku "${managed.sku}"` });
+        if (managed.shardCount !== undefined && managed.sku !== "Premium") {
+          ctx.addIssue({ code: "custom", path: ["shardCount"], message: 'needs sku "Premium" (only Premium caches are clustered)' });
+        }
+      }),
   ])
   .prefault({ mode: "inCluster" });
 export type RedisSettings = z.infer<typeof redis>;

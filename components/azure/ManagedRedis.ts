@@ -14,16 +14,27 @@ export interface ManagedRedisArgs {
   readonly capacity: number;
   /** Zones for Premium caches; empty: no zone pinning. */
   readonly zones: readonly string[];
+  /** Premium only: shards of a clustered cache; absent: not clustered. */
+  readonly shardCount?: number | undefined;
 }
+
+/**
+ * The TLS ports of a clustered Azure cache's shards: after asking the host's TLS port which shard holds which
+ * slots, a cluster client connects to each shard on a port of this range (15000 + the shard's node number).
+ */
+export const azureShardTlsPorts = { first: 15_000, last: 15_999 } as const;
 
 /** How the balancer reaches its Redis, whichever kind it is. */
 export interface RedisConnection {
   readonly host: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
   readonly tls: boolean;
+  /** A Redis Cluster: the client follows the shards it learns of, on `shardPorts`. */
+  readonly cluster: boolean;
+  readonly shardPorts: { readonly first: number; readonly last: number } | undefined;
   /** Secret. */
   readonly password: pulumi.Output<string>;
-  /** `rediss://:<password>@host:port`, secret: what the balancer's `REDIS_URL` takes. */
+  /** `rediss://:<password>@host:port` (`rediss+cluster://` when clustered), secret: what the balancer's `REDIS_URL` takes. */
   readonly url: pulumi.Output<string>;
 }
 
@@ -46,6 +57,7 @@ export class ManagedRedis extends pulumi.ComponentResource {
         redisVersion: "6",
         redisConfiguration: { maxmemoryPolicy: "noeviction" },
         ...(args.sku === "Premium" && args.zones.length > 0 ? { zones: [...args.zones] } : {}),
+        ...(args.shardCount === undefined ? {} : { shardCount: args.shardCount }),
       },
       { parent: this },
     );
@@ -53,12 +65,16 @@ export class ManagedRedis extends pulumi.ComponentResource {
       redis.listRedisKeysOutput({ name: cache.name, resourceGroupName: args.resourceGroupName }, { parent: this }).primaryKey,
     );
 
+    const cluster = args.shardCount !== undefined;
+    const scheme = cluster ? "rediss+cluster" : "rediss";
     this.connection = {
       host: cache.hostName,
       port: cache.sslPort,
       tls: true,
+      cluster,
+      shardPorts: cluster ? azureShardTlsPorts : undefined,
       password,
-      url: pulumi.secret(pulumi.interpolate`rediss://:${password.apply(encodeURIComponent)}@${cache.hostName}:${cache.sslPort}`),
+      url: pulumi.secret(pulumi.interpolate`${scheme}://:${password.apply(encodeURIComponent)}@${cache.hostName}:${cache.sslPort}`),
     };
     this.registerOutputs({ host: this.connection.host, port: this.connection.port });
   }

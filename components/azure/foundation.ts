@@ -115,6 +115,7 @@ export function azureFoundation(
             family: config.redis.family,
             capacity: config.redis.capacity,
             zones: azure.systemPool.zones,
+            shardCount: config.redis.shardCount,
           },
           opts,
         ).connection

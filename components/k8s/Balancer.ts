@@ -40,9 +40,11 @@ export function balancerPods(namespace: pulumi.Input<string>): PodPeer {
 /**
  * Where the balancer's Redis is, for its egress rule: the URL names it, but a NetworkPolicy needs pods or addresses.
  * In the cluster: the Redis pods. Managed: a cache outside the cluster, reached by name (a public address) on its
- * TLS port, whatever the cache reports (6380 for Azure Cache for Redis).
+ * TLS port, whatever the cache reports (6380 for Azure Cache for Redis), and a clustered cache's shard ports.
  */
-export type RedisEndpoint = { kind: "inCluster"; target: PodPorts } | { kind: "managed"; port: pulumi.Input<number> };
+export type RedisEndpoint =
+  | { kind: "inCluster"; target: PodPorts }
+  | { kind: "managed"; port: pulumi.Input<number>; shardPorts?: { readonly first: number; readonly last: number } | undefined };
 
 export interface BalancerAutoscaling {
   /** Replicas kept at all times (2 or more keeps the API up through node drains). */
@@ -257,7 +259,7 @@ export class Balancer extends pulumi.ComponentResource {
             dnsEgressRule(),
             args.redisEndpoint.kind === "inCluster"
               ? podPortsEgressRule(args.redisEndpoint.target)
-              : { to: [internetPeer(args.podCidrs)], ports: [{ port: args.redisEndpoint.port, protocol: "TCP" }] },
+              : { to: [internetPeer(args.podCidrs)], ports: managedRedisPorts(args.redisEndpoint) },
             ...outsideEgressRules(args.podCidrs, [
               ...args.nodeUrls.map((url) => urlEndpoint(url)),
               // Tenants' end callbacks go to URLs of their choosing: the web ports of any public address.
@@ -315,4 +317,11 @@ export class Balancer extends pulumi.ComponentResource {
     this.serviceName = service.metadata.name;
     this.registerOutputs({ adminToken: this.adminToken, serviceName: this.serviceName });
   }
+}
+
+/** The seed port of a managed cache, and when it is clustered the shards' port range. */
+function managedRedisPorts(endpoint: Extract<RedisEndpoint, { kind: "managed" }>): k8s.types.input.networking.v1.NetworkPolicyPort[] {
+  const seed = { port: endpoint.port, protocol: "TCP" };
+  if (endpoint.shardPorts === undefined) return [seed];
+  return [seed, { port: endpoint.shardPorts.first, endPort: endpoint.shardPorts.last, protocol: "TCP" }];
 }

@@ -93,7 +93,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
       opts,
     );
   const redisEndpoint: RedisEndpoint =
-    redis instanceof Redis ? { kind: "inCluster", target: redis.endpoint } : { kind: "managed", port: redis.port };
+    redis instanceof Redis ? { kind: "inCluster", target: redis.endpoint } : { kind: "managed", port: redis.port, shardPorts: redis.shardPorts };
 
   const balancer = new Balancer(
     "balancer",

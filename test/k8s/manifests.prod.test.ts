@@ -35,9 +35,15 @@ describe("prod stack wiring", () => {
     });
   });
 
-  it("lets the balancer reach the managed Redis on its TLS port outside the cluster, and no Redis pod", () => {
+  it("lets the balancer reach the managed Redis on its TLS port and its shards' TLS ports outside the cluster, and no Redis pod", () => {
     const egress = (prod().get("NetworkPolicy", "balancer") as unknown as INetworkPolicy).spec?.egress ?? [];
-    expect(egress).toContainEqual({ to: [publicAddresses], ports: [{ port: 6380, protocol: "TCP" }] });
+    expect(egress).toContainEqual({
+      to: [publicAddresses],
+      ports: [
+        { port: 6380, protocol: "TCP" },
+        { port: 15000, endPort: 15999, protocol: "TCP" },
+      ],
+    });
     expect(JSON.stringify(egress)).not.toContain("balancer-store");
   });
 });

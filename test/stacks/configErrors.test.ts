@@ -86,6 +86,16 @@ describe("stack config errors name the key and what it allows", () => {
     expect(errorOf(devWith({ jitsi: { enable: true } }))).toBe('mediaplane:jitsi: Unrecognized key: "enable"');
   });
 
+  it("refuses a managed Redis family that does not match its sku", () => {
+    expect(errorOf(devWith({ redis: { mode: "managed", sku: "Premium", family: "C" } }))).toBe('mediaplane:redis.family: must be "P" for sku "Premium"');
+  });
+
+  it("refuses shards on a managed Redis that is not Premium", () => {
+    expect(errorOf(devWith({ redis: { mode: "managed", sku: "Standard", shardCount: 2 } }))).toBe(
+      'mediaplane:redis.shardCount: needs sku "Premium" (only Premium caches are clustered)',
+    );
+  });
+
   it("refuses managed Redis on a cluster that is not on Azure", () => {
     expect(errorOf(devWith({ cluster: { provider: "kubeContext" }, redis: { mode: "managed" } }))).toBe(
       'mediaplane:redis.mode: managed Redis needs cluster.provider "azure"; use "inCluster"',

@@ -50,6 +50,10 @@ describe("prod stack: managed Redis", () => {
       zones: ["1", "2", "3"],
     });
   });
+
+  it("clusters the cache over the stack's shards", () => {
+    expect(stack.inputsOf(stack.get("azure-native:redis:Redis", "redis"))).toMatchObject({ shardCount: 2 });
+  });
 });
 
 describe("prod stack: the balancer on managed Redis", () => {
@@ -61,7 +65,7 @@ describe("prod stack: the balancer on managed Redis", () => {
     const secret = stack.get("kubernetes:core/v1:Secret", "balancer-secret");
     expect(JSON.stringify(secret.inputs["stringData"])).toContain("4dabf18193072939515e22adb298388d");
     const redisUrl = String((stack.inputsOf(secret)["stringData"] as Record<string, unknown>)["redisUrl"]);
-    expect(redisUrl).toMatch(/^rediss:\/\/:.+@mpprod-redis\.redis\.cache\.windows\.net:6380$/);
+    expect(redisUrl).toMatch(/^rediss\+cluster:\/\/:.+@mpprod-redis\.redis\.cache\.windows\.net:6380$/);
   });
 });
 
