@@ -223,6 +223,11 @@ const jitsi = z
         udpPort: port.default(10_000),
         /** Participants after which jicofo prefers another bridge. */
         maxParticipantsPerBridge: z.int().min(1).max(1000).optional(),
+        /**
+         * Relays (secure octo): a conference larger than one bridge continues on another, the bridges cascading
+         * media over ICE/DTLS between them. Default: on when there is more than one bridge.
+         */
+        relays: z.boolean().optional(),
         sizing,
       })
       .prefault({}),

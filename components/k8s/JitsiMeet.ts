@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
-import { declareBridges, type JvbExposure } from "./jitsiBridges.js";
+import { declareBridges, jitsiRelayRegion, type JvbExposure } from "./jitsiBridges.js";
 import { jitsiContainerSecurity, jitsiDeployment, jitsiNetworkPolicy, jitsiPorts, prosodyClientEgress, xmppDomain } from "./jitsiPods.js";
 import { networkPolicyPeer, podPortsEgressRule, type PodPorts } from "./network.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
@@ -46,6 +46,8 @@ export interface JitsiMeetArgs {
   jvb: JvbExposure;
   /** Participants after which jicofo prefers another bridge; default jicofo's own. */
   maxParticipantsPerBridge?: number;
+  /** Cascade a conference over several bridges (relays, "secure octo"); default: with more than one bridge. */
+  relays?: boolean;
   /** CPU/memory of each bridge; default 1 CPU/1Gi requests, 4 CPU/3Gi limits. */
   jvbSizing?: ResourceSizing;
   /** Media nodes for the bridges; `undefined` (laptop cluster): any node. */
@@ -78,6 +80,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     super("mediaplane:k8s:JitsiMeet", name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const namespace = args.namespace;
+    const relays = args.relays ?? args.jvb.replicas > 1;
     const image = (component: "web" | "prosody" | "jicofo" | "jvb", fallback: string) =>
       assertPinnedImage(`${name}.images.${component}`, args.images?.[component] ?? fallback);
     const password = (purpose: string) =>
@@ -201,6 +204,11 @@ export class JitsiMeet extends pulumi.ComponentResource {
           ...plainEnv({
             JICOFO_ENABLE_HEALTH_CHECKS: "true",
             ...(args.maxParticipantsPerBridge === undefined ? {} : { MAX_BRIDGE_PARTICIPANTS: String(args.maxParticipantsPerBridge) }),
+            // A conference stays on its bridge until that bridge is full, then continues on the least loaded
+            // other bridge of the region (ours is one: the whole cluster), relayed between the two.
+            ...(relays
+              ? { ENABLE_OCTO: "1", JICOFO_OCTO_REGION: jitsiRelayRegion, OCTO_BRIDGE_SELECTION_STRATEGY: "RegionBasedBridgeSelectionStrategy" }
+              : {}),
           }),
         ],
         ports: [{ name: "rest", containerPort: jitsiPorts.jicofoRest, protocol: "TCP" }],
@@ -288,6 +296,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         xmppEnv,
         image: image("jvb", defaultImages.jitsiJvb),
         sizing: args.jvbSizing ?? sizing.jvb,
+        relays,
       },
       child,
     );

@@ -183,6 +183,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
         udpPort: jvb.udpPort,
         jvb: jvbExposure,
         ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
+        ...(jvb.relays === undefined ? {} : { relays: jvb.relays }),
         ...(jvb.sizing === undefined ? {} : { jvbSizing: jvb.sizing }),
         placement: context.mediaNodes,
         turn:

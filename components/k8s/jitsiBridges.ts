@@ -57,7 +57,12 @@ export interface BridgesArgs {
   image: string;
   /** CPU/memory of each bridge. */
   sizing: ResourceSizing;
+  /** Whether a conference may span bridges (relays); jicofo must agree (`ENABLE_OCTO` on both). */
+  relays: boolean;
 }
+
+/** The relay region of every bridge and of jicofo: all bridges of a stack share one cluster, so one region. */
+export const jitsiRelayRegion = "cluster";
 
 /**
  * The videobridges: one Deployment per bridge, so each has a stable server id (`jvb-N`) that the colibri
@@ -101,6 +106,8 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
             ENABLE_COLIBRI_WEBSOCKET: "1",
             JVB_WS_DOMAIN: args.host,
             JVB_WS_SERVER_ID: bridgeId,
+            // Relays reach each other over ICE on the media ports and keep their data channel on SCTP.
+            ...(args.relays ? { ENABLE_OCTO: "1", JVB_OCTO_RELAY_ID: bridgeId, JVB_OCTO_REGION: jitsiRelayRegion } : {}),
           }),
           ...addressEnv,
         ],
@@ -187,6 +194,9 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
           // The TURN server's public address, used from inside the cluster, is delivered to its pod directly
           // (kube-proxy short-circuits LoadBalancer addresses), so relayed candidates and STUN need its pods.
           ...(args.turnPods === undefined ? [] : [podPortsEgressRule(args.turnPods)]),
+          // Relayed bridges reach each other at their advertised addresses, which from inside the cluster are
+          // their pods (private candidates, or a LoadBalancer address kube-proxy short-circuits).
+          ...(args.relays ? [podPortsEgressRule(bridgeMediaPods(namespace, args.udpPort, exposure))] : []),
         ],
       },
     },

@@ -21,6 +21,7 @@ beforeAll(async () => {
       webReplicas: 1,
       udpPort: 10000,
       jvb: { kind: "hostPort", replicas: 3 },
+      relays: false,
       placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
       turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false, pods: undefined },
       podCidrs: ["10.42.0.0/16"],
@@ -52,6 +53,11 @@ describe("JitsiMeet with host-port bridges", () => {
       expect(bridge(index).spec?.replicas).toBe(1);
       expect(bridgeContainer(index).ports?.[0]).toEqual({ name: "media", containerPort: 10000, protocol: "UDP", hostPort: 10000 });
     }
+  });
+
+  it("keeps each conference on one bridge when relays are turned off", () => {
+    const jicofo = objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", "jitsi-jicofo").spec?.template.spec?.containers[0];
+    for (const container of [jicofo, bridgeContainer(0)]) expect(container?.env?.some((variable) => variable.name === "ENABLE_OCTO")).toBe(false);
   });
 
   it("replaces a bridge before starting its successor, since both would need the same host port", () => {

@@ -241,6 +241,22 @@ describe("JitsiMeet", () => {
     expect(deployment("jitsi-jvb-0").spec?.template.spec?.nodeSelector).toEqual({ "mediaplane.io/pool": "media" });
   });
 
+  it("cascades a conference over the bridges by default when there are several: jicofo and every bridge relay in one region", () => {
+    const jicofo = containerOf("jitsi-jicofo");
+    expect(envVar(jicofo, "ENABLE_OCTO")?.value).toBe("1");
+    expect(envVar(jicofo, "OCTO_BRIDGE_SELECTION_STRATEGY")?.value).toBe("RegionBasedBridgeSelectionStrategy");
+    for (const bridge of [0, 1]) {
+      const jvb = containerOf(`jitsi-jvb-${bridge}`);
+      expect(envVar(jvb, "ENABLE_OCTO")?.value).toBe("1");
+      expect(envVar(jvb, "JVB_OCTO_REGION")?.value).toBe(envVar(jicofo, "JICOFO_OCTO_REGION")?.value);
+    }
+  });
+
+  it("gives each bridge its own relay id", () => {
+    expect(envVar(containerOf("jitsi-jvb-0"), "JVB_OCTO_RELAY_ID")?.value).toBe("jvb-0");
+    expect(envVar(containerOf("jitsi-jvb-1"), "JVB_OCTO_RELAY_ID")?.value).toBe("jvb-1");
+  });
+
   it("probes the jvb and jicofo REST health endpoints", () => {
     expect(containerOf("jitsi-jvb-0").readinessProbe?.httpGet).toEqual({ path: "/about/health", port: "rest" });
     expect(containerOf("jitsi-jvb-0").ports).toContainEqual({ name: "rest", containerPort: 8080, protocol: "TCP" });
@@ -295,7 +311,7 @@ describe("JitsiMeet", () => {
     expect(egressOf(networkPolicy(declared, "jitsi-prosody"))).toEqual([clusterDnsRule]);
   });
 
-  it("lets bridges send UDP anywhere outside the pod network, and reach no pod but DNS, prosody's XMPP port and TURN", () => {
+  it("lets bridges send UDP anywhere outside the pod network, and reach no pod but DNS, prosody's XMPP port, TURN and each other's media ports", () => {
     const egress = egressOf(networkPolicy(declared, "jvb"));
     expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.244.0.0/16"] } }], ports: [{ protocol: "UDP" }] });
     expect(egress).toContainEqual({ to: [jitsiPods("prosody")], ports: [{ port: 5222, protocol: "TCP" }] });
@@ -303,7 +319,15 @@ describe("JitsiMeet", () => {
       clusterDnsRule.to?.[0],
       jitsiPods("prosody"),
       podsIn("media", { "app.kubernetes.io/name": "coturn", "app.kubernetes.io/component": "turn", "app.kubernetes.io/part-of": "mediaplane" }),
+      jitsiPods("jvb"),
     ]);
+    expect(egress).toContainEqual({
+      to: [jitsiPods("jvb")],
+      ports: [
+        { port: 10000, protocol: "UDP" },
+        { port: 10001, protocol: "UDP" },
+      ],
+    });
   });
 
   it("lets traefik reach the web pods on 80 and the bridges on their colibri WebSocket port", () => {
