@@ -36,6 +36,11 @@ function podWorkloads(resources: PolicyResource[]): WorkloadResource[] {
   });
 }
 
+/** The workloads a NetworkPolicy can confine: host-network pods are outside its reach. */
+function policeableWorkloads(resources: PolicyResource[]): WorkloadResource[] {
+  return podWorkloads(resources).filter(({ workload }) => workload.spec.hostNetwork !== true);
+}
+
 interface ServiceProps extends NamespacedObject {
   spec?: { type?: string; externalTrafficPolicy?: string };
 }
@@ -145,8 +150,7 @@ export const networkPolicyCoverage: StackValidationPolicy = {
     const networkPolicies = ofType(args.resources, types.networkPolicy);
     const guardedNamespaces = new Set(networkPolicies.map(namespaceOf));
     const reportedNamespaces = new Set<string>();
-    for (const { resource, workload } of podWorkloads(args.resources)) {
-      if (workload.spec.hostNetwork === true) continue;
+    for (const { resource, workload } of policeableWorkloads(args.resources)) {
       if (!guardedNamespaces.has(workload.namespace)) {
         if (!reportedNamespaces.has(workload.namespace)) {
           reportViolation(`namespace ${workload.namespace} runs pods (e.g. ${resource.name}) but has no NetworkPolicy`, resource.urn);
@@ -169,8 +173,7 @@ export const networkPolicyEgress: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const networkPolicies = ofType(args.resources, types.networkPolicy);
-    for (const { resource, workload } of podWorkloads(args.resources)) {
-      if (workload.spec.hostNetwork === true) continue;
+    for (const { resource, workload } of policeableWorkloads(args.resources)) {
       const selecting = policiesSelecting(workload, networkPolicies);
       if (selecting.length > 0 && !selecting.some(restrictsEgress)) {
         reportViolation(`${describeWorkload(workload, resource.name)}: no NetworkPolicy selecting its pods restricts egress`, resource.urn);

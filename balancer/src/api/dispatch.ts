@@ -1,16 +1,14 @@
 import { verifyChecksum } from "../bbb/checksum.js";
 import { BbbError, bbbErrors } from "../bbb/errors.js";
-import type { ParameterPolicy } from "../config/schema.js";
 import type { NodeRequestBody } from "../nodes/client.js";
 import type { TenantEntry } from "../tenancy/directory.js";
 import type { ApiAnswer, ApiContext, ApiRequest } from "./context.js";
 import { create } from "./create.js";
 import { getMeetings } from "./getMeetings.js";
 import { joinErrorRedirect, joinRedirects, join } from "./join.js";
+import { noPolicies } from "./parameters.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
 import { changeRecordings, getRecordings, recordingTextTracks } from "./recordings.js";
-
-const noPolicies: ReadonlyMap<string, ParameterPolicy> = new Map();
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 

@@ -1,4 +1,3 @@
-import type { ParameterPolicy } from "../config/schema.js";
 import { BbbError, bbbErrors } from "../bbb/errors.js";
 import { tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
 import { elementText, successXml } from "../bbb/xml.js";
@@ -6,7 +5,7 @@ import { releaseMeeting } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
-import { nodeQuery, requireMeetingId } from "./parameters.js";
+import { noPolicies, nodeQuery, requireMeetingId } from "./parameters.js";
 
 /** messageKeys with which a node says it does not have a meeting: evidence the mapping is stale. */
 const meetingGoneKeys: ReadonlySet<string> = new Set(["notFound", "invalidMeetingIdentifier"]);
@@ -29,8 +28,6 @@ export async function mappedNode(context: ApiContext, tenant: string, meetingId:
 
 /** Stands in for the unknown cluster of a removed node: its meeting set is no longer read by anyone. */
 const removedNodeCluster = "-removed";
-
-const noPolicies: ReadonlyMap<string, ParameterPolicy> = new Map();
 
 /**
  * Sends a call about one meeting to the node that holds it and answers with the node's document in the tenant's

@@ -2,6 +2,9 @@ import type { ParameterPolicy } from "../config/schema.js";
 import { bbbErrors } from "../bbb/errors.js";
 import { maxMeetingIdLength } from "../tenancy/nodeMeetingId.js";
 
+/** For calls no tenant policy applies to (and requests of no known tenant). */
+export const noPolicies: ReadonlyMap<string, ParameterPolicy> = new Map();
+
 /** bbb-web's rule: present, 2..256 characters, no comma. */
 export function requireMeetingId(params: URLSearchParams): string {
   const meetingId = params.get("meetingID");
