@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The programs the tests start for real, and the Debian packages that bring them: one list for `npm test` and
+# `.ci/run`, so the two cannot drift.
+#   scripts/prerequisites.sh --check     exit 1 with one line naming what is missing and how to install it
+#   scripts/prerequisites.sh --install   apt-get install what is missing (root only), then check
+set -euo pipefail
+
+# program  package  why
+prerequisites=(
+  "redis-server redis-server the balancer's store, also as a TLS Redis Cluster"
+  "turnserver coturn the rendered TURN config, started as its pod starts it"
+  "janus janus the rendered Janus config, started as its pod starts it"
+  "openssl openssl a throwaway CA for the Redis TLS tests"
+)
+
+missing_packages() {
+  local entry program package
+  for entry in "${prerequisites[@]}"; do
+    read -r program package _ <<<"$entry"
+    command -v "$program" >/dev/null 2>&1 || printf '%s %s\n' "$program" "$package"
+  done
+}
+
+report_missing() {
+  local missing programs packages
+  missing=$(missing_packages)
+  [ -z "$missing" ] && return 0
+  programs=$(cut -d' ' -f1 <<<"$missing" | paste -sd' ' -)
+  packages=$(cut -d' ' -f2 <<<"$missing" | sort -u | paste -sd' ' -)
+  echo "The tests need programs that are not on PATH: ${programs}. Install them with: sudo apt-get install -y ${packages}" >&2
+  return 1
+}
+
+case "${1:---check}" in
+  --check)
+    report_missing
+    ;;
+  --install)
+    packages=$(missing_packages | cut -d' ' -f2 | sort -u | paste -sd' ' -)
+    if [ -n "$packages" ]; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      # shellcheck disable=SC2086 # one word per package
+      apt-get install -y -qq --no-install-recommends $packages >/dev/null
+    fi
+    report_missing
+    ;;
+  *)
+    echo "usage: scripts/prerequisites.sh [--check | --install]" >&2
+    exit 2
+    ;;
+esac
