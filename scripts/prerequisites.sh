@@ -11,6 +11,9 @@ prerequisites=(
   "turnserver coturn the rendered TURN config, started as its pod starts it"
   "janus janus the rendered Janus config, started as its pod starts it"
   "openssl openssl a throwaway CA for the Redis TLS tests"
+  "named bind9 an authoritative DNS server with a TSIG key, for RFC 2136 (DNS-01) tests"
+  "nsupdate bind9-dnsutils RFC 2136 updates against that server"
+  "dig bind9-dnsutils queries against that server"
 )
 
 missing_packages() {
