@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "@mediaplane/balancer/config";
-import { parseStackConfig, stackConfigKeys, type StackConfig } from "./stackConfig.js";
+import { stackConfigKeys, stackConfigProblems, type StackConfig } from "./stackConfig.js";
 import { acmeTsigSecretKey, bbbNodeSecretKey, readStackSecrets, type StackSecrets } from "./secrets.js";
 
 export * from "./stackConfig.js";
@@ -13,31 +13,46 @@ export interface LoadedStackConfig {
   readonly secrets: StackSecrets;
 }
 
-function readObject(config: pulumi.Config, key: string): unknown {
+/** The key's value, or the problem with it (a structured key holding a plain string). */
+function readObject(config: pulumi.Config, key: string): { value: unknown } | { problem: string } {
   try {
-    return config.getObject<unknown>(key);
+    return { value: config.getObject<unknown>(key) };
   } catch {
-    throw new ConfigError(`${config.name}:${key}: must be a YAML object or list, not a plain string`);
+    return { problem: `${config.name}:${key}: must be a YAML object or list, not a plain string` };
   }
 }
 
 /** A misspelt top-level key would otherwise be silently ignored and its section left at defaults. */
-function rejectUnknownKeys(project: string): void {
+function unknownKeyProblems(project: string): string[] {
   const isKnown = (key: string) =>
     (stackConfigKeys as string[]).includes(key) || key === acmeTsigSecretKey || key.startsWith(bbbNodeSecretKey(""));
-  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(`${project}:`)) continue;
-    const key = fullKey.slice(project.length + 1);
-    if (!isKnown(key)) {
-      throw new ConfigError(`${fullKey}: unknown key (keys: ${stackConfigKeys.join(", ")}, ${acmeTsigSecretKey}, ${bbbNodeSecretKey("<node id>")})`);
-    }
-  }
+  return Object.keys(pulumi.runtime.allConfig())
+    .filter((fullKey) => fullKey.startsWith(`${project}:`) && !isKnown(fullKey.slice(project.length + 1)))
+    .map(
+      (fullKey) =>
+        `${fullKey}: unknown key (keys: ${stackConfigKeys.join(", ")}, ${acmeTsigSecretKey}, ${bbbNodeSecretKey("<node id>")})`,
+    );
 }
 
-/** The only place that reads Pulumi config: every top-level key once, then one parse. */
+/**
+ * The only place that reads Pulumi config: every top-level key once, then one parse. Every problem of the stack's
+ * config (unknown keys, unreadable values, invalid settings, missing secrets) is reported in one ConfigError, a line each.
+ */
 export function loadStackConfig(config: pulumi.Config = new pulumi.Config()): LoadedStackConfig {
-  rejectUnknownKeys(config.name);
-  const raw = Object.fromEntries(stackConfigKeys.map((key) => [key, readObject(config, key)]));
-  const settings = parseStackConfig(raw, config.name);
-  return { settings, secrets: readStackSecrets(config, settings) };
+  const problems = unknownKeyProblems(config.name);
+  const raw: Record<string, unknown> = {};
+  for (const key of stackConfigKeys) {
+    const read = readObject(config, key);
+    if ("problem" in read) problems.push(read.problem);
+    else raw[key] = read.value;
+  }
+  const parsed = stackConfigProblems(raw, config.name);
+  problems.push(...parsed.problems);
+  // Secrets are judged only on valid settings: which ones are needed depends on them.
+  const secrets = parsed.settings === undefined ? undefined : readStackSecrets(config, parsed.settings);
+  if (secrets !== undefined && "problems" in secrets) problems.push(...secrets.problems);
+  if (parsed.settings === undefined || secrets === undefined || "problems" in secrets || problems.length > 0) {
+    throw new ConfigError(problems.join("\n"));
+  }
+  return { settings: parsed.settings, secrets };
 }

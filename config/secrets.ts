@@ -1,5 +1,4 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "@mediaplane/balancer/config";
 import type { StackConfig } from "./stackConfig.js";
 
 /** A Pulumi secret the stack needs, with what it is, so errors and the README can say how to set it. */
@@ -36,19 +35,22 @@ export interface StackSecrets {
   readonly bbbNodeSecrets: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
-/** Reads every required secret; the first missing one is a ConfigError with the command that sets it. */
-export function readStackSecrets(config: pulumi.Config, settings: StackConfig): StackSecrets {
+/** Reads every required secret; the missing ones are listed, each with the command that sets it. */
+export function readStackSecrets(config: pulumi.Config, settings: StackConfig): StackSecrets | { problems: string[] } {
   const values = new Map<string, pulumi.Output<string>>();
+  const problems: string[] = [];
   for (const requirement of requiredSecrets(settings)) {
     const value = config.getSecret(requirement.key);
     if (value === undefined) {
-      throw new ConfigError(
+      problems.push(
         `${config.name}:${requirement.key}: is required (${requirement.description}); ` +
           `set it with: pulumi config set --secret ${requirement.key} <value>`,
       );
+    } else {
+      values.set(requirement.key, value);
     }
-    values.set(requirement.key, value);
   }
+  if (problems.length > 0) return { problems };
   const bbbNodeSecrets: Record<string, pulumi.Output<string>> = {};
   for (const node of settings.bbb.nodes) {
     const value = values.get(bbbNodeSecretKey(node.id));

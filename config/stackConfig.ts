@@ -317,10 +317,10 @@ export function formatConfigKey(project: string, path: readonly PropertyKey[]): 
   return `${project}:${formatIssuePath(path)}`;
 }
 
-function describeStackIssue(error: z.ZodError, project: string): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return `${project}: invalid stack config`;
-  return `${formatConfigKey(project, issue.path)}: ${issue.message}`;
+/** One line per problem, each naming its key: a broken stack file is fixed in one pass, not one error per run. */
+function describeStackIssues(error: z.ZodError, project: string): string[] {
+  const lines = error.issues.map((issue) => `${formatConfigKey(project, issue.path)}: ${issue.message}`);
+  return lines.length === 0 ? [`${project}: invalid stack config`] : [...new Set(lines)];
 }
 
 /** Zod's wording for a missing value is about types; users need to hear that the key is missing. */
@@ -329,12 +329,21 @@ function missingKeyMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return undefined;
 }
 
+/** The settings, or every problem of the raw values as one line each (key: what is wrong and what is allowed). */
+export function stackConfigProblems(
+  raw: Readonly<Record<string, unknown>>,
+  project: string,
+): { settings: StackConfig; problems: [] } | { settings: undefined; problems: string[] } {
+  const result = stackConfigSchema.safeParse(raw, { error: missingKeyMessage });
+  return result.success ? { settings: result.data, problems: [] } : { settings: undefined, problems: describeStackIssues(result.error, project) };
+}
+
 /**
  * Parses the raw values of the top-level keys (as the stack file holds them) into settings with defaults.
- * Throws a ConfigError with one line naming the first wrong key and what it allows.
+ * Throws a ConfigError listing every wrong key, one per line, with what it allows.
  */
 export function parseStackConfig(raw: Readonly<Record<string, unknown>>, project: string): StackConfig {
-  const result = stackConfigSchema.safeParse(raw, { error: missingKeyMessage });
-  if (!result.success) throw new ConfigError(describeStackIssue(result.error, project));
-  return result.data;
+  const { settings, problems } = stackConfigProblems(raw, project);
+  if (settings === undefined) throw new ConfigError(problems.join("\n"));
+  return settings;
 }

@@ -25,7 +25,7 @@ describe("stack config errors name the key and what it allows", () => {
   });
 
   it("rejects a tenant slug that is not a DNS label", () => {
-    expect(errorOf(devWith({ tenants: [{ slug: "demo" }, { slug: "demo" }, { slug: "Big School" }] }))).toBe(
+    expect(errorOf(devWith({ tenants: [{ slug: "demo" }, { slug: "school" }, { slug: "Big School" }] }))).toBe(
       "mediaplane:tenants[2].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
     );
   });
@@ -103,17 +103,37 @@ describe("stack config errors name the key and what it allows", () => {
   });
 });
 
-describe("stack secrets", () => {
-  it("names a missing secret and the command that sets it", () => {
+describe("a stack config with several problems", () => {
+  it("lists every problem, one line each with its key, not only the first", () => {
+    const cluster = { ...(devWith({})["cluster"] as object), networkPolicy: "weave" };
+    const lines = errorOf(devWith({ cluster, tenants: [{ slug: "Big School" }], images: { redis: "redis:latest" } })).split("\n");
+    expect(lines).toEqual([
+      'mediaplane:cluster.networkPolicy: Invalid option: expected one of "calico"|"azure"|"cilium"',
+      "mediaplane:tenants[0].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+      'mediaplane:images.redis: "redis:latest" is not pinned: its tag "latest" moves; use a release tag or a digest (never latest/stable)',
+    ]);
+  });
+
+  it("reports an unknown key, an unreadable key and every missing secret together", () => {
     const config = Object.fromEntries(
-      Object.entries(devWith({})).map(([key, value]) => [`mediaplane:${key}`, JSON.stringify(value)]),
+      Object.entries(devWith({ tenants: undefined })).map(([key, value]) => [`mediaplane:${key}`, JSON.stringify(value)]),
     );
-    pulumi.runtime.setAllConfig(config, []);
+    pulumi.runtime.setAllConfig({ ...config, "mediaplane:tenants": "demo", "mediaplane:tenant": "[]" }, []);
     expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
-      /^mediaplane:acmeTsigSecret: is required \(TSIG secret \(base64\) of key mediaplane-dev-acme for RFC2136 DNS-01\); set it with: pulumi config set --secret acmeTsigSecret <value>$/,
+      /^mediaplane:tenant: unknown key .*\nmediaplane:tenants: must be a YAML object or list, not a plain string\nmediaplane:tenants: is required \(array\)$/,
     );
   });
 
+  it("names every missing secret of otherwise valid settings", () => {
+    const config = Object.fromEntries(Object.entries(devWith({})).map(([key, value]) => [`mediaplane:${key}`, JSON.stringify(value)]));
+    pulumi.runtime.setAllConfig(config, []);
+    expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
+      /^mediaplane:acmeTsigSecret: is required .*\nmediaplane:bbbNodeSecret-bbb-dev-1: is required \(API secret of BBB node bbb-dev-1/,
+    );
+  });
+});
+
+describe("stack secrets", () => {
   it("rejects a misspelt top-level key", () => {
     pulumi.runtime.setAllConfig({ "mediaplane:tenant": "[]" }, []);
     expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(/^mediaplane:tenant: unknown key \(keys: cluster, domains, /);

@@ -122,4 +122,20 @@ describe("npm run plan", () => {
       "mediaplane:tenants[1].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
     ]);
   });
+
+  it("prints every problem of a stack file with three independent errors, one line each", () => {
+    const file = join(scratch, "Pulumi.threeerrors.yaml");
+    const dev = parseYaml(readFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    dev.config["mediaplane:tenants"] = [{ slug: "Not A Slug" }];
+    dev.config["mediaplane:recordings"] = { quotaGi: 0 };
+    dev.config["mediaplane:janus"] = { enabled: true, replicas: "two" };
+    writeFileSync(file, stringifyYaml(dev));
+    const result = plan(file);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "mediaplane:tenants[0].slug: must be 1..32 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+      "mediaplane:janus.replicas: Invalid input: expected number, received string",
+      "mediaplane:recordings.quotaGi: Too small: expected number to be >=1",
+    ]);
+  });
 });
