@@ -23,7 +23,7 @@ export interface ApiServerOptions {
   port: number;
   baseDomain: string;
   trustedProxies: readonly string[];
-  /** The balancer's URL as nodes reach it, for end callbacks. Default: the origin each create was sent to. */
+  /** The balancer's URL as nodes reach it, for end callbacks. Default: `https://<baseDomain>` (never a request's Host). */
   publicUrl?: string | undefined;
   /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
   callbackSecret?: string | undefined;
@@ -74,7 +74,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     meetingNodes: new MeetingNodeLookups(redis),
     directory,
     nodes,
-    endCallback: { baseUrl: options.publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },
+    endCallback: { baseUrl: options.publicUrl ?? `https://${options.baseDomain}`, key: options.callbackSecret ?? defaultCallbackKey(config) },
     unconfiguredNodes: new Set(),
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),

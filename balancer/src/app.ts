@@ -1,12 +1,11 @@
-import { TLSSocket } from "node:tls";
 import Koa from "koa";
-import { type IncomingCall, callLabel, dispatch } from "./api/dispatch.js";
+import { callLabel, dispatch } from "./api/dispatch.js";
 import type { ApiAnswer, ApiContext } from "./api/context.js";
 import { BbbError, bbbErrors } from "./bbb/errors.js";
 import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
 import { readBody } from "./http/body.js";
 import { handleEndCallback } from "./http/endCallback.js";
-import { requestHost, requestOrigin, route, splitRequestTarget, type RequestHeaders } from "./http/route.js";
+import { requestHost, route, splitRequestTarget } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
 import { observeApiRequest } from "./observability/metrics.js";
@@ -20,10 +19,13 @@ export interface AppDeps {
 }
 
 function write(ctx: Koa.Context, answer: ApiAnswer): void {
+  // A body left unread (refused before reading, or one the call does not take) is never read: the connection goes.
+  const unread = !ctx.req.complete;
+  if (unread) ctx.set("Connection", "close");
   switch (answer.kind) {
     case "redirect":
       // Every join ends here: written directly, without Koa's body handling (a type, a text body) a 302 has no use for.
-      ctx.res.writeHead(302, { Location: answer.location, "Content-Length": "0" }).end();
+      ctx.res.writeHead(302, unread ? { Location: answer.location, "Content-Length": "0", Connection: "close" } : { Location: answer.location, "Content-Length": "0" }).end();
       ctx.respond = false;
       return;
     case "json":
@@ -47,14 +49,6 @@ function write(ctx: Koa.Context, answer: ApiAnswer): void {
   }
 }
 
-/** A POST's parameters or XML document, added to its call. */
-async function withBody(ctx: Koa.Context, incoming: IncomingCall): Promise<IncomingCall> {
-  const body = await readBody(ctx.req);
-  if (body.kind === "form") incoming.form = body.params;
-  if (body.kind === "xml") incoming.xmlBody = body.body;
-  return incoming;
-}
-
 /** A node's end callback: 200 when genuine (even if Redis failed: the poller will catch up), else 404. */
 async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: string): Promise<void> {
   const genuine = await handleEndCallback(
@@ -68,27 +62,30 @@ async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: stri
   ctx.body = genuine ? "OK" : "Not Found";
 }
 
-/** One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result. */
-async function answerApiCall(ctx: Koa.Context, deps: AppDeps, headers: RequestHeaders, tenant: string, callName: string, rawQuery: string): Promise<void> {
+/**
+ * One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result (a join sent
+ * to an error page counts as its error).
+ */
+async function answerApiCall(ctx: Koa.Context, deps: AppDeps, tenant: string, callName: string, rawQuery: string): Promise<void> {
   const started = performance.now();
   const call = callLabel(callName);
   const tenantLabel = deps.context.directory.tenants.has(tenant) ? tenant : "unknown";
   let result = "success";
   try {
-    const incoming: IncomingCall = {
+    const answer = await dispatch(deps.context, {
       tenant: deps.context.directory.tenants.get(tenant),
       call: callName,
+      method: ctx.method,
       rawQuery,
-      origin: () => requestOrigin(headers),
-    };
-    write(ctx, await dispatch(deps.context, ctx.method === "POST" ? await withBody(ctx, incoming) : incoming));
+      readBody: (use) => readBody(ctx.req, use),
+    });
+    if (answer.kind === "redirect" && answer.error !== undefined) result = answer.error;
+    write(ctx, answer);
   } catch (thrown) {
     if (!(thrown instanceof BbbError)) deps.logger.error({ err: thrown, tenant: tenantLabel, call }, "request failed");
     const error = thrown instanceof BbbError ? thrown : bbbErrors.internal();
     result = error.messageKey;
     write(ctx, { kind: "xml", body: failedXml(error.messageKey, error.message) });
-    // An unread oversize body: do not keep the connection for the rest of it.
-    if (!ctx.req.complete) ctx.set("Connection", "close");
   }
   observeApiRequest({ tenant: tenantLabel, call, result }, (performance.now() - started) / 1000);
 }
@@ -102,18 +99,12 @@ export function createApp(deps: AppDeps): Koa {
   // What still reaches Koa (a client hanging up mid-answer) is logged as a line, never printed as a stack.
   app.on("error", (error: unknown) => deps.logger.warn({ err: error }, "connection error"));
   app.use(async (ctx) => {
-    const headers: RequestHeaders = {
-      host: ctx.get("Host") || undefined,
-      forwardedHost: ctx.get("X-Forwarded-Host") || undefined,
-      forwardedProto: ctx.get("X-Forwarded-Proto") || undefined,
-      encrypted: ctx.req.socket instanceof TLSSocket,
-      fromTrustedProxy: deps.trustedProxies.trusts(ctx.req.socket.remoteAddress),
-    };
+    const fromTrustedProxy = deps.trustedProxies.trusts(ctx.req.socket.remoteAddress);
     const { path, rawQuery } = splitRequestTarget(ctx.req.url ?? "/");
-    const target = route(requestHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy), path, deps.baseDomain);
+    const target = route(requestHost(ctx.get("Host") || undefined, ctx.get("X-Forwarded-Host") || undefined, fromTrustedProxy), path, deps.baseDomain);
     switch (target.kind) {
       case "api":
-        return answerApiCall(ctx, deps, headers, target.tenant, target.call, rawQuery);
+        return answerApiCall(ctx, deps, target.tenant, target.call, rawQuery);
       case "version":
         return write(ctx, { kind: "xml", body: versionXml });
       case "endCallback":

@@ -11,10 +11,10 @@ export interface ApiContext {
   readonly directory: Directory;
   readonly nodes: NodeClients;
   /**
-   * Where nodes send end callbacks (`PUBLIC_URL`; unset: the origin the create was sent to, as the client reached
-   * it through trusted proxies), and the key that signs them.
+   * Where nodes send end callbacks (`PUBLIC_URL`, else `https://<BASE_DOMAIN>`: never a request's Host, which
+   * anyone can forge), and the key that signs them.
    */
-  readonly endCallback: { readonly baseUrl: string | undefined; readonly key: string };
+  readonly endCallback: { readonly baseUrl: string; readonly key: string };
   /**
    * Pool members this replica's config does not name, met by earlier placements (during a rolling update, nodes
    * the other version's pollers keep in the pools): every placement skips them. The config is the process's for
@@ -38,16 +38,11 @@ export interface ApiRequest {
   readonly params: URLSearchParams;
   /**
    * The same parameters as a query string, for what is passed on to a node: the client's raw query (its checksum
-   * still in) when it sent no form; with a form, all parameters form-encoded.
+   * still in); for a form-only POST, the form's parameters form-encoded.
    */
   readonly query: string;
-  /** A POST body passed to the node as is (XML `<modules>`). */
+  /** A create's or insertDocument's XML `<modules>` document, passed to the node as is: nothing else of a body is. */
   readonly body?: NodeRequestBody | undefined;
-  /**
-   * The balancer's origin as the client reached it (scheme from a trusted proxy's `X-Forwarded-Proto`, else the
-   * socket's); `undefined` for a garbled Host. Worked out on demand: only a create needs it.
-   */
-  readonly origin: () => string | undefined;
 }
 
 /** An XML answer prepared once for many requests: its bytes, and a gzip copy for clients that accept gzip. */
@@ -60,6 +55,7 @@ export type ApiAnswer =
   | { readonly kind: "xml"; readonly body: string }
   | { readonly kind: "preparedXml"; readonly body: PreparedXml }
   | { readonly kind: "json"; readonly body: string }
-  | { readonly kind: "redirect"; readonly location: string };
+  /** `error`: the messageKey of a failed join whose browser is sent to an error page (`errorRedirectUrl`). */
+  | { readonly kind: "redirect"; readonly location: string; readonly error?: string };
 
 export const xmlAnswer = (body: string): ApiAnswer => ({ kind: "xml", body });

@@ -42,16 +42,6 @@ async function place(context: ApiContext, tenant: string, meetingId: string, clu
 }
 
 /**
- * Where the node sends the meeting's end callback: `PUBLIC_URL`, else the origin the client sent the create to
- * (its scheme from a trusted proxy's `X-Forwarded-Proto`, never from anyone else).
- */
-function callbackBase(context: ApiContext, request: ApiRequest): string {
-  const base = context.endCallback.baseUrl ?? request.origin();
-  if (base === undefined) throw new BbbError("validationError", "The request's Host header does not name a host");
-  return base;
-}
-
-/**
  * What the node receives for a create: the tenant's parameters after policies, the node's meeting ID, the
  * tenant named in metadata, and the balancer's signed end callback in place of the tenant's (which it carries).
  */
@@ -64,7 +54,7 @@ function createParams(context: ApiContext, request: ApiRequest, meetingId: strin
   params.set(tenantMetadataParameter, request.tenant.slug);
   params.set(
     "meta_endCallbackUrl",
-    endCallbackUrl(callbackBase(context, request), context.endCallback.key, { tenant: request.tenant.slug, meetingId, nodeId: node.id, tenantUrl }),
+    endCallbackUrl(context.endCallback.baseUrl, context.endCallback.key, { tenant: request.tenant.slug, meetingId, nodeId: node.id, tenantUrl }),
   );
   return params;
 }
@@ -130,7 +120,6 @@ function limitError(limit: "maxMeetings" | "maxAttendees", scope: "tenant" | "se
  */
 export async function create(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const meetingId = requireMeetingId(request.params);
-  callbackBase(context, request); // a create whose callback has nowhere to go fails before anything is placed
   const tenant = request.tenant;
   // Most creates are of new meetings: they place first and learn of a live meeting from the claim, a Redis round
   // trip less than a lookup before. With nowhere to place, a live meeting is looked up so it still reaches its node.

@@ -1,6 +1,7 @@
 import { verifyChecksum } from "../bbb/checksum.js";
 import { BbbError, bbbErrors } from "../bbb/errors.js";
-import type { NodeRequestBody } from "../nodes/client.js";
+import { repeatedParameter } from "../bbb/parameterNames.js";
+import type { BodyUse, RequestBody } from "../http/body.js";
 import type { TenantEntry } from "../tenancy/directory.js";
 import type { ApiAnswer, ApiContext, ApiRequest } from "./context.js";
 import { create } from "./create.js";
@@ -12,80 +13,126 @@ import { changeRecordings, getRecordings, recordingTextTracks } from "./recordin
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
-const handlers: ReadonlyMap<string, CallHandler> = new Map<string, CallHandler>([
-  ["create", create],
-  ["join", join],
-  ["end", end],
-  ["isMeetingRunning", isMeetingRunning],
-  ["getMeetingInfo", getMeetingInfo],
-  ["getMeetings", getMeetings],
-  ["insertDocument", insertDocument],
-  ["sendChatMessage", sendChatMessage],
-  ["getRecordings", getRecordings],
-  ["publishRecordings", changeRecordings],
-  ["deleteRecordings", changeRecordings],
-  ["updateRecordings", changeRecordings],
-  ["getRecordingTextTracks", recordingTextTracks],
-  ["putRecordingTextTrack", recordingTextTracks],
+/**
+ * A call: its handler, the methods bbb-web routes to it (UrlMappings.groovy), and what it takes from a POST body:
+ * a form (the parameters of a request without a query), also a `<modules>` document, or nothing (`ignored`:
+ * putRecordingTextTrack's multipart upload, which its checksum does not cover and the balancer does not keep).
+ */
+interface Call {
+  readonly handler: CallHandler;
+  readonly methods: readonly string[];
+  readonly body: BodyUse | "ignored";
+}
+
+const getOrPost = ["GET", "POST"];
+const getOnly = ["GET"];
+const postOnly = ["POST"];
+
+const calls: ReadonlyMap<string, Call> = new Map<string, Call>([
+  ["create", { handler: create, methods: getOrPost, body: "formOrModules" }],
+  ["join", { handler: join, methods: getOnly, body: "form" }],
+  ["end", { handler: end, methods: getOrPost, body: "form" }],
+  ["isMeetingRunning", { handler: isMeetingRunning, methods: getOrPost, body: "form" }],
+  ["getMeetingInfo", { handler: getMeetingInfo, methods: getOrPost, body: "form" }],
+  ["getMeetings", { handler: getMeetings, methods: getOrPost, body: "form" }],
+  ["insertDocument", { handler: insertDocument, methods: postOnly, body: "formOrModules" }],
+  ["sendChatMessage", { handler: sendChatMessage, methods: getOnly, body: "form" }],
+  ["getRecordings", { handler: getRecordings, methods: getOrPost, body: "form" }],
+  ["publishRecordings", { handler: changeRecordings, methods: getOnly, body: "form" }],
+  ["deleteRecordings", { handler: changeRecordings, methods: getOnly, body: "form" }],
+  ["updateRecordings", { handler: changeRecordings, methods: getOrPost, body: "form" }],
+  ["getRecordingTextTracks", { handler: recordingTextTracks, methods: getOrPost, body: "form" }],
+  ["putRecordingTextTrack", { handler: recordingTextTracks, methods: postOnly, body: "ignored" }],
 ]);
 
 /** The call name metrics and logs use: unknown calls are one label, so a scanner cannot grow the label set. */
 export function callLabel(call: string): string {
-  return handlers.has(call) ? call : "unsupported";
+  return calls.has(call) ? call : "unsupported";
 }
 
-/** An API request as it arrived, before anything is verified. */
+/** An API request as it arrived, before anything is verified or any of its body read. */
 export interface IncomingCall {
-  tenant: TenantEntry | undefined;
-  call: string;
-  rawQuery: string;
-  /** Form parameters of a POST (merged into the call's parameters, as bbb-web does). */
-  form?: URLSearchParams | undefined;
-  /** An XML body, passed to the node as it is. */
-  xmlBody?: NodeRequestBody | undefined;
-  /** The balancer's origin as the client reached it (`requestOrigin`); `undefined` for a garbled Host. */
-  origin: () => string | undefined;
+  readonly tenant: TenantEntry | undefined;
+  readonly call: string;
+  readonly method: string;
+  readonly rawQuery: string;
+  /** Reads the POST body as the call takes it (`http/body.ts`); called at most once, and only when needed. */
+  readonly readBody: (use: BodyUse) => Promise<RequestBody>;
+}
+
+/** What a verified request's parameters came from: the signed query, or a signed form sent without a query. */
+interface SignedParameters {
+  readonly params: URLSearchParams;
+  /** The same parameters as a query string, for the node (`ApiRequest.query`). */
+  readonly query: string;
+  readonly secretIndex: number;
+  readonly body?: RequestBody & { kind: "modules" };
+}
+
+function checked(verdict: ReturnType<typeof verifyChecksum>): number {
+  if (!verdict.ok) throw verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch();
+  return verdict.secretIndex;
 }
 
 /**
- * The string a checksum covers: the raw query when there is one; for a POST carrying its parameters in a form
- * body only, those parameters sorted by name and form-encoded (bbb-web 2.x).
+ * Parameters come from exactly one place, and only signed ones reach a node. A request with a query is verified
+ * on it before a byte of its body is read, and a POST form adding parameters to it is refused (the checksum does
+ * not cover them); its body can only be a create's or insertDocument's `<modules>` document. A POST without a
+ * query is signed over its form's parameters sorted by name (bbb-web 2.x), so that form is read (small) first.
  */
-function checksumInput(incoming: IncomingCall): string {
-  if (incoming.rawQuery !== "" || incoming.form === undefined) return incoming.rawQuery;
-  const sorted = [...incoming.form].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return new URLSearchParams(sorted).toString();
+async function signedParameters(context: ApiContext, tenant: TenantEntry, incoming: IncomingCall, call: Call): Promise<SignedParameters> {
+  const verify = (rawQuery: string): number =>
+    checked(verifyChecksum({ callName: incoming.call, rawQuery, secrets: tenant.secrets, allowed: context.directory.allowedChecksums }));
+  const posted = incoming.method === "POST" && call.body !== "ignored";
+  if (incoming.rawQuery !== "" || !posted) {
+    const secretIndex = verify(incoming.rawQuery);
+    const body = posted ? await incoming.readBody(call.body) : { kind: "none" as const };
+    if (body.kind === "form" && body.params.size > 0) throw bbbErrors.unsignedForm();
+    const params = new URLSearchParams(incoming.rawQuery);
+    return { params, query: incoming.rawQuery, secretIndex, ...(body.kind === "modules" ? { body } : {}) };
+  }
+  const body = await incoming.readBody("form");
+  const params = body.kind === "form" ? body.params : new URLSearchParams();
+  const sorted = new URLSearchParams([...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))).toString();
+  const secretIndex = verify(sorted);
+  return { params, query: params.toString(), secretIndex };
 }
 
-function verified(context: ApiContext, incoming: IncomingCall, handler: CallHandler): Promise<ApiAnswer> | ApiAnswer {
+async function verified(context: ApiContext, incoming: IncomingCall, call: Call): Promise<ApiAnswer> {
   const tenant = incoming.tenant;
   // An unknown tenant has no secret that could match: the client sees what a wrong secret gets.
   if (tenant === undefined) throw bbbErrors.checksumMismatch();
-  const verdict = verifyChecksum({
-    callName: incoming.call,
-    rawQuery: checksumInput(incoming),
-    secrets: tenant.secrets,
-    allowed: context.directory.allowedChecksums,
+  const signed = await signedParameters(context, tenant, incoming, call);
+  // The node and the balancer could read different values of a parameter given twice: refused, as one.
+  const repeated = repeatedParameter(signed.params);
+  if (repeated !== undefined) throw bbbErrors.repeatedParameter(repeated);
+  return call.handler(context, {
+    tenant,
+    secretIndex: signed.secretIndex,
+    call: incoming.call,
+    params: signed.params,
+    query: signed.query,
+    body: signed.body?.body,
   });
-  if (!verdict.ok) throw verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch();
-  const params = new URLSearchParams(incoming.rawQuery);
-  for (const [name, value] of incoming.form ?? []) params.append(name, value);
-  const query = incoming.form === undefined ? incoming.rawQuery : params.toString();
-  return handler(context, { tenant, secretIndex: verdict.secretIndex, call: incoming.call, params, query, body: incoming.xmlBody, origin: incoming.origin });
 }
 
-/** Answers one API call; every failure is a `BbbError`, and a failed redirecting join redirects as bbb-web does. */
+/**
+ * Answers one API call; every failure is a `BbbError`, and a failed redirecting join redirects as bbb-web does.
+ * An unknown call, a method the call does not take, an unknown tenant and a query that does not verify are
+ * refused before the request's body is read.
+ */
 export async function dispatch(context: ApiContext, incoming: IncomingCall): Promise<ApiAnswer> {
-  const handler = handlers.get(incoming.call);
-  if (handler === undefined) throw bbbErrors.unsupported();
+  const call = calls.get(incoming.call);
+  if (call === undefined) throw bbbErrors.unsupported();
+  if (!call.methods.includes(incoming.method)) throw bbbErrors.methodNotAccepted(incoming.call, incoming.method, call.methods);
   try {
-    return await verified(context, incoming, handler);
+    return await verified(context, incoming, call);
   } catch (error) {
     if (incoming.call !== "join" || !(error instanceof BbbError)) throw error;
     const params = new URLSearchParams(incoming.rawQuery);
     const policies = incoming.tenant?.policies.join ?? noPolicies;
     const location = joinRedirects(params, policies) ? joinErrorRedirect(params, policies, error) : undefined;
     if (location === undefined) throw error;
-    return { kind: "redirect", location };
+    return { kind: "redirect", location, error: error.messageKey };
   }
 }

@@ -1,5 +1,6 @@
 import type { ParameterPolicy } from "../config/schema.js";
 import { bbbErrors } from "../bbb/errors.js";
+import { parameterKey } from "../bbb/parameterNames.js";
 import { maxMeetingIdLength } from "../tenancy/nodeMeetingId.js";
 
 /** For calls no tenant policy applies to (and requests of no known tenant). */
@@ -30,8 +31,9 @@ function encodedPair(name: string, value: string): string {
 /**
  * The query a node gets for a call about one meeting, built from the call's own query by string surgery: the
  * client's checksum left out, the node's meeting ID in place of the tenant's, the tenant's parameter policies
- * (B3LB's modes) applied. Every other pair is passed on as the client encoded it, in its order; nothing is
- * parsed into objects, since this runs on every join.
+ * (B3LB's modes) applied to each parameter as the node will read its name (`parameterKey`: decoded, metadata
+ * lower-cased). Every other pair is passed on as the client encoded it, in its order; nothing is parsed into
+ * objects, since this runs on every join. Policies' own names are `parameterKey`s (see `tenancy/policies.ts`).
  */
 export function nodeQuery(query: string, nodeMeetingId: string, policies: ReadonlyMap<string, ParameterPolicy>): string {
   const out: string[] = [];
@@ -47,15 +49,16 @@ export function nodeQuery(query: string, nodeMeetingId: string, policies: Readon
       meetingIdPassed = true;
       continue;
     }
-    const policy = policies.get(name);
+    const key = parameterKey(name);
+    const policy = policies.get(key);
     if (policy === undefined) {
       out.push(pair);
       continue;
     }
     policiesMet ??= new Set();
-    const firstOfName = !policiesMet.has(name);
-    policiesMet.add(name);
-    if (policy.mode === "override" && firstOfName) out.push(encodedPair(name, policy.value));
+    const firstOfName = !policiesMet.has(key);
+    policiesMet.add(key);
+    if (policy.mode === "override" && firstOfName) out.push(encodedPair(key, policy.value));
     if (policy.mode === "setIfAbsent") out.push(pair);
   }
   if (!meetingIdPassed) out.push(encodedPair("meetingID", nodeMeetingId));
@@ -71,7 +74,7 @@ export function nodeQuery(query: string, nodeMeetingId: string, policies: Readon
  * same value the node will see.
  */
 export function parameterAfterPolicy(params: URLSearchParams, name: string, policies: ReadonlyMap<string, ParameterPolicy>): string | null {
-  const policy = policies.get(name);
+  const policy = policies.get(parameterKey(name));
   switch (policy?.mode) {
     case undefined:
       return params.get(name);

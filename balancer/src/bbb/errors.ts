@@ -22,8 +22,17 @@ export const bbbErrors = {
   notFound: () => new BbbError("notFound", "A meeting with that ID does not exist"),
   joinNotFound: () => new BbbError("invalidMeetingIdentifier", "A meeting with that ID does not exist"),
   unsupported: () => new BbbError("unsupportedRequest", "This request is not supported."),
+  /** A call sent with a method bbb-web does not route to it (UrlMappings.groovy). */
+  methodNotAccepted: (call: string, method: string, accepted: readonly string[]) =>
+    new BbbError("unsupportedRequest", `${call} does not accept ${method} requests; send it as ${accepted.join(" or ")}`),
+  /** A POST whose query is signed while its form adds parameters the checksum does not cover. */
+  unsignedForm: () =>
+    new BbbError("checksumError", "Form parameters are not covered by the checksum: send them in the query string, or sign a form-only request"),
   bodyTooLarge: (limitBytes: number) =>
-    new BbbError("validationError", `The request body is larger than ${Math.round(limitBytes / 1024 / 1024)} MB`),
+    new BbbError("validationError", `The request body is larger than ${limitBytes >= 2 ** 20 ? `${limitBytes / 2 ** 20} MiB` : `${limitBytes / 2 ** 10} KiB`}`),
+  bodyTimeout: (limitMs: number) => new BbbError("validationError", `The request body did not arrive within ${limitMs / 1000} s`),
+  repeatedParameter: (name: string) =>
+    new BbbError("validationError", `The parameter ${name} is given more than once; give each parameter once`),
   malformedBody: (why: string) => new BbbError("validationError", `The request body is malformed: ${why}`),
   noServer: () => new BbbError("serverUnavailable", "No server is available for a new meeting; try again later"),
   serverUnreachable: () => new BbbError("serverUnavailable", "The server hosting this meeting did not answer; try again"),

@@ -43,16 +43,6 @@ export function splitRequestTarget(target: string): { path: string; rawQuery: st
   return { path, rawQuery: queryStart === -1 ? "" : target.slice(queryStart + 1) };
 }
 
-/** What a request's headers say about where it was sent; `forwarded*` are believed from a trusted proxy only. */
-export interface RequestHeaders {
-  host: string | undefined;
-  forwardedHost: string | undefined;
-  forwardedProto: string | undefined;
-  /** Whether the connection to the balancer itself is TLS. */
-  encrypted: boolean;
-  fromTrustedProxy: boolean;
-}
-
 /** A forwarded header's value as the first proxy (the one the client reached) wrote it. */
 function firstHop(forwarded: string | undefined): string | undefined {
   return forwarded?.split(",")[0]?.trim();
@@ -60,23 +50,6 @@ function firstHop(forwarded: string | undefined): string | undefined {
 
 function rawHost(hostHeader: string | undefined, forwardedHost: string | undefined, fromTrustedProxy: boolean): string {
   return ((fromTrustedProxy ? firstHop(forwardedHost) : undefined) ?? hostHeader ?? "").trim();
-}
-
-/** The scheme the client used: the proxy's `X-Forwarded-Proto` when the peer is a trusted proxy, else the socket's. */
-export function requestProtocol(headers: RequestHeaders): "http" | "https" {
-  const forwarded = headers.fromTrustedProxy ? firstHop(headers.forwardedProto)?.toLowerCase() : undefined;
-  if (forwarded === "https" || forwarded === "http") return forwarded;
-  return headers.encrypted ? "https" : "http";
-}
-
-/**
- * The balancer's origin as the client reached it (`https://acme.bbb.example.org`), for absolute URLs the
- * balancer hands out; `undefined` when the host is not a valid host (a forged or garbled header).
- */
-export function requestOrigin(headers: RequestHeaders): string | undefined {
-  const host = rawHost(headers.host, headers.forwardedHost, headers.fromTrustedProxy);
-  if (!/^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i.test(host)) return undefined;
-  return `${requestProtocol(headers)}://${host.toLowerCase()}`;
 }
 
 /** The host name a request was sent to: the proxy's `X-Forwarded-Host` when the peer is a trusted proxy. */

@@ -34,10 +34,6 @@ export interface Directory {
   readonly allowedChecksums: readonly ChecksumAlgorithm[];
 }
 
-function mergedPolicies(global: Record<string, ParameterPolicy>, own: Record<string, ParameterPolicy>): ReadonlyMap<string, ParameterPolicy> {
-  return new Map([...Object.entries(global), ...Object.entries(own)]);
-}
-
 /** Lookups by tenant slug and node ID, built once at start so no request does work that grows with the fleet. */
 export function buildDirectory(config: BalancerConfig): Directory {
   const tenants = new Map<string, TenantEntry>(
@@ -51,8 +47,8 @@ export function buildDirectory(config: BalancerConfig): Directory {
         clusters: tenant.clusters,
         limits: tenant.limits,
         policies: {
-          create: validatedPolicies("create", mergedPolicies(config.policies.create, tenant.policies.create), tenant.slug),
-          join: validatedPolicies("join", mergedPolicies(config.policies.join, tenant.policies.join), tenant.slug),
+          create: validatedPolicies("create", [config.policies.create, tenant.policies.create], tenant.slug),
+          join: validatedPolicies("join", [config.policies.join, tenant.policies.join], tenant.slug),
         },
         config: tenant,
       },

@@ -1,3 +1,4 @@
+import { parameterKey } from "../bbb/parameterNames.js";
 import { ConfigError, type ParameterPolicy } from "../config/schema.js";
 
 type Call = "create" | "join";
@@ -65,11 +66,26 @@ function valid(kind: ValueKind, value: string): boolean {
 }
 
 /**
- * Checks each parameter policy against what bbb-web accepts for that parameter, so a typo in the config fails
- * at start (naming the tenant, call and parameter) instead of breaking every create on the nodes.
+ * The policies of one call, global ones first and the tenant's on top, keyed by the name as a node reads it
+ * (`parameterKey`: `meta_Blocked` is `meta_blocked`, as bbb-web lower-cases metadata names). Each is checked
+ * against what bbb-web accepts for that parameter, so a typo in the config fails at start (naming the tenant,
+ * call and parameter) instead of breaking every create on the nodes.
  */
-export function validatedPolicies(call: Call, policies: ReadonlyMap<string, ParameterPolicy>, tenant: string): ReadonlyMap<string, ParameterPolicy> {
-  for (const [name, policy] of policies) {
+export function validatedPolicies(call: Call, layers: readonly Readonly<Record<string, ParameterPolicy>>[], tenant: string): ReadonlyMap<string, ParameterPolicy> {
+  const merged = new Map<string, ParameterPolicy>();
+  for (const layer of layers) {
+    const namesInLayer = new Map<string, string>();
+    for (const [name, policy] of Object.entries(layer)) {
+      const key = parameterKey(name);
+      const twin = namesInLayer.get(key);
+      if (twin !== undefined) {
+        throw new ConfigError(`tenant ${tenant}: policies.${call}.${name}: names the same parameter as ${twin} (a node reads metadata names in lower case)`);
+      }
+      namesInLayer.set(key, name);
+      merged.set(key, policy);
+    }
+  }
+  for (const [name, policy] of merged) {
     const where = `tenant ${tenant}: policies.${call}.${name}`;
     if (reserved[call].has(name) || name.toLowerCase().startsWith("meta_mediaplane-")) throw new ConfigError(`${where}: the balancer sets this parameter itself; it cannot have a policy`);
     const kind = valueKinds[call][name];
@@ -77,5 +93,5 @@ export function validatedPolicies(call: Call, policies: ReadonlyMap<string, Para
       throw new ConfigError(`${where}: "${policy.value}" is not a valid ${kind}`);
     }
   }
-  return policies;
+  return merged;
 }

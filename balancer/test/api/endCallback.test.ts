@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../src/store/keys.js";
 import { endCallbackUrl } from "../../src/tenancy/endCallback.js";
+import { freePort } from "../support/redis.js";
 import { field, get, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 let fleet: Fleet;
@@ -12,7 +13,8 @@ let tenantSiteUrl: string;
 const received: string[] = [];
 
 beforeAll(async () => {
-  fleet = await startFleet({ nodeIds: ["n1"] });
+  const port = await freePort();
+  fleet = await startFleet({ nodeIds: ["n1"], port, publicUrl: `http://127.0.0.1:${port}` });
   tenantSite = createServer((req, res) => {
     received.push(req.url ?? "");
     res.end("ok");

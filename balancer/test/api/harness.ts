@@ -34,8 +34,10 @@ export interface FleetOptions {
   configure?: (config: BalancerConfigInput) => BalancerConfigInput;
   /** How many balancer replicas to start. Default 1. */
   replicas?: number;
-  /** Where nodes send end callbacks; default the origin each create was sent to. */
+  /** Where nodes send end callbacks; default `https://<baseDomain>`, which nodes cannot reach. */
   publicUrl?: string;
+  /** The first replica's port (with `publicUrl` on it, callbacks reach it); default a free one. */
+  port?: number;
   /** Peers whose `X-Forwarded-*` are believed; default the loopback address the tests send from. */
   trustedProxies?: string[];
 }
@@ -66,7 +68,7 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
       config,
       redisUrl: redis.url,
       host: "127.0.0.1",
-      port: 0,
+      port: balancers.length === 0 ? (options.port ?? 0) : 0,
       baseDomain,
       trustedProxies: options.trustedProxies ?? ["127.0.0.1"],
       publicUrl: options.publicUrl,
