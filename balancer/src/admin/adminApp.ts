@@ -2,7 +2,6 @@ import type { RedisClient } from "../store/redisClient.js";
 import Koa from "koa";
 import { elementText } from "../bbb/xml.js";
 import type { BalancerConfig } from "../config/schema.js";
-import { changeNodeState } from "../fleet/actions.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
@@ -10,6 +9,9 @@ import { registry, setFleetGauges } from "../observability/metrics.js";
 import { collectFleetStats } from "../observability/stats.js";
 import { keys } from "../store/keys.js";
 import type { Directory } from "../tenancy/directory.js";
+import { createConsoleHandler } from "./console/consoleApp.js";
+import { consoleBase } from "./console/layout.js";
+import { changeNodeStateAs } from "./operatorActions.js";
 import { bearerTokenMatches } from "./token.js";
 
 export interface AdminDeps {
@@ -123,9 +125,7 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
       handle: async (ctx, [id = "", verb = ""]) => {
         const node = nodeEntry(id);
         if (!isStateVerb(verb)) throw new HttpError(404, `unknown action "${verb}" (actions: ${Object.keys(stateVerbs).join(", ")})`);
-        const report = await changeNodeState(redis, clients, node, stateVerbs[verb]);
-        logger.warn({ node: id, action: verb, previous: report.previous, released: report.released }, "node state changed by admin");
-        ctx.body = report;
+        ctx.body = await changeNodeStateAs({ redis, clients, directory, logger }, node, verb, `admin API (${ctx.ip})`);
       },
     },
     {
@@ -154,12 +154,15 @@ function decodePathPart(part: string): string {
 
 /**
  * The admin HTTP API, on its own port (`ADMIN_PORT`) so the ingress never routes to it; JSON throughout.
- * Probes (`/livez`, `/readyz`) are open; `/metrics` and `/admin/*` need `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Probes (`/livez`, `/readyz`) are open; `/metrics` and `/admin/*` need `Authorization: Bearer <ADMIN_TOKEN>`;
+ * the operator console (`/admin/console/`) logs in with the same token into a session cookie.
  */
 export function createAdminApp(deps: AdminDeps): Koa {
   const table = routes(deps);
+  const operatorConsole = createConsoleHandler(deps);
   const app = new Koa();
   app.use(async (ctx) => {
+    if (ctx.path === consoleBase || ctx.path.startsWith(`${consoleBase}/`)) return operatorConsole(ctx);
     try {
       const path = ctx.path;
       const matches = table.map((route) => ({ route, match: route.path.exec(path) })).filter(({ match }) => match !== null);

@@ -5,7 +5,7 @@ import { changeNodeState } from "../fleet/actions.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
 import { collectFleetStats, type NodeStats } from "../observability/stats.js";
-import { loadOf } from "../placement/load.js";
+import { loadTerms } from "../placement/load.js";
 import { keys } from "../store/keys.js";
 import type { Directory } from "../tenancy/directory.js";
 import { formatAge, formatNumber, formatTable } from "./table.js";
@@ -60,12 +60,10 @@ function nodesTable(nodes: readonly NodeStats[], now: number): string {
   );
 }
 
-/** The terms of B3LB's formula for one node, so an operator sees why placement prefers one node over another. */
-function loadTerms(node: NodeStats, tunables: LoadTunables): string[] {
-  const attendeeTerm = loadOf({ attendees: node.attendees, meetings: 0, cpu: 0 }, tunables);
-  const meetingTerm = loadOf({ attendees: 0, meetings: node.meetings, cpu: 0 }, tunables);
-  const cpuTerm = loadOf({ attendees: 0, meetings: 0, cpu: node.cpu }, tunables);
-  return [node.id, formatNumber(attendeeTerm), formatNumber(meetingTerm), formatNumber(cpuTerm), formatNumber(node.load), formatNumber(node.poolLoad)];
+/** The terms of B3LB's formula for one node, as table cells. */
+function loadTermCells(node: NodeStats, tunables: LoadTunables): string[] {
+  const terms = loadTerms(node, tunables);
+  return [node.id, formatNumber(terms.attendees), formatNumber(terms.meetings), formatNumber(terms.cpu), formatNumber(node.load), formatNumber(node.poolLoad)];
 }
 
 async function tenantMeetings(deps: CliDeps, slug: string): Promise<Array<{ tenant: string; meetingId: string; node: string; name?: string; attendees?: number }>> {
@@ -101,7 +99,7 @@ export async function runCommand(deps: CliDeps, args: readonly string[], json: b
     }
     case "load": {
       const { nodes } = await collectFleetStats(deps.redis, deps.config, deps.now);
-      const rows = nodes.map((node) => loadTerms(node, deps.directory.clusterLoad.get(node.cluster) ?? loadTunablesSchema.parse(undefined)));
+      const rows = nodes.map((node) => loadTermCells(node, deps.directory.clusterLoad.get(node.cluster) ?? loadTunablesSchema.parse(undefined)));
       if (json) return JSON.stringify(rows.map(([node, attendees, meetings, cpu, load, pool]) => ({ node, attendees, meetings, cpu, load, pool })), null, 2);
       return formatTable(["NODE", "ATTENDEE TERM", "MEETING TERM", "CPU TERM", "LOAD AT POLL", "POOL SCORE NOW"], rows);
     }

@@ -9,7 +9,8 @@ export type TenantUsage = Record<string, { meetings: number; attendees: number }
  * A node's runtime record: the `keys.node` hash, typed. Fields (all strings in Redis):
  * `state`, `stateChangedAt` (admin); `health` (unknown | healthy | unhealthy), `failStreak`, `okStreak`,
  * `attendees`, `meetings`, `cpu`, `load`, `tenants` (JSON TenantUsage), `lastPollAt`, `lastSuccessAt`,
- * `lastError`, `missing` (JSON list of meeting entries absent from the last poll) (poller).
+ * `lastError`, `lastPollMs`, `pollHistory`, `missing` (JSON list of meeting entries absent from the last poll)
+ * (poller).
  */
 export interface NodeRecord extends HealthRecord {
   id: string;
@@ -23,8 +24,20 @@ export interface NodeRecord extends HealthRecord {
   lastPollAt: number | undefined;
   lastSuccessAt: number | undefined;
   lastError: string | undefined;
+  /** How long the last poll took (getMeetings and load URL), in ms. */
+  lastPollMs: number | undefined;
+  /** Outcomes of the latest polls, oldest first: `+` succeeded, `-` failed (at most `pollHistoryLength`). */
+  pollHistory: string;
   /** Entries absent from the last poll: released when the next poll misses them too. */
   missing: string[];
+}
+
+/** How many poll outcomes a node's record keeps, for the console's health history. */
+export const pollHistoryLength = 20;
+
+/** The history after one more poll, oldest outcome dropped once it is full. */
+export function appendPollOutcome(history: string, succeeded: boolean): string {
+  return `${history}${succeeded ? "+" : "-"}`.slice(-pollHistoryLength);
 }
 
 function numberOr(value: string | undefined, fallback: number): number {
@@ -59,6 +72,8 @@ export function parseNodeRecord(node: Pick<BbbNode, "id" | "cluster" | "state">,
     lastPollAt: hash["lastPollAt"] === undefined ? undefined : numberOr(hash["lastPollAt"], 0),
     lastSuccessAt: hash["lastSuccessAt"] === undefined ? undefined : numberOr(hash["lastSuccessAt"], 0),
     lastError: hash["lastError"] === undefined || hash["lastError"] === "" ? undefined : hash["lastError"],
+    lastPollMs: hash["lastPollMs"] === undefined ? undefined : numberOr(hash["lastPollMs"], 0),
+    pollHistory: (hash["pollHistory"] ?? "").replace(/[^+-]/g, "").slice(-pollHistoryLength),
     missing: jsonOr<string[]>(hash["missing"], []),
   };
 }

@@ -21,6 +21,10 @@ export interface NodeStats {
   meetings: number;
   attendees: number;
   failStreak: number;
+  /** Outcomes of the latest polls, oldest first: `+` succeeded, `-` failed. */
+  pollHistory: string;
+  /** How long the last poll took, in ms. */
+  lastPollMs?: number;
   lastPollAt?: string;
   lastSuccessAt?: string;
   lastError?: string;
@@ -54,6 +58,7 @@ export async function collectFleetStats(redis: RedisClient, config: Pick<Balance
   const nodes = statuses.map((status): NodeStats => {
     const optional = {
       poolLoad: status.poolLoad,
+      lastPollMs: status.lastPollMs,
       lastPollAt: isoTime(status.lastPollAt),
       lastSuccessAt: isoTime(status.lastSuccessAt),
       lastError: status.lastError,
@@ -69,6 +74,7 @@ export async function collectFleetStats(redis: RedisClient, config: Pick<Balance
       meetings: status.meetings,
       attendees: status.attendees,
       failStreak: status.failStreak,
+      pollHistory: status.pollHistory,
       ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
     };
   });

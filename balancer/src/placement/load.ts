@@ -19,6 +19,15 @@ export function loadOf(stats: NodeStats, tunables: LoadTunables): number {
   return tunables.attendeeFactor * stats.attendees + tunables.meetingFactor * stats.meetings + (tunables.cpuMax / tunables.cpuOrder) * cpuTerm;
 }
 
+/** The load's three terms for one node, so an operator sees why placement prefers one node over another. */
+export function loadTerms(stats: NodeStats, tunables: LoadTunables): { attendees: number; meetings: number; cpu: number } {
+  return {
+    attendees: loadOf({ attendees: stats.attendees, meetings: 0, cpu: 0 }, tunables),
+    meetings: loadOf({ attendees: 0, meetings: stats.meetings, cpu: 0 }, tunables),
+    cpu: loadOf({ attendees: 0, meetings: 0, cpu: stats.cpu }, tunables),
+  };
+}
+
 /** What one new meeting adds to its node's load until the next poll measures it. */
 export function placementCost(tunables: LoadTunables): number {
   return tunables.meetingFactor;

@@ -70,8 +70,9 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     const report = await fetchNodeReport(clients, node, timeoutMs);
     const tunables = directory.clusterLoad.get(node.cluster);
     if (tunables === undefined) throw new Error(`node ${node.id}: unknown cluster ${node.cluster}`);
-    const record = await recordPoll(redis, node, report, { thresholds, tunables, now: Date.now() });
-    metrics.pollDuration.observe({ cluster: node.cluster, outcome: report.ok ? "ok" : "failed" }, (performance.now() - started) / 1000);
+    const pollMs = performance.now() - started;
+    const record = await recordPoll(redis, node, report, { thresholds, tunables, now: Date.now(), pollMs });
+    metrics.pollDuration.observe({ cluster: node.cluster, outcome: report.ok ? "ok" : "failed" }, pollMs / 1000);
     if (!report.ok) {
       metrics.pollFailures.inc({ cluster: node.cluster, node: node.id, reason: report.reason });
       log.debug({ node: node.id, reason: report.reason, problem: report.problem }, "poll failed");

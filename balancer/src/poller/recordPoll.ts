@@ -1,7 +1,7 @@
 import type { RedisClient } from "../store/redisClient.js";
 import type { LoadTunables, NodeState } from "../config/schema.js";
 import { nextHealth, storedHealth, type HealthChange, type HealthThresholds } from "../fleet/health.js";
-import { parseNodeRecord } from "../fleet/nodeRecord.js";
+import { appendPollOutcome, parseNodeRecord } from "../fleet/nodeRecord.js";
 import { refreshSummaries, releaseMembers } from "../fleet/release.js";
 import { applyPollScript } from "../fleet/scripts.js";
 import { loadOf } from "../placement/load.js";
@@ -27,7 +27,7 @@ export async function recordPoll(
   redis: RedisClient,
   node: NodeEntry,
   report: NodeReport,
-  settings: { thresholds: HealthThresholds; tunables: LoadTunables; now: number },
+  settings: { thresholds: HealthThresholds; tunables: LoadTunables; now: number; pollMs: number },
 ): Promise<PollRecord> {
   const nodeKey = keys.node(node.cluster, node.id);
   const meetingsKey = keys.nodeMeetings(node.cluster, node.id);
@@ -43,6 +43,8 @@ export async function recordPoll(
     failStreak: String(health.failStreak),
     okStreak: String(health.okStreak),
     lastPollAt: String(settings.now),
+    lastPollMs: String(Math.round(settings.pollMs)),
+    pollHistory: appendPollOutcome(previous.pollHistory, report.ok),
   };
   let summaries = new Map<string, Record<string, string>>();
   let release: string[] = [];

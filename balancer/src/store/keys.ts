@@ -36,4 +36,8 @@ export const keys = {
   nodeRegistry: () => `${keyPrefix}{fleet}:nodes`,
   /** HASH voiceBridge -> `<tenant>\n<meetingID>`: voice bridge numbers in use across the fleet. */
   voiceBridges: () => `${keyPrefix}{fleet}:voicebridges`,
+  /** HASH with expiry, keyed by sha256(session ID): an operator's console session (operator, CSRF token, since). */
+  consoleSession: (sessionIdHash: string) => `${keyPrefix}{console}:session:${sessionIdHash}`,
+  /** LIST of JSON entries, newest first, bounded: actions taken through the console and the admin API. */
+  consoleAudit: () => `${keyPrefix}{console}:audit`,
 } as const;

@@ -159,8 +159,9 @@ export async function pollOnce(fleet: Fleet<SharedRedis>, nodeId: string): Promi
   const { poller } = fleet.config;
   const tunables = fleet.directory.clusterLoad.get(node.cluster);
   if (tunables === undefined) throw new Error(`no load tunables for cluster ${node.cluster}`);
+  const started = performance.now();
   const report = await fetchNodeReport(fleet.clients, node, poller.timeoutMs);
-  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now() });
+  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started });
 }
 
 export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {
