@@ -6,6 +6,7 @@ import { request } from "undici";
 import type { ApiContext } from "./api/context.js";
 import { createApp } from "./app.js";
 import type { BalancerConfig } from "./config/schema.js";
+import { closeGracefully } from "./http/shutdown.js";
 import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
 import type { Logger } from "./observability/logger.js";
@@ -28,7 +29,15 @@ export interface ApiServerOptions {
   /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
   callbackSecret?: string | undefined;
   logger: Logger;
+  /** How long requests in flight may take to finish at shutdown (`SHUTDOWN_GRACE_SECONDS`). */
+  shutdownGraceMs?: number | undefined;
 }
+
+/**
+ * Every Redis command of a request is answered or failed within this: a stalled Redis (a failover, a paused
+ * process) costs a request an error, not a wait until the connection dies.
+ */
+export const redisCommandTimeoutMs = 2_000;
 
 export interface RunningApiServer {
   readonly port: number;
@@ -55,7 +64,7 @@ function notifier(logger: Logger, timeoutMs: number): (url: string) => void {
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const { config, logger } = options;
-  const redis = connectRedis(options.redisUrl, { maxRetriesPerRequest: 2, autoPipelining: true });
+  const redis = connectRedis(options.redisUrl, { maxRetriesPerRequest: 2, autoPipelining: true, commandTimeoutMs: redisCommandTimeoutMs });
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   await syncConfiguredNodes(redis, config);
   // The request handler needs the listen address (the default callback base), so it is attached once listening.
@@ -87,12 +96,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     url,
     redis,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive connections become idle as their last answer goes out: close each as soon as it does.
-      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
-      await closed;
-      clearInterval(sweeper);
+      await closeGracefully(server, options.shutdownGraceMs);
       await nodes.close();
       await redis.quit().catch(() => redis.disconnect());
     },

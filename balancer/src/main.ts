@@ -24,6 +24,7 @@ const runners: Record<Mode, ModeRunner> = {
       publicUrl: env.PUBLIC_URL,
       callbackSecret: env.CALLBACK_SECRET,
       logger,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
     });
     logger.info({ port: server.port, tenants: config.tenants.length, nodes: config.nodes.length }, "BBB API listening");
     return server;
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const config = await loadBalancerConfigFile(env.CONFIG_FILE);
   const logger = createLogger({ name: env.MODE });
-  const admin = await startAdminServer({ config, redisUrl: env.REDIS_URL, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, logger });
+  const admin = await startAdminServer({ config, redisUrl: env.REDIS_URL, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, logger, shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000 });
   logger.info({ port: admin.port }, "admin server listening");
   const mode = await runners[env.MODE](env, config, logger);
   const running: Running = {

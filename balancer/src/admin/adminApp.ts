@@ -7,6 +7,7 @@ import type { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
 import { registry, setFleetGauges } from "../observability/metrics.js";
 import { collectFleetStats } from "../observability/stats.js";
+import { recentDuplicates } from "../poller/adopt.js";
 import { keys } from "../store/keys.js";
 import type { Directory } from "../tenancy/directory.js";
 import { createConsoleHandler } from "./console/consoleApp.js";
@@ -126,6 +127,13 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
         const node = nodeEntry(id);
         if (!isStateVerb(verb)) throw new HttpError(404, `unknown action "${verb}" (actions: ${Object.keys(stateVerbs).join(", ")})`);
         ctx.body = await changeNodeStateAs({ redis, clients, directory, logger }, node, verb, `admin API (${ctx.ip})`);
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/duplicates$/,
+      handle: async (ctx) => {
+        ctx.body = await recentDuplicates(redis);
       },
     },
     {

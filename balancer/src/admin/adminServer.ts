@@ -6,6 +6,7 @@ import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
 import { connectRedis } from "../store/redisClient.js";
 import { buildDirectory } from "../tenancy/directory.js";
+import { closeGracefully } from "../http/shutdown.js";
 import { createAdminApp } from "./adminApp.js";
 
 export interface AdminServerOptions {
@@ -16,6 +17,8 @@ export interface AdminServerOptions {
   port: number;
   token: string | undefined;
   logger: Logger;
+  /** How long requests in flight may take to finish at shutdown (default: `defaultShutdownGraceMs`). */
+  shutdownGraceMs?: number | undefined;
 }
 
 export interface RunningAdminServer {
@@ -25,7 +28,7 @@ export interface RunningAdminServer {
 }
 
 /** Serves the admin API and the probes beside whatever the process does (API or poller). */
-export async function startAdminServer({ config, redisUrl, host, port, token, logger }: AdminServerOptions): Promise<RunningAdminServer> {
+export async function startAdminServer({ config, redisUrl, host, port, token, logger, shutdownGraceMs }: AdminServerOptions): Promise<RunningAdminServer> {
   // Few retries: a probe or an operator must hear "Redis unreachable" quickly, not wait on a queue.
   const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
@@ -41,9 +44,7 @@ export async function startAdminServer({ config, redisUrl, host, port, token, lo
     port: actualPort,
     url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${actualPort}`,
     async close() {
-      server.close();
-      server.closeIdleConnections();
-      await once(server, "close");
+      await closeGracefully(server, shutdownGraceMs);
       await clients.close();
       redis.disconnect();
     },

@@ -1,10 +1,22 @@
-import { BbbError, bbbErrors } from "../bbb/errors.js";
+import { BbbError, bbbErrors, NodeUnansweredError } from "../bbb/errors.js";
 import { createdMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
-import { escapeXml } from "../bbb/xml.js";
+import { elementText, escapeXml } from "../bbb/xml.js";
+import { endOnNode } from "../fleet/endMeetings.js";
 import type { NodeRequestBody } from "../nodes/client.js";
-import { countLimitHit } from "../observability/metrics.js";
+import { countCreateNodeFailure, countLimitHit } from "../observability/metrics.js";
 import { chooseCluster, placementCost } from "../placement/load.js";
-import { type Claim, claimMeeting, claimVoiceBridge, lowestLoads, placeInCluster, releaseMeeting, releaseVoiceBridge, storeSummary, undoPlacement } from "../store/meetings.js";
+import {
+  type Claim,
+  claimMeeting,
+  claimVoiceBridge,
+  holdOutNode,
+  lowestLoads,
+  placeInCluster,
+  releaseMeeting,
+  releaseVoiceBridge,
+  storeSummary,
+  undoPlacement,
+} from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
@@ -17,28 +29,45 @@ interface Placement {
   cost: number;
 }
 
+/** What one create may still spend, and the nodes it found not answering. */
+interface CreateBudget {
+  readonly deadline: number;
+  readonly failedNodes: Set<string>;
+}
+
+const remainingMs = (budget: CreateBudget): number => budget.deadline - performance.now();
+
+/** The tenant's clusters, the one with the least-loaded node first: the others are where placement goes next. */
+async function clusterOrder(context: ApiContext, clusters: readonly string[]): Promise<readonly string[]> {
+  if (clusters.length < 2) return clusters;
+  const first = chooseCluster(await lowestLoads(context.redis, clusters), context.random());
+  return first === undefined ? clusters : [first, ...clusters.filter((cluster) => cluster !== first)];
+}
+
 /**
  * Picks and counts the least-loaded eligible node among the tenant's clusters, with the meeting in the node's
- * meeting set; throws when there is none. A pool member this replica's config does not name is given back and
- * skipped from then on (see `ApiContext.unconfiguredNodes`), so each such node costs one extra round trip once.
+ * meeting set; throws when there is none. Nodes held out after a failed create (any replica's) and nodes this
+ * create found not answering are passed over. A pool member this replica's config does not name is given back
+ * and skipped from then on (see `ApiContext.unconfiguredNodes`), so each such node costs one extra round trip once.
  */
-async function place(context: ApiContext, tenant: string, meetingId: string, clusters: readonly string[]): Promise<Placement> {
-  let cluster = clusters[0];
-  if (clusters.length > 1) cluster = chooseCluster(await lowestLoads(context.redis, clusters), context.random());
-  if (cluster === undefined) throw bbbErrors.noServer();
-  const tunables = context.directory.clusterLoad.get(cluster);
-  if (tunables === undefined) throw bbbErrors.noServer();
-  const cost = placementCost(tunables);
+async function place(context: ApiContext, tenant: string, meetingId: string, clusters: readonly string[], budget: CreateBudget): Promise<Placement> {
   const meeting = { tenant, meetingId };
-  // Ends: every round either returns or adds a node the script will not pick again.
-  for (;;) {
-    const nodeId = await placeInCluster(context.redis, cluster, meeting, { cost, random: context.random(), skipped: context.unconfiguredNodes });
-    if (nodeId === null) throw bbbErrors.noServer();
-    const node = context.directory.nodes.get(nodeId);
-    if (node !== undefined) return { node, cost };
-    context.unconfiguredNodes.add(nodeId);
-    await undoPlacement(context.redis, { cluster, nodeId, cost, meeting });
+  for (const cluster of await clusterOrder(context, clusters)) {
+    const tunables = context.directory.clusterLoad.get(cluster);
+    if (tunables === undefined) continue;
+    const cost = placementCost(tunables);
+    // Ends: every round either returns, moves on, or adds a node the script will not pick again.
+    for (;;) {
+      const skipped = [...context.unconfiguredNodes, ...budget.failedNodes];
+      const nodeId = await placeInCluster(context.redis, cluster, meeting, { cost, random: context.random(), skipped });
+      if (nodeId === null) break;
+      const node = context.directory.nodes.get(nodeId);
+      if (node !== undefined) return { node, cost };
+      context.unconfiguredNodes.add(nodeId);
+      await undoPlacement(context.redis, { cluster, nodeId, cost, meeting });
+    }
   }
+  throw bbbErrors.noServer();
 }
 
 /**
@@ -73,37 +102,59 @@ interface Reservation {
   voiceBridge: string | undefined;
 }
 
+type CreateOutcome = { kind: "answered"; answer: ApiAnswer } | { kind: "nodeUnanswered"; node: NodeEntry; error: NodeUnansweredError };
+
 /**
  * Sends the create to the meeting's node. For a fresh placement (`reservation` given), a failed create releases
- * the mapping, the voice bridge and the load, and a successful one stores the summary getMeetings serves until
- * the next poll. A create of a live meeting simply reaches its node, which answers `duplicateWarning` or
- * `idNotUnique`.
+ * the mapping, the voice bridge and the load, and a node that does not answer is reported for the next attempt;
+ * a successful one stores the summary getMeetings serves until the next poll, or, when an end arrived while the
+ * node was creating, ends it there. A create of a live meeting simply reaches its node, which answers
+ * `duplicateWarning` or `idNotUnique`.
  */
-async function createOnNode(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry, reservation?: Reservation): Promise<ApiAnswer> {
+async function createOnNode(
+  context: ApiContext,
+  request: ApiRequest,
+  meetingId: string,
+  node: NodeEntry,
+  budget: CreateBudget,
+  reservation?: Reservation,
+): Promise<CreateOutcome> {
   const tenant = request.tenant.slug;
   const params = createParams(context, request, meetingId, node);
   if (reservation?.voiceBridge !== undefined) params.set("voiceBridge", reservation.voiceBridge);
   const undo = async (): Promise<void> => {
     if (reservation === undefined) return;
-    await releaseMeeting(context.redis, tenant, meetingId, node);
+    await releaseMeeting(context.redis, tenant, meetingId, node, { byCreate: true });
     if (reservation.voiceBridge !== undefined) await releaseVoiceBridge(context.redis, tenant, meetingId, reservation.voiceBridge);
     // releaseMeeting took the meeting out of the node's set already.
     await undoPlacement(context.redis, { cluster: node.cluster, nodeId: node.id, cost: reservation.placement.cost });
   };
   let answer: string;
   try {
-    answer = await context.nodes.call(node, "create", params.toString(), createBody(request));
+    answer = await context.nodes.call(node, "create", params.toString(), { body: createBody(request), timeoutMs: remainingMs(budget) });
   } catch (error) {
     await undo();
+    if (reservation !== undefined && error instanceof NodeUnansweredError) return { kind: "nodeUnanswered", node, error };
     throw error;
   }
   const { success, messageKey } = returnCode(answer);
-  if (success && reservation !== undefined) {
-    await storeSummary(context.redis, tenant, meetingId, node.id, createdMeetingXml(answer, params, meetingId));
+  if (reservation !== undefined && (success || messageKey === "idNotUnique")) {
+    const summary = success ? createdMeetingXml(answer, params, meetingId) : undefined;
+    if ((await storeSummary(context.redis, tenant, meetingId, node.id, summary)) === "endRequested") await endCreatedMeeting(context, tenant, meetingId, node, answer);
   } else if (!success && messageKey !== "idNotUnique") {
     await undo();
   }
-  return xmlAnswer(tenantViewOfMeetingFields(answer, meetingId));
+  return { kind: "answered", answer: xmlAnswer(tenantViewOfMeetingFields(answer, meetingId)) };
+}
+
+/**
+ * The end that arrived while the node was creating the meeting, carried out now that it has it. Should the node
+ * not take it, the meeting stays mapped (it runs, and joins and a later end find it).
+ */
+async function endCreatedMeeting(context: ApiContext, tenant: string, meetingId: string, node: NodeEntry, createAnswer: string): Promise<void> {
+  const id = nodeMeetingId(tenant, meetingId);
+  const outcome = await endOnNode(context.nodes, node, new Map([[id, elementText(createAnswer, "moderatorPW") ?? ""]]));
+  if (outcome.ended.includes(id)) await releaseMeeting(context.redis, tenant, meetingId, node);
 }
 
 function limitError(limit: "maxMeetings" | "maxAttendees", scope: "tenant" | "secret", max: number | undefined): BbbError {
@@ -113,23 +164,21 @@ function limitError(limit: "maxMeetings" | "maxAttendees", scope: "tenant" | "se
 }
 
 /**
- * create, idempotent across replicas: the meeting is placed, and of concurrent creates exactly one claims the
- * mapping (HSETNX, limits checked in the same script). The others, and every create of a live meeting, give
- * their placement back and send their create to the holder's node, which answers `duplicateWarning` or
- * `idNotUnique`.
+ * One attempt: place, claim, create. Of concurrent creates exactly one claims the mapping (HSETNX, limits
+ * checked in the same script). The others, and every create of a live meeting, give their placement back and
+ * send their create to the holder's node, which answers `duplicateWarning` or `idNotUnique`.
  */
-export async function create(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
-  const meetingId = requireMeetingId(request.params);
+async function attemptCreate(context: ApiContext, request: ApiRequest, meetingId: string, budget: CreateBudget): Promise<CreateOutcome> {
   const tenant = request.tenant;
   // Most creates are of new meetings: they place first and learn of a live meeting from the claim, a Redis round
   // trip less than a lookup before. With nowhere to place, a live meeting is looked up so it still reaches its node.
   let placement: Placement;
   try {
-    placement = await place(context, tenant.slug, meetingId, tenant.clusters);
+    placement = await place(context, tenant.slug, meetingId, tenant.clusters, budget);
   } catch (error) {
     const existing = await mappedNode(context, tenant.slug, meetingId);
     if (existing === undefined) throw error;
-    return createOnNode(context, request, meetingId, existing);
+    return createOnNode(context, request, meetingId, existing, budget);
   }
   const secretLimits = tenant.secretLimits[request.secretIndex] ?? {};
   const claimPlacement = (): Promise<Claim> =>
@@ -144,6 +193,7 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
         tenantMaxAttendees: tenant.limits.maxAttendees,
         secretMaxAttendees: secretLimits.maxAttendees,
       },
+      createBudgetMs: Math.ceil(remainingMs(budget)),
     });
   let claim = await claimPlacement();
   if (claim.outcome === "lost" && !context.directory.nodes.has(claim.holder)) {
@@ -154,7 +204,7 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
   }
   if (claim.outcome === "won") {
     const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, parameterAfterPolicy(request.params, "voiceBridge", tenant.policies.create) ?? undefined, context.random);
-    return createOnNode(context, request, meetingId, placement.node, { placement, voiceBridge });
+    return createOnNode(context, request, meetingId, placement.node, budget, { placement, voiceBridge });
   }
   // A winner on the same node holds the meeting's member of its set: only a member of our own is taken out.
   const heldHere = claim.outcome === "lost" && claim.holder === placement.node.id;
@@ -173,5 +223,24 @@ export async function create(context: ApiContext, request: ApiRequest): Promise<
   // Still held by nodes this replica does not know after a second claim: replicas with different configs (a
   // rolling update) are placing it; the client's retry will find the update further along.
   if (holder === undefined) throw bbbErrors.noServer();
-  return createOnNode(context, request, meetingId, holder);
+  return createOnNode(context, request, meetingId, holder, budget);
+}
+
+/**
+ * create, idempotent across replicas, and kept going while nodes die: a node that does not answer a fresh
+ * create is held out of placement (every replica, `placement.holdOutSeconds`) and the create moves on to the next
+ * least-loaded node, up to `placement.createAttempts` nodes within `placement.createBudgetMs`.
+ */
+export async function create(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
+  const meetingId = requireMeetingId(request.params);
+  const settings = context.directory.placement;
+  const budget: CreateBudget = { deadline: performance.now() + settings.createBudgetMs, failedNodes: new Set() };
+  for (let attempt = 1; ; attempt += 1) {
+    const outcome = await attemptCreate(context, request, meetingId, budget);
+    if (outcome.kind === "answered") return outcome.answer;
+    countCreateNodeFailure(outcome.node);
+    budget.failedNodes.add(outcome.node.id);
+    await holdOutNode(context.redis, outcome.node, settings.holdOutSeconds * 1_000);
+    if (attempt >= settings.createAttempts || remainingMs(budget) <= 0) throw outcome.error;
+  }
 }

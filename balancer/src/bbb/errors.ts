@@ -12,6 +12,16 @@ export class BbbError extends Error {
   }
 }
 
+/**
+ * A node that did not answer a call (down, hung past the timeout, or answering something that is not BBB's XML):
+ * for a create, a reason to try another node; for the client, BBB's `serverUnavailable`.
+ */
+export class NodeUnansweredError extends BbbError {
+  constructor() {
+    super("serverUnavailable", "The server hosting this meeting did not answer; try again");
+  }
+}
+
 /** The errors the balancer itself raises, with bbb-web's wording where bbb-web has one. */
 export const bbbErrors = {
   checksumMissing: () => new BbbError("checksumError", "You must provide the checksum"),
@@ -35,6 +45,6 @@ export const bbbErrors = {
     new BbbError("validationError", `The parameter ${name} is given more than once; give each parameter once`),
   malformedBody: (why: string) => new BbbError("validationError", `The request body is malformed: ${why}`),
   noServer: () => new BbbError("serverUnavailable", "No server is available for a new meeting; try again later"),
-  serverUnreachable: () => new BbbError("serverUnavailable", "The server hosting this meeting did not answer; try again"),
+  serverUnreachable: () => new NodeUnansweredError(),
   internal: () => new BbbError("internalError", "The request could not be completed; try again"),
 } as const;

@@ -37,6 +37,11 @@ const envSchema = z.object({
   ADMIN_PORT: z.coerce.number({ error: "must be a port number" }).int().min(0).max(65_535).default(9090),
   /** Bearer token of the admin API and /metrics; unset: only the probes answer. */
   ADMIN_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
+  /**
+   * How long requests in flight may take to finish after SIGTERM; then open connections are closed. Keep it below
+   * the pod's termination grace period.
+   */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(0).max(600).default(20),
   /** Names this poller in its leases and logs; default: a random ID per process. */
   POLLER_ID: z.string().min(1).optional(),
 });

@@ -132,8 +132,29 @@ export const pollerSettingsSchema = z
     unhealthyAfter: z.int().min(1).max(100).default(2),
     /** Consecutive successful polls after which an unhealthy node takes meetings again. */
     healthyAfter: z.int().min(1).max(100).default(1),
+    /**
+     * Which copy of a meeting runs on when polls find it on two nodes (a create retried elsewhere after a node
+     * hung, then woke): `mostAttendees` keeps the copy with more attendees (the mapped one on a tie) and ends the
+     * other, `mapped` keeps the copy joins are sent to, `report` ends neither and only reports both.
+     */
+    duplicateMeetings: z.enum(["mostAttendees", "mapped", "report"]).default("mostAttendees"),
   })
   .prefault({});
+
+export const placementSettingsSchema = z
+  .strictObject({
+    /** Nodes one create may try: a node that does not answer the create is left for the next least-loaded one. */
+    createAttempts: z.int().min(1).max(5).default(3),
+    /** A create ends within this, every attempt included (each node call also within `poller.timeoutMs`). */
+    createBudgetMs: z.int().min(100).max(120_000).default(10_000),
+    /**
+     * A node that failed a create gets no new meetings for this long, on every replica, without waiting for the
+     * poller to find it down. 0: only the failed create itself moves on.
+     */
+    holdOutSeconds: z.number().min(0).max(3_600).default(30),
+  })
+  .prefault({});
+export type PlacementSettings = z.infer<typeof placementSettingsSchema>;
 
 export const balancerConfigSchema = z
   .strictObject({
@@ -144,6 +165,7 @@ export const balancerConfigSchema = z
     /** Parameter policies for every tenant; a tenant's own policy for the same parameter wins. */
     policies: parameterPoliciesSchema,
     poller: pollerSettingsSchema,
+    placement: placementSettingsSchema,
   })
   .superRefine((config, ctx) => {
     const clusterNames = new Set<string>();

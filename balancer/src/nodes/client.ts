@@ -10,8 +10,14 @@ export interface NodeRequestBody {
 }
 
 export interface NodeClientSettings {
-  /** Time to connect to a node, for it to send its answer's headers, and then its body. */
+  /** The longest a call may take, from connecting to the last byte of the answer. */
   timeoutMs: number;
+}
+
+export interface NodeCallOptions {
+  body?: NodeRequestBody | undefined;
+  /** A shorter bound than the client's `timeoutMs` (what is left of a create's budget); never a longer one. */
+  timeoutMs?: number | undefined;
 }
 
 /** A node's URL for one call, signed with the node's own secret and hash. */
@@ -45,12 +51,14 @@ interface NodeTarget {
 export class NodeClients {
   private readonly targets = new Map<string, NodeTarget>();
   private readonly agent: Agent;
+  private readonly timeoutMs: number;
 
   constructor(nodes: Iterable<NodeEntry>, settings: NodeClientSettings) {
     for (const node of nodes) {
       const url = new URL(node.apiUrl);
       this.targets.set(node.id, { origin: url.origin, pathPrefix: url.pathname });
     }
+    this.timeoutMs = settings.timeoutMs;
     this.agent = new Agent({
       connections: connectionsPerNode,
       keepAliveTimeout: idleSocketMs,
@@ -61,20 +69,27 @@ export class NodeClients {
     });
   }
 
-  /** `query` is the call's parameters, already encoded; it is signed here with the node's secret. */
-  async call(node: NodeEntry, callName: string, query: string, body?: NodeRequestBody): Promise<string> {
+  /**
+   * `query` is the call's parameters, already encoded; it is signed here with the node's secret. The call ends
+   * within its timeout whatever the node does: a node that accepts the connection and then stalls, or trickles its
+   * answer a byte at a time, costs no more than one that is down.
+   */
+  async call(node: NodeEntry, callName: string, query: string, options: NodeCallOptions = {}): Promise<string> {
     const target = this.targets.get(node.id);
     if (target === undefined) throw bbbErrors.serverUnreachable();
+    const { body } = options;
     const signed = signQuery(callName, query, node.secret, node.checksumAlgorithm);
+    const timeoutMs = Math.min(options.timeoutMs ?? this.timeoutMs, this.timeoutMs);
+    if (timeoutMs <= 0) throw bbbErrors.serverUnreachable();
     let text: string;
     try {
-      // The agent's connect, headers and body timeouts bound the call: no timer of its own per call.
       const answer = await this.agent.request({
         origin: target.origin,
         method: body === undefined ? "GET" : "POST",
         path: `${target.pathPrefix}${callName}?${signed}`,
         headers: body === undefined ? undefined : { "content-type": body.contentType },
         body: body?.data,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       text = await answer.body.text();
       if (answer.statusCode !== 200) throw new Error(`HTTP ${answer.statusCode}`);

@@ -59,6 +59,24 @@ export const metrics = {
     registers: [registry],
   }),
   limitHits: new Counter({ name: "mediaplane_limit_hits_total", help: "Creates refused by a limit.", labelNames: ["tenant", "limit", "scope"], registers: [registry] }),
+  createNodeFailures: new Counter({
+    name: "mediaplane_create_node_failures_total",
+    help: "Creates a node did not answer: the node was held out of placement and the create moved on to another.",
+    labelNames: nodeLabels,
+    registers: [registry],
+  }),
+  duplicateMeetings: new Counter({
+    name: "mediaplane_duplicate_meetings_total",
+    help: "Meetings polls found running on two nodes, by what was done about it.",
+    labelNames: ["tenant", "resolution"],
+    registers: [registry],
+  }),
+  adoptedMeetings: new Counter({
+    name: "mediaplane_adopted_meetings_total",
+    help: "Meetings a node reported that Redis had no mapping for (Redis lost, a failover, a race): mapped again.",
+    labelNames: nodeLabels,
+    registers: [registry],
+  }),
 };
 
 /** For the API: one answered request. */
@@ -70,6 +88,11 @@ export function observeApiRequest(labels: { tenant: string; call: string; result
 /** For the API: a create refused by a limit. */
 export function countLimitHit(labels: { tenant: string; limit: "maxMeetings" | "maxAttendees"; scope: "tenant" | "secret" }): void {
   metrics.limitHits.inc(labels);
+}
+
+/** For the API: a node that did not answer a create. */
+export function countCreateNodeFailure(node: { cluster: string; id: string }): void {
+  metrics.createNodeFailures.inc({ cluster: node.cluster, node: node.id });
 }
 
 /** Sets the fleet gauges from a stats snapshot (before each scrape), dropping nodes and tenants no longer there. */

@@ -6,9 +6,11 @@ import type { Logger } from "../observability/logger.js";
 import { balancerMeetingsAmong, endOnNode } from "../fleet/endMeetings.js";
 import { retireAfterIntervals, retireUnconfiguredNodes } from "../fleet/retire.js";
 import { metrics } from "../observability/metrics.js";
+import { adoptUnmapped, settleDuplicate, type SettleDeps } from "./adopt.js";
 import { acquireLease, slotEnd, slotOf } from "./lease.js";
 import { fetchNodeReport } from "./nodeReport.js";
 import { recordPoll } from "./recordPoll.js";
+import type { UnmappedMeeting } from "./reconcile.js";
 import { buildDirectory, type NodeEntry } from "../tenancy/directory.js";
 
 export interface PollerDeps {
@@ -54,6 +56,8 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   const listeners: Array<(summary: CycleSummary) => void> = [];
   const configured = { nodes, tenants: [...directory.tenants.keys()] };
   const log = logger.child({ pollerId });
+  const tenants: ReadonlySet<string> = new Set(directory.tenants.keys());
+  const settleDeps: SettleDeps = { redis, clients, directory, rule: config.poller.duplicateMeetings, logger: log };
 
   /**
    * A panic ends the node's meetings once, from the admin call; an end the node missed then (unreachable,
@@ -63,6 +67,13 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     if (meetings.size === 0) return;
     const outcome = await endOnNode(clients, node, meetings);
     log.warn({ node: node.id, ended: outcome.ended, failed: outcome.failed }, "node in panic still had meetings: ended them on it");
+  }
+
+  /** Maps again what the node runs unmapped, and settles each meeting found on two nodes. */
+  async function adoptFromNode(node: NodeEntry, unmapped: readonly UnmappedMeeting[]): Promise<void> {
+    const { adopted, duplicates } = await adoptUnmapped(redis, node, unmapped, tenants);
+    if (adopted > 0) log.warn({ node: node.id, adopted }, "node runs meetings Redis did not map: mapped them again");
+    for (const duplicate of duplicates) await settleDuplicate(settleDeps, node, duplicate);
   }
 
   async function pollOne(node: NodeEntry): Promise<boolean> {
@@ -82,6 +93,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
       metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why }, record.released);
     }
     if (record.state === "panic" && report.ok) await endLeftInPanic(node, balancerMeetingsAmong(report.meetings));
+    if (record.unmapped.length > 0) await adoptFromNode(node, record.unmapped);
     if (record.healthChange === "becameUnhealthy") {
       log.warn({ node: node.id, released: record.released, problem: report.ok ? undefined : report.problem }, "node unhealthy: out of the pool, meetings released");
     } else if (record.healthChange === "becameHealthy") {

@@ -8,7 +8,7 @@ import { loadOf } from "../placement/load.js";
 import { keys } from "../store/keys.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import type { NodeReport } from "./nodeReport.js";
-import { reconcile } from "./reconcile.js";
+import { reconcile, type UnmappedMeeting } from "./reconcile.js";
 
 export interface PollRecord {
   state: NodeState;
@@ -16,6 +16,8 @@ export interface PollRecord {
   healthChange: HealthChange;
   /** Meeting mappings this poll released (node unhealthy or in panic, or meetings it no longer has). */
   released: number;
+  /** The balancer's meetings the node runs that its meeting set lacks: to adopt (none for a node in panic). */
+  unmapped: UnmappedMeeting[];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function recordPoll(
   };
   let summaries = new Map<string, Record<string, string>>();
   let release: string[] = [];
+  let unmapped: UnmappedMeeting[] = [];
   let reportedMeetings = -1;
   if (report.ok) {
     const reconciled = reconcile((members ?? []) as string[], previous.missing, report.meetings);
@@ -64,6 +67,7 @@ export async function recordPoll(
     });
     summaries = reconciled.summaries;
     release = reconciled.release;
+    unmapped = reconciled.unmapped;
     reportedMeetings = report.meetings.length;
   } else {
     fields["lastError"] = `${report.reason}: ${report.problem}`;
@@ -81,5 +85,5 @@ export async function recordPoll(
     releaseMembers(redis, node, releaseAll.length > 0 ? releaseAll : release),
     refreshSummaries(redis, node.id, releaseAll.length > 0 ? new Map() : summaries),
   ]);
-  return { state, healthy: health.healthy, healthChange: change, released };
+  return { state, healthy: health.healthy, healthChange: change, released, unmapped: state === "panic" ? [] : unmapped };
 }

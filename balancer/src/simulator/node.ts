@@ -20,8 +20,8 @@ export interface SimulatedNode {
   readonly apiUrl: string;
   /** `http://127.0.0.1:PORT/<id>/b3lb/load`: the CPU figure, 0..10000, as text/plain. */
   readonly loadUrl: string;
-  /** Delays every answer of this node. */
-  setLatency(ms: number): void;
+  /** Delays every answer of this node; with `call`, only that API call's answers (on top of the node's delay). */
+  setLatency(ms: number, call?: string): void;
   /** down: the connection is reset; error500: HTTP 500; hang: never answered; garbage: 200 with a body that is not XML. */
   setFailure(mode: FailureMode): void;
   /** The figure served at `loadUrl`, 0..10000. */
@@ -68,6 +68,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   readonly defaultLogoutUrl: string;
   readonly store = new MeetingStore();
   private latency = 0;
+  private readonly callLatency = new Map<string, number>();
   private failureMode: FailureMode = "none";
   private cpuFigure = 0;
   private readonly log: RequestLog;
@@ -86,10 +87,6 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     this.log = new RequestLog(settings.requestLogSize);
   }
 
-  get latencyMs(): number {
-    return this.latency;
-  }
-
   get failure(): FailureMode {
     return this.failureMode;
   }
@@ -98,9 +95,15 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     return this.cpuFigure;
   }
 
-  setLatency(ms: number): void {
+  /** How long an answer to `call` (an API call name, or a path that is none) waits. */
+  latencyFor(call: string): number {
+    return this.latency + (this.callLatency.get(call) ?? 0);
+  }
+
+  setLatency(ms: number, call?: string): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be a non-negative number of ms, got ${ms}`);
-    this.latency = ms;
+    if (call === undefined) this.latency = ms;
+    else this.callLatency.set(call, ms);
   }
 
   setFailure(mode: FailureMode): void {

@@ -111,7 +111,7 @@ export class SimulatorServer {
     const bodyReading = request.method === "GET" || request.method === "HEAD" ? Promise.resolve(undefined) : readBody(request);
     let body: string | undefined;
     try {
-      [body] = await Promise.all([bodyReading, this.delay(node.latencyMs)]);
+      [body] = await Promise.all([bodyReading, this.delay(node.latencyFor(rest.replace(/^\/bigbluebutton\/api\/?/, "")))]);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         // The rest of the body is still on its way: this connection cannot carry another request.

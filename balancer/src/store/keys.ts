@@ -15,10 +15,21 @@ export const keys = {
   pool: (cluster: string) => `${keyPrefix}{c:${cluster}}:pool`,
   /** HASH: a node's runtime record (state, health, counters, last poll); see docs/redis-keys.md for its fields. */
   node: (cluster: string, nodeId: string) => `${keyPrefix}{c:${cluster}}:node:${nodeId}`,
+  /**
+   * ZSET nodeId -> until when (Redis ms) the node gets no new meetings: it failed a create, and placement on
+   * every replica skips it without waiting for the poller to find it down.
+   */
+  holdOut: (cluster: string) => `${keyPrefix}{c:${cluster}}:holdout`,
   /** SET of `<tenant>\n<meetingID>`: the meetings mapped to a node, so a poll or a panic can release them. */
   nodeMeetings: (cluster: string, nodeId: string) => `${keyPrefix}{c:${cluster}}:node:${nodeId}:meetings`,
   /** HASH meetingID -> nodeId: where each live meeting of a tenant runs. A join reads only this. */
   meetings: (tenant: string) => `${keyPrefix}{t:${tenant}}:meetings`,
+  /**
+   * HASH meetingID -> `<nodeId>\n<expires at, Redis ms>[\nend]`: a create sent to the node and not yet answered.
+   * Evidence that the meeting is gone does not release it meanwhile (the node has not made it yet), and an end
+   * meanwhile is marked (`end`) for the create to carry out once the node has the meeting.
+   */
+  creating: (tenant: string) => `${keyPrefix}{t:${tenant}}:creating`,
   /** HASH meetingID -> id of the tenant secret that created it (`secretId`), for limits per secret. */
   meetingSecrets: (tenant: string) => `${keyPrefix}{t:${tenant}}:secrets`,
   /** HASH meetingID -> the tenant's `<meeting>` XML (from the create answer, then from each poll): getMeetings without fan-out. */
@@ -34,6 +45,8 @@ export const keys = {
    * holds records of, so nodes dropped from the config can be found and retired without walking the keyspace.
    */
   nodeRegistry: () => `${keyPrefix}{fleet}:nodes`,
+  /** LIST of JSON records, newest first, capped: meetings polls found running on two nodes, and what was done. */
+  recentDuplicates: () => `${keyPrefix}{fleet}:duplicates`,
   /** HASH voiceBridge -> `<tenant>\n<meetingID>`: voice bridge numbers in use across the fleet. */
   voiceBridges: () => `${keyPrefix}{fleet}:voicebridges`,
   /** HASH with expiry, keyed by sha256(session ID): an operator's console session (operator, CSRF token, since). */

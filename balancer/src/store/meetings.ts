@@ -22,10 +22,22 @@ export function nodeMeetingMember(tenant: string, meetingId: string): string {
 // hash tag, so it lives in the pool's slot on a clustered Redis.
 // ARGV[6..] are members never to pick (nodes the caller's config does not name). At most that many rank before
 // the first eligible member, and a draw that lands on one moves on to the next tied member, else to that first.
-const placeScript = new LuaScript(`
+/** Redis' own clock in ms, so every replica's deadlines and hold-outs agree. */
+const nowMsLua = `
+local function nowMs()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+`;
+
+// Nodes held out (KEYS[2]: they failed a create a moment ago) are skipped like ARGV[6..].
+const placeScript = new LuaScript(`${nowMsLua}
 local pool = KEYS[1]
 local skipped, skipCount = {}, #ARGV - 5
 for i = 6, #ARGV do skipped[ARGV[i]] = true end
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. nowMs(), '+inf')) do
+  if not skipped[member] then skipped[member], skipCount = true, skipCount + 1 end
+end
 local head = redis.call('ZRANGE', pool, 0, skipCount, 'WITHSCORES')
 local first, lowest
 for i = 1, #head, 2 do
@@ -45,6 +57,17 @@ redis.call('SADD', ARGV[3] .. pick .. ARGV[4], ARGV[5])
 return pick
 `);
 
+// Holds a node out of placement for ARGV[2] ms; the key lives as long as its last hold-out.
+const holdOutScript = new LuaScript(`${nowMsLua}
+local now = nowMs()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local untilMs = now + tonumber(ARGV[2])
+if (tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) or 0) < untilMs then redis.call('ZADD', KEYS[1], untilMs, ARGV[1]) end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - now))
+return 1
+`);
+
 // Only a node still in the pool gets its cost back: a node the poller removed meanwhile must not be re-added.
 // ARGV[3], when given, is the meeting to take out of the node's meeting set.
 const unplaceScript = new LuaScript(`
@@ -55,10 +78,29 @@ if ARGV[3] ~= '' then redis.call('SREM', KEYS[2], ARGV[3]) end
 return 1
 `);
 
-// A summary is written only while the mapping still points at the node that answered the create: an end that
-// raced ahead of the create's answer must not leave a ghost in getMeetings.
-const summarizeScript = new LuaScript(`
+// The create under way for a meeting (KEYS[6], see keys.creating), or nil; an expired marker (its replica died
+// mid-create) is removed and counts as none.
+const creatingLua = `${nowMsLua}
+local function pendingCreate(creating, meetingId)
+  local marker = redis.call('HGET', creating, meetingId)
+  if not marker then return nil end
+  local nodeId, expires, flag = string.match(marker, '^([^\\n]*)\\n(%d+)\\n?(.*)$')
+  if nodeId == nil or tonumber(expires) <= nowMs() then
+    redis.call('HDEL', creating, meetingId)
+    return nil
+  end
+  return { node = nodeId, marker = marker, endRequested = flag == 'end' }
+end
+`;
+
+// The node answered the create: the marker goes. A summary is written only while the mapping still points at
+// that node, and not when an end arrived meanwhile: then 2 tells the create to end the meeting on the node.
+const summarizeScript = new LuaScript(`${creatingLua}
+local pending = pendingCreate(KEYS[6], ARGV[1])
+if pending and pending.node == ARGV[2] then redis.call('HDEL', KEYS[6], ARGV[1]) end
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if pending and pending.node == ARGV[2] and pending.endRequested then return 2 end
+if ARGV[3] == '' then return 1 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[1]) end
 redis.call('INCR', KEYS[4])
@@ -66,9 +108,16 @@ return 1
 `);
 
 // Compare-and-delete: a release on evidence about one node never removes a mapping that moved to another.
+// While the create is under way the node may not have the meeting yet: evidence that it is gone proves nothing,
+// and only the create itself (ARGV[4] = '1', giving up) releases it; others get -1.
 // Answers the meeting's voice bridge number (read from its summary) so the caller can free it.
-const releaseScript = new LuaScript(`
+const releaseScript = new LuaScript(`${creatingLua}
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return false end
+if ARGV[4] == '1' then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+elseif pendingCreate(KEYS[6], ARGV[1]) then
+  return -1
+end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
@@ -85,8 +134,12 @@ return voiceBridge
 
 // Claims a meeting for a node unless it is mapped already, within the tenant's and the secret's limits (-1: none).
 // Attendees are counted from the summaries, as the last polls saw them. Answers {1} won, {0, holder} lost,
-// {-1, limit, scope} refused.
-const claimScript = new LuaScript(`
+// {-1, limit, scope} refused. A won claim marks the create under way for ARGV[8] ms at most.
+const claimScript = new LuaScript(`${nowMsLua}
+local function won()
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[2] .. '\\n' .. (nowMs() + tonumber(ARGV[8])))
+  return { 1 }
+end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return { 0, redis.call('HGET', KEYS[1], ARGV[1]) }
 end
@@ -99,7 +152,7 @@ end
 local tenantMeetings, secretMeetings = tonumber(ARGV[4]), tonumber(ARGV[5])
 local tenantAttendees, secretAttendees = tonumber(ARGV[6]), tonumber(ARGV[7])
 if tenantMeetings >= 0 and redis.call('HLEN', KEYS[1]) > tenantMeetings then return refuse('maxMeetings', 'tenant') end
-if secretMeetings < 0 and tenantAttendees < 0 and secretAttendees < 0 then return { 1 } end
+if secretMeetings < 0 and tenantAttendees < 0 and secretAttendees < 0 then return won() end
 local owners = redis.call('HGETALL', KEYS[5])
 local ownMeetings, allAttendees, ownAttendees = 0, 0, 0
 for i = 1, #owners, 2 do
@@ -114,7 +167,16 @@ end
 if secretMeetings >= 0 and ownMeetings > secretMeetings then return refuse('maxMeetings', 'secret') end
 if tenantAttendees >= 0 and allAttendees >= tenantAttendees then return refuse('maxAttendees', 'tenant') end
 if secretAttendees >= 0 and ownAttendees >= secretAttendees then return refuse('maxAttendees', 'secret') end
-return { 1 }
+return won()
+`);
+
+// An end of a meeting whose create is under way on ARGV[2]: marked for the create to carry out (1), else 0.
+const deferEndScript = new LuaScript(`${creatingLua}
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+local pending = pendingCreate(KEYS[6], ARGV[1])
+if not pending or pending.node ~= ARGV[2] then return 0 end
+if not pending.endRequested then redis.call('HSET', KEYS[6], ARGV[1], pending.marker .. '\\nend') end
+return 1
 `);
 
 const releaseVoiceBridgeScript = new LuaScript(`
@@ -123,7 +185,7 @@ return 1
 `);
 
 function tenantKeys(tenant: string): string[] {
-  return [keys.meetings(tenant), keys.summaries(tenant), keys.longMeetingIds(tenant), keys.revision(tenant), keys.meetingSecrets(tenant)];
+  return [keys.meetings(tenant), keys.summaries(tenant), keys.longMeetingIds(tenant), keys.revision(tenant), keys.meetingSecrets(tenant), keys.creating(tenant)];
 }
 
 /** The key under which a long meeting ID's reverse is kept, or '' when the node sees the readable form. */
@@ -151,8 +213,14 @@ export async function placeInCluster(
 ): Promise<string | null> {
   const { cost, random, skipped } = placement;
   const args = [cost, random, ...nodeMeetingsKeyAround(cluster), nodeMeetingMember(meeting.tenant, meeting.meetingId), ...skipped];
-  const pick = await placeScript.run(redis, [keys.pool(cluster)], args);
+  const pick = await placeScript.run(redis, [keys.pool(cluster), keys.holdOut(cluster)], args);
   return typeof pick === "string" ? pick : null;
+}
+
+/** Keeps a node that failed a create out of its cluster's placement for `ms`, on every replica. */
+export async function holdOutNode(redis: RedisClient, node: { id: string; cluster: string }, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  await holdOutScript.run(redis, [keys.holdOut(node.cluster)], [node.id, Math.round(ms)]);
 }
 
 /** A placement to give back: the node's cost, and the meeting set's member unless another claim holds it there. */
@@ -199,6 +267,8 @@ export interface ClaimArgs {
   /** Names the secret that signed the create (not the secret itself). */
   secretId: string;
   limits: ClaimLimits;
+  /** How long the create may take at most: its marker (see `keys.creating`) expires then, should its process die. */
+  createBudgetMs: number;
 }
 
 /**
@@ -206,7 +276,7 @@ export interface ClaimArgs {
  * unless another replica got there first (then the holder is returned; it may be the same node, and the loser
  * still has a placement to give back), and unless the tenant or the secret is at a limit. Limits are checked in the same script as the claim, so concurrent creates cannot overshoot.
  */
-export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node, secretId, limits }: ClaimArgs): Promise<Claim> {
+export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node, secretId, limits, createBudgetMs }: ClaimArgs): Promise<Claim> {
   const limit = (value: number | undefined): number => value ?? -1;
   const reply = (await claimScript.run(redis, tenantKeys(tenant), [
     meetingId,
@@ -216,6 +286,7 @@ export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node
     limit(limits.secretMaxMeetings),
     limit(limits.tenantMaxAttendees),
     limit(limits.secretMaxAttendees),
+    createBudgetMs,
   ])) as [number, string?, string?];
   if (reply[0] === 1) return { outcome: "won" };
   if (reply[0] === 0) return { outcome: "lost", holder: reply[1] ?? "" };
@@ -240,18 +311,44 @@ export async function releaseVoiceBridge(redis: RedisClient, tenant: string, mee
   await releaseVoiceBridgeScript.run(redis, [keys.voiceBridges()], [voiceBridge, nodeMeetingMember(tenant, meetingId)]);
 }
 
-/** Stores the tenant's view of a meeting for getMeetings (see docs/redis-keys.md for the value's format). */
-export async function storeSummary(redis: RedisClient, tenant: string, meetingId: string, nodeId: string, meetingXml: string): Promise<boolean> {
-  const stored = await summarizeScript.run(redis, tenantKeys(tenant), [meetingId, nodeId, meetingXml, longMeetingIdField(tenant, meetingId)]);
-  return stored === 1;
+/**
+ * What became of a created meeting: `stored` (its summary is served), `moved` (no longer mapped to the node that
+ * answered), or `endRequested` (an end arrived while the create was under way: the caller ends it on the node).
+ */
+export type CreatedMeeting = "stored" | "moved" | "endRequested";
+
+/**
+ * Records a node's answer to a fresh create: the tenant's view of the meeting for getMeetings (see
+ * docs/redis-keys.md), or none when the node already had it (`idNotUnique`); either way the create is over.
+ */
+export async function storeSummary(redis: RedisClient, tenant: string, meetingId: string, nodeId: string, meetingXml: string | undefined): Promise<CreatedMeeting> {
+  const outcome = await summarizeScript.run(redis, tenantKeys(tenant), [meetingId, nodeId, meetingXml ?? "", longMeetingIdField(tenant, meetingId)]);
+  return outcome === 1 ? "stored" : outcome === 2 ? "endRequested" : "moved";
+}
+
+/**
+ * An end of a meeting whose create is still under way on `nodeId`: marked, for the create to carry out once the
+ * node has the meeting. False when no create is under way (the end goes to the node as usual).
+ */
+export async function deferEndWhileCreating(redis: RedisClient, tenant: string, meetingId: string, nodeId: string): Promise<boolean> {
+  return (await deferEndScript.run(redis, tenantKeys(tenant), [meetingId, nodeId])) === 1;
 }
 
 /**
  * Forgets a meeting on evidence that it is gone from `node` (its end callback, the node's "not found", a poll,
  * an admin action). Safe to call twice and from any replica. Returns whether this call removed the mapping.
+ * While the meeting's create is under way nothing is released (the node may not have it yet), unless `byCreate`:
+ * the create itself giving up.
  */
-export async function releaseMeeting(redis: RedisClient, tenant: string, meetingId: string, node: { id: string; cluster: string }): Promise<boolean> {
-  const voiceBridge = await releaseScript.run(redis, tenantKeys(tenant), [meetingId, node.id, longMeetingIdField(tenant, meetingId)]);
+export async function releaseMeeting(
+  redis: RedisClient,
+  tenant: string,
+  meetingId: string,
+  node: { id: string; cluster: string },
+  { byCreate = false }: { byCreate?: boolean } = {},
+): Promise<boolean> {
+  const voiceBridge = await releaseScript.run(redis, tenantKeys(tenant), [meetingId, node.id, longMeetingIdField(tenant, meetingId), byCreate ? "1" : ""]);
+  if (voiceBridge === -1) return false;
   await redis.srem(keys.nodeMeetings(node.cluster, node.id), nodeMeetingMember(tenant, meetingId));
   if (typeof voiceBridge !== "string") return false;
   if (voiceBridge !== "") await releaseVoiceBridge(redis, tenant, meetingId, voiceBridge);
@@ -271,4 +368,88 @@ export async function tenantSummaries(redis: RedisClient, tenant: string): Promi
     return value;
   });
   return { revision: typeof revision === "string" ? revision : "0", meetings: Array.isArray(meetings) ? (meetings as string[]) : [] };
+}
+
+// Maps meetings a node reports that the tenant's mappings lack (ARGV[2]: JSON [{id, summary, long}]) to node
+// ARGV[1]. Answers per meeting: 'adopted', 'mapped' (already on this node), or `<other node>\n<its attendees>`
+// when another node holds the mapping (the same meeting runs twice).
+const adoptScript = new LuaScript(`
+local nodeId, out, changed = ARGV[1], {}, false
+for _, meeting in ipairs(cjson.decode(ARGV[2])) do
+  local current = redis.call('HGET', KEYS[1], meeting.id)
+  if not current then
+    redis.call('HSET', KEYS[1], meeting.id, nodeId)
+    redis.call('HSET', KEYS[2], meeting.id, meeting.summary)
+    if meeting.long ~= '' then redis.call('HSET', KEYS[3], meeting.long, meeting.id) end
+    changed = true
+    out[#out + 1] = 'adopted'
+  elseif current == nodeId then
+    out[#out + 1] = 'mapped'
+  else
+    local summary = redis.call('HGET', KEYS[2], meeting.id) or ''
+    out[#out + 1] = current .. '\\n' .. (string.match(summary, '<participantCount>(%d+)</participantCount>') or '0')
+  end
+end
+if changed then redis.call('INCR', KEYS[4]) end
+return out
+`);
+
+// Moves a mapping from ARGV[2] to ARGV[3] (compare-and-set), with the new copy's summary ARGV[4].
+const moveScript = new LuaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+redis.call('HDEL', KEYS[6], ARGV[1])
+redis.call('INCR', KEYS[4])
+return 1
+`);
+
+/** A reported meeting the tenant's mappings lack, in the tenant's view. */
+export interface MeetingToAdopt {
+  meetingId: string;
+  /** The tenant's view of the node's `<meeting>` (see `tenantMeetingXml`). */
+  summary: string;
+}
+
+export type Adoption = { outcome: "adopted" | "mapped" } | { outcome: "elsewhere"; node: string; attendees: number };
+
+/**
+ * Maps meetings a node runs for a tenant back to it when nothing maps them (after a Redis loss or failover, a
+ * create that timed out on the node and went elsewhere, a node back from a hang): joins find them again and a
+ * create of the same ID reaches them instead of starting a second copy. Adds each adopted meeting to the node's
+ * set, so polls keep it. A meeting mapped to another node is reported, not touched.
+ */
+export async function adoptMeetings(redis: RedisClient, tenant: string, node: { id: string; cluster: string }, meetings: readonly MeetingToAdopt[]): Promise<Adoption[]> {
+  if (meetings.length === 0) return [];
+  const payload = meetings.map(({ meetingId, summary }) => ({ id: meetingId, summary, long: longMeetingIdField(tenant, meetingId) }));
+  const replies = (await adoptScript.run(redis, tenantKeys(tenant), [node.id, JSON.stringify(payload)])) as string[];
+  const adopted = meetings.filter((_, i) => replies[i] === "adopted").map(({ meetingId }) => nodeMeetingMember(tenant, meetingId));
+  if (adopted.length > 0) await redis.sadd(keys.nodeMeetings(node.cluster, node.id), ...adopted);
+  return replies.map((reply): Adoption => {
+    if (reply === "adopted" || reply === "mapped") return { outcome: reply };
+    const [holder = "", attendees = "0"] = reply.split("\n");
+    return { outcome: "elsewhere", node: holder, attendees: Number(attendees) };
+  });
+}
+
+/** Moves a meeting's mapping from the node that holds it to another copy of it; false when it moved meanwhile. */
+export async function moveMeeting(
+  redis: RedisClient,
+  tenant: string,
+  meeting: MeetingToAdopt,
+  from: { id: string; cluster: string },
+  to: { id: string; cluster: string },
+): Promise<boolean> {
+  const moved = (await moveScript.run(redis, tenantKeys(tenant), [meeting.meetingId, from.id, to.id, meeting.summary])) === 1;
+  if (!moved) return false;
+  const member = nodeMeetingMember(tenant, meeting.meetingId);
+  await redis.srem(keys.nodeMeetings(from.cluster, from.id), member);
+  await redis.sadd(keys.nodeMeetings(to.cluster, to.id), member);
+  return true;
+}
+
+/** The tenant's meeting IDs behind hashed node meeting IDs (`undefined` where Redis no longer knows one). */
+export async function meetingIdsOfHashes(redis: RedisClient, tenant: string, hashes: readonly string[]): Promise<Array<string | undefined>> {
+  if (hashes.length === 0) return [];
+  return (await redis.hmget(keys.longMeetingIds(tenant), ...hashes)).map((id) => id ?? undefined);
 }

@@ -70,6 +70,8 @@ export interface RedisTuning {
   failFast?: boolean;
   /** Batches commands issued in the same tick into one round trip (per node on a cluster). */
   autoPipelining?: boolean;
+  /** Fails a command not answered within this (a stalled server), instead of waiting for the connection to die. */
+  commandTimeoutMs?: number;
 }
 
 function connectionOptions(endpoint: RedisEndpoint, tuning: RedisTuning): RedisOptions {
@@ -81,6 +83,7 @@ function connectionOptions(endpoint: RedisEndpoint, tuning: RedisTuning): RedisO
     ...(endpoint.tls ? { tls: isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {} } : {}),
     ...(tuning.maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest: tuning.maxRetriesPerRequest }),
     ...(tuning.connectTimeoutMs === undefined ? {} : { connectTimeout: tuning.connectTimeoutMs }),
+    ...(tuning.commandTimeoutMs === undefined ? {} : { commandTimeout: tuning.commandTimeoutMs }),
     ...(tuning.failFast ? { retryStrategy: () => null } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { validatedPolicies } from "./policies.js";
-import type { BalancerConfig, BbbNode, ChecksumAlgorithm, Limits, LoadTunables, ParameterPolicy, Tenant } from "../config/schema.js";
+import type { BalancerConfig, BbbNode, ChecksumAlgorithm, Limits, LoadTunables, ParameterPolicy, PlacementSettings, Tenant } from "../config/schema.js";
 
 /** A node as the request path needs it: everything precomputed once from the config file. */
 export interface NodeEntry {
@@ -32,6 +32,7 @@ export interface Directory {
   readonly nodes: ReadonlyMap<string, NodeEntry>;
   readonly clusterLoad: ReadonlyMap<string, LoadTunables>;
   readonly allowedChecksums: readonly ChecksumAlgorithm[];
+  readonly placement: PlacementSettings;
 }
 
 /** Lookups by tenant slug and node ID, built once at start so no request does work that grows with the fleet. */
@@ -61,5 +62,5 @@ export function buildDirectory(config: BalancerConfig): Directory {
     ]),
   );
   const clusterLoad = new Map(config.clusters.map((cluster) => [cluster.name, cluster.load]));
-  return { tenants, nodes, clusterLoad, allowedChecksums: config.checksum.allowed };
+  return { tenants, nodes, clusterLoad, allowedChecksums: config.checksum.allowed, placement: config.placement };
 }

@@ -55,14 +55,16 @@ describe("create", () => {
     expect(await redisState(fleet.balancers[0]!)).toEqual(before);
   });
 
-  it("answers serverUnavailable and keeps no mapping or load when the node is unreachable", async () => {
+  it("answers serverUnavailable and keeps no mapping or load when every node is unreachable, holding each out", async () => {
     for (const node of fleet.simulator.nodes.values()) node.setFailure("down");
     const before = await redisState(fleet.balancers[0]!);
     const answer = await create({ name: "Lost", meetingID: "lost" });
     expect(answer.status).toBe(200);
     expect(field(answer.body, "returncode")).toBe("FAILED");
     expect(field(answer.body, "messageKey")).toBe("serverUnavailable");
-    expect(await redisState(fleet.balancers[0]!)).toEqual(before);
+    const { [keys.holdOut("default")]: heldOut, ...after } = await redisState(fleet.balancers[0]!);
+    expect(after).toEqual(before);
+    expect((heldOut as string[]).filter((_, i) => i % 2 === 0).sort()).toEqual(["n1", "n2", "n3"]);
   });
 
   it("answers serverUnavailable when no node may take a meeting", async () => {

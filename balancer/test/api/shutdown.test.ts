@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ let relay: Server;
 /** The requests the balancer sent to the node, as they arrive: before the node's latency, which they then wait out. */
 const relayed: string[] = [];
 let dir: string;
+let configFile: string;
 let balancer: ChildProcess;
 let base: string;
 
@@ -40,9 +41,9 @@ async function startRelay(nodeOrigin: string): Promise<Server> {
 }
 
 /** Starts the real program (`src/main.ts`) as operators run it, and waits until it listens. */
-async function startProgram(port: number, configFile: string): Promise<ChildProcess> {
+async function startProgram(port: number, configFile: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(join(packageDir, "../node_modules/.bin/tsx"), [join(packageDir, "src/main.ts")], {
-    env: { ...process.env, CONFIG_FILE: configFile, REDIS_URL: redis.url, PORT: String(port), LISTEN_HOST: "127.0.0.1", BASE_DOMAIN: "bbb.test", MODE: "api", ADMIN_HOST: "127.0.0.1", ADMIN_PORT: "0" },
+    env: { ...process.env, CONFIG_FILE: configFile, REDIS_URL: redis.url, PORT: String(port), LISTEN_HOST: "127.0.0.1", BASE_DOMAIN: "bbb.test", MODE: "api", ADMIN_HOST: "127.0.0.1", ADMIN_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -67,7 +68,7 @@ beforeAll(async () => {
   const nodeUrl = new URL(simulator.node("n1").apiUrl);
   relay = await startRelay(nodeUrl.origin);
   dir = await mkdtemp(join(tmpdir(), "mediaplane-shutdown-"));
-  const configFile = join(dir, "balancer.yaml");
+  configFile = join(dir, "balancer.yaml");
   await writeFile(
     configFile,
     JSON.stringify({
@@ -104,5 +105,34 @@ describe("SIGTERM", () => {
     const [code] = await exited;
     expect(code).toBe(0);
     await expect(get(`${base}getMeetings?${computeSigned(tenants.acme, "getMeetings", "x=1")}`)).rejects.toThrow();
+  });
+});
+
+/** A connection to the balancer that has sent `data` and waits: half a request, or a finished one kept alive. */
+async function openConnection(port: number, data: string): Promise<Socket> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  socket.on("error", () => undefined);
+  socket.write(data);
+  return socket;
+}
+
+describe("SIGTERM with clients that never finish", () => {
+  it("exits 0 within its grace period although one client sent half a request and another keeps an idle connection", async () => {
+    const port = await freePort();
+    const program = await startProgram(port, configFile, { SHUTDOWN_GRACE_SECONDS: "1" });
+    const path = `/t/acme/bigbluebutton/api/getMeetings?${computeSigned(tenants.acme, "getMeetings", "x=1")}`;
+    const halfOpen = await openConnection(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const idle = await openConnection(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+    await once(idle, "data");
+    const exited = once(program, "exit");
+    const stoppedAt = performance.now();
+    program.kill("SIGTERM");
+    const [code] = await exited;
+    // A correctness bound (the configured grace plus start-up of the stop), not a performance target.
+    expect(performance.now() - stoppedAt).toBeLessThan(8_000);
+    expect(code).toBe(0);
+    halfOpen.destroy();
+    idle.destroy();
   });
 });

@@ -14,6 +14,35 @@ function reported(tenant: string, meetingId: string, attendees: number, isBreako
   };
 }
 
+/** A meeting as the balancer creates it: its tenant in metadata, as bbb-web lists `meta_mediaplane-tenant`. */
+function createdByBalancer(tenant: string, meetingId: string, extra = ""): ReportedMeeting {
+  const meeting = reported(tenant, meetingId, 2);
+  return { ...meeting, xml: meeting.xml.replace("<metadata></metadata>", `${extra}<metadata><mediaplane-tenant>${tenant}</mediaplane-tenant></metadata>`) };
+}
+
+describe("meetings a node runs that its meeting set lacks", () => {
+  it("are listed for adoption when the balancer created them", () => {
+    const result = reconcile([], [], [createdByBalancer("acme", "lost")]);
+    expect(result.unmapped).toMatchObject([{ tenant: "acme", meeting: { meetingId: "lost" }, nodeMeetingId: "acme~lost", attendees: 2 }]);
+  });
+
+  it("are listed by their hash when their ID reached the node hashed", () => {
+    const longId = "y".repeat(300);
+    expect(reconcile([], [], [createdByBalancer("acme", longId)]).unmapped[0]?.meeting).toEqual({ meetingIdHash: nodeMeetingId("acme", longId).slice("acme#".length) });
+  });
+
+  it("are left alone when the metadata names no tenant or another one (made on the node by hand)", () => {
+    const byHand = reported("acme", "by-hand", 1);
+    const posing = { ...createdByBalancer("globex", "posing"), nodeMeetingId: "acme~posing" };
+    expect(reconcile([], [], [byHand, posing]).unmapped).toEqual([]);
+  });
+
+  it("are left alone once ended (bbb-web lists a forcibly ended meeting until it is gone)", () => {
+    const ended = createdByBalancer("acme", "ended", "<hasBeenForciblyEnded>true</hasBeenForciblyEnded>");
+    expect(reconcile([], [], [ended]).unmapped).toEqual([]);
+  });
+});
+
 describe("reconciling a node's mappings with its poll", () => {
   it("keeps the mappings of meetings the node reports and refreshes their summaries in the tenant's view", () => {
     const result = reconcile([nodeMeetingMember("acme", "m1")], [], [reported("acme", "m1", 4)]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +28,12 @@ export interface RedisServer {
   readonly dir: string;
   /** Kills the server (SIGKILL when `hard`); its data directory stays for `restart`. */
   stop(hard?: boolean): Promise<void>;
-  /** Starts it again on the same port and directory, with what it persisted. */
-  restart(): Promise<void>;
+  /** Starts it again on the same port and directory, with what it persisted (nothing, with `empty`: a lost Redis). */
+  restart(options?: { empty?: boolean }): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered, as in a stall or a failover. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
 }
@@ -83,7 +87,14 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
     port,
     dir,
     stop,
-    restart: start,
+    restart: async ({ empty = false } = {}) => {
+      if (empty) {
+        for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
+      }
+      await start();
+    },
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
     close: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });
