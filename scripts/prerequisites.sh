@@ -14,6 +14,7 @@ prerequisites=(
   "named bind9 an authoritative DNS server with a TSIG key, for RFC 2136 (DNS-01) tests"
   "nsupdate bind9-dnsutils RFC 2136 updates against that server"
   "dig bind9-dnsutils queries against that server"
+  "nginx nginx the BBB node's HTTPS location in front of the CPU-load agent"
   "chromium chromium the operator console's browser tests (headless, driven by playwright-core)"
 )
 
