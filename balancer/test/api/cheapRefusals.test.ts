@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyReadTimeoutMs, maxFormBytes, maxModulesBytes } from "../../src/http/body.js";
 import { apiBase, computeSigned, field, nodeMeetings, redisState, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
-import { sendWithoutFullBody, type RawAnswer } from "./rawRequest.js";
+import { sendRaw, type RawAnswer } from "./rawRequest.js";
 
 let fleet: Fleet;
 beforeAll(async () => {
@@ -34,7 +34,7 @@ describe("a request refused before its body is read", () => {
   for (const { what, url, messageKey } of refusals) {
     it(`answers ${what} at once, without waiting for the 2 MB body, and closes the connection`, async () => {
       const redisBefore = await redisState(fleet.balancers[0]!);
-      expectRefusedAndClosed(await sendWithoutFullBody(url(), { method: "POST", headers: xmlHead, bodyStart: modulesStart }), messageKey);
+      expectRefusedAndClosed(await sendRaw(url(), { method: "POST", headers: xmlHead, body: modulesStart }), messageKey);
       expect(nodeMeetings(fleet)).toEqual({ n1: [] });
       expect(await redisState(fleet.balancers[0]!)).toEqual(redisBefore);
     });
@@ -42,13 +42,13 @@ describe("a request refused before its body is read", () => {
 
   it("answers a method the call does not take at once (a signed join as PUT with a 2 MB body)", async () => {
     const url = signedUrl(fleet.balancers[0]!, tenants.acme, "join", { meetingID: "big", fullName: "A", role: "VIEWER" });
-    expectRefusedAndClosed(await sendWithoutFullBody(url, { method: "PUT", headers: xmlHead, bodyStart: modulesStart }), "unsupportedRequest");
+    expectRefusedAndClosed(await sendRaw(url, { method: "PUT", headers: xmlHead, body: modulesStart }), "unsupportedRequest");
   });
 
   it("refuses a form-only POST announcing more than a form's limit without reading it", async () => {
     const url = `${apiBase(fleet.balancers[0]!, "acme")}create`;
     const headers = { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(maxFormBytes + 1) };
-    const answer = await sendWithoutFullBody(url, { method: "POST", headers, bodyStart: Buffer.from("name=x&meetingID=y&") });
+    const answer = await sendRaw(url, { method: "POST", headers, body: Buffer.from("name=x&meetingID=y&") });
     expectRefusedAndClosed(answer, "validationError");
     expect(field(answer.body, "message")).toBe("The request body is larger than 64 KiB");
   });
@@ -56,7 +56,7 @@ describe("a request refused before its body is read", () => {
   it("refuses a signed create whose <modules> document is announced larger than 2 MiB without reading it", async () => {
     const url = signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "x", meetingID: "huge" });
     const headers = { "Content-Type": "text/xml", "Content-Length": String(maxModulesBytes + 1) };
-    const answer = await sendWithoutFullBody(url, { method: "POST", headers, bodyStart: modulesStart });
+    const answer = await sendRaw(url, { method: "POST", headers, body: modulesStart });
     expectRefusedAndClosed(answer, "validationError");
     expect(field(answer.body, "message")).toBe("The request body is larger than 2 MiB");
     expect(nodeMeetings(fleet)).toEqual({ n1: [] });
@@ -67,7 +67,7 @@ describe("a request refused before its body is read", () => {
     const chunk = "a".repeat(maxFormBytes + 1);
     const bodyStart = Buffer.from(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
     const headers = { "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" };
-    expectRefusedAndClosed(await sendWithoutFullBody(url, { method: "POST", headers, bodyStart }), "validationError");
+    expectRefusedAndClosed(await sendRaw(url, { method: "POST", headers, body: bodyStart }), "validationError");
   });
 });
 
@@ -77,7 +77,7 @@ describe("a body that stops arriving", () => {
     async () => {
       const url = signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: "slow", meetingID: "slow" });
       const started = performance.now();
-      const answer = await sendWithoutFullBody(url, { method: "POST", headers: xmlHead, bodyStart: modulesStart }, bodyReadTimeoutMs + 5_000);
+      const answer = await sendRaw(url, { method: "POST", headers: xmlHead, body: modulesStart }, bodyReadTimeoutMs + 5_000);
       expect(performance.now() - started).toBeGreaterThanOrEqual(bodyReadTimeoutMs - 100);
       expectRefusedAndClosed(answer, "validationError");
       expect(field(answer.body, "message")).toBe(`The request body did not arrive within ${bodyReadTimeoutMs / 1000} s`);

@@ -9,7 +9,7 @@ export interface RawAnswer {
   closed: boolean;
 }
 
-function parseAnswer(raw: Buffer, closed: boolean): RawAnswer | undefined {
+function parseAnswer(raw: Buffer, closed: boolean, bodiless: boolean): RawAnswer | undefined {
   const text = raw.toString("latin1");
   const headEnd = text.indexOf("\r\n\r\n");
   if (headEnd === -1) return undefined;
@@ -19,43 +19,48 @@ function parseAnswer(raw: Buffer, closed: boolean): RawAnswer | undefined {
     const colon = line.indexOf(":");
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const body = raw.subarray(Buffer.byteLength(text.slice(0, headEnd + 4), "latin1"));
-  const length = Number(headers["content-length"] ?? body.length);
+  const body = bodiless ? Buffer.alloc(0) : raw.subarray(headEnd + 4);
+  const length = bodiless ? 0 : Number(headers["content-length"] ?? body.length);
   if (body.length < length) return undefined;
   return { status: Number(statusLine.split(" ")[1]), headers, body: body.subarray(0, length).toString("utf8"), closed };
 }
 
+export interface RawRequest {
+  method: string;
+  headers: Record<string, string>;
+  /** What is sent of the body: all of it, or (with a larger Content-Length) only its start. */
+  body?: Buffer;
+}
+
 /**
- * Sends a request head announcing a body, and only `bodyStart` of that body; then waits (at most `timeoutMs`) for
- * the answer and for the server to close the connection. A server that waits for the rest of the body never
- * answers: the promise rejects.
+ * Sends a request over a socket of its own, exactly as given (the target as written, no client-side checks), and
+ * waits (at most `timeoutMs`) for the answer and for the server to close the connection. A server that resets the
+ * connection after answering (a refused body it never read) still gives its answer. Rejects when no complete
+ * answer arrives: a server waiting for a body it was only partly sent never answers.
  */
-export function sendWithoutFullBody(
-  url: string,
-  request: { method: string; headers: Record<string, string>; bodyStart?: Buffer },
-  timeoutMs = 5_000,
-): Promise<RawAnswer> {
+export function sendRaw(url: string, request: RawRequest, timeoutMs = 5_000): Promise<RawAnswer> {
   const { hostname, port, pathname, search } = new URL(url);
+  const bodiless = request.method === "HEAD";
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const received: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      const partial = parseAnswer(Buffer.concat(received), false);
+      const partial = parseAnswer(Buffer.concat(received), false, bodiless);
       if (partial !== undefined) resolve(partial);
       else reject(new Error(`no answer within ${timeoutMs} ms`));
     }, timeoutMs);
-    const settle = (): void => {
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.on("close", () => {
       clearTimeout(timer);
-      const answer = parseAnswer(Buffer.concat(received), true);
+      const answer = parseAnswer(Buffer.concat(received), true, bodiless);
       if (answer === undefined) reject(new Error("the connection closed without a complete answer"));
       else resolve(answer);
-    };
-    socket.on("data", (chunk: Buffer) => received.push(chunk));
-    socket.on("close", settle);
+    });
+    // EPIPE/ECONNRESET while sending a body the server refused: the answer, if any, is judged on close.
     socket.on("error", () => undefined);
     const head = [`${request.method} ${pathname}${search} HTTP/1.1`, `Host: ${hostname}:${port}`, ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`)];
     socket.write(`${head.join("\r\n")}\r\n\r\n`);
-    if (request.bodyStart !== undefined) socket.write(request.bodyStart);
+    if (request.body !== undefined) socket.write(request.body);
   });
 }
