@@ -31,18 +31,24 @@ export async function changeNodeStateAs(deps: OperatorDeps, node: NodeEntry, ver
   return report;
 }
 
-const endOutcomeText: Record<EndMeetingOutcome["kind"], string> = {
-  ended: "ended on the node, mapping released",
-  failed: "the node did not accept the end: still mapped",
-  notMapped: "no such meeting (already gone)",
-  unknownNode: "mapped to a node no longer configured: left for the poller to release",
-};
+/** What came of an end, in the words of the action log. */
+export function describeEndOutcome(outcome: EndMeetingOutcome): string {
+  switch (outcome.kind) {
+    case "ended":
+      return `ended on ${outcome.node}, mapping released`;
+    case "failed":
+      return `${outcome.node} did not accept the end: still mapped`;
+    case "notMapped":
+      return "no such meeting (already gone)";
+    case "unknownNode":
+      return `mapped to ${outcome.node}, which is no longer configured: left for the poller to release`;
+  }
+}
 
 /** Ends one tenant meeting for an operator, logged like a node action. */
 export async function endMeetingAs(deps: OperatorDeps, tenant: string, meetingId: string, who: string): Promise<EndMeetingOutcome> {
   const outcome = await endTenantMeeting(deps.redis, deps.clients, deps.directory, tenant, meetingId);
-  const where = outcome.kind === "notMapped" ? "" : ` on ${outcome.node}`;
   deps.logger.warn({ tenant, meetingId, who, outcome: outcome.kind }, "meeting ended by an operator");
-  await recordAction(deps.redis, { at: new Date().toISOString(), who, action: "end meeting", target: `${tenant}/${meetingId}`, outcome: `${endOutcomeText[outcome.kind]}${where}` });
+  await recordAction(deps.redis, { at: new Date().toISOString(), who, action: "end meeting", target: `${tenant}/${meetingId}`, outcome: describeEndOutcome(outcome) });
   return outcome;
 }

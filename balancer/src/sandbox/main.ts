@@ -4,8 +4,8 @@ import { startSandbox } from "./startSandbox.js";
 
 /**
  * `npm run sandbox`: Redis, three simulated BBB nodes, the poller, the balancer and its admin server on loopback;
- * prints for two tenants the API URL and secret any BBB client can use, and how to reach the admin API and
- * `mediaplane-admin`. Ctrl-C stops everything.
+ * prints for two tenants the API URL and secret any BBB client can use, and how to reach the admin API, the
+ * operator console and `mediaplane-admin`. Ctrl-C stops everything.
  */
 const port = Number(process.env["PORT"] ?? 8090);
 const adminPort = Number(process.env["ADMIN_PORT"] ?? 9090);
@@ -32,6 +32,7 @@ lines.push(
   "admin server",
   `  URL:     ${admin.url}`,
   `  token:   ${sandbox.adminToken}  (new at every start)`,
+  `  console: ${admin.url}/admin/console/  (log in with the token)`,
   `  API:     curl -H 'Authorization: Bearer ${sandbox.adminToken}' ${admin.url}/admin/nodes`,
   `  CLI:     CONFIG_FILE=${sandbox.configFile} REDIS_URL=${sandbox.redis.url} BASE_DOMAIN=${baseDomain} npm run admin -w @mediaplane/balancer -- nodes`,
   "",

@@ -53,6 +53,14 @@ describe("npm run sandbox", () => {
     expect((await fetch(`${adminUrl}/admin/nodes`)).status).toBe(401);
   });
 
+  it("prints the operator console's URL, which answers with its login page", async () => {
+    const { printed } = await startSandboxProcess();
+    const consoleUrl = printedValue(printed, /^ {2}console: +(http:\/\/127\.0\.0\.1:\d+\/admin\/console\/)/m);
+    const answer = await fetch(consoleUrl, { redirect: "follow" });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('<input name="token" type="password"');
+  });
+
   it("prints a mediaplane-admin command line that lists the sandbox's nodes", async () => {
     const { printed } = await startSandboxProcess();
     const cliLine = printedValue(printed, /^ {2}CLI: +(.+ npm run admin .+)$/m);

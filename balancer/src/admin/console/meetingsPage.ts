@@ -81,7 +81,8 @@ ${rows.length === 0 ? html`<p class="muted">No meetings match.</p>` : html`<tabl
 }
 
 export function renderEndConfirmation(row: MeetingRow, csrfToken: string): SafeHtml {
-  const attendees = row.attendees === undefined ? "everyone in it is" : row.attendees === 1 ? "its 1 attendee is" : `its ${row.attendees} attendees are`;
+  const attendees =
+    row.attendees === undefined ? "everyone in it is" : row.attendees === 0 ? "nobody is in it at the last poll, anyone who joined since is" : row.attendees === 1 ? "its 1 attendee is" : `its ${row.attendees} attendees are`;
   return html`<section class="confirm">
 <h1>End ${row.tenant}/${row.meetingId}?</h1>
 <p class="consequence">End meeting ${row.meetingId} of ${row.tenant} on ${row.node}: ${attendees} disconnected, and the tenant's getMeetings no longer lists it.</p>
