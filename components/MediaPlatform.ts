@@ -12,6 +12,7 @@ import {
 } from "./azure/index.js";
 import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
+import type { LocalClusterImport, RegistryAuth } from "./k8s/ContainerImage.js";
 
 export interface MediaPlatformArgs {
   /** The parsed stack config. */
@@ -43,13 +44,22 @@ export interface WorkloadContext {
   readonly blockStorageClass: string | undefined;
   /** ReadWriteMany claim for recordings (Azure Files on AKS, a plain PVC on a laptop). */
   readonly recordingsClaimName: pulumi.Output<string>;
-  /** Registry the built images are pushed to; undefined: images are loaded into the laptop cluster. */
-  readonly registryLoginServer: pulumi.Output<string> | undefined;
+  /** Where the images the program builds go; see `ImageDelivery`. */
+  readonly imageDelivery: ImageDelivery;
   /** Azure Cache for Redis when the stack uses it; undefined: run the in-cluster Redis. */
   readonly managedRedis: RedisConnection | undefined;
   /** The balancer's config file (tenants with their secrets, clusters, nodes): a secret, for its Secret. */
   readonly balancerConfigFile: pulumi.Output<string>;
 }
+
+/**
+ * Where the images the program builds (balancer, Janus) go: pushed to the stack's registry with its push credential,
+ * or built into the local engine and imported into a kind/k3d cluster (`none` when the stack pins them all).
+ */
+export type ImageDelivery =
+  | { readonly kind: "registry"; readonly registryAuth: RegistryAuth }
+  | { readonly kind: "clusterImport"; readonly target: LocalClusterImport }
+  | { readonly kind: "none" };
 
 /** Public endpoints of the stack: each one a route the ingress (or, for TURN, its LoadBalancer) really serves. */
 export interface PlatformEndpoints {
@@ -78,8 +88,11 @@ export class MediaPlatform extends pulumi.ComponentResource {
   readonly endpoints: PlatformEndpoints;
   /** Pinned public IPs by role; empty on a laptop cluster. */
   readonly publicIps: pulumi.Output<Record<string, string>>;
-  /** Admin kubeconfig (secret); undefined when the stack deploys into an existing kube context. */
-  readonly kubeconfig: pulumi.Output<string> | undefined;
+  /**
+   * The AKS cluster, for `az aks get-credentials --resource-group <resourceGroup> --name <name>`; undefined on a
+   * kube context. No kubeconfig is an output: local accounts are off, and each person signs in as themselves.
+   */
+  readonly aksCluster: pulumi.Output<{ resourceGroup: string; name: string }> | undefined;
   /** Secret: per tenant, the host-based and path-based API URLs and secrets. */
   readonly tenants: pulumi.Output<Record<string, TenantAccess>>;
   readonly workloadContext: WorkloadContext;
@@ -91,11 +104,11 @@ export class MediaPlatform extends pulumi.ComponentResource {
     const { settings, secrets } = args;
     const clusterSettings = settings.cluster;
 
-    const azure = clusterSettings.provider === "azure" ? azureFoundation(settings, clusterSettings, this) : undefined;
+    const azure = clusterSettings.provider === "azure" ? azureFoundation(name, settings, clusterSettings, this) : undefined;
     const provider =
       azure?.cluster.provider ??
       new k8s.Provider(
-        "kube-context",
+        `${name}-kube-context`,
         clusterSettings.provider === "kubeContext" && clusterSettings.context !== undefined
           ? { context: clusterSettings.context }
           : {},
@@ -104,7 +117,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider };
 
     const namespace = new k8s.core.v1.Namespace(
-      "namespace",
+      `${name}-namespace`,
       { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane" } } },
       k8sOpts,
     );
@@ -112,7 +125,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
     const recordingsClaimName = azure
       ? azure.recordingShare(namespace.metadata.name, provider).claimName
       : new k8s.core.v1.PersistentVolumeClaim(
-          "recordings",
+          `${name}-recordings`,
           {
             metadata: { name: "recordings", namespace: namespace.metadata.name },
             spec: {
@@ -125,7 +138,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
           k8sOpts,
         ).metadata.name;
 
-    const tenants = new Tenants("tenants", { tenants: settings.tenants, apiBaseDomain: settings.domains.apiBase }, { parent: this });
+    const tenants = new Tenants(`${name}-tenants`, { tenants: settings.tenants, apiBaseDomain: settings.domains.apiBase }, { parent: this });
     const balancerConfigFile = pulumi.secret(
       pulumi
         .all([tenants.secrets, pulumi.all(secrets.bbbNodeSecrets)])
@@ -144,17 +157,21 @@ export class MediaPlatform extends pulumi.ComponentResource {
       podCidrs: clusterSettings.provider === "azure" ? [clusterSettings.podCidr] : clusterSettings.podCidrs,
       blockStorageClass,
       recordingsClaimName,
-      registryLoginServer: azure?.registry.loginServer,
+      imageDelivery: azure
+        ? { kind: "registry", registryAuth: azure.registry.pushCredential }
+        : clusterSettings.provider === "kubeContext" && clusterSettings.imageImport !== undefined
+          ? { kind: "clusterImport", target: clusterSettings.imageImport }
+          : { kind: "none" },
       managedRedis: azure?.managedRedis,
       balancerConfigFile,
     };
-    this.workloads = composeWorkloads(this.workloadContext, this);
+    this.workloads = composeWorkloads(name, this.workloadContext, this);
 
     this.endpoints = platformEndpoints(settings);
     this.publicIps = azure
       ? pulumi.all(Object.fromEntries(Object.entries(azure.staticIps).map(([role, ip]) => [role, ip.address])))
       : pulumi.output<Record<string, string>>({});
-    this.kubeconfig = azure?.cluster.kubeconfig;
+    this.aksCluster = azure ? pulumi.output({ resourceGroup: azure.resourceGroupName, name: azure.cluster.clusterName }) : undefined;
     this.tenants = tenants.access;
     this.registerOutputs({ endpoints: this.endpoints, publicIps: this.publicIps, tenants: this.tenants });
   }

@@ -90,13 +90,15 @@ const azureCluster = z.strictObject({
   systemPool: nodePool,
   /** Media nodes: public IP per node, host ports for RTP/TURN open, tainted for media workloads only. */
   mediaPool: nodePool,
-  /** Sources allowed to reach the Kubernetes API (include where `pulumi up` runs); empty: the API is open to any address. */
-  apiServerAuthorizedIpRanges: z.array(cidr).default([]),
-  /** Entra ID groups made cluster admins through Azure RBAC; empty: Kubernetes RBAC with local accounts only. */
+  /**
+   * Where `pulumi up` and operators run: the only sources the Kubernetes API and the registry's firewall accept
+   * (besides the cluster's own egress address). Required: an API server open to the internet is not an option.
+   */
+  apiServerAuthorizedIpRanges: z.array(cidr).min(1, { error: "must list where pulumi up and operators run (the API server and registry accept nobody else)" }),
+  /** Entra ID groups made cluster admins (Azure RBAC; local accounts are off). The identity running `pulumi up` is admin too. */
   adminGroupObjectIds: z.array(z.uuid()).default([]),
-  /** Where static public IPs live: the node resource group (no extra role) or the stack's own group (survives cluster re-creation). */
-  staticIpPlacement: z.enum(["nodeResourceGroup", "stackResourceGroup"]).default("nodeResourceGroup"),
-  registrySku: z.enum(["Basic", "Standard", "Premium"]).default("Basic"),
+  /** Team or person answerable for the stack's Azure resources: their `owner` tag. */
+  owner: z.string().regex(/^[^<>%&\\?/]{1,256}$/, { error: "must be 1..256 characters, none of < > % & \\ ? /" }),
   recordingStorageSku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS"]).default("Standard_LRS"),
 });
 export type AzureClusterSettings = z.infer<typeof azureCluster>;
@@ -109,6 +111,13 @@ const kubeContextCluster = z.strictObject({
   podCidrs: z.array(cidr).min(1).default(["10.244.0.0/16", "10.42.0.0/16"]),
   /** StorageClass for persistent volumes (recordings, Redis, ACME); unset: the cluster's default class. */
   storageClass: z.string().min(1).optional(),
+  /**
+   * The kind or k3d cluster the images the program builds are imported into (the nodes cannot see the local
+   * engine's images). Needed whenever the stack builds an image (balancer or Janus not pinned under `images`).
+   */
+  imageImport: z
+    .strictObject({ tool: z.enum(["kind", "k3d"]), clusterName: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "must be a kind/k3d cluster name" }) })
+    .optional(),
 });
 export type KubeContextClusterSettings = z.infer<typeof kubeContextCluster>;
 
@@ -302,6 +311,14 @@ export const stackConfigSchema = z
     for (const issue of balancerConfigIssues(config)) ctx.addIssue({ code: "custom", ...issue });
     if (config.redis.mode === "managed" && config.cluster.provider !== "azure") {
       ctx.addIssue({ code: "custom", path: ["redis", "mode"], message: 'managed Redis needs cluster.provider "azure"; use "inCluster"' });
+    }
+    const buildsImages = config.images.balancer === undefined || (config.janus.enabled && config.images.janus === undefined);
+    if (config.cluster.provider === "kubeContext" && config.cluster.imageImport === undefined && buildsImages) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster", "imageImport"],
+        message: 'is required to import the images the stack builds into the cluster, e.g. { tool: kind, clusterName: mediaplane } (or pin images.balancer and images.janus)',
+      });
     }
     if (config.balancer.autoscaling && config.balancer.replicas > config.balancer.autoscaling.maxReplicas) {
       ctx.addIssue({ code: "custom", path: ["balancer", "replicas"], message: "must not exceed autoscaling.maxReplicas" });

@@ -31,6 +31,55 @@ export interface RecordedResource {
   readonly parentUrn: string | undefined;
   /** URN of the provider resource that manages it (custom resources only). */
   readonly providerUrn: string | undefined;
+  /** What the engine is told besides the inputs: ordering and lifecycle options. */
+  readonly engine: EngineOptions;
+}
+
+/** The options of a resource registration the engine acts on, as the program sent them. */
+export interface EngineOptions {
+  /** URNs the resource waits for on create and outlives on delete (explicit `dependsOn` and inputs' sources). */
+  readonly dependencies: readonly string[];
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+}
+
+export const noEngineOptions: EngineOptions = { dependencies: [], protect: false, retainOnDelete: false, ignoreChanges: [], additionalSecretOutputs: [] };
+
+/** The part of the registration request (the engine's protocol) the recording reads. */
+interface RegistrationRequest {
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(visit: (dependencies: { getUrnsList(): string[] }) => void): void };
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+}
+
+type RegistrationCallback = (error: Error | null, response: { getUrn(): string } | undefined) => void;
+
+/** Records, by URN, the options of every registration the mock monitor receives. */
+function recordEngineOptions(into: Map<string, EngineOptions>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(request: RegistrationRequest, callback: RegistrationCallback): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) =>
+    register(request, (error, response) => {
+      if (response !== undefined) {
+        const dependencies = new Set(request.getDependenciesList());
+        request.getPropertydependenciesMap().forEach((property) => property.getUrnsList().forEach((urn) => dependencies.add(urn)));
+        into.set(response.getUrn(), {
+          dependencies: [...dependencies],
+          protect: request.getProtect() ?? false,
+          retainOnDelete: request.getRetainondelete() ?? false,
+          ignoreChanges: request.getIgnorechangesList(),
+          additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+        });
+      }
+      callback(error, response);
+    });
 }
 
 export interface ProgramRun {
@@ -39,6 +88,8 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
   /** Provider functions the mocks had no answer for (they returned nothing). */
   readonly unmockedCalls: readonly string[];
+  /** Every provider function the program called, with its inputs, in order. */
+  readonly calls: readonly { readonly token: string; readonly inputs: Record<string, unknown> }[];
 }
 
 export const secretSignatureKey = "4dabf18193072939515e22adb298388d";
@@ -95,6 +146,8 @@ function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
         name: inputs["publicIpAddressName"] ?? name,
         ipAddress: unknownUntilApply(`address of ${text(inputs["publicIpAddressName"] ?? name)}`),
       };
+    case "azure-native:network:VirtualNetwork":
+      return { name: inputs["virtualNetworkName"] ?? name };
     case "azure-native:storage:StorageAccount":
       return { name: inputs["accountName"] ?? name };
     case "azure-native:storage:FileShare":
@@ -102,8 +155,13 @@ function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
     case "azure-native:containerregistry:Registry":
       return { name: inputs["registryName"] ?? name, loginServer: `${text(inputs["registryName"] ?? name)}.azurecr.io` };
     case "random:index/randomPassword:RandomPassword":
+    case "random:index/randomString:RandomString":
       // Long enough for every secret check; marked so nobody mistakes it for the real generated value.
       return { result: unknownUntilApply(`random value of ${name}`) };
+    case "azure-native:managedidentity:UserAssignedIdentity":
+      return { name: inputs["resourceName"] ?? name, principalId: unknownUntilApply(`principal id of ${text(inputs["resourceName"] ?? name)}`) };
+    case "command:local:Command":
+      return { stdout: "", stderr: "" };
     case "docker-build:index:Image": {
       const tag = text((inputs["tags"] as unknown[] | undefined)?.[0] ?? name);
       return { digest: unknownUntilApply(`digest of ${tag}`), ref: `${tag}@${unknownUntilApply("digest")}` };
@@ -132,18 +190,27 @@ function azureId(type: string, name: string, state: Inputs): string {
 
 function mockCall(token: string, inputs: Inputs): Inputs | undefined {
   switch (token) {
-    case "azure-native:containerservice:listManagedClusterAdminCredentials": {
+    case "azure-native:containerservice:listManagedClusterUserCredentials": {
+      // The exec format of an Entra ID cluster: no credential inside, kubelogin fetches a token per call.
       const cluster = text(inputs["resourceName"]);
       const kubeconfig = [
         "apiVersion: v1",
         "kind: Config",
         `clusters: [{ name: ${cluster}, cluster: { server: "https://${unknownUntilApply(`API server of ${cluster}`)}" } }]`,
-        `users: [{ name: clusterAdmin, user: { token: "${unknownUntilApply("admin token")}" } }]`,
-        `contexts: [{ name: ${cluster}, context: { cluster: ${cluster}, user: clusterAdmin } }]`,
+        "users:",
+        "  - name: clusterUser",
+        "    user:",
+        "      exec:",
+        "        apiVersion: client.authentication.k8s.io/v1beta1",
+        "        command: kubelogin",
+        "        args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --login, devicecode]",
+        `contexts: [{ name: ${cluster}, context: { cluster: ${cluster}, user: clusterUser } }]`,
         `current-context: ${cluster}`,
       ].join("\n");
-      return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(kubeconfig).toString("base64") }] };
+      return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
     }
+    case "command:local:run":
+      return { stdout: `${unknownUntilApply(`output of: ${text(inputs["command"])}`)}\n`, stderr: "" };
     case "azure-native:storage:listStorageAccountKeys":
       return { keys: [{ keyName: "key1", value: unknownUntilApply(`key of ${text(inputs["accountName"])}`), permissions: "FULL" }] };
     case "azure-native:redis:listRedisKeys":
@@ -198,6 +265,8 @@ async function stackOutputsOf(programModule: Record<string, unknown>): Promise<R
 export async function runProgramWithMocks(options: ProgramRunOptions): Promise<ProgramRun> {
   const registered = new Map<string, { type: string; name: string; inputs: Inputs; custom: boolean; provider: string | undefined }>();
   const unmockedCalls = new Set<string>();
+  const calls: { token: string; inputs: Inputs }[] = [];
+  const engineOptions = new Map<string, EngineOptions>();
   const declared: Declared[] = [];
 
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
@@ -212,6 +281,7 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
         return { id, state };
       },
       call: ({ token, inputs }) => {
+        calls.push({ token, inputs });
         const result = mockCall(token, inputs);
         if (result === undefined) unmockedCalls.add(token);
         return result ?? {};
@@ -221,6 +291,7 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
     options.stack,
     false,
   );
+  recordEngineOptions(engineOptions);
 
   let programExports: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
@@ -249,10 +320,11 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
         inputs: record?.inputs ?? {},
         parentUrn,
         providerUrn: record?.provider ? record.provider.slice(0, record.provider.lastIndexOf("::")) : undefined,
+        engine: engineOptions.get(urn) ?? noEngineOptions,
       };
     }),
   );
-  return { resources, outputs: await resolveOutputs(programExports), unmockedCalls: [...unmockedCalls] };
+  return { resources, outputs: await resolveOutputs(programExports), unmockedCalls: [...unmockedCalls], calls };
 }
 
 /** The value an output settles on (the mocks make every value known). */

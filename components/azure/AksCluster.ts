@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
 import * as k8s from "@pulumi/kubernetes";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type * as azureInputs from "@pulumi/azure-native/types/input.js";
 import type { NodePoolSettings, PortRange } from "../../config/index.js";
+import { deployerObjectId, grantRole } from "./roles.js";
 
 /** Label and taint that keep only media workloads (Janus, JVB, TURN) on the public-IP media nodes. */
 export const mediaPoolLabel = { key: "mediaplane.io/pool", value: "media" } as const;
@@ -10,6 +12,14 @@ export const mediaPoolTaint = `${mediaPoolLabel.key}=${mediaPoolLabel.value}:NoS
 
 export interface HostPortRange extends PortRange {
   readonly protocol: "TCP" | "UDP";
+}
+
+/** The identity the cluster acts as towards Azure (load balancers, public IPs, the node subnet). */
+export interface ClusterIdentity {
+  /** Resource id of the user-assigned identity. */
+  readonly id: pulumi.Input<string>;
+  /** Its role assignments: the cluster is created only once they exist, so its first load balancer works. */
+  readonly grants: readonly pulumi.Resource[];
 }
 
 export interface AksClusterArgs {
@@ -33,25 +43,27 @@ export interface AksClusterArgs {
   readonly mediaPool: NodePoolSettings;
   /** Host port ranges reachable on media nodes' public IPs (Janus RTP, JVB host ports). */
   readonly mediaHostPorts: readonly HostPortRange[];
-  /** Sources allowed to reach the API server; empty: no restriction. */
+  /** Sources allowed to reach the API server (where `pulumi up` and operators run). */
   readonly apiServerAuthorizedIpRanges: readonly string[];
-  /** Entra ID groups that administer the cluster via Azure RBAC; empty: no AAD integration. */
+  /** Entra ID groups made cluster admins; the identity running `pulumi up` is granted admin through Azure RBAC too. */
   readonly adminGroupObjectIds: readonly string[];
+  readonly identity: ClusterIdentity;
+  /** Subnet of the stack's virtual network the nodes live in. */
+  readonly nodeSubnetId: pulumi.Input<string>;
+  /** Resource id of the stack's static public IP every outbound connection of the cluster leaves from. */
+  readonly egressIpId: pulumi.Input<string>;
 }
 
-function agentPool(
-  name: string,
-  pool: NodePoolSettings,
-  kubernetesVersion: string,
-): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
+/** Settings shared by both pools. The count is only a starting point: from then on the autoscaler owns it. */
+function agentPool(pool: NodePoolSettings, kubernetesVersion: string, nodeSubnetId: pulumi.Input<string>) {
   return {
-    name,
     vmSize: pool.vmSize,
     osType: "Linux",
     osSKU: "AzureLinux",
     osDiskSizeGB: pool.osDiskSizeGb,
     type: "VirtualMachineScaleSets",
     orchestratorVersion: kubernetesVersion,
+    vnetSubnetID: nodeSubnetId,
     enableAutoScaling: true,
     minCount: pool.minCount,
     maxCount: pool.maxCount,
@@ -60,38 +72,61 @@ function agentPool(
   };
 }
 
-/** The cluster's agent pools: pure, so the pool layout is tested without the runtime. */
-export function agentPoolProfiles(args: AksClusterArgs): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs[] {
-  return [
-    { ...agentPool("system", args.systemPool, args.kubernetesVersion), mode: "System" },
-    {
-      ...agentPool("media", args.mediaPool, args.kubernetesVersion),
-      mode: "User",
-      enableNodePublicIP: true,
-      nodeLabels: { [mediaPoolLabel.key]: mediaPoolLabel.value },
-      nodeTaints: [mediaPoolTaint],
-      networkProfile: {
-        allowedHostPorts: args.mediaHostPorts.map((range) => ({
-          portStart: range.min,
-          portEnd: range.max,
-          protocol: range.protocol,
-        })),
-      },
-    },
-  ];
+/** The system pool, declared inline: AKS cannot create a cluster without one. */
+export function systemPoolProfile(args: AksClusterArgs): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
+  return { name: "system", mode: "System", ...agentPool(args.systemPool, args.kubernetesVersion, args.nodeSubnetId) };
 }
 
-/** AKS with a system and a media pool, and a Kubernetes provider on its admin credentials. */
+/** The media pool, its own AgentPool resource: public node IPs, the media taint, the media host ports. */
+export function mediaPoolArgs(
+  args: AksClusterArgs,
+  clusterName: pulumi.Input<string>,
+): containerservice.AgentPoolArgs {
+  return {
+    resourceGroupName: args.resourceGroupName,
+    resourceName: clusterName,
+    agentPoolName: "media",
+    mode: "User",
+    ...agentPool(args.mediaPool, args.kubernetesVersion, args.nodeSubnetId),
+    enableNodePublicIP: true,
+    nodeLabels: { [mediaPoolLabel.key]: mediaPoolLabel.value },
+    nodeTaints: [mediaPoolTaint],
+    networkProfile: {
+      allowedHostPorts: args.mediaHostPorts.map((range) => ({ portStart: range.min, portEnd: range.max, protocol: range.protocol })),
+    },
+  };
+}
+
+/**
+ * Whatever AKS returns as the user kubeconfig (`--format exec`) logs in with kubelogin's device code, which would
+ * wait for a person in the middle of `pulumi up`; this makes it use the Azure CLI login of the machine instead
+ * (what `kubelogin convert-kubeconfig -l azurecli` does).
+ */
+export function azureCliKubeconfig(kubeconfig: string): string {
+  const document = parseYaml(kubeconfig) as { users?: { user?: { exec?: { command?: string; args?: string[] } } }[] };
+  for (const { user } of document.users ?? []) {
+    const exec = user?.exec;
+    if (exec?.command !== "kubelogin") continue;
+    const args = exec.args ?? [];
+    const serverId = args[args.indexOf("--server-id") + 1];
+    if (!args.includes("--server-id") || serverId === undefined) throw new Error("the AKS user kubeconfig names no --server-id for kubelogin");
+    exec.args = ["get-token", "--login", "azurecli", "--server-id", serverId];
+  }
+  return stringifyYaml(document);
+}
+
+/**
+ * AKS with local accounts off: people and `pulumi up` sign in through Entra ID, with Azure RBAC deciding what they
+ * may do. The system pool is inline (AKS needs one to exist), the media pool a separate AgentPool; on both the
+ * autoscaler owns the node count, which updates never reset (`ignoreChanges`).
+ */
 export class AksCluster extends pulumi.ComponentResource {
   readonly clusterName: pulumi.Output<string>;
-  /** The `MC_...` group AKS manages; Service public IPs are looked up here by default. */
+  /** The `MC_...` group AKS manages. */
   readonly nodeResourceGroup: pulumi.Output<string>;
   /** Object id of the kubelet identity (pulls images). */
   readonly kubeletObjectId: pulumi.Output<string>;
-  /** Principal id of the cluster identity (manages load balancers and public IPs). */
-  readonly principalId: pulumi.Output<string>;
-  /** Admin kubeconfig, secret. */
-  readonly kubeconfig: pulumi.Output<string>;
+  /** Kubernetes provider signing in as the identity running `pulumi up` (kubelogin with the Azure CLI login). */
   readonly provider: k8s.Provider;
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -106,15 +141,12 @@ export class AksCluster extends pulumi.ComponentResource {
         dnsPrefix: args.clusterName,
         kubernetesVersion: args.kubernetesVersion,
         sku: { name: "Base", tier: args.skuTier },
-        identity: { type: "SystemAssigned" },
+        identity: { type: "UserAssigned", userAssignedIdentities: [args.identity.id] },
         enableRBAC: true,
-        ...(args.adminGroupObjectIds.length > 0
-          ? { aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [...args.adminGroupObjectIds] } }
-          : {}),
-        ...(args.apiServerAuthorizedIpRanges.length > 0
-          ? { apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] } }
-          : {}),
-        agentPoolProfiles: agentPoolProfiles(args),
+        disableLocalAccounts: true,
+        aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [...args.adminGroupObjectIds] },
+        apiServerAccessProfile: { authorizedIPRanges: [...args.apiServerAuthorizedIpRanges] },
+        agentPoolProfiles: [systemPoolProfile(args)],
         networkProfile: {
           networkPlugin: "azure",
           networkPluginMode: "overlay",
@@ -123,11 +155,16 @@ export class AksCluster extends pulumi.ComponentResource {
           ...(args.networkPolicy === "cilium" ? { networkDataplane: "cilium" } : {}),
           loadBalancerSku: "standard",
           outboundType: "loadBalancer",
+          loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: args.egressIpId }] } },
         },
         autoUpgradeProfile: { upgradeChannel: "none", nodeOSUpgradeChannel: "NodeImage" },
       },
-      { parent: this },
+      { parent: this, dependsOn: [...args.identity.grants], ignoreChanges: ["agentPoolProfiles[0].count"] },
     );
+    const mediaPool = new containerservice.AgentPool(`${name}-media`, mediaPoolArgs(args, cluster.name), {
+      parent: this,
+      ignoreChanges: ["count"],
+    });
 
     this.clusterName = cluster.name;
     const reported = <T>(what: string, value: T | undefined): T => {
@@ -138,28 +175,28 @@ export class AksCluster extends pulumi.ComponentResource {
     this.kubeletObjectId = cluster.identityProfile.apply((profile) =>
       reported("kubelet identity", profile?.["kubeletidentity"]?.objectId),
     );
-    this.principalId = cluster.identity.apply((identity) => reported("cluster identity", identity?.principalId));
 
-    // Admin credentials: user credentials of an AAD-enabled cluster need kubelogin on the machine running Pulumi.
-    const credentials = containerservice.listManagedClusterAdminCredentialsOutput(
-      { resourceGroupName: args.resourceGroupName, resourceName: cluster.name },
+    // `pulumi up` deploys the workloads as whoever runs it: cluster admin through Azure RBAC, not a local account.
+    const deployerAdmin = grantRole(
+      `${name}-deployer-cluster-admin`,
+      { principalId: deployerObjectId(this), role: "aksRbacClusterAdmin", scope: cluster.id },
       { parent: this },
     );
-    this.kubeconfig = pulumi.secret(
-      credentials.kubeconfigs.apply((kubeconfigs) => {
-        const encoded = kubeconfigs[0]?.value;
-        if (encoded === undefined) throw new Error(`AKS cluster ${args.clusterName} returned no kubeconfig`);
-        return Buffer.from(encoded, "base64").toString("utf8");
-      }),
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+      { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
+      { parent: this },
     );
-    this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig }, { parent: this });
+    const kubeconfig = credentials.kubeconfigs.apply((kubeconfigs) => {
+      const encoded = kubeconfigs[0]?.value;
+      if (encoded === undefined) throw new Error(`AKS cluster ${args.clusterName} returned no kubeconfig`);
+      return azureCliKubeconfig(Buffer.from(encoded, "base64").toString("utf8"));
+    });
+    this.provider = new k8s.Provider(name, { kubeconfig }, { parent: this, dependsOn: [deployerAdmin, mediaPool] });
 
     this.registerOutputs({
       clusterName: this.clusterName,
       nodeResourceGroup: this.nodeResourceGroup,
       kubeletObjectId: this.kubeletObjectId,
-      principalId: this.principalId,
-      kubeconfig: this.kubeconfig,
     });
   }
 }

@@ -5,7 +5,7 @@ export interface ManagedRedisArgs {
   readonly resourceGroupName: pulumi.Input<string>;
   readonly location: pulumi.Input<string>;
   /** Globally unique cache name (its DNS label). */
-  readonly cacheName: string;
+  readonly cacheName: pulumi.Input<string>;
   /** Basic has no replica: use Standard or Premium for production. */
   readonly sku: "Basic" | "Standard" | "Premium";
   /** C (Basic/Standard) or P (Premium). */
@@ -16,6 +16,8 @@ export interface ManagedRedisArgs {
   readonly zones: readonly string[];
   /** Premium only: shards of a clustered cache; absent: not clustered. */
   readonly shardCount?: number | undefined;
+  /** The only addresses the cache's firewall lets in: the cluster's egress address. */
+  readonly allowedAddresses: readonly pulumi.Input<string>[];
 }
 
 /**
@@ -38,7 +40,10 @@ export interface RedisConnection {
   readonly url: pulumi.Output<string>;
 }
 
-/** Azure Cache for Redis for the balancer: TLS only, and no eviction, since meeting mappings must never vanish. */
+/**
+ * Azure Cache for Redis for the balancer: TLS only, a firewall admitting only the cluster, no eviction (meeting
+ * mappings must never vanish), and protected against deletion.
+ */
 export class ManagedRedis extends pulumi.ComponentResource {
   readonly connection: RedisConnection;
 
@@ -58,8 +63,18 @@ export class ManagedRedis extends pulumi.ComponentResource {
         redisConfiguration: { maxmemoryPolicy: "noeviction" },
         ...(args.sku === "Premium" && args.zones.length > 0 ? { zones: [...args.zones] } : {}),
         ...(args.shardCount === undefined ? {} : { shardCount: args.shardCount }),
+        // Reachable on its public endpoint, but its firewall admits only the rules below.
+        publicNetworkAccess: "Enabled",
       },
-      { parent: this },
+      { parent: this, protect: true },
+    );
+    args.allowedAddresses.forEach(
+      (address, index) =>
+        new redis.FirewallRule(
+          `${name}-allow-${index}`,
+          { cacheName: cache.name, resourceGroupName: args.resourceGroupName, ruleName: `allow${index}`, startIP: address, endIP: address },
+          { parent: this },
+        ),
     );
     const password = pulumi.secret(
       redis.listRedisKeysOutput({ name: cache.name, resourceGroupName: args.resourceGroupName }, { parent: this }).primaryKey,

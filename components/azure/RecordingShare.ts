@@ -6,7 +6,9 @@ export interface RecordingShareArgs {
   readonly resourceGroupName: pulumi.Input<string>;
   readonly location: pulumi.Input<string>;
   /** Globally unique storage account name: 3..24 lower-case letters and digits. */
-  readonly storageAccountName: string;
+  readonly storageAccountName: pulumi.Input<string>;
+  /** The subnet of the cluster's nodes, the only network the account accepts data traffic from. */
+  readonly nodeSubnetId: pulumi.Input<string>;
   /** Replication of the account. */
   readonly sku: "Standard_LRS" | "Standard_ZRS" | "Standard_GRS";
   /** File share name. */
@@ -47,8 +49,18 @@ export class RecordingShare extends pulumi.ComponentResource {
         enableHttpsTrafficOnly: true,
         minimumTlsVersion: "TLS1_2",
         allowBlobPublicAccess: false,
+        // The CSI driver mounts the share over SMB with the account key: Entra ID auth for SMB needs domain-joined
+        // (Kerberos) clients, which nodes are not. The key lives only in the CSI driver's Secret below.
+        allowSharedKeyAccess: true,
+        publicNetworkAccess: "Enabled",
+        // Same-region traffic bypasses IP rules, so the nodes are admitted by their subnet (service endpoint).
+        networkRuleSet: {
+          defaultAction: "Deny",
+          bypass: "None",
+          virtualNetworkRules: [{ virtualNetworkResourceId: args.nodeSubnetId, action: "Allow" }],
+        },
       },
-      { parent: this },
+      { parent: this, protect: true },
     );
     const share = new storage.FileShare(
       name,
@@ -59,14 +71,14 @@ export class RecordingShare extends pulumi.ComponentResource {
         shareQuota: args.quotaGi,
         enabledProtocols: "SMB",
       },
-      { parent: this },
+      { parent: this, protect: true },
     );
     const accountKey = pulumi.secret(
       storage
         .listStorageAccountKeysOutput({ accountName: account.name, resourceGroupName: args.resourceGroupName }, { parent: this })
         .keys.apply((keys) => {
           const key = keys[0]?.value;
-          if (key === undefined) throw new Error(`storage account ${args.storageAccountName} returned no key`);
+          if (key === undefined) throw new Error("the recordings storage account returned no key");
           return key;
         }),
     );

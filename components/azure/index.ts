@@ -4,4 +4,6 @@ export * from "./RecordingShare.js";
 export * from "./Registry.js";
 export * from "./ManagedRedis.js";
 export * from "./naming.js";
+export * from "./roles.js";
+export * from "./tags.js";
 export * from "./foundation.js";

@@ -1,8 +1,23 @@
+import * as command from "@pulumi/command";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { tagPinProblem } from "./versions.js";
 
-/** Credentials for pushing; omit when the machine running Pulumi is already logged in (e.g. `az acr login`). */
+/** A laptop cluster whose nodes get the locally built images imported, since they cannot see the local engine's images. */
+export interface LocalClusterImport {
+  readonly tool: "kind" | "k3d";
+  /** The kind or k3d cluster name (`kind get clusters`, `k3d cluster list`). */
+  readonly clusterName: string;
+}
+
+/** The command copying a locally built image into every node of a kind or k3d cluster. */
+export function clusterImportCommand(target: LocalClusterImport, image: string): string {
+  return target.tool === "kind"
+    ? `kind load docker-image ${image} --name ${target.clusterName}`
+    : `k3d image import ${image} --cluster ${target.clusterName}`;
+}
+
+/** Credentials for pushing (for ACR: a registry token from the stack's Registry). */
 export interface RegistryAuth {
   /** Registry host, e.g. `mpdevacr.azurecr.io`. */
   address: pulumi.Input<string>;
@@ -25,6 +40,8 @@ export interface ContainerImageArgs {
   push: boolean;
   /** Push credentials; see `RegistryAuth`. */
   registryAuth?: RegistryAuth;
+  /** Without push: the laptop cluster to import the image into; `ref` is known only once it is there. */
+  clusterImport?: LocalClusterImport;
   /** Target platforms; default linux/amd64 (the AKS node pools). */
   platforms?: ("linux/amd64" | "linux/arm64")[];
 }
@@ -58,7 +75,24 @@ export class ContainerImage extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.ref = args.push ? pulumi.interpolate`${taggedName}@${image.digest}` : taggedName;
+    if (args.push) {
+      this.ref = pulumi.interpolate`${taggedName}@${image.digest}`;
+    } else if (args.clusterImport === undefined) {
+      this.ref = taggedName;
+    } else {
+      const target = args.clusterImport;
+      const imported = new command.local.Command(
+        `${name}-import`,
+        {
+          create: taggedName.apply((tagged) => clusterImportCommand(target, tagged)),
+          // A rebuilt image (new context) is imported again.
+          triggers: [image.contextHash],
+        },
+        { parent: this, dependsOn: [image] },
+      );
+      // Workloads take `ref` and so wait for the import: a pod never starts before its image is on the nodes.
+      this.ref = pulumi.all([taggedName, imported.stdout]).apply(([tagged]) => tagged);
+    }
     this.registerOutputs({ ref: this.ref });
   }
 }

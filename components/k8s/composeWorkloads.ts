@@ -24,7 +24,7 @@ export interface PlatformWorkloads {
  * Declares every Kubernetes workload of a stack from its workload context: ingress, the balancer and its store,
  * TURN, Janus and Jitsi as the stack enables them. Each component stays unaware of stacks; this maps settings onto args.
  */
-export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resource): PlatformWorkloads {
+export function composeWorkloads(platformName: string, context: WorkloadContext, parent: pulumi.Resource): PlatformWorkloads {
   const { provider, namespace, settings } = context;
   const opts = { parent };
   const { domains } = settings;
@@ -32,22 +32,25 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
 
   const ownImage = (name: keyof typeof ownImages, pinned: string | undefined): pulumi.Input<string> => {
     if (pinned !== undefined) return pinned;
-    const registry = context.registryLoginServer;
+    const delivery = context.imageDelivery;
+    if (delivery.kind === "none") throw new Error(`the stack builds the ${name} image but says nowhere to deliver it`);
     return new ContainerImage(
-      `${name}-image`,
+      `${platformName}-${name}-image`,
       {
-        repository: registry === undefined ? `mediaplane/${name}` : pulumi.interpolate`${registry}/mediaplane/${name}`,
+        repository: delivery.kind === "registry" ? pulumi.interpolate`${delivery.registryAuth.address}/mediaplane/${name}` : `localhost/mediaplane/${name}`,
         tag: ownImages[name].tag,
         context: ownImages[name].context,
         dockerfile: ownImages[name].dockerfile,
-        push: registry !== undefined,
+        push: delivery.kind === "registry",
+        ...(delivery.kind === "registry" ? { registryAuth: delivery.registryAuth } : {}),
+        ...(delivery.kind === "clusterImport" ? { clusterImport: delivery.target } : {}),
       },
       opts,
     ).ref;
   };
 
   const ingress = new TraefikIngress(
-    "ingress",
+    `${platformName}-ingress`,
     {
       provider,
       namespace,
@@ -79,7 +82,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
   const redis =
     context.managedRedis ??
     new Redis(
-      "redis",
+      `${platformName}-redis`,
       {
         provider,
         namespace,
@@ -96,7 +99,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
     redis instanceof Redis ? { kind: "inCluster", target: redis.endpoint } : { kind: "managed", port: redis.port, shardPorts: redis.shardPorts };
 
   const balancer = new Balancer(
-    "balancer",
+    `${platformName}-balancer`,
     {
       provider,
       namespace,
@@ -130,7 +133,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
 
   const turn = settings.turn.enabled
     ? new Coturn(
-        "turn",
+        `${platformName}-turn`,
         {
           provider,
           namespace,
@@ -150,7 +153,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
 
   const janus = settings.janus.enabled
     ? new Janus(
-        "janus",
+        `${platformName}-janus`,
         {
           provider,
           namespace,
@@ -173,7 +176,7 @@ export function composeWorkloads(context: WorkloadContext, parent: pulumi.Resour
 
   if (settings.jitsi.enabled) {
     new JitsiMeet(
-      "jitsi",
+      `${platformName}-jitsi`,
       {
         provider,
         namespace,

@@ -53,6 +53,16 @@ describe("ContainerImage", () => {
     expect(findObject(declared, "docker-build:index:Image", "janus-image").inputs).toMatchObject({ push: false, load: true });
   });
 
+  it("imports a locally built image into a kind or a k3d cluster with the tool's own command", async () => {
+    const { clusterImportCommand } = await import("../../components/k8s/ContainerImage.js");
+    expect(clusterImportCommand({ tool: "kind", clusterName: "dev" }, "localhost/mediaplane/janus:1.3.3")).toBe(
+      "kind load docker-image localhost/mediaplane/janus:1.3.3 --name dev",
+    );
+    expect(clusterImportCommand({ tool: "k3d", clusterName: "dev" }, "localhost/mediaplane/janus:1.3.3")).toBe(
+      "k3d image import localhost/mediaplane/janus:1.3.3 --cluster dev",
+    );
+  });
+
   it("refuses a moving tag, naming the image's tag", () => {
     for (const tag of ["latest", "stable", ""]) {
       expect(

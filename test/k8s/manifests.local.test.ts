@@ -21,7 +21,7 @@ describe("local stack wiring", () => {
 
   it("uses the locally loaded balancer image instead of a registry digest", () => {
     const api = local().get("Deployment", "balancer-api") as unknown as IDeployment;
-    expect(api.spec?.template.spec?.containers[0]?.image).toBe("mediaplane/balancer:0.1.0");
+    expect(api.spec?.template.spec?.containers[0]?.image).toBe("localhost/mediaplane/balancer:0.1.0");
   });
 
   it("lets traefik watch the API server at a node's address on 6443, outside the laptop's pod ranges", () => {

@@ -97,9 +97,35 @@ describe("stack config errors name the key and what it allows", () => {
   });
 
   it("refuses managed Redis on a cluster that is not on Azure", () => {
-    expect(errorOf(devWith({ cluster: { provider: "kubeContext" }, redis: { mode: "managed" } }))).toBe(
+    const cluster = { provider: "kubeContext", imageImport: { tool: "kind", clusterName: "mediaplane" } };
+    expect(errorOf(devWith({ cluster, redis: { mode: "managed" } }))).toBe(
       'mediaplane:redis.mode: managed Redis needs cluster.provider "azure"; use "inCluster"',
     );
+  });
+});
+
+describe("stack config of the cluster", () => {
+  it("asks a laptop cluster where to import the images the stack builds", () => {
+    expect(errorOf(devWith({ cluster: { provider: "kubeContext" } }))).toBe(
+      "mediaplane:cluster.imageImport: is required to import the images the stack builds into the cluster, e.g. { tool: kind, clusterName: mediaplane } (or pin images.balancer and images.janus)",
+    );
+  });
+
+  it("needs no image import on a laptop cluster whose own images are all pinned", () => {
+    const images = { balancer: "registry.example.org/mediaplane/balancer:0.1.0", janus: "registry.example.org/mediaplane/janus:1.3.3" };
+    expect(() => parseStackConfig(devWith({ cluster: { provider: "kubeContext" }, images }), "mediaplane")).not.toThrow();
+  });
+
+  it("refuses an AKS cluster whose API server would be open to every address", () => {
+    const cluster = { ...(devWith({})["cluster"] as object), apiServerAuthorizedIpRanges: [] };
+    expect(errorOf(devWith({ cluster }))).toBe(
+      "mediaplane:cluster.apiServerAuthorizedIpRanges: must list where pulumi up and operators run (the API server and registry accept nobody else)",
+    );
+  });
+
+  it("needs an owner for the Azure resources' tags", () => {
+    const { owner: _owner, ...cluster } = devWith({})["cluster"] as Record<string, unknown>;
+    expect(errorOf(devWith({ cluster }))).toBe("mediaplane:cluster.owner: is required (string)");
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { kubernetesManifest } from "../../scripts/manifests.js";
-import type { RecordedResource } from "../../scripts/mockRuntime.js";
+import { noEngineOptions, type RecordedResource } from "../../scripts/mockRuntime.js";
 import { loadOfflineStack, placeholderSecret, repositoryRoot } from "../../scripts/stackFile.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "mediaplane-plan-"));
@@ -19,6 +19,7 @@ const resource = (type: string, inputs: Record<string, unknown>): RecordedResour
   inputs,
   parentUrn: undefined,
   providerUrn: undefined,
+  engine: noEngineOptions,
 });
 
 describe("offline stack files", () => {

@@ -7,7 +7,9 @@ beforeAll(async () => {
   stack = await runStack("prod");
 });
 
-const cluster = () => stack.inputsOf(stack.get("azure-native:containerservice:ManagedCluster", "aks"));
+const cluster = () => stack.inputsOf(stack.get("azure-native:containerservice:ManagedCluster", "mediaplane-aks"));
+const mediaPool = () => stack.inputsOf(stack.get("azure-native:containerservice:AgentPool", "mediaplane-aks-media"));
+const redisCache = () => stack.inputsOf(stack.get("azure-native:redis:Redis", "mediaplane-redis"));
 
 describe("prod stack: highly available cluster", () => {
   it("runs the control plane on the Standard (SLA) tier", () => {
@@ -21,14 +23,13 @@ describe("prod stack: highly available cluster", () => {
   });
 
   it("spreads both pools over three zones with larger autoscaler bounds", () => {
-    const [system, media] = cluster()["agentPoolProfiles"] as Record<string, unknown>[];
+    const [system] = cluster()["agentPoolProfiles"] as Record<string, unknown>[];
     expect(system).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 6 });
-    expect(media).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 20 });
+    expect(mediaPool()).toMatchObject({ availabilityZones: ["1", "2", "3"], minCount: 3, maxCount: 20 });
   });
 
   it("opens the JVB host port and the Janus RTP range on the media nodes", () => {
-    const media = (cluster()["agentPoolProfiles"] as Record<string, unknown>[])[1];
-    expect(media).toMatchObject({
+    expect(mediaPool()).toMatchObject({
       networkProfile: {
         allowedHostPorts: [
           { portStart: 20000, portEnd: 21999, protocol: "UDP" },
@@ -41,8 +42,8 @@ describe("prod stack: highly available cluster", () => {
 
 describe("prod stack: managed Redis", () => {
   it("uses Azure Cache for Redis with TLS only and no eviction of meeting mappings", () => {
-    expect(stack.inputsOf(stack.get("azure-native:redis:Redis", "redis"))).toMatchObject({
-      name: "mpprod-redis",
+    expect(redisCache()).toMatchObject({
+      name: "mpprod-redis-<unknown until apply: random value of mediaplane-name-suffix>",
       sku: { name: "Premium", family: "P", capacity: 1 },
       enableNonSslPort: false,
       minimumTlsVersion: "1.2",
@@ -52,7 +53,18 @@ describe("prod stack: managed Redis", () => {
   });
 
   it("clusters the cache over the stack's shards", () => {
-    expect(stack.inputsOf(stack.get("azure-native:redis:Redis", "redis"))).toMatchObject({ shardCount: 2 });
+    expect(redisCache()).toMatchObject({ shardCount: 2 });
+  });
+
+  it("admits only the cluster's egress address through the cache's firewall", () => {
+    expect(redisCache()).toMatchObject({ publicNetworkAccess: "Enabled" });
+    const rules = stack.ofType("azure-native:redis:FirewallRule").map((rule) => stack.inputsOf(rule));
+    const egress = "<unknown until apply: address of mpprod-egress>";
+    expect(rules).toEqual([expect.objectContaining({ cacheName: redisCache()["name"], startIP: egress, endIP: egress })]);
+  });
+
+  it("protects the cache from deletion", () => {
+    expect(stack.get("azure-native:redis:Redis", "mediaplane-redis").engine.protect).toBe(true);
   });
 });
 
@@ -62,10 +74,10 @@ describe("prod stack: the balancer on managed Redis", () => {
   });
 
   it("hands the balancer the cache's TLS URL, marked secret", () => {
-    const secret = stack.get("kubernetes:core/v1:Secret", "balancer-secret");
+    const secret = stack.get("kubernetes:core/v1:Secret", "mediaplane-balancer-secret");
     expect(JSON.stringify(secret.inputs["stringData"])).toContain("4dabf18193072939515e22adb298388d");
     const redisUrl = String((stack.inputsOf(secret)["stringData"] as Record<string, unknown>)["redisUrl"]);
-    expect(redisUrl).toMatch(/^rediss\+cluster:\/\/:.+@mpprod-redis\.redis\.cache\.windows\.net:6380$/);
+    expect(redisUrl).toMatch(/^rediss\+cluster:\/\/:.+@mpprod-redis-<unknown until apply: random value of mediaplane-name-suffix>\.redis\.cache\.windows\.net:6380$/);
   });
 });
 
@@ -77,14 +89,14 @@ describe("prod stack: static IPs in the stack's own resource group", () => {
   });
 
   it("lets the cluster identity attach them with Network Contributor on that group", () => {
-    const role = stack.inputsOf(stack.get("azure-native:authorization:RoleAssignment", "ips-network-contributor"));
+    const role = stack.inputsOf(stack.get("azure-native:authorization:RoleAssignment", "mediaplane-cluster-network-contributor"));
     expect(role["roleDefinitionId"]).toMatch(/roleDefinitions\/4d97b98b-1d4f-4787-a291-c67834d212e7$/);
-    expect(role["principalId"]).toContain("principal id of mpprod-aks");
-    expect(role["scope"]).toContain("mpprod-rg");
+    expect(role["principalId"]).toContain("principal id of mpprod-aks-identity");
+    expect(role["scope"]).toMatch(/\/resourceGroups\/mpprod-rg$/);
   });
 
   it("uses zone-redundant storage for recordings", () => {
-    expect(stack.inputsOf(stack.get("azure-native:storage:StorageAccount", "recordings"))).toMatchObject({
+    expect(stack.inputsOf(stack.get("azure-native:storage:StorageAccount", "mediaplane-recordings"))).toMatchObject({
       sku: { name: "Standard_ZRS" },
     });
   });

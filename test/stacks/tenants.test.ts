@@ -26,7 +26,7 @@ describe("tenant API URLs", () => {
 describe("the balancer config rendered from stack settings", () => {
   const settings = parseStackConfig(
     {
-      cluster: { provider: "kubeContext" },
+      cluster: { provider: "kubeContext", imageImport: { tool: "k3d", clusterName: "mediaplane" } },
       domains: { apiBase: "api.example.org", jitsi: "meet.example.org", janus: "janus.example.org", turn: "turn.example.org" },
       tenants: [{ slug: "school", secretCount: 2, limits: { maxMeetings: 5 } }],
       bbb: { nodes: [{ id: "bbb-1", url: "https://bbb-1.example.org/bigbluebutton/api" }] },
