@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "@mediaplane/balancer/config";
 import { stackConfigKeys, stackConfigProblems, type StackConfig } from "./stackConfig.js";
-import { acmeTsigSecretKey, bbbNodeSecretKey, readStackSecrets, type StackSecrets } from "./secrets.js";
+import { acmeTsigSecretKey, bbbNodeSecretKey, bbbNodeSecretsKey, bbbSshPrivateKeyKey, readStackSecrets, type StackSecrets } from "./secrets.js";
 
 export * from "./stackConfig.js";
 export * from "./secrets.js";
 export * from "./balancerConfig.js";
+export * from "./bbbFleet.js";
 
 /** What the program knows about its stack: typed settings and secret outputs. */
 export interface LoadedStackConfig {
@@ -25,12 +26,14 @@ function readObject(config: pulumi.Config, key: string): { value: unknown } | { 
 /** A misspelt top-level key would otherwise be silently ignored and its section left at defaults. */
 function unknownKeyProblems(project: string): string[] {
   const isKnown = (key: string) =>
-    (stackConfigKeys as string[]).includes(key) || key === acmeTsigSecretKey || key.startsWith(bbbNodeSecretKey(""));
+    (stackConfigKeys as string[]).includes(key) ||
+    [acmeTsigSecretKey, bbbNodeSecretsKey, bbbSshPrivateKeyKey].includes(key) ||
+    key.startsWith(bbbNodeSecretKey(""));
   return Object.keys(pulumi.runtime.allConfig())
     .filter((fullKey) => fullKey.startsWith(`${project}:`) && !isKnown(fullKey.slice(project.length + 1)))
     .map(
       (fullKey) =>
-        `${fullKey}: unknown key (keys: ${stackConfigKeys.join(", ")}, ${acmeTsigSecretKey}, ${bbbNodeSecretKey("<node id>")})`,
+        `${fullKey}: unknown key (keys: ${stackConfigKeys.join(", ")}, ${acmeTsigSecretKey}, ${bbbNodeSecretsKey}, ${bbbNodeSecretKey("<node id>")}, ${bbbSshPrivateKeyKey})`,
     );
 }
 

@@ -8,6 +8,8 @@ import {
 } from "@mediaplane/balancer/config";
 import { defaultImages, imagePinProblem } from "../components/k8s/versions.js";
 import { balancerConfigIssues } from "./balancerConfig.js";
+import { fleetConfigIssues } from "./bbbFleet.js";
+import { bbbReleaseNames } from "../components/bbb/versions.js";
 
 /**
  * The stack configuration: every `mediaplane:<key>` of a `stacks/Pulumi.<stack>.yaml`, parsed once into typed
@@ -161,6 +163,45 @@ export type TenantSettings = z.infer<typeof tenant>;
 const bbbNode = nodeSchema.omit({ secret: true });
 export type BbbNodeSettings = z.infer<typeof bbbNode>;
 
+const bbbFleetGroup = z.strictObject({
+  /** Node ids are `<name>-<n>` (n from 1), their host names `<name>-<n>.<fleet.domain>`. */
+  name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,26}[a-z0-9])?$/, {
+    error: "must be 1..28 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+  }),
+  /** The balancer cluster (`bbb.clusters[].name`) the nodes serve. */
+  cluster: z.string().min(1).default("default"),
+  count: z.int().min(0).max(200),
+  /** Azure VM size; BigBlueButton wants at least 8 cores and 16 GB. */
+  vmSize: z.string().min(1),
+  zone: zone.optional(),
+  /** Pinned BigBlueButton release; it decides the Ubuntu release of the VMs. */
+  bbbVersion: z.enum(bbbReleaseNames),
+  osDiskSizeGb: z.int().min(64).max(4095).default(256),
+});
+
+/** BBB nodes the stack creates and installs itself (Azure VMs), beside the referenced `bbb.nodes`. */
+const bbbFleet = z.strictObject({
+  /** Nodes are `<group>-<n>.<domain>`. */
+  domain: hostname,
+  /** Login of the remote commands; SSH is open only to `ingress.adminAllowList`. */
+  adminUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Linux user name (a-z, 0-9, '_', '-')" }).default("mediaplane"),
+  /** Public half of the key in the `bbbSshPrivateKey` secret. */
+  sshPublicKey: z.string().regex(/^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+={0,2}(?: \S.*)?$/, {
+    error: "must be an OpenSSH public key line such as ssh-ed25519 AAAA... ops@example.org",
+  }),
+  drain: z
+    .strictObject({
+      /** How long a node being replaced or removed may take to empty before its deletion fails (or panics). */
+      timeoutMinutes: z.int().min(1).max(1440).default(60),
+      /** The operator's consent to end the meetings still running when the drain times out. */
+      panicOnTimeout: z.boolean().default(false),
+    })
+    .prefault({}),
+  groups: z.array(bbbFleetGroup).min(1, { error: "must list at least one group of nodes" }),
+});
+export type BbbFleetSettings = z.infer<typeof bbbFleet>;
+export type BbbFleetGroupSettings = z.infer<typeof bbbFleetGroup>;
+
 const bbb = z
   .strictObject({
     clusters: balancerConfigSchema.shape.clusters,
@@ -168,9 +209,18 @@ const bbb = z
     checksum: balancerConfigSchema.shape.checksum,
     policies: balancerConfigSchema.shape.policies,
     poller: balancerConfigSchema.shape.poller,
+    fleet: bbbFleet.optional(),
   })
   .prefault({});
 export type BbbSettings = z.infer<typeof bbb>;
+
+/** A and wildcard records of the stack's hosts, written over RFC2136 to `acme.nameserver` with the ACME TSIG key. */
+const dns = z.strictObject({
+  /** The zone that server serves; every managed name lies in it. */
+  zone: hostname,
+  ttlSeconds: z.int().min(30).max(86_400).default(300),
+});
+export type DnsSettings = z.infer<typeof dns>;
 
 const balancer = z
   .strictObject({
@@ -306,9 +356,12 @@ export const stackConfigSchema = z
     turn,
     recordings,
     images,
+    /** Records of the stack's hosts; unset: they are managed elsewhere. */
+    dns: dns.optional(),
   })
   .superRefine((config, ctx) => {
     for (const issue of balancerConfigIssues(config)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of fleetConfigIssues(config)) ctx.addIssue({ code: "custom", ...issue });
     if (config.redis.mode === "managed" && config.cluster.provider !== "azure") {
       ctx.addIssue({ code: "custom", path: ["redis", "mode"], message: 'managed Redis needs cluster.provider "azure"; use "inCluster"' });
     }

@@ -154,7 +154,7 @@ describe("a stack config with several problems", () => {
     const config = Object.fromEntries(Object.entries(devWith({})).map(([key, value]) => [`mediaplane:${key}`, JSON.stringify(value)]));
     pulumi.runtime.setAllConfig(config, []);
     expect(() => loadStackConfig(new pulumi.Config("mediaplane"))).toThrow(
-      /^mediaplane:acmeTsigSecret: is required .*\nmediaplane:bbbNodeSecret-bbb-dev-1: is required \(API secret of BBB node bbb-dev-1/,
+      /^mediaplane:acmeTsigSecret: is required .*\nmediaplane:bbbNodeSecrets: no API secret for BBB node bbb-dev-1 /,
     );
   });
 });
