@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import * as k8s from "@pulumi/kubernetes";
+import { recordingMountOptions } from "../k8s/mediaUser.js";
 
 export interface RecordingShareArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -19,9 +20,6 @@ export interface RecordingShareArgs {
   readonly namespace: pulumi.Input<string>;
   readonly provider: k8s.Provider;
 }
-
-/** Mount options: the recording writer (Janus, non-root) owns the files; no world access. */
-export const recordingMountOptions = ["dir_mode=0770", "file_mode=0660", "uid=1000", "gid=1000", "mfsymlinks", "nobrl"];
 
 /**
  * An Azure file share for recordings, exposed to the cluster as a ReadWriteMany claim through the
@@ -102,7 +100,8 @@ export class RecordingShare extends pulumi.ComponentResource {
           accessModes: ["ReadWriteMany"],
           persistentVolumeReclaimPolicy: "Retain",
           storageClassName: "",
-          mountOptions: recordingMountOptions,
+          // Owned by the media user that Janus runs as (see `mediaUser`).
+          mountOptions: [...recordingMountOptions],
           csi: {
             driver: "file.csi.azure.com",
             // Unique per cluster: <resource group>#<account>#<share>.

@@ -42,6 +42,8 @@ export interface ContainerImageArgs {
   registryAuth?: RegistryAuth;
   /** Without push: the laptop cluster to import the image into; `ref` is known only once it is there. */
   clusterImport?: LocalClusterImport;
+  /** `--build-arg`s the Dockerfile requires (e.g. the media user's ids for Janus). */
+  buildArgs?: Readonly<Record<string, string>>;
   /** Target platforms; default linux/amd64 (the AKS node pools). */
   platforms?: ("linux/amd64" | "linux/arm64")[];
 }
@@ -65,6 +67,7 @@ export class ContainerImage extends pulumi.ComponentResource {
       {
         context: { location: args.context },
         dockerfile: { location: args.dockerfile },
+        ...(args.buildArgs === undefined ? {} : { buildArgs: { ...args.buildArgs } }),
         tags: [taggedName],
         platforms: args.platforms ?? ["linux/amd64"],
         push: args.push,

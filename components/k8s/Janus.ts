@@ -2,7 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PortRange } from "./render/coturn.js";
-import { janusPaths, janusPorts, renderJanusConfig, type JanusVideoRoom } from "./render/janus.js";
+import { janusDrainScript, janusPaths, janusPorts, renderJanusConfig, type JanusVideoRoom } from "./render/janus.js";
+import { callDrain, callDrainSeconds } from "./drain.js";
+import { mediaUser } from "./mediaUser.js";
+import { publicAddressInitContainer } from "./publicAddress.js";
 import {
   appLabels,
   secretContentHash,
@@ -21,7 +24,7 @@ import { recordingVolume, type RecordingStorage } from "./recordings.js";
 
 /** How Janus learns the address to put in its ICE candidates. */
 export type JanusPublicAddress =
-  /** Each media node's own public IP, read from the Azure instance metadata service when the pod starts. */
+  /** Each media node's own public IP, read from the Azure instance metadata (load balancer view) when the pod starts. */
   | { kind: "nodePublicIp" }
   /** One known address. */
   | { kind: "fixed"; address: string }
@@ -45,8 +48,6 @@ export interface JanusArgs {
   rtpPorts: PortRange;
   /** Address for ICE candidates (`nat_1_1_mapping`). */
   publicAddress: JanusPublicAddress;
-  /** STUN server Janus may use (the TURN service answers STUN); `undefined`: none. */
-  stunServer: { host: string; port: number } | undefined;
   /** Where recordings are written; `undefined` turns recording off. */
   recordings: RecordingStorage | undefined;
   /** Media nodes; `undefined` (laptop cluster): any node. */
@@ -61,17 +62,22 @@ export interface JanusArgs {
   sizing?: ResourceSizing;
 }
 
-const uid = 10001; // the non-root user of images/janus
 const publicIpFile = "/run/janus/public-ip";
 const defaultSizing: ResourceSizing = { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "4", memoryLimit: "2Gi" };
-// Azure's instance metadata service answers only from the node itself, which host networking makes the pod.
-const imdsPublicIpUrl =
-  "http://169.254.169.254/metadata/instance/network/interface/0/ipv4/ipAddress/0/publicIpAddress?api-version=2021-02-01&format=text";
+/** traefik's cookie pinning an HTTP API client to the instance that holds its session. */
+export const janusStickyCookie = "janus_instance";
 
 /**
  * The Janus WebRTC gateway on the media nodes. Host networking puts it directly on the node's public IP, so ICE
  * sees no port-remapping NAT; `nat_1_1_mapping` advertises that IP and media stays in the fixed RTP range.
  * The HTTP and WebSocket APIs are published through traefik on the Janus host; the admin API listens on loopback only.
+ *
+ * Sessions and rooms live in one Janus process. With several instances behind the one host, a WebSocket client keeps
+ * its instance for the connection's life; an HTTP (long-poll) client is pinned by traefik's sticky cookie, which the
+ * client must send back (janus.js: `withCredentials`; Janus allows credentials for the configured origin).
+ * A room exists only on the instance where it was created: every participant of a room must reach that instance.
+ *
+ * A pod being replaced first waits (preStop, up to `callDrainSeconds`) until no session is left.
  *
  * No NetworkPolicy of its own: policies do not apply to host-network pods, neither to what they accept nor to
  * what they send. The node's network security group (AKS `allowedHostPorts`) opens only the RTP range; the API
@@ -104,7 +110,6 @@ export class Janus extends pulumi.ComponentResource {
         videoRoomAdminKey: roomKey,
         nat1to1Mapping: args.publicAddress.kind === "fixed" ? args.publicAddress.address : undefined,
         rtpPorts: args.rtpPorts,
-        stunServer: args.stunServer,
         allowedOrigin: args.allowedOrigin ?? `https://${args.host}`,
         rooms: args.recordings === undefined ? [] : (args.rooms ?? []),
         debugLevel: 4,
@@ -125,6 +130,7 @@ export class Janus extends pulumi.ComponentResource {
       ? ["sh", "-c", `exec janus --configs-folder=${janusPaths.configs} --nat-1-1="$(cat ${publicIpFile})"`]
       : ["janus", `--configs-folder=${janusPaths.configs}`];
     const runtimeVolume = { name: "run", mountPath: "/run/janus" };
+    const drain = callDrain(janusDrainScript(callDrainSeconds));
 
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -141,10 +147,10 @@ export class Janus extends pulumi.ComponentResource {
               // Not "restricted": host networking is the point (public IP without NAT); everything else is.
               hostNetwork: true,
               dnsPolicy: "ClusterFirstWithHostNet",
-              securityContext: nonRootPodSecurity(uid),
+              securityContext: nonRootPodSecurity(mediaUser.uid, mediaUser.gid),
               // No Kubernetes API access: no service account token in the pod.
               automountServiceAccountToken: false,
-              terminationGracePeriodSeconds: 30,
+              terminationGracePeriodSeconds: drain.terminationGracePeriodSeconds,
               ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
               affinity: {
                 podAntiAffinity: {
@@ -152,20 +158,7 @@ export class Janus extends pulumi.ComponentResource {
                 },
               },
               initContainers: nodeAddressDiscovery
-                ? [
-                    {
-                      name: "public-ip",
-                      image: args.image,
-                      command: [
-                        "sh",
-                        "-c",
-                        `curl -sSf --retry 5 -H Metadata:true '${imdsPublicIpUrl}' > ${publicIpFile} && grep -Eq '^[0-9.]+$' ${publicIpFile}`,
-                      ],
-                      securityContext: restrictedContainerSecurity(),
-                      resources: resourceRequirements({ cpuRequest: "10m", memoryRequest: "16Mi", cpuLimit: "100m", memoryLimit: "64Mi" }),
-                      volumeMounts: [runtimeVolume],
-                    },
-                  ]
+                ? [publicAddressInitContainer(args.image, publicIpFile, runtimeVolume, restrictedContainerSecurity())]
                 : [],
               containers: [
                 {
@@ -178,6 +171,7 @@ export class Janus extends pulumi.ComponentResource {
                   ],
                   readinessProbe: httpGetProbe(`${janusPaths.api}/info`, "http", 5),
                   livenessProbe: { ...tcpProbe("http", 10), initialDelaySeconds: 10 },
+                  lifecycle: drain.lifecycle,
                   resources: resourceRequirements(args.sizing ?? defaultSizing),
                   securityContext: restrictedContainerSecurity(),
                   volumeMounts: [
@@ -190,7 +184,7 @@ export class Janus extends pulumi.ComponentResource {
               volumes: [
                 { name: "config", secret: { secretName: config.metadata.name } },
                 { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
-                ...(args.recordings === undefined ? [] : [recordingVolume("recordings", args.recordings, uid)]),
+                ...(args.recordings === undefined ? [] : [recordingVolume("recordings", args.recordings)]),
               ],
             },
           },
@@ -241,7 +235,13 @@ export class Janus extends pulumi.ComponentResource {
           },
           {
             match: `${hostRule(args.host)} && PathPrefix(\`${janusPaths.api}\`)`,
-            target: { kind: "Service", name: service.metadata.name, port: janusPorts.http },
+            target: {
+              kind: "Service",
+              name: service.metadata.name,
+              port: janusPorts.http,
+              // Cross-site API calls from the app's origin: the cookie must be SameSite=None, hence Secure.
+              sticky: { cookie: { name: janusStickyCookie, secure: true, httpOnly: true, sameSite: "none" } },
+            },
             adminOnly: false,
           },
         ],

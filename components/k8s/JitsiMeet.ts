@@ -289,7 +289,6 @@ export class JitsiMeet extends pulumi.ComponentResource {
         udpPort: args.udpPort,
         exposure: args.jvb,
         placement: args.placement,
-        stunHost: args.turn?.host,
         turnPods: args.turn?.pods,
         prosodyPods,
         podCidrs: args.podCidrs,

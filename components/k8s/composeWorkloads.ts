@@ -41,6 +41,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         tag: ownImages[name].tag,
         context: ownImages[name].context,
         dockerfile: ownImages[name].dockerfile,
+        ...(ownImages[name].buildArgs === undefined ? {} : { buildArgs: ownImages[name].buildArgs }),
         push: delivery.kind === "registry",
         ...(delivery.kind === "registry" ? { registryAuth: delivery.registryAuth } : {}),
         ...(delivery.kind === "clusterImport" ? { clusterImport: delivery.target } : {}),
@@ -149,7 +150,6 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         opts,
       )
     : undefined;
-  const stunServer = turn === undefined ? undefined : { host: domains.turn, port: 3478 };
 
   const janus = settings.janus.enabled
     ? new Janus(
@@ -164,7 +164,6 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           rtpPorts: settings.janus.rtpPortRange,
           // Media nodes have their own public IPs; elsewhere the pod's addresses are what clients reach.
           publicAddress: context.mediaNodes === undefined ? { kind: "podAddress" } : { kind: "nodePublicIp" },
-          stunServer,
           recordings: settings.janus.recording ? { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName } : undefined,
           placement: context.mediaNodes,
           podCidrs,

@@ -32,7 +32,13 @@ export interface IngressBinding {
 
 /** Where a route sends its requests: a Service port, or one of traefik's internal services (`api@internal`). */
 export type RouteTarget =
-  | { kind: "Service"; name: pulumi.Input<string>; port: number | string }
+  | {
+      kind: "Service";
+      name: pulumi.Input<string>;
+      port: number | string;
+      /** traefik's sticky sessions: a cookie pins a client to the endpoint that served it first. */
+      sticky?: { cookie: { name: string; secure: boolean; httpOnly: boolean; sameSite: "none" | "lax" | "strict" } };
+    }
   | { kind: "TraefikService"; name: string };
 
 export interface RouteSpec {

@@ -11,7 +11,17 @@ import {
   type PodPeer,
   type PodPorts,
 } from "./network.js";
-import { appLabels, httpGetProbe, plainEnv, resourceRequirements, type MediaNodePlacement, type ResourceSizing } from "./workload.js";
+import { callDrain, callDrainSeconds } from "./drain.js";
+import { publicAddressInitContainer } from "./publicAddress.js";
+import {
+  appLabels,
+  httpGetProbe,
+  plainEnv,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  type MediaNodePlacement,
+  type ResourceSizing,
+} from "./workload.js";
 
 /** How JVB media (one UDP port per bridge) reaches the internet. */
 export type JvbExposure =
@@ -24,7 +34,7 @@ export type JvbExposure =
       publicIp?: PinnedPublicIp;
     }
   | {
-      /** Bridges on `udpPort` of their node's public IP (found through STUN); a host port admits one per node. */
+      /** Bridges on `udpPort` of their node's public IP (from the instance metadata); a host port admits one per node. */
       kind: "hostPort";
       /** Number of bridges (at most the number of media nodes). */
       replicas: number;
@@ -43,8 +53,6 @@ export interface BridgesArgs {
   exposure: JvbExposure;
   /** Media nodes; `undefined`: any node. */
   placement: MediaNodePlacement | undefined;
-  /** STUN server host (our TURN service) for host-port bridges to learn their node's public address. */
-  stunHost: string | undefined;
   /** The TURN server's pods and UDP ports when it runs in this cluster; `undefined`: elsewhere or none. */
   turnPods: PodPorts | undefined;
   /** Prosody's pods: the bridges log in there. */
@@ -74,15 +82,18 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
   const placement =
     args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations };
   const pinned = exposure.kind === "loadBalancer" ? exposure.publicIp : undefined;
-  const addressEnv =
-    exposure.kind === "hostPort"
-      ? // Each node's public address is found through STUN (the node's 1:1 NAT keeps the port).
-        args.stunHost === undefined
-        ? []
-        : plainEnv({ JVB_STUN_SERVERS: `${args.stunHost}:3478` })
-      : pinned === undefined
-        ? []
-        : plainEnv({ JVB_ADVERTISE_IPS: pinned.address, JVB_DISABLE_STUN: "true" });
+  // Never STUN: the image's default server is outside (a start-up dependency on a third party), and our own TURN
+  // service, asked from inside the cluster, answers with a pod address (kube-proxy short-circuits its LoadBalancer IP).
+  // Host-port bridges advertise their node's public IP, which an init container reads from the instance metadata
+  // and the container exports before the image's init renders jvb.conf from the environment.
+  const nodeAddress = exposure.kind === "hostPort";
+  const addressEnv = plainEnv({
+    JVB_DISABLE_STUN: "true",
+    ...(pinned === undefined ? {} : { JVB_ADVERTISE_IPS: pinned.address }),
+  });
+  const addressVolume = { name: "public-address", mountPath: "/run/public-address" };
+  const addressFile = `${addressVolume.mountPath}/ip`;
+  const drain = callDrain(bridgeDrainScript(callDrainSeconds));
   const colibriRoutes: RouteSpec[] = [];
 
   for (let bridge = 0; bridge < exposure.replicas; bridge++) {
@@ -103,6 +114,8 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
           ...plainEnv({
             JVB_PORT: String(port),
             COLIBRI_REST_ENABLED: "true",
+            // POST /colibri/shutdown on the private REST port: the preStop hook's graceful shutdown.
+            SHUTDOWN_REST_ENABLED: "true",
             ENABLE_COLIBRI_WEBSOCKET: "1",
             JVB_WS_DOMAIN: args.host,
             JVB_WS_SERVER_ID: bridgeId,
@@ -120,8 +133,32 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
         livenessProbe: { ...httpGetProbe("/about/health", "rest", 20), initialDelaySeconds: 30 },
         resources: resourceRequirements(args.sizing),
         securityContext: jitsiContainerSecurity(),
+        lifecycle: drain.lifecycle,
+        ...(nodeAddress
+          ? {
+              // The image's entrypoint (s6-overlay's /init) passes its environment on to jvb.conf's template.
+              command: ["/bin/sh", "-c", `JVB_ADVERTISE_IPS="$(cat ${addressFile})"; export JVB_ADVERTISE_IPS; exec /init`],
+              volumeMounts: [{ ...addressVolume, readOnly: true }],
+            }
+          : {}),
       },
-      podSpec: { ...placement, terminationGracePeriodSeconds: 60 },
+      podSpec: {
+        ...placement,
+        terminationGracePeriodSeconds: drain.terminationGracePeriodSeconds,
+        ...(nodeAddress
+          ? {
+              // The Jitsi images start as root: the address lookup needs no identity, so it runs as nobody.
+              initContainers: [
+                publicAddressInitContainer(args.image, addressFile, addressVolume, {
+                  ...restrictedContainerSecurity(),
+                  runAsUser: 65534,
+                  runAsGroup: 65534,
+                }),
+              ],
+              volumes: [{ name: addressVolume.name, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }],
+            }
+          : {}),
+      },
       child,
     });
     const colibri = new k8s.core.v1.Service(
@@ -192,7 +229,7 @@ export function declareBridges(name: string, args: BridgesArgs, child: pulumi.Cu
           // only the pods stay out of reach.
           { to: [outsidePodNetworkPeer(args.podCidrs)], ports: [{ protocol: "UDP" }] },
           // The TURN server's public address, used from inside the cluster, is delivered to its pod directly
-          // (kube-proxy short-circuits LoadBalancer addresses), so relayed candidates and STUN need its pods.
+          // (kube-proxy short-circuits LoadBalancer addresses), so relayed candidates need its pods.
           ...(args.turnPods === undefined ? [] : [podPortsEgressRule(args.turnPods)]),
           // Relayed bridges reach each other at their advertised addresses, which from inside the cluster are
           // their pods (private candidates, or a LoadBalancer address kube-proxy short-circuits).
@@ -217,4 +254,26 @@ export function bridgeMediaPods(namespace: pulumi.Input<string>, udpPort: number
     pods: { namespace, podLabels: appLabels("jitsi", "jvb") },
     ports: [...ports].map((port) => ({ port, protocol: "UDP" })),
   };
+}
+
+/**
+ * The bridge's preStop hook (bash, curl and jq of the jvb image): the graceful shutdown of jitsi-videobridge's own
+ * resources/graceful_shutdown.sh, without its pid file. It asks for a graceful shutdown (jicofo moves no new
+ * conference here), waits while conferences with participants remain, at most `deadlineSeconds`; the bridge then
+ * exits by itself and the image's finish script stops the container.
+ */
+export function bridgeDrainScript(deadlineSeconds: number): string {
+  const rest = `http://127.0.0.1:${jitsiPorts.jvbRest}/colibri`;
+  return [
+    `status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"graceful-shutdown":"true"}' ${rest}/shutdown)`,
+    `if [ "$status" != 200 ]; then echo "drain: the bridge refused a graceful shutdown (HTTP $status)" >&2; exit 0; fi`,
+    `end=$(( $(date +%s) + ${deadlineSeconds} ))`,
+    `while [ "$(date +%s)" -lt "$end" ]; do`,
+    // Conferences without participants do not hold the bridge (graceful_shutdown.sh counts them out the same way).
+    `  busy=$(curl -s --max-time 5 ${rest}/stats | jq '.conferences - .conference_sizes[0]') || exit 0`,
+    `  [ "$busy" -gt 0 ] 2>/dev/null || exit 0`,
+    "  sleep 10",
+    "done",
+    `echo "drain: conferences still running after ${deadlineSeconds}s" >&2`,
+  ].join("\n");
 }

@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { recordingMountOptions } from "./mediaUser.js";
 
 /** Where recordings go: the Azure file share (CSI driver) on AKS, or an existing claim on a laptop cluster. */
 export type RecordingStorage =
@@ -16,7 +17,7 @@ export type RecordingStorage =
       claimName: pulumi.Input<string>;
     };
 
-export function recordingVolume(name: string, storage: RecordingStorage, uid: number): k8s.types.input.core.v1.Volume {
+export function recordingVolume(name: string, storage: RecordingStorage): k8s.types.input.core.v1.Volume {
   if (storage.kind === "persistentVolumeClaim") {
     return { name, persistentVolumeClaim: { claimName: storage.claimName } };
   }
@@ -28,7 +29,7 @@ export function recordingVolume(name: string, storage: RecordingStorage, uid: nu
         secretName: storage.secretName,
         shareName: storage.shareName,
         // SMB has no POSIX owners: the mount options decide who may write the recordings.
-        mountOptions: `dir_mode=0750,file_mode=0640,uid=${uid},gid=${uid},mfsymlinks,nobrl`,
+        mountOptions: recordingMountOptions.join(","),
       },
     },
   };

@@ -1,3 +1,5 @@
+import { mediaUserBuildArgs } from "./mediaUser.js";
+
 /**
  * Pinned upstream images: a stack may override any of them, never with a moving tag (see `assertPinnedImage`).
  * Our own images (balancer, Janus) are built by the program and referenced by digest.
@@ -50,8 +52,8 @@ export function assertPinnedImage(key: string, image: string): string {
   return image;
 }
 
-/** Our own images: built from these Dockerfiles unless the stack pins a released reference. */
-export const ownImages = {
+/** Our own images: built from these Dockerfiles (with these build arguments) unless the stack pins a released reference. */
+export const ownImages: Record<"balancer" | "janus", { tag: string; context: string; dockerfile: string; buildArgs?: Readonly<Record<string, string>> }> = {
   balancer: { tag: "0.1.0", context: ".", dockerfile: "images/balancer/Dockerfile" },
-  janus: { tag: "1.3.3", context: "images/janus", dockerfile: "images/janus/Dockerfile" },
-} as const;
+  janus: { tag: "1.3.3", context: "images/janus", dockerfile: "images/janus/Dockerfile", buildArgs: mediaUserBuildArgs },
+};

@@ -41,13 +41,13 @@ export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityC
   };
 }
 
-/** Pod-level identity: every container runs as `uid`, and mounted volumes are group-owned by it. */
-export function nonRootPodSecurity(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+/** Pod-level identity: every container runs as `uid`:`gid`, and mounted volumes are group-owned by `gid`. */
+export function nonRootPodSecurity(uid: number, gid = uid): k8s.types.input.core.v1.PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: uid,
-    runAsGroup: uid,
-    fsGroup: uid,
+    runAsGroup: gid,
+    fsGroup: gid,
     // Re-chown a volume only when its root has the wrong owner, not on every start (slow on large shares).
     fsGroupChangePolicy: "OnRootMismatch",
     seccompProfile: { type: "RuntimeDefault" },

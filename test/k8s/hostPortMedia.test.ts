@@ -35,7 +35,6 @@ beforeAll(async () => {
       replicas: 1,
       rtpPorts: { min: 20000, max: 20099 },
       publicAddress: { kind: "podAddress" },
-      stunServer: undefined,
       recordings: { kind: "persistentVolumeClaim", claimName: "recordings" },
       placement: undefined,
       podCidrs: ["10.42.0.0/16"],
@@ -64,10 +63,13 @@ describe("JitsiMeet with host-port bridges", () => {
     expect(bridge(0).spec?.strategy).toEqual({ type: "Recreate" });
   });
 
-  it("finds each node's public address through the TURN server's STUN instead of a fixed advertised IP", () => {
+  it("advertises each node's public IP from the instance metadata, never an address learnt through STUN", () => {
     const names = bridgeContainer(0).env?.map((variable) => variable.name);
     expect(names).not.toContain("JVB_ADVERTISE_IPS");
-    expect(bridgeContainer(0).env).toContainEqual({ name: "JVB_STUN_SERVERS", value: "turn.example.org:3478" });
+    expect(names).not.toContain("JVB_STUN_SERVERS");
+    expect(bridgeContainer(0).env).toContainEqual({ name: "JVB_DISABLE_STUN", value: "true" });
+    expect(bridge(0).spec?.template.spec?.initContainers?.[0]?.name).toBe("public-address");
+    expect(bridgeContainer(0).command?.join(" ")).toContain('JVB_ADVERTISE_IPS="$(cat /run/public-address/ip)"');
   });
 
   it("declares no LoadBalancer for media", () => {

@@ -41,7 +41,6 @@ beforeAll(async () => {
     videoRoomAdminKey: "k".repeat(24),
     nat1to1Mapping: "198.51.100.9",
     rtpPorts: { min: 20000, max: 20099 },
-    stunServer: undefined,
     allowedOrigin: "https://app.example.org",
     rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
     debugLevel: 4,

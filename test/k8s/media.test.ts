@@ -43,7 +43,6 @@ beforeAll(async () => {
       replicas: 2,
       rtpPorts: { min: 20000, max: 20999 },
       publicAddress: { kind: "nodePublicIp" },
-      stunServer: { host: "turn.example.org", port: 3478 },
       recordings: { kind: "azureFile", secretName: "recordings-storage", shareName: "recordings" },
       placement: mediaPlacement,
       podCidrs,
@@ -132,7 +131,7 @@ describe("Janus", () => {
   });
 
   it("reads the node public IP before start and passes it as the 1:1 NAT mapping", () => {
-    expect(janus()?.initContainers?.[0]?.command?.join(" ")).toContain("169.254.169.254/metadata/instance/network");
+    expect(janus()?.initContainers?.[0]?.command?.join(" ")).toContain("169.254.169.254/metadata/loadbalancer");
     expect(containerOf("janus").command?.join(" ")).toContain('--nat-1-1="$(cat /run/janus/public-ip)"');
   });
 
@@ -155,6 +154,17 @@ describe("Janus", () => {
     expect(service("janus").spec?.ports?.map((port) => port.port)).toEqual([8088, 8188]);
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
     for (const entry of route.spec.routes) expect(entry.services?.[0]?.port).not.toBe(7088);
+  });
+
+  it("keeps an HTTP API client on the instance holding its session with a cross-site sticky cookie; WebSockets stay on their connection", () => {
+    // janus_http.c (v1.1.2): with cors.allow_origin set, every answer carries Access-Control-Allow-Credentials: true,
+    // so a browser on the app's origin sends the cookie back (janus.js withCredentials).
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
+    const [websocket, http] = route.spec.routes;
+    expect(http?.services?.[0]?.sticky).toEqual({ cookie: { name: "janus_instance", secure: true, httpOnly: true, sameSite: "none" } });
+    expect(websocket?.services?.[0]?.sticky).toBeUndefined();
+    const files = findObject(declared, "kubernetes:core/v1:Secret", "janus-config").inputs["stringData"] as Record<string, string>;
+    expect(files["janus.transport.http.jcfg"]).toContain('allow_origin = "https://janus.example.org"');
   });
 
   it("serves the API over HTTPS and WSS on the Janus host through traefik", () => {

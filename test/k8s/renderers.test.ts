@@ -175,7 +175,6 @@ describe("janus configs", () => {
     videoRoomAdminKey: "k".repeat(24),
     nat1to1Mapping: "198.51.100.9",
     rtpPorts: { min: 20000, max: 20999 },
-    stunServer: { host: "turn.example.org", port: 3478 },
     allowedOrigin: "https://app.example.org",
     rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
     debugLevel: 4,
@@ -202,6 +201,10 @@ describe("janus configs", () => {
 
   it("records video rooms to the recordings mount", () => {
     expect(files["janus.plugin.videoroom.jcfg"]).toMatch(/room-1234: \{[^}]*record = true[^}]*rec_dir = "\/recordings"/);
+  });
+
+  it("writes lists as libconfig arrays", () => {
+    expect(renderJcfg({ general: { folders: ["/etc", "/usr"] } })).toBe('general: {\n\tfolders = [ "/etc", "/usr" ]\n}\n');
   });
 
   it("escapes quotes and backslashes in strings", () => {

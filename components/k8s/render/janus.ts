@@ -5,12 +5,22 @@ export const janusPorts = { http: 8088, websocket: 8188, admin: 7088 } as const;
 
 export const janusPaths = { api: "/janus", admin: "/admin", recordings: "/recordings", configs: "/etc/janus" } as const;
 
-type JcfgValue = string | number | boolean;
+/** System folders no API request may make Janus write into (recordings, `rec_dir` of a room created through the API). */
+export const janusProtectedFolders = ["/bin", "/boot", "/dev", "/etc", "/initrd", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var"] as const;
+
+type JcfgScalar = string | number | boolean;
+/** Lists are libconfig arrays (`[ "a", "b" ]`): Janus reads some settings only in that form (`protected_folders`). */
+type JcfgValue = JcfgScalar | readonly string[];
 type JcfgDocument = Record<string, Record<string, JcfgValue>>;
 
-function jcfgValue(value: JcfgValue): string {
+function jcfgScalar(value: JcfgScalar): string {
   if (typeof value === "string") return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   return String(value);
+}
+
+function jcfgValue(value: JcfgValue): string {
+  if (typeof value === "object") return `[ ${value.map(jcfgScalar).join(", ")} ]`;
+  return jcfgScalar(value);
 }
 
 /** libconfig text, the syntax of Janus's `.jcfg` files: one `name: { key = value }` group per section. */
@@ -47,8 +57,6 @@ export interface JanusConfigArgs {
   nat1to1Mapping: string | undefined;
   /** UDP ports for media; these must be open on the node (AKS `allowedHostPorts`). */
   rtpPorts: PortRange;
-  /** STUN server Janus may use to check its address (the TURN service answers STUN too); `undefined`: none. */
-  stunServer: { host: string; port: number } | undefined;
   /** Origins allowed to call the HTTP API from a browser. */
   allowedOrigin: string;
   /** Rooms that exist at start, recorded to the recordings mount. */
@@ -74,8 +82,10 @@ export function renderJanusConfig(args: JanusConfigArgs): JanusConfigFiles {
   requireSecret("tokenAuthSecret", args.tokenAuthSecret);
   requireSecret("videoRoomAdminKey", args.videoRoomAdminKey);
   validatePortRange("rtpPorts", args.rtpPorts);
+  // No stun_server, ever: Janus 1.1 tests it at start and exits when it does not answer ("Invalid STUN address"), and
+  // adds whatever address it reports to its public IPs, which from inside the cluster is a pod or node address.
+  // The public address comes from nat_1_1_mapping alone (see publicAddress.ts).
   const nat: Record<string, JcfgValue> = {
-    ...(args.stunServer === undefined ? {} : { stun_server: args.stunServer.host, stun_port: args.stunServer.port }),
     // Candidates are sent as they are gathered, both ways: faster setup, and what every modern client expects.
     full_trickle: true,
     ice_lite: false,
@@ -95,7 +105,8 @@ export function renderJanusConfig(args: JanusConfigArgs): JanusConfigFiles {
       token_auth: true,
       token_auth_secret: args.tokenAuthSecret,
       session_timeout: 60,
-      protected_folders: "/bin,/boot,/dev,/etc,/initrd,/lib,/lib32,/lib64,/proc,/sbin,/sys,/usr,/var",
+      // An array: janus.c reads protected_folders only as one (a string is silently ignored).
+      protected_folders: janusProtectedFolders,
     },
     media: { rtp_port_range: `${args.rtpPorts.min}-${args.rtpPorts.max}`, dtls_timeout: 500, nack_optimizations: true },
     nat,
@@ -140,4 +151,23 @@ export function renderJanusConfig(args: JanusConfigArgs): JanusConfigFiles {
     "janus.transport.websockets.jcfg": websockets,
     "janus.plugin.videoroom.jcfg": videoRoom,
   };
+}
+
+/**
+ * A preStop script (POSIX sh, curl) that waits until Janus holds no session, asking the admin API on loopback with
+ * the admin secret read from the mounted janus.jcfg (never from the pod spec), for at most `deadlineSeconds`.
+ * Clients whose tab is gone stop counting after `session_timeout`; a Janus that no longer answers has nothing to drain.
+ */
+export function janusDrainScript(deadlineSeconds: number): string {
+  const listSessions = `{"janus":"list_sessions","transaction":"drain","admin_secret":"'"$secret"'"}`;
+  return [
+    `secret=$(sed -n 's/^[[:space:]]*admin_secret = "\\(.*\\)"$/\\1/p' ${janusPaths.configs}/janus.jcfg)`,
+    `end=$(( $(date +%s) + ${deadlineSeconds} ))`,
+    `while [ "$(date +%s)" -lt "$end" ]; do`,
+    `  answer=$(curl -sS --max-time 5 -H 'Content-Type: application/json' -d '${listSessions}' http://127.0.0.1:${janusPorts.admin}${janusPaths.admin}) || exit 0`,
+    `  case "$(printf '%s' "$answer" | tr -d ' \\t\\r\\n')" in *'"sessions":[]'*) exit 0 ;; esac`,
+    "  sleep 5",
+    "done",
+    `echo "drain: sessions still open after ${deadlineSeconds}s" >&2`,
+  ].join("\n");
 }
