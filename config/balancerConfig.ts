@@ -24,6 +24,7 @@ export function buildBalancerConfig(
     checksum: config.bbb.checksum,
     policies: config.bbb.policies,
     poller: config.bbb.poller,
+    placement: config.bbb.placement,
   };
 }
 

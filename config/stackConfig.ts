@@ -209,6 +209,7 @@ const bbb = z
     checksum: balancerConfigSchema.shape.checksum,
     policies: balancerConfigSchema.shape.policies,
     poller: balancerConfigSchema.shape.poller,
+    placement: balancerConfigSchema.shape.placement,
     fleet: bbbFleet.optional(),
   })
   .prefault({});
