@@ -323,6 +323,39 @@ const recordings = z
   })
   .prefault({});
 
+const labelKey = z.string().regex(/^(?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
+  error: "must be a Kubernetes label key such as release or app.kubernetes.io/name",
+});
+const labelValue = z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/, { error: "must be a Kubernetes label value (63 characters of A-Z, a-z, 0-9, . _ -)" });
+const namespaceName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { error: "must be a namespace name (a DNS label)" });
+
+const monitoring = z
+  .strictObject({
+    /** ServiceMonitor and PodMonitor objects for the balancer, its pollers, traefik and Redis; unset: none. */
+    prometheusOperator: z
+      .strictObject({
+        /** Apply the pinned ServiceMonitor/PodMonitor CRDs; false when the operator's installation brings them. */
+        installCrds: z.boolean().default(true),
+        /** Labels the Prometheus resource's monitor selectors match (kube-prometheus-stack: `release: <its release>`). */
+        selectorLabels: z.record(labelKey, labelValue).default({}),
+        scrapeInterval: z.string().regex(/^[1-9]\d*(?:s|m)$/, { error: 'must be a duration such as "30s" or "1m"' }).default("30s"),
+        /** The Prometheus pods: the only pods the NetworkPolicies admit to the metrics ports. */
+        prometheusPods: z
+          .strictObject({ namespace: namespaceName, podLabels: z.record(labelKey, labelValue) })
+          .default({ namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } }),
+      })
+      .optional(),
+    /** The Grafana dashboard as a ConfigMap for Grafana's dashboard sidecar; unset: none. */
+    grafanaDashboards: z
+      .strictObject({
+        namespace: namespaceName,
+        /** What the sidecar selects ConfigMaps by (the Grafana chart's default: `grafana_dashboard: "1"`). */
+        labels: z.record(labelKey, labelValue).default({ grafana_dashboard: "1" }),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 /** Upstream images default to the versions the workloads are tested with; our own images are built unless pinned here. */
 const images = z
   .strictObject({
@@ -333,6 +366,8 @@ const images = z
     jitsiProsody: imageReference.default(defaultImages.jitsiProsody),
     jitsiJicofo: imageReference.default(defaultImages.jitsiJicofo),
     jitsiJvb: imageReference.default(defaultImages.jitsiJvb),
+    /** The Redis metrics sidecar, run only with `monitoring.prometheusOperator` and an in-cluster Redis. */
+    redisExporter: imageReference.default(defaultImages.redisExporter),
     /** A released balancer image; unset: the program builds it from `balancer/`. */
     balancer: imageReference.optional(),
     /** A released Janus image; unset: the program builds it from `images/janus`. */
@@ -357,6 +392,8 @@ export const stackConfigSchema = z
     turn,
     recordings,
     images,
+    /** Prometheus Operator monitors and the Grafana dashboard; both off unless set. */
+    monitoring,
     /** Records of the stack's hosts; unset: they are managed elsewhere. */
     dns: dns.optional(),
   })

@@ -19,6 +19,7 @@ prerequisites=(
   "dig bind9-dnsutils queries against that server"
   "nginx nginx the BBB node's HTTPS location in front of the CPU-load agent"
   "chromium chromium the operator console's browser tests (headless, driven by playwright-core)"
+  "prometheus-redis-exporter prometheus-redis-exporter the Redis metrics sidecar, started as its container starts it"
 )
 
 missing_packages() {

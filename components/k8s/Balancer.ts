@@ -29,6 +29,18 @@ import {
 /** Ports of the balancer process: tenant API, and admin API + probes + metrics. */
 export const balancerPorts = { api: 8080, admin: 9090 } as const;
 
+/**
+ * Where the balancer serves `/metrics`: the admin port of the API pods (behind the Service with `serviceLabels`) and
+ * of the poller pods, with the admin token as bearer credentials.
+ */
+export interface BalancerMetricsEndpoints {
+  serviceLabels: Record<string, string>;
+  pollerPodLabels: Record<string, string>;
+  /** Name of the admin port on the Service and the pods. */
+  port: string;
+  tokenSecret: { name: pulumi.Output<string>; key: string };
+}
+
 /** Labels shared by the API and poller pods: what the Redis NetworkPolicy admits. */
 export const balancerPodLabels = { "app.kubernetes.io/name": "balancer", "app.kubernetes.io/part-of": "mediaplane" } as const;
 
@@ -101,6 +113,8 @@ export class Balancer extends pulumi.ComponentResource {
   readonly adminToken: pulumi.Output<string>;
   /** In-cluster Service name. */
   readonly serviceName: pulumi.Output<string>;
+  /** Where Prometheus scrapes the balancer's processes. */
+  readonly metricsEndpoints: BalancerMetricsEndpoints;
 
   constructor(name: string, args: BalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Balancer", name, {}, opts);
@@ -315,6 +329,12 @@ export class Balancer extends pulumi.ComponentResource {
 
     this.adminToken = pulumi.secret(adminToken.result);
     this.serviceName = service.metadata.name;
+    this.metricsEndpoints = {
+      serviceLabels: apiLabels,
+      pollerPodLabels: pollerLabels,
+      port: "admin",
+      tokenSecret: { name: secret.metadata.name, key: "adminToken" },
+    };
     this.registerOutputs({ adminToken: this.adminToken, serviceName: this.serviceName });
   }
 }

@@ -3,10 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { redisPort, renderRedisConfig } from "./render/redis.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
+import type { PodMetrics } from "./Monitoring.js";
 import {
   appLabels,
   contentHash,
+  httpGetProbe,
   nonRootPodSecurity,
+  plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
   secretEnv,
@@ -28,6 +31,32 @@ export interface RedisArgs {
   storageClassName?: string;
   /** Image reference; default the pinned upstream release. */
   image?: string;
+  /** A redis_exporter sidecar serving Prometheus metrics, scraped only by these pods; undefined: none. */
+  metrics?: { scrapers: readonly PodPeer[]; image?: string };
+}
+
+/** Port of the exporter sidecar (redis_exporter's default). */
+export const redisExporterPort = 9121;
+
+/**
+ * The exporter sidecar: it reads Redis over loopback with the same password, and takes its settings from the
+ * environment (`REDIS_ADDR`, `REDIS_PASSWORD`, `REDIS_EXPORTER_WEB_LISTEN_ADDRESS`, as redis_exporter's main.go
+ * reads them), so no secret is on its command line.
+ */
+export function redisExporterContainer(image: string, passwordSecret: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+  return {
+    name: "metrics",
+    image,
+    env: [
+      ...plainEnv({ REDIS_ADDR: `redis://127.0.0.1:${redisPort}`, REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `:${redisExporterPort}` }),
+      secretEnv("REDIS_PASSWORD", passwordSecret, "password"),
+    ],
+    ports: [{ name: "metrics", containerPort: redisExporterPort, protocol: "TCP" }],
+    readinessProbe: httpGetProbe("/health", "metrics", 10, 3),
+    livenessProbe: { ...httpGetProbe("/health", "metrics", 30, 3), initialDelaySeconds: 10 },
+    resources: resourceRequirements({ cpuRequest: "20m", memoryRequest: "32Mi", cpuLimit: "200m", memoryLimit: "64Mi" }),
+    securityContext: restrictedContainerSecurity(),
+  };
 }
 
 const uid = 999; // the `redis` user of the official image
@@ -45,6 +74,8 @@ export class Redis extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
   /** Its pods and port, for the egress rule of its clients. */
   readonly endpoint: PodPorts;
+  /** Where the exporter sidecar serves metrics; undefined without one. */
+  readonly metricsEndpoint: PodMetrics | undefined;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Redis", name, {}, opts);
@@ -121,6 +152,9 @@ export class Redis extends pulumi.ComponentResource {
                     { name: "config", mountPath: "/etc/redis", readOnly: true },
                   ],
                 },
+                ...(args.metrics === undefined
+                  ? []
+                  : [redisExporterContainer(assertPinnedImage(`${name}.metrics.image`, args.metrics.image ?? defaultImages.redisExporter), secret.metadata.name)]),
               ],
               volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
             },
@@ -149,7 +183,12 @@ export class Redis extends pulumi.ComponentResource {
           // Redis never connects anywhere (no replication, no modules that call out, no names to resolve):
           // no egress at all, not even DNS.
           policyTypes: ["Ingress", "Egress"],
-          ingress: [{ from: [networkPolicyPeer(args.clients)], ports: [{ port: redisPort, protocol: "TCP" }] }],
+          ingress: [
+            { from: [networkPolicyPeer(args.clients)], ports: [{ port: redisPort, protocol: "TCP" }] },
+            ...(args.metrics === undefined || args.metrics.scrapers.length === 0
+              ? []
+              : [{ from: args.metrics.scrapers.map(networkPolicyPeer), ports: [{ port: redisExporterPort, protocol: "TCP" }] }]),
+          ],
           egress: [],
         },
       },
@@ -157,6 +196,7 @@ export class Redis extends pulumi.ComponentResource {
     );
 
     this.endpoint = { pods: { namespace, podLabels: labels }, ports: [{ port: redisPort, protocol: "TCP" }] };
+    this.metricsEndpoint = args.metrics === undefined ? undefined : { podLabels: labels, port: "metrics" };
     this.host = pulumi.interpolate`${service.metadata.name}.${namespace}.svc.cluster.local`;
     this.url = pulumi.secret(pulumi.interpolate`redis://:${password.result}@${this.host}:${redisPort}/0`);
     this.registerOutputs({ host: this.host, url: this.url });

@@ -20,13 +20,16 @@ import {
   type ResourceSizing,
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import type { PodMetrics } from "./Monitoring.js";
 import {
   dnsEgressRule,
   hostPortEndpoint,
+  networkPolicyPeer,
   nodeAddressPeers,
   outsideEgressRules,
   urlEndpoint,
   type PinnedPublicIp,
+  type PodPeer,
 } from "./network.js";
 
 /** DNS-01 over RFC2136 (dynamic DNS updates signed with a TSIG key). */
@@ -83,6 +86,8 @@ export interface TraefikIngressArgs {
   crdManifest?: string;
   /** CPU/memory; default 100m/128Mi requests, 1 CPU/512Mi limits. */
   sizing?: ResourceSizing;
+  /** Pods allowed to scrape traefik's metrics port (the stack's Prometheus); none by default. */
+  metricsScrapers?: readonly PodPeer[];
 }
 
 const defaultSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" };
@@ -115,6 +120,8 @@ export class TraefikIngress extends pulumi.ComponentResource {
   readonly binding: IngressBinding;
   /** Name of the public LoadBalancer Service. */
   readonly serviceName: pulumi.Output<string>;
+  /** Where traefik serves Prometheus metrics: its pods' `metrics` port. */
+  readonly metricsEndpoint: PodMetrics;
 
   constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:TraefikIngress", name, {}, opts);
@@ -267,8 +274,14 @@ export class TraefikIngress extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: labels },
           policyTypes: ["Ingress", "Egress"],
-          // Public traffic only on the two entry points; ping, dashboard API and metrics stay unreachable directly.
-          ingress: [{ ports: [{ port: traefikPorts.web, protocol: "TCP" }, { port: traefikPorts.websecure, protocol: "TCP" }] }],
+          // Public traffic only on the two entry points; ping, dashboard API and metrics stay unreachable directly,
+          // the metrics port open only to the stack's Prometheus.
+          ingress: [
+            { ports: [{ port: traefikPorts.web, protocol: "TCP" }, { port: traefikPorts.websecure, protocol: "TCP" }] },
+            ...(args.metricsScrapers === undefined || args.metricsScrapers.length === 0
+              ? []
+              : [{ from: args.metricsScrapers.map(networkPolicyPeer), ports: [{ port: traefikPorts.metrics, protocol: "TCP" }] }]),
+          ],
           // traefik's own needs; each route adds its backends in a policy of its own (`ingressRoute`).
           egress: traefikEgress(args.kubernetesApi, acme, args.podCidrs),
         },
@@ -327,6 +340,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
     );
 
     this.serviceName = service.metadata.name;
+    this.metricsEndpoint = { podLabels: labels, port: "metrics" };
     this.registerOutputs({ serviceName: this.serviceName });
   }
 

@@ -5,6 +5,7 @@ import { ContainerImage } from "./ContainerImage.js";
 import { Coturn } from "./Coturn.js";
 import { Janus } from "./Janus.js";
 import { JitsiMeet } from "./JitsiMeet.js";
+import { Monitoring } from "./Monitoring.js";
 import { bridgeMediaPods, type JvbExposure } from "./jitsiBridges.js";
 import { Redis } from "./Redis.js";
 import { TraefikIngress } from "./TraefikIngress.js";
@@ -29,6 +30,8 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
   const opts = { parent };
   const { domains } = settings;
   const { podCidrs } = context;
+  // The stack's Prometheus, the only pods admitted to metrics ports; none unless the stack enables the monitors.
+  const prometheusScrapers = settings.monitoring.prometheusOperator === undefined ? [] : [settings.monitoring.prometheusOperator.prometheusPods];
 
   const ownImage = (name: keyof typeof ownImages, pinned: string | undefined): pulumi.Input<string> => {
     if (pinned !== undefined) return pinned;
@@ -76,6 +79,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
       ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
       image: settings.images.traefik,
+      metricsScrapers: prometheusScrapers,
     },
     opts,
   );
@@ -93,6 +97,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           : {}),
         ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
         image: settings.images.redis,
+        ...(prometheusScrapers.length === 0 ? {} : { metrics: { scrapers: prometheusScrapers, image: settings.images.redisExporter } }),
       },
       opts,
     );
@@ -122,6 +127,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         ...(settings.balancer.sizing === undefined ? {} : { sizing: settings.balancer.sizing }),
       },
       ingress: ingress.binding,
+      metricsScrapers: prometheusScrapers,
     },
     opts,
   );
@@ -204,6 +210,23 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           jicofo: settings.images.jitsiJicofo,
           jvb: settings.images.jitsiJvb,
         },
+      },
+      opts,
+    );
+  }
+
+  if (settings.monitoring.prometheusOperator !== undefined || settings.monitoring.grafanaDashboards !== undefined) {
+    const operator = settings.monitoring.prometheusOperator;
+    new Monitoring(
+      `${platformName}-monitoring`,
+      {
+        provider,
+        namespace,
+        ...(operator === undefined ? {} : { prometheusOperator: { installCrds: operator.installCrds, selectorLabels: operator.selectorLabels, scrapeInterval: operator.scrapeInterval } }),
+        ...(settings.monitoring.grafanaDashboards === undefined ? {} : { grafanaDashboards: settings.monitoring.grafanaDashboards }),
+        balancer: balancer.metricsEndpoints,
+        traefik: ingress.metricsEndpoint,
+        ...(redis instanceof Redis && redis.metricsEndpoint !== undefined ? { redis: redis.metricsEndpoint } : {}),
       },
       opts,
     );

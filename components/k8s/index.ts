@@ -4,6 +4,7 @@ export { ContainerImage, type ContainerImageArgs, type RegistryAuth } from "./Co
 export { Coturn, type CoturnArgs } from "./Coturn.js";
 export { Janus, type JanusArgs, type JanusPublicAddress } from "./Janus.js";
 export { JitsiMeet, type JitsiMeetArgs, type JitsiTurnArgs } from "./JitsiMeet.js";
+export { Monitoring, type MonitoringArgs } from "./Monitoring.js";
 export type { JvbExposure } from "./jitsiBridges.js";
 export { Redis, type RedisArgs } from "./Redis.js";
 export { TraefikIngress, type AcmeDns01Args, type TraefikIngressArgs } from "./TraefikIngress.js";

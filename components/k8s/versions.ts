@@ -12,11 +12,21 @@ export const defaultImages = {
   jitsiProsody: "docker.io/jitsi/prosody:stable-10978",
   jitsiJicofo: "docker.io/jitsi/jicofo:stable-10978",
   jitsiJvb: "docker.io/jitsi/jvb:stable-10978",
+  /** The in-cluster Redis's metrics sidecar when the stack runs Prometheus monitors (tested as Debian's 1.45.0 build). */
+  redisExporter: "docker.io/oliver006/redis_exporter:v1.45.0",
 } as const;
 
 /** The traefik CRD manifest of exactly the traefik release above, applied before any IngressRoute or Middleware. */
 export const traefikCrdManifest =
   "https://raw.githubusercontent.com/traefik/traefik/v3.7.13/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml";
+
+/**
+ * The Prometheus Operator's ServiceMonitor and PodMonitor CRDs of one release, applied before the stack's monitors
+ * when the stack installs them (`monitoring.prometheusOperator.installCrds`).
+ */
+export const prometheusOperatorCrdManifests = ["servicemonitors", "podmonitors"].map(
+  (plural) => `https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/v0.93.0/example/prometheus-operator-crd/monitoring.coreos.com_${plural}.yaml`,
+);
 
 const movingTags = new Set(["latest", "stable", "unstable", "main", "master", "edge", "nightly"]);
 

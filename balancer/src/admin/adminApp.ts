@@ -5,7 +5,7 @@ import type { BalancerConfig } from "../config/schema.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
-import { registry, setFleetGauges } from "../observability/metrics.js";
+import { metrics, registry, setFleetGauges } from "../observability/metrics.js";
 import { collectFleetStats } from "../observability/stats.js";
 import { recentDuplicates } from "../poller/adopt.js";
 import { keys } from "../store/keys.js";
@@ -59,6 +59,14 @@ async function redisReachable(redis: RedisClient): Promise<boolean> {
   }
 }
 
+/** Times one PING for `mediaplane_redis_ping_seconds`; a failed one leaves no sample, so the gap shows. */
+async function measureRedisPing(redis: RedisClient): Promise<void> {
+  metrics.redisPing.reset();
+  const started = performance.now();
+  await redis.ping();
+  metrics.redisPing.set((performance.now() - started) / 1000);
+}
+
 function routes({ redis, config, directory, clients, logger }: AdminDeps): Route[] {
   const nodeEntry = (id: string) => {
     const node = directory.nodes.get(id);
@@ -90,6 +98,7 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
       handle: async (ctx) => {
         // Counters are this process's; the fleet gauges come from Redis, so any replica reports the whole fleet.
         try {
+          await measureRedisPing(redis);
           setFleetGauges(await collectFleetStats(redis, config));
         } catch (error) {
           logger.warn({ err: error }, "fleet gauges not refreshed");

@@ -59,6 +59,7 @@ export const metrics = {
     registers: [registry],
   }),
   limitHits: new Counter({ name: "mediaplane_limit_hits_total", help: "Creates refused by a limit.", labelNames: ["tenant", "limit", "scope"], registers: [registry] }),
+  redisPing: new Gauge({ name: "mediaplane_redis_ping_seconds", help: "Round trip of a PING to Redis from the admin server, at each scrape; absent when Redis did not answer.", registers: [registry] }),
   createNodeFailures: new Counter({
     name: "mediaplane_create_node_failures_total",
     help: "Creates a node did not answer: the node was held out of placement and the create moved on to another.",

@@ -1,6 +1,7 @@
 /**
  * Validates a manifest against the published schema of its kind: the Kubernetes OpenAPI schemas
- * (`kubernetes-models`) and the traefik CRD schemas (`@kubernetes-models/traefik`, `traefik.io/v1alpha1`).
+ * (`kubernetes-models`), the traefik CRD schemas (`@kubernetes-models/traefik`, `traefik.io/v1alpha1`) and the
+ * Prometheus Operator's (`@kubernetes-models/prometheus-operator`, `monitoring.coreos.com/v1`).
  */
 interface Validatable {
   validate(): void;
@@ -9,6 +10,7 @@ type ModelClass = new (data: Record<string, unknown>) => Validatable;
 
 function modelModule(apiVersion: string): string {
   if (apiVersion.startsWith("traefik.io/")) return `@kubernetes-models/traefik/${apiVersion}`;
+  if (apiVersion.startsWith("monitoring.coreos.com/")) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
   return `kubernetes-models/${apiVersion}`;
 }
 
