@@ -118,6 +118,26 @@ describe("the console with a session", () => {
     expect(page).not.toContain("<img");
   });
 
+  it("shows a failing node's failed polls in its health history, with the error and the node unhealthy", async () => {
+    const cookie = await loginCookie(sandbox);
+    const simulated = sandbox.simulator.node("bbb3");
+    simulated.setFailure("error500");
+    try {
+      const rowOf = async (): Promise<string> => {
+        const page = await (await fetch(url("/fleet"), { headers: { cookie } })).text();
+        return /<tr data-node="bbb3"[\s\S]*?<\/tr>/.exec(page)?.[0] ?? "";
+      };
+      await expect.poll(rowOf, { timeout: 10_000, interval: 200 }).toMatch(/class="health unhealthy"/);
+      const row = await rowOf();
+      // Two failed polls (unhealthyAfter) at the end of the history, and the reason beside them.
+      expect(row).toMatch(/<i class="fail"><\/i><i class="fail"><\/i><\/span>/);
+      expect(row).toMatch(/<td class="error">\w+: [^<]+<\/td>/);
+    } finally {
+      simulated.setFailure("none");
+    }
+    await expect.poll(async () => (await sandbox.api.redis.hget(keys.node("default", "bbb3"), "health")) ?? "", { timeout: 10_000, interval: 200 }).toBe("healthy");
+  });
+
   it("answers 304 to a refresh whose ETag still matches, and the new page once the data changed", async () => {
     const cookie = await loginCookie(sandbox);
     const first = await fetch(url("/tenants"), { headers: { cookie } });

@@ -1,11 +1,8 @@
 import { createHash } from "node:crypto";
 import type Koa from "koa";
-import type { BalancerConfig } from "../../config/schema.js";
 import { isStateVerb, type StateVerb } from "../../fleet/nodeState.js";
-import type { NodeClients } from "../../nodes/client.js";
-import type { Logger } from "../../observability/logger.js";
-import type { RedisClient } from "../../store/redisClient.js";
-import type { Directory, NodeEntry } from "../../tenancy/directory.js";
+import type { NodeEntry } from "../../tenancy/directory.js";
+import type { AdminDeps } from "../adminApp.js";
 import { recordAction } from "../auditLog.js";
 import { changeNodeStateAs, endMeetingAs, type OperatorDeps } from "../operatorActions.js";
 import { consoleAsset } from "./assets.js";
@@ -20,17 +17,8 @@ import { consoleSecurityHeaders } from "./securityHeaders.js";
 import { closeSession, newSecretToken, openSession, readSession, secretsMatch, sessionTtlSeconds, type ConsoleSession } from "./session.js";
 import { loadTenantRows, renderTenants } from "./tenantsPage.js";
 
-export interface ConsoleDeps {
-  redis: RedisClient;
-  config: BalancerConfig;
-  directory: Directory;
-  clients: NodeClients;
-  /** The admin token: the only way in. Unset: the console refuses everything, as the admin API does. */
-  token: string | undefined;
-  logger: Logger;
-  /** How often pages refresh their data. */
-  refreshMs?: number;
-}
+/** How often pages ask for fresh data: a poll interval of the fleet is seconds, so is the operator's view. */
+const refreshMs = 2_000;
 
 /**
  * Sets the answer's ETag, and answers 304 when the request already holds it. Koa's `ctx.fresh` cannot serve here:
@@ -68,8 +56,7 @@ function decodeSegment(segment: string): string {
 }
 
 /** The console's pages, forms and files under `/admin/console/`, behind a login with the admin token. */
-export function createConsoleHandler(deps: ConsoleDeps): (ctx: Koa.Context) => Promise<void> {
-  const refreshMs = deps.refreshMs ?? 2_000;
+export function createConsoleHandler(deps: AdminDeps): (ctx: Koa.Context) => Promise<void> {
   const operator: OperatorDeps = deps;
 
   function page(ctx: Koa.Context, body: SafeHtml, status = 200): void {
