@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { renderBalancerConfigFile } from "@mediaplane/balancer/config";
-import { buildBalancerConfig, type StackConfig, type StackSecrets } from "../config/index.js";
+import { buildBalancerConfig, fleetNodes, type StackConfig, type StackSecrets } from "../config/index.js";
 import {
   azureFoundation,
   mediaNodePlacement,
@@ -12,6 +12,10 @@ import {
 } from "./azure/index.js";
 import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
+import { BbbFleet } from "./bbb/BbbFleet.js";
+import { NodeDrain } from "./bbb/NodeDrain.js";
+import { DnsRecord } from "./dns/DnsRecord.js";
+import { platformRecords, recordResourceName, recordWriter } from "./dns/platformRecords.js";
 import type { LocalClusterImport, RegistryAuth } from "./k8s/ContainerImage.js";
 
 export interface MediaPlatformArgs {
@@ -138,12 +142,33 @@ export class MediaPlatform extends pulumi.ComponentResource {
           k8sOpts,
         ).metadata.name;
 
+    const records = recordWriter(settings, secrets.acmeTsigSecret);
+    const fleetSettings = settings.bbb.fleet;
+    const fleet =
+      azure && clusterSettings.provider === "azure" && fleetSettings && settings.acme && secrets.bbbSshPrivateKey
+        ? new BbbFleet(
+            `${name}-bbb`,
+            {
+              settings: fleetSettings,
+              nodes: fleetNodes(settings),
+              namePrefix: clusterSettings.namePrefix,
+              resourceGroupName: azure.resourceGroupName,
+              location: clusterSettings.location,
+              sshPrivateKey: secrets.bbbSshPrivateKey,
+              sshAllowList: settings.ingress.adminAllowList,
+              acmeEmail: settings.acme.email,
+              dnsRecord: records,
+            },
+            { parent: this },
+          )
+        : undefined;
+
     const tenants = new Tenants(`${name}-tenants`, { tenants: settings.tenants, apiBaseDomain: settings.domains.apiBase }, { parent: this });
     const balancerConfigFile = pulumi.secret(
       pulumi
-        .all([tenants.secrets, pulumi.all(secrets.bbbNodeSecrets)])
-        .apply(([tenantSecrets, nodeSecrets]) =>
-          renderBalancerConfigFile(buildBalancerConfig(settings, { tenantSecrets, nodeSecrets })),
+        .all([tenants.secrets, pulumi.all(secrets.bbbNodeSecrets), fleet?.balancerNodes ?? []])
+        .apply(([tenantSecrets, nodeSecrets, managedNodes]) =>
+          renderBalancerConfigFile(buildBalancerConfig(settings, { tenantSecrets, nodeSecrets, managedNodes })),
         ),
     );
 
@@ -166,6 +191,31 @@ export class MediaPlatform extends pulumi.ComponentResource {
       balancerConfigFile,
     };
     this.workloads = composeWorkloads(name, this.workloadContext, this);
+
+    // Each drain runs (is deleted) before its node and before the balancer whose admin API it calls.
+    if (fleet !== undefined) {
+      for (const node of fleet.nodes) {
+        new NodeDrain(
+          `${name}-drain-${node.id}`,
+          {
+            drain: { adminBaseUrl: `https://${settings.domains.apiBase}`, nodeId: node.id, ...fleet.drainTiming },
+            adminToken: this.workloads.balancerAdminToken,
+            instanceId: node.instanceId,
+            dependsOn: [node, this.workloads.balancer],
+          },
+          { parent: this },
+        );
+      }
+    }
+    if (azure && records) {
+      for (const record of platformRecords(settings)) {
+        new DnsRecord(
+          `${name}-dns-${recordResourceName(record.name)}`,
+          { ...records, name: record.name, address: azure.staticIps[record.pointsAt].address },
+          { parent: this },
+        );
+      }
+    }
 
     this.endpoints = platformEndpoints(settings);
     this.publicIps = azure

@@ -7,6 +7,8 @@ export interface BalancerSecretValues {
   readonly tenantSecrets: Readonly<Record<string, readonly string[]>>;
   /** API secret per BBB node id. */
   readonly nodeSecrets: Readonly<Record<string, string>>;
+  /** The stack's own BBB nodes, complete (URL, cluster, secret, load URL) once installed. */
+  readonly managedNodes?: readonly NonNullable<BalancerConfigInput["nodes"]>[number][];
 }
 
 /** The balancer's config file for this stack: stack settings plus the secrets. */
@@ -20,7 +22,7 @@ export function buildBalancerConfig(
       secrets: [...(secrets.tenantSecrets[tenant.slug] ?? [])],
     })),
     clusters: config.bbb.clusters,
-    nodes: config.bbb.nodes.map((node) => ({ ...node, secret: secrets.nodeSecrets[node.id] ?? "" })),
+    nodes: [...config.bbb.nodes.map((node) => ({ ...node, secret: secrets.nodeSecrets[node.id] ?? "" })), ...(secrets.managedNodes ?? [])],
     checksum: config.bbb.checksum,
     policies: config.bbb.policies,
     poller: config.bbb.poller,

@@ -43,9 +43,21 @@ export interface EngineOptions {
   readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
   readonly additionalSecretOutputs: readonly string[];
+  /** Replaced by deleting the old resource first (its delete step runs before the replacement is created). */
+  readonly deleteBeforeReplace: boolean;
+  /** URN of the resource whose deletion takes this one with it: its own delete step never runs. */
+  readonly deletedWith: string | undefined;
 }
 
-export const noEngineOptions: EngineOptions = { dependencies: [], protect: false, retainOnDelete: false, ignoreChanges: [], additionalSecretOutputs: [] };
+export const noEngineOptions: EngineOptions = {
+  dependencies: [],
+  protect: false,
+  retainOnDelete: false,
+  ignoreChanges: [],
+  additionalSecretOutputs: [],
+  deleteBeforeReplace: false,
+  deletedWith: undefined,
+};
 
 /** The part of the registration request (the engine's protocol) the recording reads. */
 interface RegistrationRequest {
@@ -55,6 +67,8 @@ interface RegistrationRequest {
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getDeletebeforereplace(): boolean | undefined;
+  getDeletedwith(): string | undefined;
 }
 
 type RegistrationCallback = (error: Error | null, response: { getUrn(): string } | undefined) => void;
@@ -76,6 +90,8 @@ function recordEngineOptions(into: Map<string, EngineOptions>): void {
           retainOnDelete: request.getRetainondelete() ?? false,
           ignoreChanges: request.getIgnorechangesList(),
           additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+          deleteBeforeReplace: request.getDeletebeforereplace() ?? false,
+          deletedWith: request.getDeletedwith() || undefined,
         });
       }
       callback(error, response);
@@ -166,6 +182,9 @@ function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
       const tag = text((inputs["tags"] as unknown[] | undefined)?.[0] ?? name);
       return { digest: unknownUntilApply(`digest of ${tag}`), ref: `${tag}@${unknownUntilApply("digest")}` };
     }
+    case "command:local:Command":
+    case "command:remote:Command":
+      return { stdout: unknownUntilApply(`output of ${name}`), stderr: "" };
     case "azure-native:redis:Redis":
       return { name: inputs["name"] ?? name, hostName: `${text(inputs["name"] ?? name)}.redis.cache.windows.net`, sslPort: 6380 };
     default:

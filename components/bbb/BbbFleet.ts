@@ -5,6 +5,7 @@ import type { BbbFleetSettings, FleetNode } from "../../config/index.js";
 import { azureResourceName } from "../azure/naming.js";
 import type { DnsRecordArgs } from "../dns/DnsRecord.js";
 import { BbbNode } from "./BbbNode.js";
+import type { DrainSettings } from "./drainCommands.js";
 
 /** The nodes' private network: they only talk to the internet, so it needs room for the nodes and nothing else. */
 export const bbbNetworkAddressSpace = "10.60.0.0/22";
@@ -28,6 +29,8 @@ export interface BbbFleetArgs {
 /** The BBB nodes the stack creates, on their own network, and what the balancer needs to know of them. */
 export class BbbFleet extends pulumi.ComponentResource {
   readonly nodes: readonly BbbNode[];
+  /** How a node's drain waits before its deletion: the operator's bound and consent, a look every 15 s. */
+  readonly drainTiming: Pick<DrainSettings, "timeoutSeconds" | "panicOnTimeout" | "pollSeconds">;
   /** Secret: the nodes' balancer config entries. */
   readonly balancerNodes: pulumi.Output<ManagedNodeEntry[]>;
 
@@ -68,6 +71,11 @@ export class BbbFleet extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
+    this.drainTiming = {
+      timeoutSeconds: 60 * args.settings.drain.timeoutMinutes,
+      panicOnTimeout: args.settings.drain.panicOnTimeout,
+      pollSeconds: 15,
+    };
     this.balancerNodes = pulumi.secret(
       pulumi.all(
         args.nodes.map((node, i) => {

@@ -13,6 +13,8 @@ import { ownImages } from "./versions.js";
 
 /** What the workloads hand back to the platform: the secrets operators and applications need. */
 export interface PlatformWorkloads {
+  /** The balancer: whatever calls its admin API while being deleted (a node's drain) must depend on it. */
+  readonly balancer: pulumi.Resource;
   /** Bearer token of the balancer's admin API and metrics: a secret. */
   readonly balancerAdminToken: pulumi.Output<string>;
   /** Secret Janus tokens are signed with; undefined when Janus is off. */
@@ -233,6 +235,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
   }
 
   return {
+    balancer,
     balancerAdminToken: balancer.adminToken,
     janusTokenAuthSecret: janus?.tokenAuthSecret,
     turnStaticAuthSecret: turn?.staticAuthSecret,
