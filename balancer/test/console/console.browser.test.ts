@@ -111,7 +111,7 @@ describe("the operator console in a browser", () => {
     await expect.poll(() => sandbox.simulator.node(node).meeting(nodeMeetingId("globex", "end-me"))?.hasBeenForciblyEnded ?? true).toBe(true);
   });
 
-  it("shows a tenant's meetings and attendees move after creates and joins, without a reload", async () => {
+  it("shows a tenant's meetings, attendees and errors move after creates, joins and a forged call, without a reload", async () => {
     await page.goto(consoleUrl("tenants"));
     const cell = (what: "meetings" | "attendees") => page.locator(`tr[data-tenant="acme"] td[data-${what}]`);
     const figure = async (what: "meetings" | "attendees"): Promise<number> => Number(/^\d+/.exec((await cell(what).textContent()) ?? "")?.[0]);
@@ -119,6 +119,9 @@ describe("the operator console in a browser", () => {
     await createMeeting(sandbox, "acme", "numbers-1");
     await createMeeting(sandbox, "acme", "numbers-2");
     for (const name of ["Ada", "Grace", "Linus"]) await joinMeeting(sandbox, "acme", "numbers-1", name);
+    // A client with the wrong secret: the error shows under its key.
+    await fetch(`${sandbox.api.url}/t/acme/bigbluebutton/api/create?meetingID=forged&checksum=${"0".repeat(64)}`);
+    await expect.poll(() => page.locator('tr[data-tenant="acme"] ul.errors').textContent(), { timeout: uiTimeoutMs }).toBe("checksumError 1");
     await expect.poll(() => figure("meetings"), { timeout: uiTimeoutMs }).toBe(before.meetings + 2);
     await expect.poll(() => figure("attendees"), { timeout: uiTimeoutMs }).toBe(before.attendees + 3);
     expect(await cell("meetings").textContent()).toContain(`of 20 (${Math.round(((before.meetings + 2) / 20) * 100)} %)`);
