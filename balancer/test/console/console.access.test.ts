@@ -138,6 +138,30 @@ describe("the console with a session", () => {
     await expect.poll(async () => (await sandbox.api.redis.hget(keys.node("default", "bbb3"), "health")) ?? "", { timeout: 10_000, interval: 200 }).toBe("healthy");
   });
 
+  it("keeps a meeting mapped, and says so in the action log, when its node does not accept the end", async () => {
+    await createMeeting(sandbox, "acme", "refused-end");
+    const nodeId = (await sandbox.api.redis.hget(keys.meetings("acme"), "refused-end")) ?? "";
+    const cookie = await loginCookie(sandbox, "Robin");
+    const node = sandbox.simulator.node(nodeId);
+    node.setFailure("error500");
+    try {
+      const answer = await fetch(url("/meetings/acme/refused-end/end"), { ...form({ csrf: await csrfOf(cookie) }), headers: { cookie, "content-type": "application/x-www-form-urlencoded" } });
+      expect(answer.status).toBe(303);
+      expect(await sandbox.api.redis.hget(keys.meetings("acme"), "refused-end")).toBe(nodeId);
+    } finally {
+      node.setFailure("none");
+    }
+    const [latest] = await sandbox.api.redis.lrange(keys.consoleAudit(), 0, 0);
+    expect(JSON.parse(latest ?? "{}")).toMatchObject({ action: "end meeting", target: "acme/refused-end", outcome: `${nodeId} did not accept the end: still mapped` });
+  });
+
+  it("refuses a form larger than any of its own with 400", async () => {
+    const cookie = await loginCookie(sandbox);
+    const answer = await fetch(url("/fleet/bbb1/cordon"), { ...form({ csrf: await csrfOf(cookie), padding: "x".repeat(64 * 1024) }), headers: { cookie, "content-type": "application/x-www-form-urlencoded" } });
+    expect(answer.status).toBe(400);
+    expect(await nodeState("bbb1")).not.toBe("cordoned");
+  });
+
   it("answers 304 to a refresh whose ETag still matches, and the new page once the data changed", async () => {
     const cookie = await loginCookie(sandbox);
     const first = await fetch(url("/tenants"), { headers: { cookie } });
@@ -158,6 +182,21 @@ describe("the console with a session", () => {
       expect(answer.status).toBe(303);
     } finally {
       await rotated.close();
+    }
+  });
+
+  it("answers a page saying Redis is unreachable, not a stack trace, when the store is down", async () => {
+    const logger = createLogger({ name: "console-test", level: "silent" });
+    const cut = await startAdminServer({ config: sandbox.config, redisUrl: "redis://127.0.0.1:1", host: "127.0.0.1", port: 0, token: sandbox.adminToken, logger });
+    try {
+      const answer = await fetch(`${cut.url}/admin/console/fleet`, { headers: { cookie: "mp_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, redirect: "manual" });
+      expect(answer.status).toBe(503);
+      const page = await answer.text();
+      expect(page).toContain("is Redis reachable?");
+      expect(page).not.toMatch(/at .*\.ts:\d+/);
+      expect(answer.headers.get("content-security-policy")).toBe(contentSecurityPolicy);
+    } finally {
+      await cut.close();
     }
   });
 
