@@ -100,6 +100,13 @@ describe("the console with a session", () => {
     expect(await nodeState("bbb2")).toBe("enabled");
   });
 
+  it.each(["null", "not a url"])("refuses an action whose Origin is %j, even with the right CSRF token", async (origin) => {
+    const cookie = await loginCookie(sandbox);
+    const answer = await fetch(url("/fleet/bbb2/disable"), { ...form({ csrf: await csrfOf(cookie) }), headers: { cookie, origin, "content-type": "application/x-www-form-urlencoded" } });
+    expect(answer.status).toBe(403);
+    expect(await nodeState("bbb2")).toBe("enabled");
+  });
+
   it("carries out an action with the session's CSRF token and logs who did it", async () => {
     const cookie = await loginCookie(sandbox, "Casey");
     const answer = await fetch(url("/fleet/bbb2/cordon"), { ...form({ csrf: await csrfOf(cookie) }), headers: { cookie, "content-type": "application/x-www-form-urlencoded" } });

@@ -35,6 +35,16 @@ export function answerUnchanged(ctx: Koa.Context, etag: string): void {
   }
 }
 
+/** A browser names the page a form was posted from in `Origin`; a request without one is not a cross-site form post. */
+function sameOriginOrNone(origin: string, host: string): boolean {
+  if (origin === "") return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 class Refusal extends Error {
   constructor(
     readonly status: number,
@@ -84,8 +94,7 @@ export function createConsoleHandler(deps: AdminDeps): (ctx: Koa.Context) => Pro
 
   /** Every state-changing request: a form from this console's origin carrying the session's CSRF token. */
   async function checkedForm(ctx: Koa.Context, session: ConsoleSession): Promise<URLSearchParams> {
-    const origin = ctx.get("origin");
-    if (origin !== "" && origin !== "null" && new URL(origin).host !== ctx.host) throw new Refusal(403, "Refused", "the request came from another site");
+    if (!sameOriginOrNone(ctx.get("origin"), ctx.host)) throw new Refusal(403, "Refused", "the request came from another site");
     const form = await readForm(ctx.req);
     if (!secretsMatch(form.get("csrf") ?? "", session.csrfToken)) throw new Refusal(403, "Refused", "missing or wrong CSRF token: reload the page and try again");
     return form;
