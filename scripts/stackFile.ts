@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
-import { parseStackConfig, requiredSecrets, stackConfigKeys } from "../config/index.js";
+import { bbbNodeSecretKey, bbbNodeSecretsKey, parseStackConfig, requiredSecrets, stackConfigKeys } from "../config/index.js";
 
 /**
  * A stack file turned into what Pulumi's runtime would be handed: the config map (structured values as JSON) and
@@ -55,6 +55,26 @@ function readStackYaml(file: string): Record<string, unknown> {
 
 const isEncrypted = (value: unknown): boolean => typeof value === "object" && value !== null && "secure" in value;
 
+/**
+ * A structured value may hold encrypted leaves (`pulumi config set --secret --path 'map["key"]'`): each leaf gets
+ * its placeholder, named by its path, and the whole value is then a secret, as the engine hands it over.
+ */
+function placeholderLeaves(value: unknown, path: string): { value: unknown; placeholders: string[] } {
+  if (isEncrypted(value)) return { value: placeholderSecret(path), placeholders: [path] };
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [i, item])
+    : typeof value === "object" && value !== null
+      ? Object.entries(value)
+      : [];
+  if (entries.length === 0) return { value, placeholders: [] };
+  const replaced = entries.map(([key, item]) => [key, placeholderLeaves(item, `${path}[${JSON.stringify(key)}]`)] as const);
+  const items = replaced.map(([key, item]) => [key, item.value] as const);
+  return {
+    value: Array.isArray(value) ? items.map(([, item]) => item) : Object.fromEntries(items),
+    placeholders: replaced.flatMap(([, item]) => item.placeholders),
+  };
+}
+
 function projectKeys(values: Record<string, unknown>, prefix: string): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(values)
@@ -80,12 +100,12 @@ export function loadOfflineStack(stackOrFile: string, root = repositoryRoot): Of
   const placeholders: string[] = [];
   const values = readStackYaml(file);
   for (const [fullKey, value] of Object.entries(values)) {
-    if (isEncrypted(value)) {
-      config[fullKey] = placeholderSecret(shortKey(fullKey));
+    const withPlaceholders = placeholderLeaves(value, shortKey(fullKey));
+    const stored = withPlaceholders.value;
+    config[fullKey] = typeof stored === "string" ? stored : JSON.stringify(stored);
+    if (withPlaceholders.placeholders.length > 0) {
       secretKeys.push(fullKey);
-      placeholders.push(shortKey(fullKey));
-    } else {
-      config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+      placeholders.push(...withPlaceholders.placeholders);
     }
   }
 
@@ -93,10 +113,14 @@ export function loadOfflineStack(stackOrFile: string, root = repositoryRoot): Of
   // program to report, with the same message `pulumi preview` would print.
   const settings = projectKeys(values, prefix);
   const raw = Object.fromEntries(stackConfigKeys.map((key) => [key, settings[key]]));
+  // A node whose secret is in the file's secret map needs no key of its own.
+  const nodeMap = settings[bbbNodeSecretsKey];
+  const inNodeMap = (key: string): boolean =>
+    typeof nodeMap === "object" && nodeMap !== null && Object.keys(nodeMap).some((id) => key === bbbNodeSecretKey(id));
   try {
     for (const { key } of requiredSecrets(parseStackConfig(raw, project))) {
       const fullKey = `${prefix}${key}`;
-      if (fullKey in config) continue;
+      if (fullKey in config || inNodeMap(key)) continue;
       config[fullKey] = placeholderSecret(key);
       secretKeys.push(fullKey);
       placeholders.push(key);

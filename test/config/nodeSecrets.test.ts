@@ -1,8 +1,12 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { loadStackConfig } from "../../config/index.js";
 import { valueOf } from "../../scripts/mockRuntime.js";
-import { stackSettings } from "../../scripts/stackFile.js";
+import { loadOfflineStack, repositoryRoot, stackSettings } from "../../scripts/stackFile.js";
 
 /** The prod stack (three referenced nodes) with the given secret keys, as `pulumi config set --secret` leaves them. */
 function loadProdWith(secrets: Record<string, string>) {
@@ -64,5 +68,26 @@ describe("referenced nodes' API secrets", () => {
     expect(errorOf({ ...tsig, bbbNodeSecrets: JSON.stringify(numbers) }).split("\n")[0]).toBe(
       `mediaplane:bbbNodeSecrets["bbb-1"]: must be the node's API secret as a string`,
     );
+  });
+});
+
+describe("a secret map in a stack file, offline", () => {
+  it("gets a placeholder per encrypted entry, the map a secret, and no per-node placeholders besides", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mediaplane-stack-"));
+    try {
+      const prod = parseYaml(await readFile(join(repositoryRoot, "stacks", "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+      // As `pulumi config set --secret --path 'bbbNodeSecrets["bbb-1"]' ...` leaves it: a plain map of encrypted leaves.
+      prod.config["mediaplane:bbbNodeSecrets"] = Object.fromEntries(["bbb-1", "bbb-2", "bbb-large-1"].map((id) => [id, { secure: "v1:AAAAbbb" }]));
+      const file = join(dir, "Pulumi.mapped.yaml");
+      await writeFile(file, stringifyYaml(prod));
+      const stack = loadOfflineStack(file);
+      expect(stack.placeholders).toEqual(['bbbNodeSecrets["bbb-1"]', 'bbbNodeSecrets["bbb-2"]', 'bbbNodeSecrets["bbb-large-1"]', "acmeTsigSecret"]);
+      expect(stack.secretKeys).toContain("mediaplane:bbbNodeSecrets");
+      pulumi.runtime.setAllConfig(stack.config, stack.secretKeys);
+      const { secrets } = loadStackConfig(new pulumi.Config("mediaplane"));
+      expect(await valueOf(secrets.bbbNodeSecrets["bbb-2"]!)).toBe('PLACEHOLDER-bbbNodeSecrets["bbb-2"]-not-available-offline');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
