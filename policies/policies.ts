@@ -2,6 +2,7 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import { azurePolicies } from "./azurePolicies.js";
 import { containerPolicies } from "./kubernetes/containerPolicies.js";
 import { stackPolicies } from "./kubernetes/stackPolicies.js";
+import { noPlainSecretOutputs } from "./stackOutputs.js";
 
 /** Name of the pack as `pulumi preview --policy-pack policies` reports it. */
 export const policyPackName = "mediaplane";
@@ -10,4 +11,4 @@ export const policyPackName = "mediaplane";
 export const defaultEnforcementLevel: EnforcementLevel = "mandatory";
 
 /** Every policy a mediaplane stack must pass; `index.ts` serves them to the Pulumi engine, the offline plan evaluates them itself. */
-export const mediaplanePolicies: Policies = [...containerPolicies, ...stackPolicies, ...azurePolicies];
+export const mediaplanePolicies: Policies = [...containerPolicies, ...stackPolicies, ...azurePolicies, noPlainSecretOutputs];

@@ -99,6 +99,8 @@ function recordEngineOptions(into: Map<string, EngineOptions>): void {
 }
 
 export interface ProgramRun {
+  /** URN of the stack resource, the root of every resource and the holder of the outputs. */
+  readonly stackUrn: string;
   readonly resources: readonly RecordedResource[];
   /** The stack outputs, with secret values wrapped as in `inputs`. */
   readonly outputs: Record<string, unknown>;
@@ -324,6 +326,7 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
   await pulumi.runtime.disconnect();
 
   const stackResource = pulumi.runtime.getStackResource();
+  if (stackResource === undefined) throw new Error("the program ran without a stack resource");
   const resources = await Promise.all(
     declared.map(async ({ resource, parent }): Promise<RecordedResource> => {
       const urn = await valueOf(resource.urn);
@@ -343,7 +346,13 @@ export async function runProgramWithMocks(options: ProgramRunOptions): Promise<P
       };
     }),
   );
-  return { resources, outputs: await resolveOutputs(programExports), unmockedCalls: [...unmockedCalls], calls };
+  return {
+    stackUrn: await valueOf(stackResource.urn),
+    resources,
+    outputs: await resolveOutputs(programExports),
+    unmockedCalls: [...unmockedCalls],
+    calls,
+  };
 }
 
 /** The value an output settles on (the mocks make every value known). */

@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
-import { blocksDeployment, evaluatePolicies, formatPolicyReport } from "../policies/evaluate.js";
+import { blocksDeployment, evaluatePolicies, formatPolicyReport, plannedResources } from "./policyEvaluation.js";
 import { parsePolicyPackConfig } from "../policies/packConfig.js";
 import { kubernetesManifest } from "./manifests.js";
 import { isSecretValue, type ProgramRun, type RecordedResource } from "./mockRuntime.js";
@@ -97,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   for (const token of run.unmockedCalls) console.log(`warning: no offline answer for ${token}; its result is empty`);
 
   const policiesStarted = performance.now();
-  const violations = await evaluatePolicies(run.resources, { config: policyConfig });
+  const violations = await evaluatePolicies(plannedResources(run), { config: policyConfig });
   const policySeconds = (performance.now() - policiesStarted) / 1000;
   console.log(`\n${formatPolicyReport(violations)}`);
   const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
 import { dnsEgressRule, podPortsEgressRule, type PodPeer } from "./network.js";
 import { disruptionBudgetFor } from "./workload.js";
 
@@ -27,11 +26,10 @@ const rolloutStrategies = {
 
 /**
  * The docker-jitsi-meet images start as root: their s6-overlay init prepares files and then drops to per-service
- * users, so `runAsNonRoot` would stop them. What can still be taken away is: privilege escalation, and every
+ * users, so `runAsNonRoot` would stop them (the policy pack's config exempts them by name, see
+ * `policies/kubernetes/workloadExemptions.ts`). What can still be taken away is: privilege escalation, and every
  * capability beyond the few the init needs to chown files and switch users.
  */
-const rootReason =
-  "docker-jitsi-meet images start their s6-overlay init as root and drop to per-service users; escalation and extra capabilities are off";
 
 export function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
   return {
@@ -63,7 +61,6 @@ export function jitsiDeployment(
         name: `jitsi-${component}`,
         namespace: spec.namespace,
         labels: spec.labels,
-        annotations: { [privilegedReasonAnnotation]: rootReason },
       },
       spec: {
         replicas: spec.replicas,

@@ -1,4 +1,5 @@
 import { mediaUserBuildArgs } from "./mediaUser.js";
+import { imagePinProblem } from "../../policies/kubernetes/imagePins.js";
 
 /**
  * Pinned upstream images: a stack may override any of them, never with a moving tag (see `assertPinnedImage`).
@@ -28,32 +29,7 @@ export const prometheusOperatorCrdManifests = ["servicemonitors", "podmonitors"]
   (plural) => `https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/v0.93.0/example/prometheus-operator-crd/monitoring.coreos.com_${plural}.yaml`,
 );
 
-const movingTags = new Set(["latest", "stable", "unstable", "main", "master", "edge", "nightly"]);
-
-/**
- * The one image-pin rule (stack config, components, the policy pack): a digest, or a tag that names a release.
- * No tag, or a tag that moves (`latest`, `stable`, ...), would let two rollouts of one stack run different code.
- * Returns why `tag` is not a release tag (undefined: it is one).
- */
-export function tagPinProblem(tag: string | undefined): string | undefined {
-  if (tag === undefined || tag === "") return "it has no tag; use a release tag or a digest";
-  if (movingTags.has(tag)) return `its tag "${tag}" moves; use a release tag or a digest (never latest/stable)`;
-  return undefined;
-}
-
-/** Why an image reference is not pinned, or undefined when it is (see `tagPinProblem`). */
-export function imagePinProblem(image: string): string | undefined {
-  const at = image.indexOf("@");
-  if (at !== -1) {
-    // A digest pins whatever the tag says; a malformed one must not pass as a tag ("redis@sha256:abc").
-    return /^sha256:[0-9a-f]{64}$/.test(image.slice(at + 1)) ? undefined : `"${image}" is not pinned: its digest is not sha256:<64 hex digits>`;
-  }
-  // The tag follows the last ':' of the last path segment; an earlier ':' is a registry port.
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  const colon = lastSegment.lastIndexOf(":");
-  const problem = tagPinProblem(colon === -1 ? undefined : lastSegment.slice(colon + 1));
-  return problem === undefined ? undefined : `"${image}" is not pinned: ${problem}`;
-}
+export { imagePinProblem, tagPinProblem } from "../../policies/kubernetes/imagePins.js";
 
 /** The image, or an error naming the key it came from when it is not pinned. */
 export function assertPinnedImage(key: string, image: string): string {

@@ -1,16 +1,28 @@
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { imagePinProblem } from "../../components/k8s/versions.js";
-import { privilegedReasonAnnotation } from "./annotations.js";
+import type { PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { imagePinProblem, imageRepository } from "./imagePins.js";
 import {
   containersOf,
   describeContainer,
   describeWorkload,
   podWorkloadOf,
+  workloadKey,
   type ContainerLifetime,
   type EnvVarView,
   type PodContainer,
   type PodWorkload,
 } from "./podWorkloads.js";
+import {
+  apiClientExemptions,
+  capabilityAllowances,
+  exemptionFor,
+  exemptionsSchema,
+  hostNetworkExemptions,
+  rootExemptions,
+  workloadMatches,
+  type CapabilityAllowance,
+  type WorkloadExemption,
+} from "./workloadExemptions.js";
+import { settingsOf } from "../policyConfig.js";
 
 type ContainerCheck = (container: PodContainer, workload: PodWorkload, args: ResourceValidationArgs) => string[];
 
@@ -56,21 +68,107 @@ function probeProblems({ container }: PodContainer): string[] {
   return problems;
 }
 
-/** The reason a workload gives for needing root, or "" when it gives none (an empty reason does not count). */
-function privilegeExemptionReason(workload: PodWorkload): string {
-  return (workload.annotations[privilegedReasonAnnotation] ?? "").trim();
+interface ExemptionConfig {
+  exemptions: WorkloadExemption[];
 }
 
-function privilegeProblems({ container }: PodContainer, workload: PodWorkload): string[] {
-  if (privilegeExemptionReason(workload) !== "") return [];
+const rootExemptionsSchema = exemptionsSchema(rootExemptions);
+const hostNetworkSchema = exemptionsSchema(hostNetworkExemptions);
+const apiClientsSchema = exemptionsSchema(apiClientExemptions);
+const capabilitiesSchema: PolicyConfigSchema = {
+  properties: {
+    allowances: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          workload: { type: "string", minLength: 1 },
+          reason: { type: "string", minLength: 1 },
+          capabilities: { type: "array", items: { type: "string" } },
+        },
+        required: ["workload", "reason", "capabilities"],
+      },
+      default: capabilityAllowances,
+    },
+  },
+};
+const registriesSchema: PolicyConfigSchema = {
+  properties: {
+    registries: {
+      type: "array",
+      items: { type: "string", minLength: 1 },
+      default: ["docker.io/library/", "docker.io/coturn/", "docker.io/jitsi/", "*.azurecr.io/mediaplane/", "localhost/mediaplane/"],
+    },
+  },
+};
+const secretEnvSchema: PolicyConfigSchema = {
+  properties: {
+    nonSecretNames: {
+      type: "array",
+      items: { type: "string" },
+      // RFC2136_TSIG_KEY names the TSIG key; its secret travels in RFC2136_TSIG_SECRET.
+      default: ["RFC2136_TSIG_KEY"],
+    },
+  },
+};
+
+/** Privilege escalation and privileged mode are never exempted; running as root is, for workloads the config names. */
+function privilegeProblems({ container }: PodContainer, workload: PodWorkload, args: ResourceValidationArgs): string[] {
   const security = container.securityContext ?? {};
   const problems: string[] = [];
   if (security.privileged === true) problems.push("runs privileged");
   if (security.allowPrivilegeEscalation !== false) problems.push("does not set allowPrivilegeEscalation: false");
   const runAsNonRoot = security.runAsNonRoot ?? workload.spec.securityContext?.runAsNonRoot;
-  if (runAsNonRoot !== true) problems.push("does not set runAsNonRoot: true (on the container or the pod)");
-  if (problems.length === 0) return [];
-  return [`${problems.join(", ")}; fix it or annotate the workload with ${privilegedReasonAnnotation}: <why>`];
+  const mayRunAsRoot = exemptionFor(settingsOf<ExemptionConfig>(rootExemptionsSchema, args).exemptions, workloadKey(workload, args.name)) !== undefined;
+  if (runAsNonRoot !== true && !mayRunAsRoot) {
+    problems.push("does not set runAsNonRoot: true (on the container or the pod) and the pack's config exempts no such workload");
+  }
+  return problems.length === 0 ? [] : [problems.join(", ")];
+}
+
+/** Capabilities added beyond what the config allows this workload. */
+function capabilityProblems({ container }: PodContainer, workload: PodWorkload, args: ResourceValidationArgs): string[] {
+  const key = workloadKey(workload, args.name);
+  const allowed = new Set(
+    settingsOf<{ allowances: CapabilityAllowance[] }>(capabilitiesSchema, args)
+      .allowances.filter((allowance) => allowance.reason.trim() !== "" && workloadMatches(allowance.workload, key))
+      .flatMap((allowance) => allowance.capabilities.map((capability) => capability.toUpperCase())),
+  );
+  const added = container.securityContext?.capabilities?.add ?? [];
+  const excess = added.filter((capability) => !allowed.has(capability.toUpperCase().replace(/^CAP_/, "")));
+  return excess.length === 0 ? [] : [`adds capabilities ${excess.join(", ")} that the pack's config does not allow ${key}`];
+}
+
+/** The seccomp profile in force: the container's own, else the pod's. */
+function seccompProblems({ container }: PodContainer, workload: PodWorkload): string[] {
+  const profile = container.securityContext?.seccompProfile?.type ?? workload.spec.securityContext?.seccompProfile?.type;
+  return profile === "RuntimeDefault" || profile === "Localhost"
+    ? []
+    : [`runs with seccomp profile ${profile ?? "unset (Unconfined on most runtimes)"}; set seccompProfile.type: RuntimeDefault on the container or the pod`];
+}
+
+interface RegistryConfig {
+  /** `registry/path/` prefixes; a leading `*.` matches any subdomain (`*.azurecr.io/mediaplane/`). */
+  registries: string[];
+}
+
+function registryMatches(allowed: string, repository: string): boolean {
+  if (!allowed.startsWith("*.")) return repository.startsWith(allowed);
+  const slash = allowed.indexOf("/");
+  const domain = allowed.slice(1, slash === -1 ? undefined : slash);
+  const path = slash === -1 ? "" : allowed.slice(slash);
+  const repositorySlash = repository.indexOf("/");
+  const host = repository.slice(0, repositorySlash === -1 ? undefined : repositorySlash);
+  return host.endsWith(domain) && repository.slice(host.length).startsWith(path);
+}
+
+function registryProblems({ container }: PodContainer, _workload: PodWorkload, args: ResourceValidationArgs): string[] {
+  if (container.image === undefined || container.image === "") return [];
+  const repository = imageRepository(container.image);
+  const { registries } = settingsOf<RegistryConfig>(registriesSchema, args);
+  return registries.some((allowed) => registryMatches(allowed, repository))
+    ? []
+    : [`image ${container.image} comes from ${repository}, which is not an allowed registry (${registries.join(", ")})`];
 }
 
 /** Words that mark an environment variable as holding a credential. */
@@ -106,7 +204,7 @@ function secretEnvProblem(variable: EnvVarView, config: SecretEnvConfig): string
 }
 
 function secretEnvProblems({ container }: PodContainer, _workload: PodWorkload, args: ResourceValidationArgs): string[] {
-  const config = args.getConfig<SecretEnvConfig>();
+  const config = settingsOf<SecretEnvConfig>(secretEnvSchema, args);
   return (container.env ?? []).flatMap((variable) => secretEnvProblem(variable, config) ?? []);
 }
 
@@ -152,24 +250,75 @@ export const nonRootNoEscalation: ResourceValidationPolicy = {
   name: "k8s-non-root-no-privilege-escalation",
   description:
     "Containers run as non-root with allowPrivilegeEscalation: false and are not privileged, so a compromised " +
-    `media server cannot take over its node; a workload whose software cannot must say why in ${privilegedReasonAnnotation}.`,
+    "media server cannot take over its node. Only the pack's config exempts a workload from non-root, naming it and why.",
   enforcementLevel: "mandatory",
+  configSchema: rootExemptionsSchema,
   validateResource: validateContainers(allLifetimes, privilegeProblems),
 };
 
-export const privilegeExemptions: ResourceValidationPolicy = {
-  name: "k8s-privilege-exemptions",
+export const hostNetwork: ResourceValidationPolicy = {
+  name: "k8s-host-network",
   description:
-    `Lists every workload exempted from the non-root rule through ${privilegedReasonAnnotation}, with its reason, ` +
-    "so each exemption stays visible in every plan and review instead of being granted once and forgotten.",
-  enforcementLevel: "advisory",
+    "Pods stay off the node's network namespace (no NetworkPolicy reaches them, and they see every node port); only " +
+    "workloads the pack's config names, with a reason, may use hostNetwork.",
+  enforcementLevel: "mandatory",
+  configSchema: hostNetworkSchema,
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     const workload = podWorkloadOf(args.type, args.props);
     if (workload === undefined) args.notApplicable("runs no pods");
-    const reason = privilegeExemptionReason(workload);
-    if (reason === "") args.notApplicable("not exempted");
-    reportViolation(`${describeWorkload(workload, args.name)} may run as root: ${reason}`);
+    if (workload.spec.hostNetwork !== true) return;
+    const key = workloadKey(workload, args.name);
+    if (exemptionFor(settingsOf<ExemptionConfig>(hostNetworkSchema, args).exemptions, key) === undefined) {
+      reportViolation(`${describeWorkload(workload, args.name)} uses hostNetwork, which the pack's config does not allow ${key}`);
+    }
   },
+};
+
+export const addedCapabilities: ResourceValidationPolicy = {
+  name: "k8s-added-capabilities",
+  description:
+    "Containers add no Linux capabilities beyond the allow-list the pack's config keeps per workload: each added " +
+    "capability widens what a compromised process can do to its node.",
+  enforcementLevel: "mandatory",
+  configSchema: capabilitiesSchema,
+  validateResource: validateContainers(allLifetimes, capabilityProblems),
+};
+
+export const seccompRuntimeDefault: ResourceValidationPolicy = {
+  name: "k8s-seccomp-runtime-default",
+  description:
+    "Every container runs under the runtime's default seccomp profile (or a node-local one): unconfined, a " +
+    "compromised media server could use every system call of the node's kernel.",
+  enforcementLevel: "mandatory",
+  validateResource: validateContainers(allLifetimes, seccompProblems),
+};
+
+export const serviceAccountTokens: ResourceValidationPolicy = {
+  name: "k8s-service-account-token-unmounted",
+  description:
+    "Pods set automountServiceAccountToken: false unless the pack's config names them as clients of the Kubernetes " +
+    "API: a mounted token lets anyone inside the pod act on the API as its service account.",
+  enforcementLevel: "mandatory",
+  configSchema: apiClientsSchema,
+  validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+    const workload = podWorkloadOf(args.type, args.props);
+    if (workload === undefined) args.notApplicable("runs no pods");
+    if (workload.spec.automountServiceAccountToken === false) return;
+    const key = workloadKey(workload, args.name);
+    if (exemptionFor(settingsOf<ExemptionConfig>(apiClientsSchema, args).exemptions, key) === undefined) {
+      reportViolation(`${describeWorkload(workload, args.name)} mounts a service account token; set automountServiceAccountToken: false`);
+    }
+  },
+};
+
+export const allowedRegistries: ResourceValidationPolicy = {
+  name: "k8s-allowed-registries",
+  description:
+    "Every image comes from a registry (and path) the pack's config allows: the upstream projects' own Docker Hub " +
+    "namespaces, the stacks' registries and the local engine, never an arbitrary namespace.",
+  enforcementLevel: "mandatory",
+  configSchema: registriesSchema,
+  validateResource: validateContainers(allLifetimes, registryProblems),
 };
 
 export const secretsFromSecretRefs: ResourceValidationPolicy = {
@@ -178,16 +327,7 @@ export const secretsFromSecretRefs: ResourceValidationPolicy = {
     "Environment variables named like credentials (*PASSWORD*, *SECRET*, *TOKEN*, *KEY*) are read through " +
     "valueFrom.secretKeyRef: a literal value would sit in plain text in the state, the manifest and `kubectl describe`.",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      nonSecretNames: {
-        type: "array",
-        items: { type: "string" },
-        // RFC2136_TSIG_KEY names the TSIG key; its secret travels in RFC2136_TSIG_SECRET.
-        default: ["RFC2136_TSIG_KEY"],
-      },
-    },
-  },
+  configSchema: secretEnvSchema,
   validateResource: validateContainers(allLifetimes, secretEnvProblems),
 };
 
@@ -197,6 +337,10 @@ export const containerPolicies = [
   containerProbes,
   runToCompletionResources,
   nonRootNoEscalation,
-  privilegeExemptions,
+  hostNetwork,
+  addedCapabilities,
+  seccompRuntimeDefault,
+  serviceAccountTokens,
+  allowedRegistries,
   secretsFromSecretRefs,
 ];

@@ -23,7 +23,13 @@ export interface ContainerView {
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   readinessProbe?: unknown;
   livenessProbe?: unknown;
-  securityContext?: { allowPrivilegeEscalation?: boolean; privileged?: boolean; runAsNonRoot?: boolean };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    privileged?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
+    seccompProfile?: { type?: string };
+  };
   /** `Always` on an init container makes it a sidecar that runs as long as the pod. */
   restartPolicy?: string;
 }
@@ -31,9 +37,11 @@ export interface ContainerView {
 export interface PodSpecView {
   containers?: ContainerView[];
   initContainers?: ContainerView[];
-  securityContext?: { runAsNonRoot?: boolean };
+  securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } };
   /** Pods on the node's network namespace: NetworkPolicies do not apply to them. */
   hostNetwork?: boolean;
+  /** Unset means mounted (unless the service account says otherwise). */
+  automountServiceAccountToken?: boolean;
 }
 
 interface PodTemplateView {
@@ -110,6 +118,11 @@ export function podWorkloadOf(type: string, props: Record<string, unknown>): Pod
     runsToCompletion: type === podWorkloadTypes.job || type === podWorkloadTypes.cronJob,
     replicas: typeof workload.spec?.replicas === "number" ? workload.spec.replicas : 1,
   };
+}
+
+/** `mediaplane/jitsi-jvb-0`: how the pack's config names a workload. */
+export function workloadKey(workload: PodWorkload, fallbackName: string): string {
+  return `${workload.namespace}/${workload.metadata.name ?? fallbackName}`;
 }
 
 /** `Deployment mediaplane/jitsi-jvb`: the workload as an operator names it. */

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { privilegedReasonAnnotation } from "../../policies/kubernetes/annotations.js";
 import {
   containerProbes,
   containerResources,
   looksLikeSecretName,
   nonRootNoEscalation,
   pinnedImages,
-  privilegeExemptions,
   runToCompletionResources,
   secretsFromSecretRefs,
 } from "../../policies/kubernetes/containerPolicies.js";
+import { evaluatePolicies } from "../../scripts/policyEvaluation.js";
 import { cronJob, deployment, hardenedContainer, job, planned, statefulSet, violationsOf } from "./support/resources.js";
 
 describe("k8s-pinned-images", () => {
@@ -150,35 +149,30 @@ describe("k8s-non-root-no-privilege-escalation", () => {
     expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([expect.stringContaining("initContainers[0] (chown)")]);
   });
 
-  it("accepts a workload whose annotation says why it needs root", async () => {
-    const resource = deployment({
-      annotations: { [privilegedReasonAnnotation]: "coturn binds port 443 before dropping privileges" },
-      containers: [hardenedContainer({ securityContext: {} })],
-    });
+  it("accepts root in a workload the pack's config exempts by name, with a reason", async () => {
+    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane", containers: [hardenedContainer({ securityContext: { allowPrivilegeEscalation: false } })] });
     expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([]);
   });
 
-  it("does not accept an empty reason", async () => {
+  it("never exempts privilege escalation, even for an exempted workload", async () => {
+    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane", containers: [hardenedContainer({ securityContext: {} })] });
+    expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([expect.stringContaining("does not set allowPrivilegeEscalation: false")]);
+  });
+
+  it("does not let a workload exempt itself with an annotation", async () => {
     const resource = deployment({
-      annotations: { [privilegedReasonAnnotation]: " " },
-      containers: [hardenedContainer({ securityContext: {} })],
+      name: "turn",
+      annotations: { "mediaplane.io/privileged-reason": "coturn binds port 443 before dropping privileges" },
+      containers: [hardenedContainer({ securityContext: { allowPrivilegeEscalation: false } })],
     });
-    expect(await violationsOf(nonRootNoEscalation, resource)).toHaveLength(1);
-  });
-});
-
-describe("k8s-privilege-exemptions", () => {
-  it("is advisory", () => {
-    expect(privilegeExemptions.enforcementLevel).toBe("advisory");
+    expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([expect.stringContaining("does not set runAsNonRoot: true")]);
   });
 
-  it("lists an exempted workload with its reason", async () => {
-    const resource = deployment({ name: "turn", annotations: { [privilegedReasonAnnotation]: "binds 443" } });
-    expect(await violationsOf(privilegeExemptions, resource)).toEqual(["Deployment media/turn may run as root: binds 443"]);
-  });
-
-  it("says nothing about workloads without an exemption", async () => {
-    expect(await violationsOf(privilegeExemptions, deployment())).toEqual([]);
+  it("does not accept an exemption with an empty reason", async () => {
+    const resource = deployment({ name: "turn", containers: [hardenedContainer({ securityContext: { allowPrivilegeEscalation: false } })] });
+    const config = { "k8s-non-root-no-privilege-escalation": { exemptions: [{ workload: "media/turn", reason: " " }] } };
+    const violations = await evaluatePolicies([resource], { policies: [nonRootNoEscalation], config });
+    expect(violations).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { blocksDeployment, evaluatePolicies, formatPolicyReport, type Violation } from "../../policies/evaluate.js";
+import { blocksDeployment, evaluatePolicies, formatPolicyReport, type Violation } from "../../scripts/policyEvaluation.js";
 import { pinnedImages, secretsFromSecretRefs } from "../../policies/kubernetes/containerPolicies.js";
 import { unknownUntilApply } from "../../scripts/mockRuntime.js";
 import { mediaplanePolicies } from "../../policies/policies.js";

@@ -4,7 +4,7 @@ import { parsePolicyPackConfig } from "../../policies/packConfig.js";
 describe("policy pack config file", () => {
   it("accepts an enforcement level or an object of level and settings per policy", () => {
     const text = JSON.stringify({
-      "k8s-privilege-exemptions": "mandatory",
+      "k8s-host-network": { exemptions: [{ workload: "mediaplane/janus", reason: "ICE on the node's public IP" }] },
       "k8s-secrets-from-secret-refs": { nonSecretNames: ["RFC2136_TSIG_KEY"] },
       "k8s-pod-disruption-budgets": { enforcementLevel: "advisory" },
     });

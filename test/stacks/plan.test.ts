@@ -80,10 +80,10 @@ describe("npm run plan", () => {
       const result = plan(file);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`pulumi:pulumi:Stack  mediaplane-${stack}`);
-      expect(result.stdout).toMatch(/^ {4}\+ kubernetes:core\/v1:Namespace {2}namespace$/m);
+      expect(result.stdout).toMatch(/^ {4}\+ kubernetes:core\/v1:Namespace {2}mediaplane-namespace$/m);
       expect(result.stdout).toMatch(/^ +1 {2}mediaplane:platform:MediaPlatform$/m);
-      expect(existsSync(join(outDirectory, "namespace-namespace.yaml"))).toBe(true);
-      expect(parseYaml(readFileSync(join(outDirectory, "namespace-namespace.yaml"), "utf8"))).toMatchObject({
+      expect(existsSync(join(outDirectory, "namespace-mediaplane-namespace.yaml"))).toBe(true);
+      expect(parseYaml(readFileSync(join(outDirectory, "namespace-mediaplane-namespace.yaml"), "utf8"))).toMatchObject({
         apiVersion: "v1",
         kind: "Namespace",
         metadata: { name: "mediaplane" },
@@ -93,19 +93,19 @@ describe("npm run plan", () => {
     }
   });
 
-  it("exits 1 on a mandatory violation: the policy pack config raises the advisory privilege-exemptions policy", () => {
-    // dev runs Jitsi, whose images start as root under a documented exemption the advisory policy lists.
+  it("exits 1 on a mandatory violation: a policy pack config that withdraws the root exemptions", () => {
+    // dev runs Jitsi, whose images start as root: only the pack's config exempts them.
     const stack = `policytest${process.pid}`;
     const file = join(scratch, `Pulumi.${stack}.yaml`);
     copyFileSync(join(repositoryRoot, "stacks", "Pulumi.dev.yaml"), file);
     const policyConfig = join(scratch, "policy-config.json");
-    writeFileSync(policyConfig, JSON.stringify({ "k8s-privilege-exemptions": "mandatory" }));
+    writeFileSync(policyConfig, JSON.stringify({ "k8s-non-root-no-privilege-escalation": { exemptions: [] } }));
     try {
       const result = plan(file, "--policy-pack-config", policyConfig);
       expect(result.status).toBe(1);
       expect(result.stdout).toMatch(/^Policies \(\d+ evaluated\): .*\d+ mandatory/m);
       expect(result.stdout).toContain(
-        `  [mandatory] k8s-privilege-exemptions  urn:pulumi:${stack}::mediaplane::mediaplane:k8s:JitsiMeet$kubernetes:apps/v1:Deployment::jitsi-prosody`,
+        `  [mandatory] k8s-non-root-no-privilege-escalation  urn:pulumi:${stack}::mediaplane::mediaplane:k8s:JitsiMeet$kubernetes:apps/v1:Deployment::mediaplane-jitsi-prosody`,
       );
     } finally {
       rmSync(join(repositoryRoot, "out", stack), { recursive: true, force: true });

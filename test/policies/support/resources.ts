@@ -1,5 +1,5 @@
 import type { Policy } from "@pulumi/policy";
-import { evaluatePolicies, type PlannedResource } from "../../../policies/evaluate.js";
+import { evaluatePolicies, type PlannedResource } from "../../../scripts/policyEvaluation.js";
 
 /** A resource as the offline plan records it, with a URN shaped like the engine's. */
 export function planned(type: string, props: Record<string, unknown>, name = "subject"): PlannedResource {
@@ -20,7 +20,7 @@ export function hardenedContainer(overrides: Record<string, unknown> = {}): Reco
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
     readinessProbe: { tcpSocket: { port: 6379 } },
     livenessProbe: { tcpSocket: { port: 6379 } },
-    securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true },
+    securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
     ...overrides,
   };
 }
@@ -40,6 +40,7 @@ function podTemplate(shape: WorkloadShape): Record<string, unknown> {
   return {
     metadata: { labels: shape.labels ?? { app: shape.name ?? "app" } },
     spec: {
+      automountServiceAccountToken: false,
       containers: shape.containers ?? [hardenedContainer()],
       ...(shape.initContainers === undefined ? {} : { initContainers: shape.initContainers }),
       ...(shape.podSecurityContext === undefined ? {} : { securityContext: shape.podSecurityContext }),

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { azurePublicIpNameAnnotation } from "../../../policies/kubernetes/annotations.js";
-import { blocksDeployment, evaluatePolicies, formatPolicyReport, type PlannedResource } from "../../../policies/evaluate.js";
+import { blocksDeployment, evaluatePolicies, formatPolicyReport, plannedResources, type PlannedResource } from "../../../scripts/policyEvaluation.js";
 import { runProgramOnStack } from "../../../scripts/offlineProgram.js";
 import { loadOfflineStack } from "../../../scripts/stackFile.js";
 
@@ -50,7 +50,7 @@ export function describeStackUnderPolicies(stackName: string, expectations: Stac
 
     beforeAll(async () => {
       // The resources exactly as the offline plan sees them (one stack per test file: the runtime is global).
-      resources = (await runProgramOnStack(loadOfflineStack(stackName))).resources;
+      resources = plannedResources(await runProgramOnStack(loadOfflineStack(stackName)));
     });
 
     it("has no mandatory policy violation", async () => {
@@ -96,6 +96,20 @@ export function describeStackUnderPolicies(stackName: string, expectations: Stac
       expect(await policiesViolatedBy(literal)).toContain("k8s-secrets-from-secret-refs");
     });
 
+    it("fails when a workload turns on host networking by itself", async () => {
+      const hostNetworked = alter(resources, "kubernetes:apps/v1:Deployment", (inputs) => {
+        const template = (inputs as { metadata?: { name?: string }; spec?: { template?: { spec?: Record<string, unknown> } } });
+        if (template.metadata?.name === "balancer-api" && template.spec?.template?.spec !== undefined) template.spec.template.spec["hostNetwork"] = true;
+        return inputs;
+      });
+      expect(await policiesViolatedBy(hostNetworked)).toContain("k8s-host-network");
+    });
+
+    it("fails when a secret output becomes a kubeconfig with a credential", async () => {
+      const leaked = alter(resources, "pulumi:pulumi:Stack", (outputs) => ({ ...outputs, kubeconfig: "users:\n- user:\n    token: abc\n" }));
+      expect(await policiesViolatedBy(leaked)).toContain("stack-no-plain-secret-outputs");
+    });
+
     it("fails without its NetworkPolicies", async () => {
       const open = alter(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", () => undefined);
       expect(await policiesViolatedBy(open)).toContain("k8s-network-policy-coverage");
@@ -116,6 +130,24 @@ export function describeStackUnderPolicies(stackName: string, expectations: Stac
           return inputs;
         });
         expect(await policiesViolatedBy(unpinned)).toContain("k8s-azure-load-balancer-pinned-ip");
+      });
+
+      it("fails when its AKS cluster turns local accounts back on or opens its API server", async () => {
+        const opened = alter(resources, "azure-native:containerservice:ManagedCluster", (inputs) => ({
+          ...inputs,
+          disableLocalAccounts: false,
+          apiServerAccessProfile: { authorizedIPRanges: [] },
+        }));
+        expect(await policiesViolatedBy(opened)).toEqual(expect.arrayContaining(["azure-aks-local-accounts-disabled", "azure-aks-authorized-ip-ranges"]));
+      });
+
+      it("fails when its storage account, registry or Redis opens to the internet", async () => {
+        let opened = alter(resources, "azure-native:storage:StorageAccount", (inputs) => ({ ...inputs, networkRuleSet: { defaultAction: "Allow" } }));
+        opened = alter(opened, "azure-native:containerregistry:Registry", (inputs) => ({ ...inputs, networkRuleSet: { defaultAction: "Allow" } }));
+        opened = alter(opened, "azure-native:redis:FirewallRule", () => undefined);
+        const expected = ["azure-storage-network-restricted", "azure-registry-network-restricted"];
+        if (resources.some(({ type }) => type === "azure-native:redis:Redis")) expected.push("azure-redis-network-restricted");
+        expect(await policiesViolatedBy(opened)).toEqual(expect.arrayContaining(expected));
       });
 
       it("fails when its storage account is opened to anonymous blob reads", async () => {

@@ -13,8 +13,8 @@ import type {
 } from "@pulumi/policy";
 import { UnknownValueError as untypedUnknownValueError, unknownCheckingProxy as untypedUnknownCheckingProxy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
-import { dependsOnApply, revealSecrets } from "../scripts/mockRuntime.js";
-import { defaultEnforcementLevel, mediaplanePolicies } from "./policies.js";
+import { dependsOnApply, revealSecrets, type ProgramRun } from "./mockRuntime.js";
+import { defaultEnforcementLevel, mediaplanePolicies } from "../policies/policies.js";
 
 /**
  * Evaluates the policy pack without the Pulumi engine, on the resources a program declared under the mock runtime:
@@ -32,6 +32,15 @@ export interface PlannedResource {
   readonly inputs: Record<string, unknown>;
   /** URN of the parent resource; undefined for children of the stack itself. */
   readonly parentUrn?: string | undefined;
+}
+
+/**
+ * What the engine lets policies see of a run: every resource, and the stack itself with its outputs as its
+ * properties (stack policies judge those).
+ */
+export function plannedResources(run: ProgramRun): PlannedResource[] {
+  const stackName = run.stackUrn.slice(run.stackUrn.lastIndexOf("::") + 2);
+  return [{ urn: run.stackUrn, type: "pulumi:pulumi:Stack", name: stackName, inputs: run.outputs }, ...run.resources];
 }
 
 export interface Violation {
