@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import ts from "typescript";
+import { createRequire } from "node:module";
 
 /**
  * What installs the CPU-load agent (`agent/loadAgent.ts`) on a BBB node: the program as one plain JavaScript file
@@ -23,14 +23,22 @@ export function loadAgentUrl(fqdn: string, token: string): string {
   return `https://${fqdn}${loadAgentPath}?token=${encodeURIComponent(token)}`;
 }
 
-/** The agent as the node runs it: its TypeScript source with the types stripped, ES module, no imports but node:*. */
+let transpiled: string | undefined;
+
+/**
+ * The agent as the node runs it: its TypeScript source with the types stripped, ES module, no imports but node:*.
+ * The compiler is loaded only here (it takes a good half second): stacks without nodes of their own never pay for it.
+ */
 export function loadAgentProgram(): string {
-  const source = readFileSync(new URL("./agent/loadAgent.ts", import.meta.url), "utf8");
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, removeComments: false },
-    fileName: "loadAgent.ts",
-  });
-  return outputText;
+  if (transpiled === undefined) {
+    const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
+    const source = readFileSync(new URL("./agent/loadAgent.ts", import.meta.url), "utf8");
+    transpiled = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, removeComments: false },
+      fileName: "loadAgent.ts",
+    }).outputText;
+  }
+  return transpiled;
 }
 
 /** The systemd unit: an unprivileged throwaway user, read-only system, loopback only; restarted if it dies. */
