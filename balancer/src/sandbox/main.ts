@@ -38,14 +38,19 @@ lines.push(
   "",
   "Ctrl-C stops everything.",
 );
-process.stdout.write(`${lines.join("\n")}\n`);
-
+/** Ctrl-C stops everything; a step that hangs must not leave Redis and the servers running unseen. */
+const stopWithinMs = 15_000;
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
+  setTimeout(() => {
+    process.stderr.write(`sandbox: not stopped within ${stopWithinMs / 1000} s; killing Redis and exiting\n`);
+    void sandbox.redis.stop(true).finally(() => process.exit(1));
+  }, stopWithinMs).unref();
   await sandbox.close();
   process.exit(0);
 };
-process.once("SIGINT", () => void stop());
-process.once("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+process.stdout.write(`${lines.join("\n")}\n`);

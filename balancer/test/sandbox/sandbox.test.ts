@@ -8,15 +8,16 @@ const balancerDir = fileURLToPath(new URL("../..", import.meta.url));
 let sandbox: ChildProcess | undefined;
 
 afterEach(async () => {
-  if (sandbox !== undefined && sandbox.exitCode === null) {
+  if (sandbox !== undefined && sandbox.exitCode === null && sandbox.signalCode === null) {
+    const exited = once(sandbox, "exit");
     sandbox.kill("SIGINT");
-    await once(sandbox, "exit");
+    await exited;
   }
   sandbox = undefined;
 });
 
 /** Runs the `npm run sandbox` entry on free ports and answers what it printed once everything was up. */
-async function startSandboxProcess(): Promise<{ child: ChildProcess; printed: string }> {
+async function startSandboxProcess(): Promise<{ child: ChildProcess; printed: string; errors: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox/main.ts"], {
     cwd: balancerDir,
     env: { ...process.env, PORT: "0", ADMIN_PORT: "0" },
@@ -33,7 +34,7 @@ async function startSandboxProcess(): Promise<{ child: ChildProcess; printed: st
     });
     child.once("exit", (code) => reject(new Error(`sandbox exited with ${code}:\n${printed}${errors}`)));
   });
-  return { child, printed };
+  return { child, printed, errors: () => errors };
 }
 
 function printedValue(printed: string, pattern: RegExp): string {
@@ -73,11 +74,12 @@ describe("npm run sandbox", () => {
   });
 
   it("stops Redis and every server on Ctrl-C and exits 0", async () => {
-    const { child, printed } = await startSandboxProcess();
+    const { child, printed, errors } = await startSandboxProcess();
     const adminUrl = printedValue(printed, /^ {2}URL: +(http:\/\/127\.0\.0\.1:\d+)$/m);
+    const exited = once(child, "exit");
     child.kill("SIGINT");
-    const [code] = (await once(child, "exit")) as [number | null];
-    expect(code).toBe(0);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal, errors: errors() }).toEqual({ code: 0, signal: null, errors: "" });
     await expect(fetch(`${adminUrl}/livez`)).rejects.toThrow();
   });
 });
