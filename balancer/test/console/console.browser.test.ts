@@ -81,6 +81,18 @@ describe("the operator console in a browser", () => {
     expect(await page.locator("#actions tbody tr").first().textContent()).toMatch(new RegExp(`Robin Oncall \\(console, 127\\.0\\.0\\.1\\)cordon${node}enabled -> cordoned`));
   });
 
+  it("sorts by a column and filters by node name", async () => {
+    await page.goto(consoleUrl("fleet"));
+    const shown = () => page.locator("#nodes tbody tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-node")));
+    await page.click('#nodes thead a:has-text("Node")');
+    await page.waitForURL(/sort=id&dir=desc/);
+    expect(await shown()).toEqual(["bbb3", "bbb2", "bbb1"]);
+    await page.fill('input[name="q"]', "bbb2");
+    await page.click('button:has-text("Filter")');
+    await page.waitForURL(/q=bbb2/);
+    expect(await shown()).toEqual(["bbb2"]);
+  });
+
   it("refreshes with its ETag: the admin server answers 304 while nothing changed", async () => {
     const statuses: number[] = [];
     page.on("response", (response) => {
