@@ -9,6 +9,7 @@ import {
   type ContainerLifetime,
   type EnvVarView,
   type PodContainer,
+  type PodSpecView,
   type PodWorkload,
 } from "./podWorkloads.js";
 import {
@@ -70,6 +71,23 @@ function probeProblems({ container }: PodContainer): string[] {
 
 interface ExemptionConfig {
   exemptions: WorkloadExemption[];
+}
+
+/** A pod-level rule: `violates` a pod spec is reported unless the config's exemptions (`schema`) name the workload. */
+function validatePodUnlessExempted(
+  schema: PolicyConfigSchema,
+  violates: (spec: PodSpecView) => boolean,
+  describeViolation: (workload: string, key: string) => string,
+) {
+  return (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
+    const workload = podWorkloadOf(args.type, args.props);
+    if (workload === undefined) args.notApplicable("runs no pods");
+    if (!violates(workload.spec)) return;
+    const key = workloadKey(workload, args.name);
+    if (exemptionFor(settingsOf<ExemptionConfig>(schema, args).exemptions, key) === undefined) {
+      reportViolation(describeViolation(describeWorkload(workload, args.name), key));
+    }
+  };
 }
 
 const rootExemptionsSchema = exemptionsSchema(rootExemptions);
@@ -263,15 +281,11 @@ export const hostNetwork: ResourceValidationPolicy = {
     "workloads the pack's config names, with a reason, may use hostNetwork.",
   enforcementLevel: "mandatory",
   configSchema: hostNetworkSchema,
-  validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-    const workload = podWorkloadOf(args.type, args.props);
-    if (workload === undefined) args.notApplicable("runs no pods");
-    if (workload.spec.hostNetwork !== true) return;
-    const key = workloadKey(workload, args.name);
-    if (exemptionFor(settingsOf<ExemptionConfig>(hostNetworkSchema, args).exemptions, key) === undefined) {
-      reportViolation(`${describeWorkload(workload, args.name)} uses hostNetwork, which the pack's config does not allow ${key}`);
-    }
-  },
+  validateResource: validatePodUnlessExempted(
+    hostNetworkSchema,
+    (spec) => spec.hostNetwork === true,
+    (workload, key) => `${workload} uses hostNetwork, which the pack's config does not allow ${key}`,
+  ),
 };
 
 export const addedCapabilities: ResourceValidationPolicy = {
@@ -300,15 +314,11 @@ export const serviceAccountTokens: ResourceValidationPolicy = {
     "API: a mounted token lets anyone inside the pod act on the API as its service account.",
   enforcementLevel: "mandatory",
   configSchema: apiClientsSchema,
-  validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-    const workload = podWorkloadOf(args.type, args.props);
-    if (workload === undefined) args.notApplicable("runs no pods");
-    if (workload.spec.automountServiceAccountToken === false) return;
-    const key = workloadKey(workload, args.name);
-    if (exemptionFor(settingsOf<ExemptionConfig>(apiClientsSchema, args).exemptions, key) === undefined) {
-      reportViolation(`${describeWorkload(workload, args.name)} mounts a service account token; set automountServiceAccountToken: false`);
-    }
-  },
+  validateResource: validatePodUnlessExempted(
+    apiClientsSchema,
+    (spec) => spec.automountServiceAccountToken !== false,
+    (workload) => `${workload} mounts a service account token; set automountServiceAccountToken: false`,
+  ),
 };
 
 export const allowedRegistries: ResourceValidationPolicy = {
