@@ -21,6 +21,17 @@ import { noPlainSecretOutputs } from "../../policies/stackOutputs.js";
 import { blocksDeployment, evaluatePolicies, type PlannedResource } from "../../scripts/policyEvaluation.js";
 import { deployment, hardenedContainer, planned, violationsOf } from "./support/resources.js";
 
+describe("the hardening policies", () => {
+  it("are all mandatory, so any violation they report fails the plan and the deployment", () => {
+    const hardening = [
+      hostNetwork, addedCapabilities, seccompRuntimeDefault, serviceAccountTokens, allowedRegistries,
+      aksLocalAccountsDisabled, aksEntraIdRbac, aksAuthorizedIpRanges, storageNetworkRestricted, storageSharedKeyDisabled,
+      registryNetworkRestricted, redisNetworkRestricted, noPlainSecretOutputs,
+    ];
+    expect(hardening.filter((policy) => policy.enforcementLevel !== "mandatory").map(({ name }) => name)).toEqual([]);
+  });
+});
+
 const hostNetworkPod = (name: string, annotations: Record<string, string> = {}) => {
   const resource = deployment({ name, namespace: "mediaplane", annotations });
   const spec = (resource.inputs["spec"] as { template: { spec: Record<string, unknown> } }).template.spec;
