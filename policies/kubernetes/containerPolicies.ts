@@ -115,7 +115,8 @@ const registriesSchema: PolicyConfigSchema = {
     registries: {
       type: "array",
       items: { type: "string", minLength: 1 },
-      default: ["docker.io/library/", "docker.io/coturn/", "docker.io/jitsi/", "*.azurecr.io/mediaplane/", "localhost/mediaplane/"],
+      // oliver006: redis_exporter's own namespace, for the Redis metrics sidecar of stacks with monitoring.
+      default: ["docker.io/library/", "docker.io/coturn/", "docker.io/jitsi/", "docker.io/oliver006/", "*.azurecr.io/mediaplane/", "localhost/mediaplane/"],
     },
   },
 };

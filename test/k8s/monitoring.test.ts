@@ -8,6 +8,7 @@ import type { IConfigMap, IService } from "kubernetes-models/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { kubernetesManifest } from "../../scripts/manifests.js";
+import { blocksDeployment, evaluatePolicies, plannedResources } from "../../scripts/policyEvaluation.js";
 import { dashboardFile } from "../../components/k8s/Monitoring.js";
 import { prometheusOperatorCrdManifests } from "../../components/k8s/versions.js";
 import { runStack, type StackRun } from "../stacks/support/stackRun.js";
@@ -119,6 +120,11 @@ describe("monitoring on the dev stack", () => {
     expect(traefikIngress.filter((rule) => rule.ports?.some((port) => port.port === 9100))).toHaveLength(1);
     const redisIngress = manifest<INetworkPolicy>("NetworkPolicy", "redis").spec?.ingress ?? [];
     expect(redisIngress).toContainEqual({ from: [prometheusPeer], ports: [{ port: 9121, protocol: "TCP" }] });
+  });
+
+  it("passes the policy pack: the exporter's image, probes, limits and security context included", async () => {
+    const blocking = (await evaluatePolicies(plannedResources(run))).filter((violation) => blocksDeployment([violation]));
+    expect(blocking.map(({ policy, message }) => `${policy}: ${message}`)).toEqual([]);
   });
 
   it("provisions the Grafana dashboard from the repository's JSON where Grafana's sidecar looks", () => {
