@@ -143,6 +143,8 @@ export class MediaPlatform extends pulumi.ComponentResource {
         ).metadata.name;
 
     const records = recordWriter(settings, secrets.acmeTsigSecret);
+    // The balancer (and its admin token) comes after its config, which waits for the fleet: the token is handed over later.
+    const [balancerAdminToken, handOverBalancerAdminToken] = pulumi.deferredOutput<string>();
     const fleetSettings = settings.bbb.fleet;
     const fleet =
       azure && clusterSettings.provider === "azure" && fleetSettings && settings.acme && secrets.bbbSshPrivateKey
@@ -158,6 +160,8 @@ export class MediaPlatform extends pulumi.ComponentResource {
               sshAllowList: settings.ingress.adminAllowList,
               acmeEmail: settings.acme.email,
               dnsRecord: records,
+              adminBaseUrl: `https://${settings.domains.apiBase}`,
+              adminToken: balancerAdminToken,
             },
             { parent: this },
           )
@@ -191,6 +195,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       balancerConfigFile,
     };
     this.workloads = composeWorkloads(name, this.workloadContext, this);
+    handOverBalancerAdminToken(this.workloads.balancerAdminToken);
 
     // Each drain runs (is deleted) before its node and before the balancer whose admin API it calls.
     if (fleet !== undefined) {
@@ -198,7 +203,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
         new NodeDrain(
           `${name}-drain-${node.id}`,
           {
-            drain: { adminBaseUrl: `https://${settings.domains.apiBase}`, nodeId: node.id, ...fleet.drainTiming },
+            drain: { ...fleet.drainTiming, nodeId: node.id },
             adminToken: this.workloads.balancerAdminToken,
             instanceId: node.instanceId,
             dependsOn: [node, this.workloads.balancer],

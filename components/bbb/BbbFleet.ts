@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as network from "@pulumi/azure-native/network/index.js";
 import type { BbbNode as BalancerNode } from "@mediaplane/balancer/config";
 import type { BbbFleetSettings, FleetNode } from "../../config/index.js";
 import { azureResourceName } from "../azure/naming.js";
 import type { DnsRecordArgs } from "../dns/DnsRecord.js";
 import { BbbNode } from "./BbbNode.js";
-import type { DrainSettings } from "./drainCommands.js";
+import { adminTokenVariable, rosterCommand, type DrainTiming } from "./drainCommands.js";
 
 /** The nodes' private network: they only talk to the internet, so it needs room for the nodes and nothing else. */
 export const bbbNetworkAddressSpace = "10.60.0.0/22";
@@ -24,13 +25,16 @@ export interface BbbFleetArgs {
   readonly acmeEmail: string;
   /** Each node's A record is written with these; undefined: records are managed elsewhere. */
   readonly dnsRecord: Omit<DnsRecordArgs, "name" | "address"> | undefined;
+  /** Where the balancer's admin API answers, e.g. `https://api.example.org`. */
+  readonly adminBaseUrl: string;
+  readonly adminToken: pulumi.Input<string>;
 }
 
 /** The BBB nodes the stack creates, on their own network, and what the balancer needs to know of them. */
 export class BbbFleet extends pulumi.ComponentResource {
   readonly nodes: readonly BbbNode[];
-  /** How a node's drain waits before its deletion: the operator's bound and consent, a look every 15 s. */
-  readonly drainTiming: Pick<DrainSettings, "timeoutSeconds" | "panicOnTimeout" | "pollSeconds">;
+  /** How a node is drained: through the admin API, within the operator's bound and consent, a look every 15 s. */
+  readonly drainTiming: DrainTiming;
   /** Secret: the nodes' balancer config entries. */
   readonly balancerNodes: pulumi.Output<ManagedNodeEntry[]>;
 
@@ -72,17 +76,31 @@ export class BbbFleet extends pulumi.ComponentResource {
         ),
     );
     this.drainTiming = {
+      adminBaseUrl: args.adminBaseUrl,
       timeoutSeconds: 60 * args.settings.drain.timeoutMinutes,
       panicOnTimeout: args.settings.drain.panicOnTimeout,
       pollSeconds: 15,
     };
+    // Pulumi deletes a removed node only after updating the balancer's config, which would already have dropped
+    // it (and the balancer released its meetings): the roster drains it first, and the config waits for the roster.
+    const roster = new command.local.Command(
+      `${name}-roster`,
+      {
+        create: rosterCommand(this.drainTiming, args.nodes.map((node) => node.id)),
+        update: rosterCommand(this.drainTiming, args.nodes.map((node) => node.id)),
+        interpreter: ["/bin/sh", "-c"],
+        environment: { [adminTokenVariable]: pulumi.secret(args.adminToken) },
+        addPreviousOutputInEnv: true,
+      },
+      { parent: this },
+    );
     this.balancerNodes = pulumi.secret(
       pulumi.all(
         args.nodes.map((node, i) => {
           const installed = this.nodes[i];
           if (installed === undefined) throw new Error(`node ${node.id} was not declared`);
           return pulumi
-            .all([installed.apiSecret, installed.loadUrl])
+            .all([installed.apiSecret, installed.loadUrl, roster.stdout])
             .apply(([secret, loadUrl]): ManagedNodeEntry => ({ id: node.id, url: installed.apiUrl, cluster: node.cluster, secret, loadUrl }));
         }),
       ),

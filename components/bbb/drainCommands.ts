@@ -7,10 +7,10 @@
 
 export const adminTokenVariable = "BALANCER_ADMIN_TOKEN";
 
-export interface DrainSettings {
+/** How a drain reaches the balancer and how long it waits, for any node. */
+export interface DrainTiming {
   /** The admin API's base, e.g. `https://api.example.org` (traefik routes `/admin` there, allow-listed). */
   readonly adminBaseUrl: string;
-  readonly nodeId: string;
   /** How long the node may take to empty. */
   readonly timeoutSeconds: number;
   /** The operator's consent to end the meetings still running when the wait is over. */
@@ -19,55 +19,84 @@ export interface DrainSettings {
   readonly pollSeconds: number;
 }
 
-/** Shell helpers every admin command starts with: `admin <curl args>` prints the HTTP status, the body goes to $body. */
-function adminPrelude(settings: DrainSettings): string[] {
+export interface DrainSettings extends DrainTiming {
+  readonly nodeId: string;
+}
+
+/** Shell helpers: `admin <curl args>` prints the HTTP status of an admin API call; its body goes to $body. */
+const adminFunctions = [
+  "set -u",
+  'body=$(mktemp)',
+  `trap 'rm -f "$body"' EXIT`,
+  "admin() {",
+  `  printf 'header = "Authorization: Bearer %s"\\n' "$${adminTokenVariable}" |`,
+  `    curl -sS --max-time 15 -K - -o "$body" -w '%{http_code}' "$@"`,
+  "}",
+  `is_disabled() { grep -q '"state" *: *"disabled"' "$body"; }`,
+];
+
+/**
+ * `drain_node <id>`: drains a node and waits (bounded) until the balancer reports it `disabled` (no meetings
+ * left). Past the deadline it panics (ends the node's meetings) only with the operator's consent; otherwise it
+ * fails, and so does the deletion: the node stays and serves its meetings. A node the balancer does not list has
+ * nothing to drain.
+ */
+function drainFunctions(timing: DrainTiming): string[] {
+  const onTimeout = timing.panicOnTimeout
+    ? [
+        `  echo "$1: still has meetings after ${timing.timeoutSeconds} s; ending them (bbb.fleet.drain.panicOnTimeout)" >&2`,
+        '  status=$(admin -X POST "$node_url/panic") || status=000',
+        '  [ "$status" = 200 ] && return 0',
+        '  echo "$1: panic refused (HTTP $status): $(cat "$body")" >&2',
+        "  return 1",
+      ]
+    : [
+        `  echo "$1: still has meetings after ${timing.timeoutSeconds} s; the node stays. Run pulumi up again later, or set bbb.fleet.drain.panicOnTimeout: true to end them." >&2`,
+        "  return 1",
+      ];
   return [
-    "set -u",
-    `node_url='${settings.adminBaseUrl.replace(/\/$/, "")}/admin/nodes/${settings.nodeId}'`,
-    'body=$(mktemp)',
-    `trap 'rm -f "$body"' EXIT`,
-    "admin() {",
-    `  printf 'header = "Authorization: Bearer %s"\\n' "$${adminTokenVariable}" |`,
-    `    curl -sS --max-time 15 -K - -o "$body" -w '%{http_code}' "$@"`,
+    ...adminFunctions,
+    "drain_node() {",
+    `  node_url="${timing.adminBaseUrl.replace(/\/$/, "")}/admin/nodes/$1"`,
+    '  status=$(admin -X POST "$node_url/drain") || status=000',
+    '  case "$status" in',
+    "    200) ;;",
+    '    404) echo "$1: the balancer does not list this node; nothing to drain"; return 0 ;;',
+    `    *) echo "$1: the balancer's admin API did not drain it (HTTP $status): $(cat "$body")" >&2; return 1 ;;`,
+    "  esac",
+    `  deadline=$(( $(date +%s) + ${timing.timeoutSeconds} ))`,
+    '  while [ "$(date +%s)" -lt "$deadline" ]; do',
+    '    status=$(admin "$node_url") || status=000',
+    '    if [ "$status" = 200 ] && is_disabled; then echo "$1: drained"; return 0; fi',
+    `    sleep ${timing.pollSeconds}`,
+    "  done",
+    ...onTimeout,
     "}",
-    `is_disabled() { grep -q '"state" *: *"disabled"' "$body"; }`,
   ];
 }
 
-/**
- * Drains the node and waits (bounded) until the balancer reports it `disabled` (no meetings left). Past the
- * deadline it panics (ends the node's meetings) only with the operator's consent; otherwise it fails, and so does
- * the deletion: the node stays and serves its meetings. A node the balancer does not list has nothing to drain.
- */
+/** Drains one node (see `drain_node`); the delete step of the node's NodeDrain. */
 export function drainCommand(settings: DrainSettings): string {
-  const id = settings.nodeId;
-  const onTimeout = settings.panicOnTimeout
-    ? [
-        `echo "${id}: still has meetings after ${settings.timeoutSeconds} s; ending them (bbb.fleet.drain.panicOnTimeout)" >&2`,
-        'status=$(admin -X POST "$node_url/panic") || status=000',
-        '[ "$status" = 200 ] && exit 0',
-        `echo "${id}: panic refused (HTTP $status): $(cat "$body")" >&2`,
-        "exit 1",
-      ]
-    : [
-        `echo "${id}: still has meetings after ${settings.timeoutSeconds} s; the node stays. Run pulumi up again later, or set bbb.fleet.drain.panicOnTimeout: true to end them." >&2`,
-        "exit 1",
-      ];
+  return [...drainFunctions(settings), `drain_node '${settings.nodeId}' || exit 1`].join("\n");
+}
+
+/**
+ * The fleet's roster: prints the node ids on its last line and, when run again with the previous run's output
+ * (@pulumi/command hands it over as PULUMI_COMMAND_STDOUT), first drains every node that has left the list. The
+ * balancer's config waits for it, so a removed node is drained while the balancer still lists it.
+ */
+export function rosterCommand(timing: DrainTiming, nodeIds: readonly string[]): string {
   return [
-    ...adminPrelude(settings),
-    'status=$(admin -X POST "$node_url/drain") || status=000',
-    'case "$status" in',
-    "  200) ;;",
-    `  404) echo "${id}: the balancer does not list this node; nothing to drain"; exit 0 ;;`,
-    `  *) echo "${id}: the balancer's admin API did not drain it (HTTP $status): $(cat "$body")" >&2; exit 1 ;;`,
-    "esac",
-    `deadline=$(( $(date +%s) + ${settings.timeoutSeconds} ))`,
-    'while [ "$(date +%s)" -lt "$deadline" ]; do',
-    '  status=$(admin "$node_url") || status=000',
-    `  if [ "$status" = 200 ] && is_disabled; then echo "${id}: drained"; exit 0; fi`,
-    `  sleep ${settings.pollSeconds}`,
+    ...drainFunctions(timing),
+    `current='${nodeIds.join(" ")}'`,
+    `previous=$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | tail -n 1)`,
+    "for id in $previous; do",
+    '  case " $current " in',
+    '    *" $id "*) ;;',
+    '    *) drain_node "$id" >&2 || exit 1 ;;',
+    "  esac",
     "done",
-    ...onTimeout,
+    'echo "$current"',
   ].join("\n");
 }
 
@@ -78,7 +107,8 @@ export function drainCommand(settings: DrainSettings): string {
 export function enableAfterReplacementCommand(settings: DrainSettings): string {
   const id = settings.nodeId;
   return [
-    ...adminPrelude(settings),
+    ...adminFunctions,
+    `node_url='${settings.adminBaseUrl.replace(/\/$/, "")}/admin/nodes/${id}'`,
     'status=$(admin "$node_url") || status=000',
     'if [ "$status" = 200 ] && is_disabled; then',
     '  status=$(admin -X POST "$node_url/enable") || status=000',

@@ -196,13 +196,24 @@ describe("removing or replacing a node", () => {
 
   it("drains through the admin API behind the API host, with the operator's bound and no panic without consent", () => {
     const text = String(byName("mediaplane-drain-bbb-a-1-drain").inputs["delete"]);
-    expect(text).toContain("node_url='https://api.mediaplane.example.org/admin/nodes/bbb-a-1'");
+    expect(text).toContain('node_url="https://api.mediaplane.example.org/admin/nodes/$1"');
     expect(text).toContain('status=$(admin -X POST "$node_url/drain")');
+    expect(text.split("\n").at(-1)).toBe("drain_node 'bbb-a-1' || exit 1");
     expect(text).toContain("deadline=$(( $(date +%s) + 2700 ))");
     expect(text).not.toContain("/panic");
     const environment = byName("mediaplane-drain-bbb-a-1-drain").inputs["environment"];
     expect(isSecretValue(environment)).toBe(true);
     expect(Object.keys(revealSecrets(environment) as object)).toEqual(["BALANCER_ADMIN_TOKEN"]);
+  });
+
+  it("drains a node removed from the fleet before the balancer's config drops it: the config waits for the roster", () => {
+    const roster = byName("mediaplane-bbb-roster");
+    expect(String(roster.inputs["create"])).toContain("current='bbb-a-1 bbb-a-2 large-1'");
+    expect(roster.inputs["update"]).toBe(roster.inputs["create"]);
+    expect(roster.inputs["addPreviousOutputInEnv"]).toBe(true);
+    expect(isSecretValue(roster.inputs["environment"])).toBe(true);
+    const configSecret = ofType("kubernetes:core/v1:Secret").find((resource) => JSON.stringify(resource.inputs).includes("config.yaml"));
+    expect(configSecret?.engine.dependencies).toContain(roster.urn);
   });
 
   it("lets the node's commands go with its VM instead of connecting to a machine that is going away", () => {

@@ -4,7 +4,7 @@ import { startAdminServer, type RunningAdminServer } from "../../balancer/src/ad
 import { keys } from "../../balancer/src/store/keys.js";
 import { nodeHash, startFleet, waitFor, type Fleet } from "../../balancer/test/fleet/harness.js";
 import { nodeMeetingId } from "../../balancer/src/tenancy/nodeMeetingId.js";
-import { drainCommand, enableAfterReplacementCommand, type DrainSettings } from "../../components/bbb/drainCommands.js";
+import { drainCommand, enableAfterReplacementCommand, rosterCommand, type DrainSettings } from "../../components/bbb/drainCommands.js";
 
 /**
  * The drain and re-enable commands as NodeDrain renders them, run by /bin/sh (with curl) against the balancer's
@@ -45,8 +45,9 @@ interface Finished {
 }
 
 /** Runs a rendered command as @pulumi/command's local provider does: `/bin/sh -c <text>`, the token in the environment. */
-function runCommand(text: string, token = adminToken): { done: Promise<Finished>; running: () => boolean } {
-  const child = spawn("/bin/sh", ["-c", text], { env: { PATH: process.env["PATH"] ?? "", BALANCER_ADMIN_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] });
+function runCommand(text: string, token = adminToken, previousStdout?: string): { done: Promise<Finished>; running: () => boolean } {
+  const env = { PATH: process.env["PATH"] ?? "", BALANCER_ADMIN_TOKEN: token, ...(previousStdout === undefined ? {} : { PULUMI_COMMAND_STDOUT: previousStdout }) };
+  const child = spawn("/bin/sh", ["-c", text], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -124,5 +125,39 @@ describe("a node back on a new machine", () => {
   it("is left alone when the balancer cannot be reached yet (a new stack)", async () => {
     const finished = await runCommand(enableAfterReplacementCommand(settings({ adminBaseUrl: "http://127.0.0.1:9" }))).done;
     expect(finished.code).toBe(0);
+  });
+});
+
+describe("the fleet's roster, run again after nodes left the fleet", () => {
+  it("drains the node that left (while the balancer still lists it) and prints the new list last", async () => {
+    const { fleet } = await startBalancer();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    const roster = runCommand(rosterCommand(settings({}), ["bbb2"]), adminToken, "bbb1 bbb2");
+    await waitFor(async () => (await nodeHash(fleet, "bbb1"))["state"] === "draining", "draining");
+    expect((await nodeHash(fleet, "bbb2"))["state"]).toBe("enabled");
+    await fleet.simulator.node("bbb1").endMeeting(nodeMeetingId("acme", "class"));
+    const finished = await roster.done;
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toBe("bbb2\n");
+    expect(finished.stderr).toContain("bbb1: drained");
+  });
+
+  it("fails, so the balancer's config keeps the node, when the node does not empty within the bound", async () => {
+    const { fleet } = await startBalancer();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    const finished = await runCommand(rosterCommand(settings({ timeoutSeconds: 2 }), ["bbb2"]), adminToken, "bbb1 bbb2").done;
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toContain("bbb1: still has meetings after 2 s; the node stays");
+    expect(await fleet.redis.hget(keys.meetings("acme"), "class")).toBe("bbb1");
+  });
+
+  it("drains nothing on its first run (a new fleet) or when no node left", async () => {
+    await startBalancer();
+    expect(await runCommand(rosterCommand(settings({}), ["bbb1", "bbb2"])).done).toMatchObject({ code: 0, stdout: "bbb1 bbb2\n", stderr: "" });
+    expect(await runCommand(rosterCommand(settings({}), ["bbb1", "bbb2", "bbb3"]), adminToken, "bbb1: drained\nbbb1 bbb2").done).toMatchObject({
+      code: 0,
+      stdout: "bbb1 bbb2 bbb3\n",
+      stderr: "",
+    });
   });
 });
