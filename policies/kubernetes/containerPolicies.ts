@@ -115,8 +115,15 @@ const registriesSchema: PolicyConfigSchema = {
     registries: {
       type: "array",
       items: { type: "string", minLength: 1 },
-      // oliver006: redis_exporter's own namespace, for the Redis metrics sidecar of stacks with monitoring.
-      default: ["docker.io/library/", "docker.io/coturn/", "docker.io/jitsi/", "docker.io/oliver006/", "*.azurecr.io/mediaplane/", "localhost/mediaplane/"],
+      default: [
+        "docker.io/library/",
+        "docker.io/coturn/",
+        "docker.io/jitsi/",
+        // The Redis metrics sidecar of stacks with monitoring: that one repository, not its owner's whole namespace.
+        "docker.io/oliver006/redis_exporter",
+        "*.azurecr.io/mediaplane/",
+        "localhost/mediaplane/",
+      ],
     },
   },
 };
@@ -167,18 +174,25 @@ function seccompProblems({ container }: PodContainer, workload: PodWorkload): st
 }
 
 interface RegistryConfig {
-  /** `registry/path/` prefixes; a leading `*.` matches any subdomain (`*.azurecr.io/mediaplane/`). */
+  /**
+   * `registry/path/` prefixes (ending in `/`) or exact repositories (`docker.io/oliver006/redis_exporter`); a
+   * leading `*.` matches any subdomain (`*.azurecr.io/mediaplane/`).
+   */
   registries: string[];
 }
 
+function pathMatches(allowed: string, path: string): boolean {
+  return allowed.endsWith("/") ? path.startsWith(allowed) : path === allowed;
+}
+
 function registryMatches(allowed: string, repository: string): boolean {
-  if (!allowed.startsWith("*.")) return repository.startsWith(allowed);
+  if (!allowed.startsWith("*.")) return pathMatches(allowed, repository);
   const slash = allowed.indexOf("/");
   const domain = allowed.slice(1, slash === -1 ? undefined : slash);
-  const path = slash === -1 ? "" : allowed.slice(slash);
+  const path = slash === -1 ? "/" : allowed.slice(slash);
   const repositorySlash = repository.indexOf("/");
   const host = repository.slice(0, repositorySlash === -1 ? undefined : repositorySlash);
-  return host.endsWith(domain) && repository.slice(host.length).startsWith(path);
+  return host.endsWith(domain) && pathMatches(path, repository.slice(host.length));
 }
 
 function registryProblems({ container }: PodContainer, _workload: PodWorkload, args: ResourceValidationArgs): string[] {

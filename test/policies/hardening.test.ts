@@ -141,6 +141,11 @@ describe("k8s-allowed-registries", () => {
     ]);
   });
 
+  it("allows exactly the repository an entry without a trailing slash names, not its neighbours", async () => {
+    expect(await violationsOf(allowedRegistries, running("docker.io/oliver006/redis_exporter:v1.45.0"))).toEqual([]);
+    expect(await violationsOf(allowedRegistries, running("docker.io/oliver006/redis_exporter2:v1"), running("docker.io/oliver006/other:v1"))).toHaveLength(2);
+  });
+
   it("does not take a look-alike host for an allowed registry", async () => {
     expect(await violationsOf(allowedRegistries, running("evil.example.org/x.azurecr.io/mediaplane/balancer:0.1.0"))).toHaveLength(1);
   });
