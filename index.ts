@@ -10,7 +10,7 @@ const { cluster } = stackConfig.settings;
 if (cluster.provider === "azure") pulumi.runtime.registerStackTransformation(azureTagging({ stack: pulumi.getStack(), owner: cluster.owner }));
 
 const platform = new MediaPlatform("mediaplane", stackConfig);
-const { balancerAdminToken, janusTokenAuthSecret, turnStaticAuthSecret } = platform.workloads;
+const { balancerAdminToken, janusTokenAuthSecret, turnStaticAuthSecret, jitsiJwtSecret } = platform.workloads;
 
 // Only what exists on this stack is an output: a laptop stack has no AKS cluster, no Janus and no TURN, and an
 // undefined output would only earn a warning from the engine. No kubeconfig: people sign in to AKS as themselves.
@@ -19,10 +19,11 @@ export default {
   publicIps: platform.publicIps,
   ...(platform.aksCluster === undefined ? {} : { aksCluster: platform.aksCluster }),
   tenants: platform.tenants,
-  /** The balancer's admin token, and the secrets applications sign Janus tokens and TURN credentials with. */
+  /** The balancer's admin token, and the secrets applications sign Janus tokens, Jitsi tokens and TURN credentials with. */
   operatorSecrets: pulumi.secret({
     balancerAdminToken,
     ...(janusTokenAuthSecret === undefined ? {} : { janusTokenAuthSecret }),
     ...(turnStaticAuthSecret === undefined ? {} : { turnStaticAuthSecret }),
+    ...(jitsiJwtSecret === undefined ? {} : { jitsiJwtSecret }),
   }),
 };

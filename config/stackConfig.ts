@@ -270,10 +270,46 @@ const redis = z
   .prefault({ mode: "inCluster" });
 export type RedisSettings = z.infer<typeof redis>;
 
+/** Who may open a Jitsi room; default: prosody accounts (a stack must opt out to let anyone with a link in). */
+const jitsiAuthentication = z
+  .discriminatedUnion(
+    "type",
+    [
+      /** Anyone with the link opens and joins rooms. */
+      z.strictObject({ type: z.literal("none") }),
+      /** Accounts in prosody (`prosodyctl register`); `guests`: others may join a room once a signed-in host opened it. */
+      z.strictObject({ type: z.literal("internal"), guests: z.boolean().default(true) }),
+      /**
+       * Tokens (HS256) signed with the stack's `jitsiJwtSecret` output by the application that sends people to Jitsi;
+       * `appId` is the `iss`/app_id the tokens carry. `guests`: people without a token may join opened rooms.
+       */
+      z.strictObject({
+        type: z.literal("jwt"),
+        appId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "must be 1..64 characters of A-Z, a-z, 0-9, '.', '_', '-'" }),
+        guests: z.boolean().default(false),
+      }),
+    ],
+    { error: 'must have type "none", "internal" or "jwt"' },
+  )
+  .prefault({ type: "internal" });
+
+/** An origin allowed to embed Jitsi in a frame (CSP frame-ancestors). */
+const embeddingOrigin = z.string().regex(/^https:\/\/(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?$/, {
+  error: "must be an https origin such as https://app.example.org (scheme and host, no path or trailing slash)",
+});
+
 const jitsi = z
   .strictObject({
     enabled: z.boolean().default(false),
     webReplicas: z.int().min(1).max(20).default(1),
+    authentication: jitsiAuthentication,
+    /** Origins whose pages may show Jitsi in a frame; empty: none may. */
+    embeddingOrigins: z.array(embeddingOrigin).default([]),
+    /**
+     * Lifetime of the TURN credentials prosody hands to a participant. coturn checks it on every refresh of a
+     * relay, so it bounds how long a relayed call can last; far below the image's default of a day.
+     */
+    turnCredentialTtlSeconds: z.int().min(600).max(86_400).default(14_400),
     jvb: z
       .strictObject({
         replicas: z.int().min(1).max(100).default(1),

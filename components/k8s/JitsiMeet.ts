@@ -5,6 +5,7 @@ import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
 import { declareBridges, jitsiRelayRegion, type JvbExposure } from "./jitsiBridges.js";
 import { jitsiContainerSecurity, jitsiDeployment, jitsiNetworkPolicy, jitsiPorts, prosodyClientEgress, xmppDomain } from "./jitsiPods.js";
 import { networkPolicyPeer, podPortsEgressRule, type PodPorts } from "./network.js";
+import { securityHeadersAllowingFrames } from "./render/traefik.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
@@ -25,9 +26,18 @@ export interface JitsiTurnArgs {
   staticAuthSecret: pulumi.Input<string>;
   /** Whether TURN over TLS on 443 is offered. */
   tls: boolean;
+  /** Lifetime of the credentials prosody computes for a participant (coturn rejects them afterwards, refreshes too). */
+  credentialTtlSeconds: number;
   /** The TURN server's pods and UDP ports when it runs in this cluster (see `Coturn.inClusterUdp`); `undefined`: elsewhere. */
   pods: PodPorts | undefined;
 }
+
+/** Who may open a room (prosody's authentication, which jicofo and the web app follow). */
+export type JitsiAuthentication =
+  | { type: "none" }
+  | { type: "internal"; guests: boolean }
+  /** Tokens signed with `JitsiMeet.jwtSecret`, carrying `appId`. */
+  | { type: "jwt"; appId: string; guests: boolean };
 
 export interface JitsiMeetArgs {
   /** Kubernetes provider of the target cluster. */
@@ -38,6 +48,10 @@ export interface JitsiMeetArgs {
   host: string;
   /** The ingress the web route attaches to. */
   ingress: IngressBinding;
+  /** Who may open rooms. */
+  authentication: JitsiAuthentication;
+  /** Origins (`https://host[:port]`) whose pages may show Jitsi in a frame. */
+  embeddingOrigins: readonly string[];
   /** Web (nginx + static app) replicas. */
   webReplicas: number;
   /** First UDP media port. */
@@ -75,6 +89,8 @@ const sizing = {
 export class JitsiMeet extends pulumi.ComponentResource {
   /** `https://<host>`. */
   readonly url: string;
+  /** Secret (HS256) that the application signs participants' tokens with, for `jwt` authentication: a secret. */
+  readonly jwtSecret: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: JitsiMeetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:JitsiMeet", name, {}, opts);
@@ -83,8 +99,10 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const relays = args.relays ?? args.jvb.replicas > 1;
     const image = (component: "web" | "prosody" | "jicofo" | "jvb", fallback: string) =>
       assertPinnedImage(`${name}.images.${component}`, args.images?.[component] ?? fallback);
-    const password = (purpose: string) =>
-      new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, { parent: this }).result;
+    const password = (purpose: string, length = 32) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, { parent: this }).result;
+    const { authentication } = args;
+    const jwtSecret = authentication.type === "jwt" ? password("jwt-secret", 64) : undefined;
 
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
@@ -95,6 +113,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
           JICOFO_AUTH_PASSWORD: password("jicofo-password"),
           JVB_AUTH_PASSWORD: password("jvb-password"),
           ...(args.turn === undefined ? {} : { TURN_CREDENTIALS: pulumi.secret(args.turn.staticAuthSecret) }),
+          ...(jwtSecret === undefined ? {} : { JWT_APP_SECRET: jwtSecret }),
         },
       },
       child,
@@ -121,6 +140,17 @@ export class JitsiMeet extends pulumi.ComponentResource {
       secretEnv("JVB_AUTH_PASSWORD", secretName, "JVB_AUTH_PASSWORD"),
     ];
 
+    // Read by prosody (who may log in), jicofo (who may open a room) and the web app (whether to offer a login).
+    const authEnv =
+      authentication.type === "none"
+        ? plainEnv({ ENABLE_AUTH: "0" })
+        : plainEnv({
+            ENABLE_AUTH: "1",
+            AUTH_TYPE: authentication.type,
+            ENABLE_GUESTS: authentication.guests ? "1" : "0",
+            ...(authentication.type === "jwt" ? { JWT_APP_ID: authentication.appId } : {}),
+          });
+
     const labelsOf = (component: string) => appLabels("jitsi", component);
     const jitsiPods = { namespace, podLabels: { "app.kubernetes.io/name": "jitsi" } };
 
@@ -136,6 +166,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
               TURN_PORT: "3478",
               // TURN exists here for clients that cannot send UDP: offer it over TCP (and TLS on 443 when enabled).
               TURN_TRANSPORT: "tcp",
+              TURN_TTL: String(args.turn.credentialTtlSeconds),
               ...(args.turn.tls ? { TURNS_HOST: args.turn.host, TURNS_PORT: "443" } : {}),
             }),
             secretEnv("TURN_CREDENTIALS", secretName, "TURN_CREDENTIALS"),
@@ -148,7 +179,13 @@ export class JitsiMeet extends pulumi.ComponentResource {
       container: {
         name: "prosody",
         image: image("prosody", defaultImages.jitsiProsody),
-        env: [...xmppEnv, ...turnEnv],
+        env: [
+          ...xmppEnv,
+          ...authEnv,
+          ...turnEnv,
+          // Only prosody verifies participants' tokens: the signing secret goes nowhere else.
+          ...(jwtSecret === undefined ? [] : [secretEnv("JWT_APP_SECRET", secretName, "JWT_APP_SECRET")]),
+        ],
         ports: [
           { name: "xmpp-c2s", containerPort: jitsiPorts.xmppClient, protocol: "TCP" },
           { name: "bosh", containerPort: jitsiPorts.bosh, protocol: "TCP" },
@@ -201,7 +238,10 @@ export class JitsiMeet extends pulumi.ComponentResource {
         image: image("jicofo", defaultImages.jitsiJicofo),
         env: [
           ...xmppEnv,
+          ...authEnv,
           ...plainEnv({
+            // Without it jicofo.conf binds the REST port (health, the probes below) to loopback only.
+            JICOFO_ENABLE_REST: "true",
             JICOFO_ENABLE_HEALTH_CHECKS: "true",
             ...(args.maxParticipantsPerBridge === undefined ? {} : { MAX_BRIDGE_PARTICIPANTS: String(args.maxParticipantsPerBridge) }),
             // A conference stays on its bridge until that bridge is full, then continues on the least loaded
@@ -238,7 +278,11 @@ export class JitsiMeet extends pulumi.ComponentResource {
         name: "web",
         image: image("web", defaultImages.jitsiWeb),
         // TLS ends at traefik; the container serves plain HTTP on 80 inside the cluster.
-        env: [...xmppEnv, ...plainEnv({ DISABLE_HTTPS: "1", ENABLE_HTTP_REDIRECT: "0", ENABLE_LETSENCRYPT: "0", ENABLE_XMPP_WEBSOCKET: "1" })],
+        env: [
+          ...xmppEnv,
+          ...authEnv,
+          ...plainEnv({ DISABLE_HTTPS: "1", ENABLE_HTTP_REDIRECT: "0", ENABLE_LETSENCRYPT: "0", ENABLE_XMPP_WEBSOCKET: "1" }),
+        ],
         ports: [{ name: "http", containerPort: jitsiPorts.web, protocol: "TCP" }],
         readinessProbe: httpGetProbe("/", "http", 5),
         livenessProbe: { ...httpGetProbe("/", "http", 15), initialDelaySeconds: 10 },
@@ -267,6 +311,17 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       child,
     );
+    // The shared security headers, except that the listed origins may frame the app (embedded meetings).
+    const headers = new k8s.apiextensions.CustomResource(
+      `${name}-web-headers`,
+      {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "Middleware",
+        metadata: { name: "jitsi-web-headers", namespace, labels: webLabels },
+        spec: { headers: securityHeadersAllowingFrames(args.embeddingOrigins) },
+      },
+      { ...child, dependsOn: args.ingress.dependencies },
+    );
     ingressRoute(
       `${name}-route`,
       {
@@ -275,7 +330,14 @@ export class JitsiMeet extends pulumi.ComponentResource {
         binding: args.ingress,
         labels: webLabels,
         backends: { to: [networkPolicyPeer({ namespace, podLabels: webLabels })], ports: [{ port: jitsiPorts.web, protocol: "TCP" }] },
-        routes: [{ match: hostRule(args.host), target: { kind: "Service", name: web.metadata.name, port: jitsiPorts.web }, adminOnly: false }],
+        routes: [
+          {
+            match: hostRule(args.host),
+            target: { kind: "Service", name: web.metadata.name, port: jitsiPorts.web },
+            adminOnly: false,
+            headersMiddleware: headers.metadata.name,
+          },
+        ],
       },
       child,
     );
@@ -301,6 +363,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     );
 
     this.url = `https://${args.host}`;
-    this.registerOutputs({ url: this.url });
+    this.jwtSecret = jwtSecret === undefined ? undefined : pulumi.secret(jwtSecret);
+    this.registerOutputs({ url: this.url, jwtSecret: this.jwtSecret });
   }
 }

@@ -21,6 +21,8 @@ export interface PlatformWorkloads {
   readonly janusTokenAuthSecret: pulumi.Output<string> | undefined;
   /** Shared secret for TURN REST credentials; undefined when TURN is off. */
   readonly turnStaticAuthSecret: pulumi.Output<string> | undefined;
+  /** Secret Jitsi participants' tokens are signed with; undefined unless Jitsi uses `jwt` authentication. */
+  readonly jitsiJwtSecret: pulumi.Output<string> | undefined;
 }
 
 /**
@@ -181,41 +183,44 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       )
     : undefined;
 
-  if (settings.jitsi.enabled) {
-    new JitsiMeet(
-      `${platformName}-jitsi`,
-      {
-        provider,
-        namespace,
-        host: domains.jitsi,
-        ingress: ingress.binding,
-        webReplicas: settings.jitsi.webReplicas,
-        udpPort: jvb.udpPort,
-        jvb: jvbExposure,
-        ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
-        ...(jvb.relays === undefined ? {} : { relays: jvb.relays }),
-        ...(jvb.sizing === undefined ? {} : { jvbSizing: jvb.sizing }),
-        placement: context.mediaNodes,
-        turn:
-          turn === undefined
-            ? undefined
-            : {
-                host: domains.turn,
-                staticAuthSecret: turn.staticAuthSecret,
-                tls: turn.uris.some((uri) => uri.startsWith("turns:")),
-                pods: turn.inClusterUdp,
-              },
-        podCidrs,
-        images: {
-          web: settings.images.jitsiWeb,
-          prosody: settings.images.jitsiProsody,
-          jicofo: settings.images.jitsiJicofo,
-          jvb: settings.images.jitsiJvb,
+  const jitsi = settings.jitsi.enabled
+    ? new JitsiMeet(
+        `${platformName}-jitsi`,
+        {
+          provider,
+          namespace,
+          host: domains.jitsi,
+          ingress: ingress.binding,
+          authentication: settings.jitsi.authentication,
+          embeddingOrigins: settings.jitsi.embeddingOrigins,
+          webReplicas: settings.jitsi.webReplicas,
+          udpPort: jvb.udpPort,
+          jvb: jvbExposure,
+          ...(jvb.maxParticipantsPerBridge === undefined ? {} : { maxParticipantsPerBridge: jvb.maxParticipantsPerBridge }),
+          ...(jvb.relays === undefined ? {} : { relays: jvb.relays }),
+          ...(jvb.sizing === undefined ? {} : { jvbSizing: jvb.sizing }),
+          placement: context.mediaNodes,
+          turn:
+            turn === undefined
+              ? undefined
+              : {
+                  host: domains.turn,
+                  staticAuthSecret: turn.staticAuthSecret,
+                  tls: turn.uris.some((uri) => uri.startsWith("turns:")),
+                  credentialTtlSeconds: settings.jitsi.turnCredentialTtlSeconds,
+                  pods: turn.inClusterUdp,
+                },
+          podCidrs,
+          images: {
+            web: settings.images.jitsiWeb,
+            prosody: settings.images.jitsiProsody,
+            jicofo: settings.images.jitsiJicofo,
+            jvb: settings.images.jitsiJvb,
+          },
         },
-      },
-      opts,
-    );
-  }
+        opts,
+      )
+    : undefined;
 
   if (settings.monitoring.prometheusOperator !== undefined || settings.monitoring.grafanaDashboards !== undefined) {
     const operator = settings.monitoring.prometheusOperator;
@@ -239,5 +244,6 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
     balancerAdminToken: balancer.adminToken,
     janusTokenAuthSecret: janus?.tokenAuthSecret,
     turnStaticAuthSecret: turn?.staticAuthSecret,
+    jitsiJwtSecret: jitsi?.jwtSecret,
   };
 }

@@ -48,6 +48,8 @@ export interface RouteSpec {
   target: RouteTarget;
   /** Admit only the operators' networks (admin API, metrics, dashboard). */
   adminOnly: boolean;
+  /** A headers Middleware (in the route's namespace) used instead of the shared security headers. */
+  headersMiddleware?: pulumi.Input<string>;
 }
 
 /** An `IngressRoute` spec on the TLS entry point with the shared TLS option and middlewares. */
@@ -60,7 +62,9 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
       services: [route.target],
       middlewares: [
         ...(route.adminOnly ? [{ name: binding.adminAllowListMiddleware, namespace: binding.namespace }] : []),
-        { name: binding.securityHeadersMiddleware, namespace: binding.namespace },
+        route.headersMiddleware === undefined
+          ? { name: binding.securityHeadersMiddleware, namespace: binding.namespace }
+          : { name: route.headersMiddleware },
       ],
     })),
     tls: {

@@ -23,7 +23,9 @@ beforeAll(async () => {
       jvb: { kind: "hostPort", replicas: 3 },
       relays: false,
       placement: { nodeSelector: { "mediaplane.io/pool": "media" }, tolerations: [] },
-      turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false, pods: undefined },
+      authentication: { type: "none" },
+      embeddingOrigins: [],
+      turn: { host: "turn.example.org", staticAuthSecret: "s".repeat(32), tls: false, pods: undefined, credentialTtlSeconds: 3600 },
       podCidrs: ["10.42.0.0/16"],
     });
     new Janus("janus", {

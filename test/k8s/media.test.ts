@@ -56,7 +56,9 @@ beforeAll(async () => {
       udpPort: 10000,
       jvb,
       placement: mediaPlacement,
-      turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true, pods: turn.inClusterUdp },
+      authentication: { type: "jwt", appId: "mediaplane-app", guests: false },
+      embeddingOrigins: ["https://app.example.org", "https://lms.example.edu:8443"],
+      turn: { host: "turn.example.org", staticAuthSecret: turn.staticAuthSecret, tls: true, pods: turn.inClusterUdp, credentialTtlSeconds: 3600 },
       podCidrs,
     });
     return {};
@@ -213,7 +215,8 @@ describe("JitsiMeet", () => {
       name: "jitsi-internal",
       key: "JICOFO_AUTH_PASSWORD",
     });
-    expect(declared.filter((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name.startsWith("jitsi-"))).toHaveLength(2);
+    const generated = declared.filter((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name.startsWith("jitsi-"));
+    expect(generated.map((resource) => resource.name).sort()).toEqual(["jitsi-jicofo-password", "jitsi-jvb-password", "jitsi-jwt-secret"]);
   });
 
   it("gives each bridge its own UDP port on the pinned JVB IP and advertises that IP", () => {

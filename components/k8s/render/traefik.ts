@@ -120,6 +120,23 @@ export const tlsCipherSuites = [
 
 export const tlsCurvePreferences = ["X25519", "CurveP521", "CurveP384"] as const;
 
+/** Security and robots headers of every route (HSTS with preload, no framing, no sniffing, no indexing). */
+export const securityHeaders = {
+  stsSeconds: hstsSeconds,
+  stsIncludeSubdomains: true,
+  stsPreload: true,
+  forceSTSHeader: true,
+  frameDeny: true,
+  contentTypeNosniff: true,
+  referrerPolicy: "strict-origin-when-cross-origin",
+  customResponseHeaders: { "X-Robots-Tag": "noindex, nofollow, nosnippet, noarchive" },
+} as const;
+
+/** `securityHeaders` for a host other sites may frame: only its own pages and `origins` (CSP frame-ancestors). */
+export function securityHeadersAllowingFrames(origins: readonly string[]) {
+  return { ...securityHeaders, frameDeny: false, contentSecurityPolicy: ["frame-ancestors", "'self'", ...origins].join(" ") };
+}
+
 /**
  * The shared dynamic configuration: middlewares and the TLS option. The ingress component declares each entry as a
  * traefik CRD object, and the same document serves traefik's file provider where there is no Kubernetes.
@@ -131,16 +148,7 @@ export function traefikDynamicConfig(args: TraefikDynamicConfigArgs) {
     http: {
       middlewares: {
         [args.securityHeadersMiddleware]: {
-          headers: {
-            stsSeconds: hstsSeconds,
-            stsIncludeSubdomains: true,
-            stsPreload: true,
-            forceSTSHeader: true,
-            frameDeny: true,
-            contentTypeNosniff: true,
-            referrerPolicy: "strict-origin-when-cross-origin",
-            customResponseHeaders: { "X-Robots-Tag": "noindex, nofollow, nosnippet, noarchive" },
-          },
+          headers: securityHeaders,
         },
         [args.adminAllowListMiddleware]: {
           ipAllowList: { sourceRange },
