@@ -2,20 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, parseStackConfig } from "../../config/index.js";
 import { stackSettings } from "../../scripts/stackFile.js";
-
-/** The dev stack's settings as the stack file holds them, with some top-level keys replaced. */
-function devWith(overrides: Record<string, unknown>): Record<string, unknown> {
-  return { ...stackSettings("dev"), ...overrides };
-}
-
-const errorOf = (raw: Record<string, unknown>): string => {
-  try {
-    parseStackConfig(raw, "mediaplane");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("the config was accepted");
-};
+import { configErrorOf as errorOf, devWith } from "./support/configError.js";
 
 describe("stack config errors name the key and what it allows", () => {
   it("accepts every committed stack file", () => {

@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/index.js";
 import { stackSettings } from "../../scripts/stackFile.js";
+import { configErrorOf as errorOf, devWith } from "./support/configError.js";
 
 function jitsiWith(jitsi: Record<string, unknown>): Record<string, unknown> {
-  return { ...stackSettings("dev"), jitsi: { enabled: true, ...jitsi } };
+  return devWith({ jitsi: { enabled: true, ...jitsi } });
 }
-
-const errorOf = (raw: Record<string, unknown>): string => {
-  try {
-    parseStackConfig(raw, "mediaplane");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("the config was accepted");
-};
 
 describe("Jitsi authentication in the stack config", () => {
   it("is on unless a stack turns it off: prosody accounts, guests admitted to opened rooms", () => {
