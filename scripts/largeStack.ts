@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { repositoryRoot } from "./stackFile.js";
+import { repositoryRoot } from "./repositoryRoot.js";
 
 /**
  * Writes out/Pulumi.large.yaml: the prod stack with `tenants` tenants and `nodes` BBB nodes over four clusters,

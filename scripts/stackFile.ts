@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "@mediaplane/balancer/config";
 import { bbbNodeSecretKey, bbbNodeSecretsKey, parseStackConfig, requiredSecrets, stackConfigKeys } from "../config/index.js";
+import { repositoryRoot } from "./repositoryRoot.js";
 
 /**
  * A stack file turned into what Pulumi's runtime would be handed: the config map (structured values as JSON) and
@@ -11,7 +11,7 @@ import { bbbNodeSecretKey, bbbNodeSecretsKey, parseStackConfig, requiredSecrets,
  * clearly marked placeholder instead.
  */
 
-export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export { repositoryRoot };
 
 export interface OfflineStack {
   readonly project: string;
