@@ -3,6 +3,7 @@
 # `.ci/run`, so the two cannot drift.
 #   scripts/prerequisites.sh --check     exit 1 with one line naming what is missing and how to install it
 #   scripts/prerequisites.sh --install   apt-get install what is missing (root only), then check
+#   scripts/prerequisites.sh --install-if-root   --install as root where apt-get exists, else --check (`npm test`)
 set -euo pipefail
 
 # program  package  why
@@ -14,6 +15,9 @@ prerequisites=(
   "jq jq the bridges' drain hook (the jvb image's jq)"
   "setpriv util-linux a container's user, capabilities and no-new-privileges, as its pod sets them"
   "openssl openssl a throwaway CA for the Redis TLS tests"
+  "podman podman building the images and running them as their pods run them"
+  "runc runc the OCI runtime podman runs those containers with"
+  "debootstrap debootstrap the stand-ins for the pinned Debian and Node base images"
   "named bind9 an authoritative DNS server with a TSIG key, for RFC 2136 (DNS-01) tests"
   "nsupdate bind9-dnsutils RFC 2136 updates against that server"
   "dig bind9-dnsutils queries against that server"
@@ -54,8 +58,12 @@ case "${1:---check}" in
     fi
     report_missing
     ;;
+  --install-if-root)
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then exec "$0" --install; fi
+    report_missing
+    ;;
   *)
-    echo "usage: scripts/prerequisites.sh [--check | --install]" >&2
+    echo "usage: scripts/prerequisites.sh [--check | --install | --install-if-root]" >&2
     exit 2
     ;;
 esac
