@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   redis = connectRedis(redisServer.url);
   redis.on("error", () => undefined);
-});
+}, 120_000);
 
 afterAll(async () => {
   redis.disconnect();
@@ -187,7 +187,7 @@ describe("fault injection", () => {
     expectNoServerErrorsAndBoundedCreates();
     await victim.restart();
     await expectFleetConsistent();
-  }, 60_000);
+  }, 90_000);
 
   it("a node frozen (SIGSTOP) and thawed mid-stream leaves no meeting on two nodes or unmapped", async () => {
     await startBalancer();
@@ -202,7 +202,7 @@ describe("fault injection", () => {
     expect(outcomes.filter((outcome) => outcome.call === "create" && outcome.returncode !== "SUCCESS")).toEqual([]);
     expectNoServerErrorsAndBoundedCreates();
     await expectFleetConsistent();
-  }, 60_000);
+  }, 90_000);
 
   it("ends, creates and joins of the same meetings racing across two replicas leave every meeting mapped or gone", async () => {
     await startBalancer();
@@ -220,7 +220,7 @@ describe("fault injection", () => {
       expect(again.returncode, JSON.stringify(again)).toBe("SUCCESS");
     }
     await expectFleetConsistent();
-  }, 60_000);
+  }, 90_000);
 
   it("a Redis that stalls and then comes back empty: answers stay bounded, and polls map every running meeting again", async () => {
     await startBalancer();
@@ -239,5 +239,5 @@ describe("fault injection", () => {
     expect(again.map((outcome) => outcome.messageKey)).toEqual(created.map(() => "duplicateWarning"));
     const copies = (await Promise.all(nodes.map((node) => node.runningMeetings()))).flat();
     expect(copies.sort()).toEqual(created.map((id) => nodeMeetingId("acme", id)).sort());
-  }, 60_000);
+  }, 90_000);
 });

@@ -37,7 +37,7 @@ async function spawnNode(port: number, prefix: string, secret: string): Promise<
   );
   let output = "";
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`simulated node ${prefix} did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`simulated node ${prefix} did not start:\n${output}`)), 60_000);
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes("\n")) {
