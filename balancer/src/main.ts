@@ -37,9 +37,10 @@ async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const config = await loadBalancerConfigFile(env.CONFIG_FILE);
   const logger = createLogger({ name: env.MODE });
+  // The mode first: the admin server's /readyz must not answer before the API listens.
+  const mode = await runners[env.MODE](env, config, logger);
   const admin = await startAdminServer({ config, redisUrl: env.REDIS_URL, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, logger, shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000 });
   logger.info({ port: admin.port }, "admin server listening");
-  const mode = await runners[env.MODE](env, config, logger);
   const running: Running = {
     close: async () => {
       await mode.close();
