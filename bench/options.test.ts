@@ -19,6 +19,14 @@ describe("parseOptions", () => {
     expect(parseOptions(["--fleets", "1000, 5000"])).toMatchObject({ fleetSizes: [1_000, 5_000], outFile: undefined });
   });
 
+  it("measures only the figure --only names, and publishes nothing of such a partial run", () => {
+    expect(parseOptions(["--only", "refusals"])).toMatchObject({ only: "refusals", outFile: undefined });
+  });
+
+  it("refuses --only with a figure it cannot measure alone", () => {
+    expect(() => parseOptions(["--only", "joins"])).toThrow(/--only: expected one of refusals, deadNode, got joins/);
+  });
+
   it("refuses a fleet size that is not a node count", () => {
     expect(() => parseOptions(["--fleets", "100,many"])).toThrow(/--fleets: expected node counts/);
   });

@@ -26,9 +26,15 @@ export interface BenchOptions {
   readonly outFile: string | undefined;
   /** Write V8 CPU profiles of the balancer and poller processes into this directory. */
   readonly profileDir: string | undefined;
+  /** Measure only this figure, at the primary fleet size (`--only`); the report is then printed only. */
+  readonly only: Measurement | undefined;
 }
 
-const full: Omit<BenchOptions, "outFile" | "profileDir"> = {
+/** Figures that can be measured on their own. */
+export const measurements = ["refusals", "deadNode"] as const;
+export type Measurement = (typeof measurements)[number];
+
+const full: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
   mode: "full",
   // Many short runs rather than a few long ones: this machine's speed swings by 2x within a minute, and each run
   // is paired with a baseline run just before it, so the median of many close pairs is what holds still.
@@ -45,7 +51,7 @@ const full: Omit<BenchOptions, "outFile" | "profileDir"> = {
   pollIntervalMs: 10_000,
 };
 
-const quick: Omit<BenchOptions, "outFile" | "profileDir"> = {
+const quick: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
   mode: "quick",
   runs: 2,
   durationSeconds: 2,
@@ -60,9 +66,10 @@ const quick: Omit<BenchOptions, "outFile" | "profileDir"> = {
   pollIntervalMs: 2_000,
 };
 
-export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--out <file>] [--no-write] [--profile <dir>]
+export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--only <figure>] [--out <file>] [--no-write] [--profile <dir>]
   --quick          small fleets, short runs (CI, smoke); prints the report instead of writing docs/benchmarks.md
   --fleets <list>  measure only these fleet sizes (e.g. 1000 while profiling); the report is then printed only
+  --only <figure>  measure only this figure (${measurements.join(", ")}); the report is then printed only
   --out <file>     write the report into <file> (between its result markers)
   --no-write       print the report only
   --profile <dir>  run the balancer and pollers with --cpu-prof, profiles into <dir>/<process>/`;
@@ -74,6 +81,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let outFile: string | undefined | null = null;
   let profileDir: string | undefined;
   let fleetSizes: number[] | undefined;
+  let only: Measurement | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = (): string => {
@@ -87,12 +95,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (arg === "--no-write") outFile = undefined;
     else if (arg === "--profile") profileDir = value();
     else if (arg === "--fleets") fleetSizes = parseFleetSizes(value());
+    else if (arg === "--only") only = parseMeasurement(value());
     else throw new Error(`unknown argument ${arg}\n${usage}`);
   }
   // A quick or partial run is not worth publishing: only an explicit --out writes it anywhere.
-  const complete = preset.mode === "full" && fleetSizes === undefined;
+  const complete = preset.mode === "full" && fleetSizes === undefined && only === undefined;
   const resolvedOut = outFile === null ? (complete ? defaultReportFile : undefined) : outFile;
-  return { ...preset, ...(fleetSizes === undefined ? {} : { fleetSizes }), outFile: resolvedOut, profileDir };
+  return { ...preset, ...(fleetSizes === undefined ? {} : { fleetSizes }), outFile: resolvedOut, profileDir, only };
+}
+
+function parseMeasurement(name: string): Measurement {
+  const known = measurements.find((measurement) => measurement === name);
+  if (known === undefined) throw new Error(`--only: expected one of ${measurements.join(", ")}, got ${name}\n${usage}`);
+  return known;
 }
 
 function parseFleetSizes(list: string): number[] {

@@ -8,7 +8,7 @@ import { parseOptions, type BenchOptions } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { progress } from "./progress.js";
 import { renderReport, replaceGenerated, type Figure } from "./report.js";
-import { BaselineServer, measureCreates, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, seedMeetings } from "./scenarios/index.js";
+import { BaselineServer, measureCreates, measureCreatesWithDeadNode, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, measureRefusals, seedMeetings } from "./scenarios/index.js";
 import { closeOpenTestbeds, startTestbed } from "./testbed.js";
 
 /**
@@ -42,6 +42,8 @@ async function measureFleet(options: BenchOptions, fleetSize: number, baseline: 
       figures.push(await measurePollCycles(bed, options, 1, meetingsPerNode));
       progress("poll cycle, two pollers");
       figures.push(await measurePollCycles(bed, options, 2, meetingsPerNode));
+      progress("refusing unsigned 2 MB bodies");
+      figures.push(await measureRefusals(bed, options));
     }
     // Last: creates add meetings, which the figures above are defined without.
     progress("create throughput");
@@ -49,6 +51,33 @@ async function measureFleet(options: BenchOptions, fleetSize: number, baseline: 
     return figures;
   } finally {
     await bed.close();
+  }
+}
+
+/** `--only refusals`: the refusal figure alone, on a fresh testbed of the primary fleet size (no meetings needed). */
+async function measureRefusalsAlone(options: BenchOptions): Promise<Figure[]> {
+  progress(`refusals alone: starting Redis, simulator and balancer (${options.primaryFleetSize} nodes)`);
+  const bed = await startTestbed({ fleetSize: options.primaryFleetSize, pollIntervalMs: options.pollIntervalMs, profileDir: options.profileDir });
+  try {
+    return [await measureRefusals(bed, options)];
+  } finally {
+    await bed.close();
+  }
+}
+
+/** What `--only` names, or everything. */
+async function measureFigures(options: BenchOptions): Promise<Figure[]> {
+  switch (options.only) {
+    case "refusals":
+      return measureRefusalsAlone(options);
+    case "deadNode":
+      progress("creates while one node of three is killed");
+      return [await measureCreatesWithDeadNode(options)];
+    case undefined: {
+      const figures = await measureEverything(options);
+      progress("creates while one node of three is killed");
+      return [...figures, await measureCreatesWithDeadNode(options)];
+    }
   }
 }
 
@@ -62,12 +91,8 @@ function settingsLine(options: BenchOptions): string {
   ].join("; ");
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  if (options.profileDir !== undefined) await mkdir(options.profileDir, { recursive: true });
-  const started = new Date();
-  progress("compiling the balancer and the baseline");
-  await buildMeasuredServers();
+/** The baseline, then every figure at every fleet size. */
+async function measureEverything(options: BenchOptions): Promise<Figure[]> {
   progress(`${options.mode} run: baseline (bare Koa)`);
   const baseline = await BaselineServer.start();
   const figures: Figure[] = [];
@@ -78,6 +103,16 @@ async function main(): Promise<void> {
   } finally {
     await baseline.close();
   }
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.profileDir !== undefined) await mkdir(options.profileDir, { recursive: true });
+  const started = new Date();
+  progress("compiling the balancer and the baseline");
+  await buildMeasuredServers();
+  const figures: Figure[] = await measureFigures(options);
   const markdown = renderReport({
     date: started,
     mode: options.mode,

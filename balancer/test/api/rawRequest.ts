@@ -32,6 +32,10 @@ export interface RawRequest {
   body?: Buffer;
 }
 
+/** Bodies up to this size fit the server's buffers: it takes them whole even when it refuses them unread. */
+const earlyAnswerBodyBytes = 16 * 1024;
+const earlyAnswerWaitMs = 200;
+
 /**
  * Sends a request over a socket of its own, exactly as given (the target as written, no client-side checks), and
  * waits (at most `timeoutMs`) for the answer and for the server to close the connection. A server that resets the
@@ -61,6 +65,11 @@ export function sendRaw(url: string, request: RawRequest, timeoutMs = 5_000): Pr
     socket.on("error", () => undefined);
     const head = [`${request.method} ${pathname}${search} HTTP/1.1`, `Host: ${hostname}:${port}`, ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`)];
     socket.write(`${head.join("\r\n")}\r\n\r\n`);
-    if (request.body !== undefined) socket.write(request.body);
+    const body = request.body;
+    if (body === undefined) return;
+    // A server that refuses a large body unread answers and closes: were we still writing, the reset it sends
+    // would fail our write and lose its answer. So a large body waits for an early answer, as a careful client does.
+    if (body.length <= earlyAnswerBodyBytes) socket.write(body);
+    else setTimeout(() => received.length === 0 && !socket.destroyed && socket.write(body), earlyAnswerWaitMs);
   });
 }
