@@ -12,6 +12,7 @@ import {
 } from "./azure/index.js";
 import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
+import { janusInstanceEndpoints, type JanusInstanceEndpoint } from "./k8s/Janus.js";
 import { BbbFleet } from "./bbb/BbbFleet.js";
 import { NodeDrain } from "./bbb/NodeDrain.js";
 import { DnsRecord } from "./dns/DnsRecord.js";
@@ -72,6 +73,8 @@ export interface PlatformEndpoints {
   /** Present only when the stack runs the service. */
   readonly jitsi?: string;
   readonly janus?: string;
+  /** Each Janus instance's own addresses: a room lives on one instance, and all its participants go there. */
+  readonly janusInstances?: readonly JanusInstanceEndpoint[];
   readonly turn?: string;
 }
 
@@ -80,7 +83,9 @@ export function platformEndpoints(settings: Pick<StackConfig, "domains" | "jitsi
   return {
     bbbApi: tenantApiUrls("<tenant>", domains.apiBase),
     ...(settings.jitsi.enabled ? { jitsi: `https://${domains.jitsi}/` } : {}),
-    ...(settings.janus.enabled ? { janus: `wss://${domains.janus}/` } : {}),
+    ...(settings.janus.enabled
+      ? { janus: `wss://${domains.janus}/`, janusInstances: janusInstanceEndpoints(domains.janus, settings.janus.replicas) }
+      : {}),
     ...(settings.turn.enabled ? { turn: `turn:${domains.turn}:3478` } : {}),
   };
 }

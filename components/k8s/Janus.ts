@@ -18,7 +18,7 @@ import {
   type MediaNodePlacement,
   type ResourceSizing,
 } from "./workload.js";
-import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
 import { nodeAddressPeers } from "./network.js";
 import { recordingVolume, type RecordingStorage } from "./recordings.js";
 
@@ -66,6 +66,25 @@ const publicIpFile = "/run/janus/public-ip";
 const defaultSizing: ResourceSizing = { cpuRequest: "500m", memoryRequest: "512Mi", cpuLimit: "4", memoryLimit: "2Gi" };
 /** traefik's cookie pinning an HTTP API client to the instance that holds its session. */
 export const janusStickyCookie = "janus_instance";
+/** Path prefix of one instance's own address; traefik strips it before the request reaches Janus. */
+const instancePathPrefix = "/instance/";
+
+/** The API addresses of one Janus instance, where every participant of a room that instance holds is sent. */
+export interface JanusInstanceEndpoint {
+  /** The StatefulSet ordinal: pod `janus-<ordinal>`. */
+  ordinal: number;
+  websocket: string;
+  http: string;
+}
+
+/** Each instance's own address on the Janus host: `/instance/<n>/` for WebSocket, `/instance/<n>/janus` for HTTP. */
+export function janusInstanceEndpoints(host: string, replicas: number): JanusInstanceEndpoint[] {
+  return Array.from({ length: replicas }, (_, ordinal) => ({
+    ordinal,
+    websocket: `wss://${host}${instancePathPrefix}${ordinal}/`,
+    http: `https://${host}${instancePathPrefix}${ordinal}${janusPaths.api}`,
+  }));
+}
 
 /**
  * The Janus WebRTC gateway on the media nodes. Host networking puts it directly on the node's public IP, so ICE
@@ -75,7 +94,9 @@ export const janusStickyCookie = "janus_instance";
  * Sessions and rooms live in one Janus process. With several instances behind the one host, a WebSocket client keeps
  * its instance for the connection's life; an HTTP (long-poll) client is pinned by traefik's sticky cookie, which the
  * client must send back (janus.js: `withCredentials`; Janus allows credentials for the configured origin).
- * A room exists only on the instance where it was created: every participant of a room must reach that instance.
+ * A room exists only on the instance where it was created, so each instance also has an address of its own
+ * (`/instance/<n>/` on the same host, see `janusInstanceEndpoints`): a room lives on one instance and every
+ * participant of it is sent to that instance's address. A StatefulSet gives the instances those stable ordinals.
  *
  * A pod being replaced first waits (preStop, up to `callDrainSeconds`) until no session is left.
  *
@@ -90,6 +111,8 @@ export class Janus extends pulumi.ComponentResource {
   readonly adminSecret: pulumi.Output<string>;
   /** Key for creating video rooms: a secret. */
   readonly videoRoomAdminKey: pulumi.Output<string>;
+  /** Each instance's own address: where a room's participants go. */
+  readonly instanceEndpoints: readonly JanusInstanceEndpoint[];
 
   constructor(name: string, args: JanusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Janus", name, {}, opts);
@@ -132,14 +155,18 @@ export class Janus extends pulumi.ComponentResource {
     const runtimeVolume = { name: "run", mountPath: "/run/janus" };
     const drain = callDrain(janusDrainScript(callDrainSeconds));
 
-    new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
+    const statefulSetName = "janus";
+    new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
       {
-        metadata: { name: "janus", namespace, labels },
+        metadata: { name: statefulSetName, namespace, labels },
         spec: {
           replicas: args.replicas,
-          // Host ports cannot surge on the same node: replace one instance at a time.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+          serviceName: "janus",
+          // Instances are independent of each other: start and replace them without waiting for lower ordinals.
+          podManagementPolicy: "Parallel",
+          // One instance at a time, each draining its calls first (preStop).
+          updateStrategy: { type: "RollingUpdate" },
           selector: { matchLabels: labels },
           template: {
             metadata: { labels, annotations: { "mediaplane/config-hash": secretContentHash(files.apply((rendered) => JSON.stringify(rendered))) } },
@@ -211,6 +238,38 @@ export class Janus extends pulumi.ComponentResource {
       child,
     );
 
+    const instances = janusInstanceEndpoints(args.host, args.replicas);
+    const instanceServices = instances.map(
+      ({ ordinal }) =>
+        new k8s.core.v1.Service(
+          `${name}-instance-${ordinal}`,
+          {
+            metadata: { name: `janus-${ordinal}`, namespace, labels },
+            spec: {
+              type: "ClusterIP",
+              // The StatefulSet controller labels each pod with its own name (apps/v1 `statefulset.kubernetes.io/pod-name`).
+              selector: { ...labels, "statefulset.kubernetes.io/pod-name": `${statefulSetName}-${ordinal}` },
+              ports: [
+                { name: "http", port: janusPorts.http, targetPort: "http", protocol: "TCP" },
+                { name: "websocket", port: janusPorts.websocket, targetPort: "websocket", protocol: "TCP" },
+              ],
+            },
+          },
+          child,
+        ),
+    );
+    const stripInstancePrefix = new k8s.apiextensions.CustomResource(
+      `${name}-strip-instance-prefix`,
+      {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "Middleware",
+        metadata: { name: "janus-strip-instance-prefix", namespace, labels },
+        spec: { stripPrefixRegex: { regex: [`^${instancePathPrefix}[0-9]+`] } },
+      },
+      { ...child, dependsOn: args.ingress.dependencies },
+    );
+    const websocketUpgrade = "HeaderRegexp(`Upgrade`, `(?i)^websocket$`)";
+
     ingressRoute(
       `${name}-route`,
       {
@@ -228,8 +287,28 @@ export class Janus extends pulumi.ComponentResource {
         },
         routes: [
           // Janus speaks WebSocket on its own port, any path: upgrades go there, everything else to the HTTP API.
+          // An instance's own address first: a room's participants all reach the instance that holds it.
+          ...instances.flatMap(({ ordinal }): RouteSpec[] => {
+            const prefix = `PathPrefix(\`${instancePathPrefix}${ordinal}/\`)`;
+            const service = instanceServices[ordinal]!.metadata.name;
+            return [
+              {
+                match: `${hostRule(args.host)} && ${prefix} && ${websocketUpgrade}`,
+                target: { kind: "Service", name: service, port: janusPorts.websocket },
+                rewriteMiddleware: stripInstancePrefix.metadata.name,
+                adminOnly: false,
+              },
+              {
+                match: `${hostRule(args.host)} && PathPrefix(\`${instancePathPrefix}${ordinal}${janusPaths.api}\`)`,
+                target: { kind: "Service", name: service, port: janusPorts.http },
+                rewriteMiddleware: stripInstancePrefix.metadata.name,
+                adminOnly: false,
+              },
+            ];
+          }),
+          // Any instance otherwise; never an instance's own address, whatever the rules' priorities.
           {
-            match: `${hostRule(args.host)} && HeaderRegexp(\`Upgrade\`, \`(?i)^websocket$\`)`,
+            match: `${hostRule(args.host)} && !PathPrefix(\`${instancePathPrefix}\`) && ${websocketUpgrade}`,
             target: { kind: "Service", name: service.metadata.name, port: janusPorts.websocket },
             adminOnly: false,
           },
@@ -252,6 +331,12 @@ export class Janus extends pulumi.ComponentResource {
     this.tokenAuthSecret = pulumi.secret(tokenAuthSecret);
     this.adminSecret = pulumi.secret(adminSecret);
     this.videoRoomAdminKey = pulumi.secret(videoRoomAdminKey);
-    this.registerOutputs({ tokenAuthSecret: this.tokenAuthSecret, adminSecret: this.adminSecret, videoRoomAdminKey: this.videoRoomAdminKey });
+    this.instanceEndpoints = instances;
+    this.registerOutputs({
+      tokenAuthSecret: this.tokenAuthSecret,
+      adminSecret: this.adminSecret,
+      videoRoomAdminKey: this.videoRoomAdminKey,
+      instanceEndpoints: this.instanceEndpoints,
+    });
   }
 }

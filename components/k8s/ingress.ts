@@ -50,6 +50,8 @@ export interface RouteSpec {
   adminOnly: boolean;
   /** A headers Middleware (in the route's namespace) used instead of the shared security headers. */
   headersMiddleware?: pulumi.Input<string>;
+  /** A Middleware (in the route's namespace) rewriting the request before it reaches the target, e.g. a path prefix. */
+  rewriteMiddleware?: pulumi.Input<string>;
 }
 
 /** An `IngressRoute` spec on the TLS entry point with the shared TLS option and middlewares. */
@@ -65,6 +67,7 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
         route.headersMiddleware === undefined
           ? { name: binding.securityHeadersMiddleware, namespace: binding.namespace }
           : { name: route.headersMiddleware },
+        ...(route.rewriteMiddleware === undefined ? [] : [{ name: route.rewriteMiddleware }]),
       ],
     })),
     tls: {

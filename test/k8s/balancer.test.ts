@@ -5,7 +5,7 @@ import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IContainer, ISecret } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
@@ -45,7 +45,7 @@ beforeAll(async () => {
 });
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
-const containerOf = (name: string): IContainer => deploymentContainer(declared, name);
+const containerOf = (name: string): IContainer => workloadContainer(declared, name);
 const redisSet = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "redis");
 
 describe("Redis", () => {

@@ -1,4 +1,4 @@
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IDeployment, IStatefulSet } from "kubernetes-models/apps/v1";
 import type { IContainer } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
@@ -83,7 +83,7 @@ describe("JitsiMeet with host-port bridges", () => {
 });
 
 describe("Janus on a laptop cluster", () => {
-  const janus = () => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", "janus").spec?.template.spec;
+  const janus = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "janus").spec?.template.spec;
 
   it("starts without address discovery or a 1:1 mapping", () => {
     expect(janus()?.initContainers).toEqual([]);

@@ -3,7 +3,7 @@ import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IStatefulSet } from "kubernetes-models/apps/v1";
 import type { IContainer, IPersistentVolume, IPodSpec } from "kubernetes-models/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../balancer/test/support/redis.js";
@@ -189,7 +189,7 @@ beforeAll(async () => {
     return found;
   };
   const nameIs = (name: string) => (inputs: Record<string, unknown>) => (inputs["metadata"] as { name?: string }).name === name;
-  const deployment = inputsOf("kubernetes:apps/v1:Deployment", nameIs("janus")) as unknown as IDeployment;
+  const deployment = inputsOf("kubernetes:apps/v1:StatefulSet", nameIs("janus")) as unknown as IStatefulSet;
   pod = deployment.spec?.template.spec as IPodSpec;
   janusContainer = pod.containers[0] as IContainer;
   initContainer = pod.initContainers?.[0] as IContainer;

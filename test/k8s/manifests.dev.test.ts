@@ -1,4 +1,4 @@
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IDeployment, IStatefulSet } from "kubernetes-models/apps/v1";
 import type { IService } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { describeStackManifests, useStackManifests } from "./support/stackManifests.js";
@@ -34,7 +34,7 @@ describe("dev stack wiring", () => {
   });
 
   it("records Janus rooms to the recordings claim backed by the Azure file share", () => {
-    const janus = dev().get("Deployment", "janus") as unknown as IDeployment;
+    const janus = dev().get("StatefulSet", "janus") as unknown as IStatefulSet;
     expect(janus.spec?.template.spec?.volumes).toContainEqual({ name: "recordings", persistentVolumeClaim: { claimName: "recordings" } });
   });
 });

@@ -1,9 +1,9 @@
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IDeployment, IStatefulSet } from "kubernetes-models/apps/v1";
 import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { IContainer, IService } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { declareWithMocks, deploymentContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
@@ -67,7 +67,7 @@ beforeAll(async () => {
 
 const deployment = (name: string) => objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", name);
 const service = (name: string) => objectOf<IService>(declared, "kubernetes:core/v1:Service", name);
-const containerOf = (name: string): IContainer => deploymentContainer(declared, name);
+const containerOf = (name: string): IContainer => workloadContainer(declared, name);
 const jitsiPods = (component: string) =>
   podsIn("media", { "app.kubernetes.io/name": "jitsi", "app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "mediaplane" });
 
@@ -123,7 +123,7 @@ describe("Coturn", () => {
 });
 
 describe("Janus", () => {
-  const janus = () => deployment("janus").spec?.template.spec;
+  const janus = () => objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "janus").spec?.template.spec;
 
   it("runs on the media nodes with host networking, one instance per node", () => {
     expect(janus()?.hostNetwork).toBe(true);
@@ -162,19 +162,44 @@ describe("Janus", () => {
     // janus_http.c (v1.1.2): with cors.allow_origin set, every answer carries Access-Control-Allow-Credentials: true,
     // so a browser on the app's origin sends the cookie back (janus.js withCredentials).
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
-    const [websocket, http] = route.spec.routes;
+    const [websocket, http] = route.spec.routes.filter((entry) => entry.services?.[0]?.name === "janus");
     expect(http?.services?.[0]?.sticky).toEqual({ cookie: { name: "janus_instance", secure: true, httpOnly: true, sameSite: "none" } });
     expect(websocket?.services?.[0]?.sticky).toBeUndefined();
     const files = findObject(declared, "kubernetes:core/v1:Secret", "janus-config").inputs["stringData"] as Record<string, string>;
     expect(files["janus.transport.http.jcfg"]).toContain('allow_origin = "https://janus.example.org"');
   });
 
-  it("serves the API over HTTPS and WSS on the Janus host through traefik", () => {
+  it("serves the API over HTTPS and WSS on the Janus host through traefik, each instance also at its own address", () => {
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
-    expect(route.spec.routes.map((entry) => [entry.match, entry.services?.[0]?.port])).toEqual([
-      ["Host(`janus.example.org`) && HeaderRegexp(`Upgrade`, `(?i)^websocket$`)", 8188],
-      ["Host(`janus.example.org`) && PathPrefix(`/janus`)", 8088],
+    expect(route.spec.routes.map((entry) => [entry.match, entry.services?.[0]?.name, entry.services?.[0]?.port])).toEqual([
+      ["Host(`janus.example.org`) && PathPrefix(`/instance/0/`) && HeaderRegexp(`Upgrade`, `(?i)^websocket$`)", "janus-0", 8188],
+      ["Host(`janus.example.org`) && PathPrefix(`/instance/0/janus`)", "janus-0", 8088],
+      ["Host(`janus.example.org`) && PathPrefix(`/instance/1/`) && HeaderRegexp(`Upgrade`, `(?i)^websocket$`)", "janus-1", 8188],
+      ["Host(`janus.example.org`) && PathPrefix(`/instance/1/janus`)", "janus-1", 8088],
+      ["Host(`janus.example.org`) && !PathPrefix(`/instance/`) && HeaderRegexp(`Upgrade`, `(?i)^websocket$`)", "janus", 8188],
+      ["Host(`janus.example.org`) && PathPrefix(`/janus`)", "janus", 8088],
     ]);
+  });
+
+  it("gives each instance a stable name and a Service selecting only that pod, so a room's participants all reach it", () => {
+    const statefulSet = objectOf<IStatefulSet>(declared, "kubernetes:apps/v1:StatefulSet", "janus");
+    expect(statefulSet.spec?.replicas).toBe(2);
+    // The StatefulSet controller names pods <set>-<ordinal> and labels each with statefulset.kubernetes.io/pod-name
+    // (kubernetes pkg/controller/statefulset/stateful_set_utils.go: getPodName, updateIdentity; the label is
+    // apps/v1 StatefulSetPodNameLabel in staging/src/k8s.io/api/apps/v1/types.go).
+    for (const ordinal of [0, 1]) {
+      expect(service(`janus-${ordinal}`).spec?.selector).toMatchObject({ "statefulset.kubernetes.io/pod-name": `janus-${ordinal}` });
+    }
+  });
+
+  it("strips an instance's path prefix before Janus sees the request, so Janus serves its usual /janus base path", () => {
+    // traefik's stripPrefixRegex removes the matched prefix from the path (pkg/middlewares/stripprefixregex/strip_prefix_regex.go).
+    const middleware = objectOf<{ spec: { stripPrefixRegex: { regex: string[] } } }>(declared, "kubernetes:traefik.io/v1alpha1:Middleware", "janus-strip-instance-prefix");
+    const [regex] = middleware.spec.stripPrefixRegex.regex;
+    expect("/instance/12/janus/123".replace(new RegExp(regex ?? "(?!)"), "")).toBe("/janus/123");
+    const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "janus");
+    const instanceRoutes = route.spec.routes.filter((entry) => entry.match.includes("PathPrefix(`/instance/") && !entry.match.includes("!PathPrefix"));
+    for (const entry of instanceRoutes) expect(entry.middlewares).toContainEqual({ name: "janus-strip-instance-prefix" });
   });
 
   it("is non-root without privilege escalation, with probes and limits", () => {

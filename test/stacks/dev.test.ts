@@ -342,6 +342,9 @@ describe("dev stack: tenants and outputs", () => {
       },
       jitsi: "https://meet.dev.mediaplane.example.org/",
       janus: "wss://janus.dev.mediaplane.example.org/",
+      janusInstances: [
+        { ordinal: 0, websocket: "wss://janus.dev.mediaplane.example.org/instance/0/", http: "https://janus.dev.mediaplane.example.org/instance/0/janus" },
+      ],
       turn: "turn:turn.dev.mediaplane.example.org:3478",
     });
   });
@@ -355,11 +358,20 @@ describe("dev stack: tenants and outputs", () => {
       const { hostname, pathname } = new URL(url.replaceAll("<tenant>", "demo"));
       return routes.filter((route) => ruleMatches(route.match, { host: hostname, path: pathname, ...(headers ? { headers } : {}) })).map((route) => route.services[0]?.name);
     };
-    const endpoints = stack.outputs["endpoints"] as { bbbApi: Record<string, string>; jitsi: string; janus: string };
+    const endpoints = stack.outputs["endpoints"] as {
+      bbbApi: Record<string, string>;
+      jitsi: string;
+      janus: string;
+      janusInstances: { ordinal: number; websocket: string; http: string }[];
+    };
     expect(servicesFor(`${endpoints.bbbApi["hostBasedUrl"]}create`)).toEqual(["balancer"]);
     expect(servicesFor(`${endpoints.bbbApi["pathBasedUrl"]}create`)).toEqual(["balancer"]);
     expect(servicesFor(endpoints.jitsi)).toEqual(["jitsi-web"]);
     expect(servicesFor(endpoints.janus.replace(/^wss:/, "https:"), { Upgrade: "websocket" })).toEqual(["janus"]);
+    for (const instance of endpoints.janusInstances) {
+      expect(servicesFor(instance.websocket.replace(/^wss:/, "https:"), { Upgrade: "websocket" })).toEqual([`janus-${instance.ordinal}`]);
+      expect(servicesFor(`${instance.http}/123`)).toEqual([`janus-${instance.ordinal}`]);
+    }
   });
 
   it("serves the TURN endpoint's port on the TURN LoadBalancer", () => {

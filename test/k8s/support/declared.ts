@@ -1,4 +1,4 @@
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IDeployment, IStatefulSet } from "kubernetes-models/apps/v1";
 import type { IContainer, IEnvVar } from "kubernetes-models/v1";
 import { revealSecrets, runProgramWithMocks, secretSignatureKey } from "../../../scripts/mockRuntime.js";
 
@@ -39,12 +39,14 @@ export async function declareWithMocks(build: () => Promise<Record<string, unkno
   };
 }
 
+/** The Kubernetes object name of a declared resource, or, failing that, its resource name. */
+const objectNameOf = (resource: DeclaredResource): string => (resource.inputs["metadata"] as { name?: string } | undefined)?.name ?? resource.name;
+
 /** The one declared resource of a type whose Kubernetes object name (or, failing that, resource name) matches. */
 export function findObject(declared: readonly DeclaredResource[], type: string, objectName: string): DeclaredResource {
-  const nameOf = (resource: DeclaredResource) => (resource.inputs["metadata"] as { name?: string } | undefined)?.name ?? resource.name;
-  const matches = declared.filter((resource) => resource.type === type && nameOf(resource) === objectName);
+  const matches = declared.filter((resource) => resource.type === type && objectNameOf(resource) === objectName);
   if (matches.length !== 1) {
-    const names = declared.filter((resource) => resource.type === type).map(nameOf);
+    const names = declared.filter((resource) => resource.type === type).map(objectNameOf);
     throw new Error(`expected one ${type} named ${objectName}, found ${matches.length} (declared: ${names.join(", ") || "none"})`);
   }
   return matches[0] as DeclaredResource;
@@ -55,10 +57,13 @@ export function objectOf<T>(declared: readonly DeclaredResource[], type: string,
   return findObject(declared, type, objectName).inputs as T;
 }
 
-/** The first container of a declared Deployment's pod template. */
-export function deploymentContainer(declared: readonly DeclaredResource[], deploymentName: string): IContainer {
-  const container = objectOf<IDeployment>(declared, "kubernetes:apps/v1:Deployment", deploymentName).spec?.template.spec?.containers[0];
-  if (container === undefined) throw new Error(`no container in ${deploymentName}`);
+/** The first container of a declared Deployment's or StatefulSet's pod template. */
+export function workloadContainer(declared: readonly DeclaredResource[], workloadName: string): IContainer {
+  const kind = declared.some((resource) => resource.type === "kubernetes:apps/v1:StatefulSet" && objectNameOf(resource) === workloadName)
+    ? "kubernetes:apps/v1:StatefulSet"
+    : "kubernetes:apps/v1:Deployment";
+  const container = objectOf<IDeployment | IStatefulSet>(declared, kind, workloadName).spec?.template.spec?.containers[0];
+  if (container === undefined) throw new Error(`no container in ${workloadName}`);
   return container;
 }
 

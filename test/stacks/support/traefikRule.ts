@@ -1,6 +1,6 @@
 /**
  * Decides whether a traefik v3 router rule matches a request, for the matchers the program's IngressRoutes use
- * (`Host`, `HostRegexp`, `Path`, `PathPrefix`, `HeaderRegexp`, joined by `&&`, `||` and parentheses). An unknown
+ * (`Host`, `HostRegexp`, `Path`, `PathPrefix`, `HeaderRegexp`, joined by `&&`, `||`, `!` and parentheses). An unknown
  * matcher throws, so a route this cannot judge never passes as matching.
  */
 export interface RouteRequest {
@@ -9,11 +9,11 @@ export interface RouteRequest {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Token = { kind: "and" | "or" | "open" | "close" } | { kind: "matcher"; name: string; args: string[] };
+type Token = { kind: "and" | "or" | "not" | "open" | "close" } | { kind: "matcher"; name: string; args: string[] };
 
 function tokenize(rule: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /\s*(?:(&&)|(\|\|)|(\()|(\))|([A-Za-z]+)\(((?:\s*`[^`]*`\s*,?)*)\))/y;
+  const pattern = /\s*(?:(&&)|(\|\|)|(\()|(\))|([A-Za-z]+)\(((?:\s*`[^`]*`\s*,?)*)\)|(!))/y;
   while (pattern.lastIndex < rule.trimEnd().length) {
     const match = pattern.exec(rule);
     if (match === null) throw new Error(`cannot read rule at ${pattern.lastIndex}: ${rule}`);
@@ -21,6 +21,7 @@ function tokenize(rule: string): Token[] {
     else if (match[2]) tokens.push({ kind: "or" });
     else if (match[3]) tokens.push({ kind: "open" });
     else if (match[4]) tokens.push({ kind: "close" });
+    else if (match[7]) tokens.push({ kind: "not" });
     else tokens.push({ kind: "matcher", name: match[5] ?? "", args: [...(match[6] ?? "").matchAll(/`([^`]*)`/g)].map((arg) => arg[1] ?? "") });
   }
   return tokens;
@@ -49,7 +50,8 @@ function matcherHolds(name: string, args: readonly string[], request: RouteReque
 export function ruleMatches(rule: string, request: RouteRequest): boolean {
   const tokens = tokenize(rule);
   let position = 0;
-  // or := and ("||" and)* ; and := term ("&&" term)* ; term := matcher | "(" or ")"
+  // or := and ("||" and)* ; and := term ("&&" term)* ; term := "!" term | matcher | "(" or ")"
+  // (traefik v3's rule grammar, pkg/rules/parser.go: NOT binds tighter than AND, AND tighter than OR)
   const parseOr = (): boolean => {
     let value = parseAnd();
     while (tokens[position]?.kind === "or") {
@@ -69,6 +71,7 @@ export function ruleMatches(rule: string, request: RouteRequest): boolean {
   const parseTerm = (): boolean => {
     const token = tokens[position];
     position += 1;
+    if (token?.kind === "not") return !parseTerm();
     if (token?.kind === "matcher") return matcherHolds(token.name, token.args, request);
     if (token?.kind !== "open") throw new Error(`unexpected token in rule: ${rule}`);
     const value = parseOr();
