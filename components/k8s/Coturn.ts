@@ -35,6 +35,8 @@ export interface CoturnArgs {
    * such an address never leaves the node: kube-proxy delivers it to the pod, so the egress rule must name the pod.
    */
   relayTargetsInCluster?: readonly PodPorts[];
+  /** Offer TCP relays (RFC 6062); default off: media needs UDP relays only. */
+  tcpRelay?: boolean;
   /** Where to run; default any node. */
   placement?: MediaNodePlacement;
   /** Image reference; default the pinned upstream release. */
@@ -89,6 +91,7 @@ export class Coturn extends pulumi.ComponentResource {
         staticAuthSecret,
         relayPorts: args.relayPorts,
         tls: tlsEnabled ? { certFile: "/etc/coturn/tls/tls.crt", keyFile: "/etc/coturn/tls/tls.key" } : undefined,
+        tcpRelay: args.tcpRelay ?? false,
       }),
     );
     const config = new k8s.core.v1.Secret(
@@ -117,6 +120,8 @@ export class Coturn extends pulumi.ComponentResource {
                 {
                   name: "coturn",
                   image,
+                  // The binary itself, not the image's entrypoint script: what runs is what the manifest says.
+                  command: ["turnserver"],
                   args: ["-c", "/etc/coturn/turnserver.conf"],
                   ports: [
                     { name: "turn-udp", containerPort: coturnPorts.listening, protocol: "UDP" },
@@ -126,7 +131,7 @@ export class Coturn extends pulumi.ComponentResource {
                   readinessProbe: tcpProbe("turn-tcp", 5),
                   livenessProbe: { ...tcpProbe("turn-tcp", 15), initialDelaySeconds: 5 },
                   resources: resourceRequirements(args.sizing ?? defaultSizing),
-                  securityContext: restrictedContainerSecurity(),
+                  securityContext: coturnContainerSecurity(),
                   volumeMounts: [
                     { name: "config", mountPath: "/etc/coturn/turnserver.conf", subPath: "turnserver.conf", readOnly: true },
                     ...(tlsEnabled ? [{ name: "tls", mountPath: "/etc/coturn/tls", readOnly: true }] : []),
@@ -209,6 +214,16 @@ export class Coturn extends pulumi.ComponentResource {
     ];
     this.registerOutputs({ staticAuthSecret: this.staticAuthSecret, uris: this.uris });
   }
+}
+
+/**
+ * The restricted profile, keeping NET_BIND_SERVICE in the bounding set: the image gives `turnserver` the file
+ * capability `cap_net_bind_service=ep`, and the kernel refuses to exec a binary whose file capabilities the bounding
+ * set lacks (EPERM). With no-new-privileges the process still gains nothing: coturn listens on unprivileged ports.
+ * NET_BIND_SERVICE is the one capability Pod Security's `restricted` level lets a container add.
+ */
+function coturnContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+  return { ...restrictedContainerSecurity(), capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } };
 }
 
 /** A Service lists ports one by one: one UDP entry per relay port. */

@@ -293,6 +293,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
       securityHeadersMiddleware: "security-headers",
       adminAllowListMiddleware: "admin-allow-list",
       adminSourceRanges: args.adminSourceRanges,
+      // traefik keys a TLSOption named `default` globally as `default` and applies it to every router naming none.
       tlsOptionName: "default",
     });
     const afterCrds = { ...child, dependsOn: [crds] };
@@ -313,7 +314,6 @@ export class TraefikIngress extends pulumi.ComponentResource {
       entryPoint: "websecure",
       certResolver,
       namespace,
-      tlsOptionName: "default",
       securityHeadersMiddleware: "security-headers",
       adminAllowListMiddleware: "admin-allow-list",
       traefikPods: { namespace, podLabels: labels },

@@ -18,8 +18,6 @@ export interface IngressBinding {
   certResolver: string | undefined;
   /** Namespace of traefik and its shared Middlewares/TLSOption. */
   namespace: pulumi.Input<string>;
-  /** The TLSOption every route uses. */
-  tlsOptionName: string;
   /** Middleware adding the security and robots headers. */
   securityHeadersMiddleware: string;
   /** Middleware letting only the operators' networks through (admin, metrics, dashboard). */
@@ -70,10 +68,9 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
         ...(route.rewriteMiddleware === undefined ? [] : [{ name: route.rewriteMiddleware }]),
       ],
     })),
-    tls: {
-      ...(binding.certResolver === undefined ? {} : { certResolver: binding.certResolver }),
-      options: { name: binding.tlsOptionName, namespace: binding.namespace },
-    },
+    // No `options`: the shared TLSOption is named `default`, which traefik applies to every router that names none.
+    // A reference to it resolves to `<namespace>-default`, which does not exist (see TraefikIngress).
+    tls: binding.certResolver === undefined ? {} : { certResolver: binding.certResolver },
   };
 }
 

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { renderTurnServerConfig } from "../../components/k8s/render/coturn.js";
+import { deniedPeerRanges, renderTurnServerConfig } from "../../components/k8s/render/coturn.js";
 import { renderJanusConfig, renderJcfg, type JanusConfigArgs } from "../../components/k8s/render/janus.js";
 import { renderRedisConfig } from "../../components/k8s/render/redis.js";
 import {
@@ -135,6 +135,7 @@ describe("turnserver.conf", () => {
     staticAuthSecret: "s".repeat(32),
     relayPorts: { min: 49152, max: 49407 },
     tls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
+    tcpRelay: false,
   };
 
   it("uses TURN REST credentials from the static auth secret", () => {
@@ -153,6 +154,34 @@ describe("turnserver.conf", () => {
     const config = renderTurnServerConfig(args);
     expect(config).toContain("denied-peer-ip=10.0.0.0-10.255.255.255\n");
     expect(config).toContain("denied-peer-ip=169.254.0.0-169.254.255.255\n");
+  });
+
+  it("refuses TCP relays unless the stack opts in", () => {
+    expect(renderTurnServerConfig(args).split("\n")).toContain("no-tcp-relay");
+    expect(renderTurnServerConfig({ ...args, tcpRelay: true }).split("\n")).not.toContain("no-tcp-relay");
+  });
+
+  it("denies every non-public range, IPv4-mapped, unique-local and link-local IPv6 included", () => {
+    const denied = renderTurnServerConfig(args)
+      .split("\n")
+      .filter((line) => line.startsWith("denied-peer-ip="));
+    for (const range of [
+      "0.0.0.0-0.255.255.255",
+      "100.64.0.0-100.127.255.255",
+      "192.0.0.0-192.0.0.255",
+      "192.0.2.0-192.0.2.255",
+      "198.18.0.0-198.19.255.255",
+      "198.51.100.0-198.51.100.255",
+      "203.0.113.0-203.0.113.255",
+      "224.0.0.0-239.255.255.255",
+      "240.0.0.0-255.255.255.255",
+      "0:0:0:0:0:ffff:0:0-0:0:0:0:0:ffff:ffff:ffff",
+      "fc00:0:0:0:0:0:0:0-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+      "fe80:0:0:0:0:0:0:0-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    ]) {
+      expect(denied).toContain(`denied-peer-ip=${range}`);
+    }
+    expect(denied).toHaveLength(deniedPeerRanges.length);
   });
 
   it("turns TLS off when no certificate is given", () => {

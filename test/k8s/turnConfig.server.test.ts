@@ -60,6 +60,7 @@ beforeAll(async () => {
     staticAuthSecret: "s".repeat(32),
     relayPorts: { min: 49152, max: 49160 },
     tls: undefined,
+    tcpRelay: false,
   });
   // Only the listener moves: loopback and a free port instead of the pod's 3478; the pid file into the temp dir.
   await writeFile(config, rendered.replace("pidfile=/tmp/turnserver.pid", `pidfile=${join(dir, "turnserver.pid")}`));

@@ -18,7 +18,6 @@ export function testIngressBinding(): IngressBinding {
     entryPoint: "websecure",
     certResolver: "acme",
     namespace: "ingress",
-    tlsOptionName: "default",
     securityHeadersMiddleware: "security-headers",
     adminAllowListMiddleware: "admin-allow-list",
     traefikPods: { namespace: "ingress", podLabels: { "app.kubernetes.io/name": "traefik" } },
