@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
+import { routerTlsOptionKey, tlsOptionKey } from "./support/traefikTlsOptions.js";
 
 let declared: DeclaredResource[];
 let redisUrl: string;
@@ -185,7 +186,9 @@ describe("Balancer", () => {
 
   it("uses the shared TLS option and certificate resolver", () => {
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "balancer");
-    expect(route.spec.tls).toEqual({ certResolver: "acme", options: { name: "default", namespace: "ingress" } });
+    expect(route.spec.tls?.certResolver).toBe("acme");
+    // The shared TLSOption is named `default`: traefik finds it only through a router that names no options.
+    expect(routerTlsOptionKey(route.metadata?.namespace ?? "", route.spec.tls?.options)).toBe(tlsOptionKey("ingress", "default"));
   });
 
   it("admits only traefik to the balancer pods", () => {

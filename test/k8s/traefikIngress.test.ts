@@ -4,7 +4,8 @@ import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
 import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
-import { declareWithMocks, objectOf, type DeclaredResource } from "./support/declared.js";
+import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
+import { routerTlsOptionKey, tlsOptionKey, tlsOptionProblems } from "./support/traefikTlsOptions.js";
 import { testPublicIp } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, publicAddresses } from "./support/egress.js";
 import { traefikCrdManifest } from "../../components/k8s/versions.js";
@@ -116,6 +117,20 @@ describe("TraefikIngress", () => {
     expect(option.spec.curvePreferences).toEqual(["X25519", "CurveP521", "CurveP384"]);
     expect(option.spec.sniStrict).toBe(true);
     for (const suite of option.spec.cipherSuites ?? []) expect(suite).toMatch(/^TLS_ECDHE_.*(GCM|CHACHA20_POLY1305)/);
+  });
+
+  it("names its TLS option `default`, the key traefik's routers fall back to, and routes name no other", () => {
+    const option = findObject(declared, "kubernetes:traefik.io/v1alpha1:TLSOption", "default");
+    expect(tlsOptionKey("ingress", (option.inputs["metadata"] as { name: string }).name)).toBe("default");
+    const routes = declared.filter((resource) => resource.type === "kubernetes:traefik.io/v1alpha1:IngressRoute").map((resource) => resource.inputs as unknown as IIngressRoute);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) expect(routerTlsOptionKey("ingress", route.spec.tls?.options)).toBe("default");
+  });
+
+  it("flags a route naming the namespaced `default` option, which traefik resolves to an option that does not exist", () => {
+    const option = { kind: "TLSOption", metadata: { name: "default", namespace: "ingress" } };
+    const route = { kind: "IngressRoute", metadata: { name: "r", namespace: "ingress" }, spec: { tls: { options: { name: "default", namespace: "ingress" } } } };
+    expect(tlsOptionProblems([option, route])).toEqual(["IngressRoute r: TLS options resolve to ingress-default, which no TLSOption declares"]);
   });
 
   it("declares the security headers and the admin allow-list as middlewares", () => {

@@ -4,6 +4,7 @@ import { kubernetesManifest } from "../../../scripts/manifests.js";
 import { runStack, type StackRun } from "../../stacks/support/stackRun.js";
 import { exemptionFor, rootExemptions } from "../../../policies/kubernetes/workloadExemptions.js";
 import { validateAgainstSchema } from "./schemas.js";
+import { tlsOptionProblems } from "./traefikTlsOptions.js";
 
 export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
 
@@ -61,6 +62,11 @@ export function describeStackManifests(stack: string, load: () => StackManifests
         await validateAgainstSchema(manifest).catch((error: Error) => failures.push(error.message));
       }
       expect(failures).toEqual([]);
+    });
+
+    it("serve every TLS route with the hardened TLS option, referenced the way traefik resolves it", () => {
+      expect(tlsOptionProblems(manifestsOf())).toEqual([]);
+      expect(manifestsOf().filter((manifest) => manifest.kind === "TLSOption").map((option) => option.metadata.name)).toEqual(["default"]);
     });
 
     it("pin every image to a release tag or digest", () => {
