@@ -113,3 +113,24 @@ describe("prod stack: tenants", () => {
     expect(isSecretValue(stack.outputs["tenants"])).toBe(true);
   });
 });
+
+describe("prod stack: monitoring by the cluster's Prometheus Operator", () => {
+  const monitors = (type: string) =>
+    stack.ofType(type).map((resource) => (stack.inputsOf(resource)["metadata"] as { name: string; labels: Record<string, string> }));
+
+  it("has the balancer's API replicas, its pollers and traefik scraped, with the label the cluster's Prometheus selects", () => {
+    const scraped = [...monitors("kubernetes:monitoring.coreos.com/v1:ServiceMonitor"), ...monitors("kubernetes:monitoring.coreos.com/v1:PodMonitor")];
+    expect(scraped.map((metadata) => metadata.name).sort()).toEqual(["balancer-api", "balancer-poller", "traefik"]);
+    for (const metadata of scraped) expect(metadata.labels).toMatchObject({ release: "monitoring" });
+  });
+
+  it("leaves the monitor CRDs to the operator's own installation", () => {
+    const files = stack.ofType("kubernetes:yaml/v2:ConfigFile").map((resource) => String(stack.inputsOf(resource)["file"]));
+    expect(files.filter((file) => file.includes("monitoring.coreos.com"))).toEqual([]);
+  });
+
+  it("provisions the dashboard for Grafana's sidecar in the monitoring namespace", () => {
+    const dashboards = monitors("kubernetes:core/v1:ConfigMap").find((metadata) => metadata.name === "mediaplane-dashboards");
+    expect(dashboards).toMatchObject({ namespace: "monitoring", labels: { grafana_dashboard: "1" } });
+  });
+});
