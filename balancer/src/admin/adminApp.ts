@@ -1,18 +1,17 @@
 import type { RedisClient } from "../store/redisClient.js";
 import Koa from "koa";
-import { elementText } from "../bbb/xml.js";
 import type { BalancerConfig } from "../config/schema.js";
+import { nodeMeetings, tenantMeetings } from "../fleet/meetingList.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
 import { metrics, registry, setFleetGauges } from "../observability/metrics.js";
 import { collectFleetStats } from "../observability/stats.js";
 import { recentDuplicates } from "../poller/adopt.js";
-import { keys } from "../store/keys.js";
 import type { Directory } from "../tenancy/directory.js";
 import { createConsoleHandler } from "./console/consoleApp.js";
 import { consoleBase } from "./console/layout.js";
-import { changeNodeStateAs } from "./operatorActions.js";
+import { changeNodeStateAs, describeEndOutcome, endMeetingAs } from "./operatorActions.js";
 import { bearerTokenMatches } from "./token.js";
 
 export interface AdminDeps {
@@ -72,6 +71,9 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
     const node = directory.nodes.get(id);
     if (node === undefined) throw new HttpError(404, `unknown node "${id}"`);
     return node;
+  };
+  const knownTenant = (slug: string): void => {
+    if (!directory.tenants.has(slug)) throw new HttpError(404, `unknown tenant "${slug}"`);
   };
   return [
     {
@@ -147,15 +149,30 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
     },
     {
       method: "GET",
+      path: /^\/admin\/nodes\/([^/]+)\/meetings$/,
+      handle: async (ctx, [id = ""]) => {
+        ctx.body = await nodeMeetings(redis, nodeEntry(id));
+      },
+    },
+    {
+      method: "GET",
       path: /^\/admin\/tenants\/([^/]+)\/meetings$/,
       handle: async (ctx, [slug = ""]) => {
-        if (!directory.tenants.has(slug)) throw new HttpError(404, `unknown tenant "${slug}"`);
-        const [mappings, summaries] = await Promise.all([redis.hgetall(keys.meetings(slug)), redis.hgetall(keys.summaries(slug))]);
-        ctx.body = Object.entries(mappings).map(([meetingId, node]) => {
-          const summary = summaries[meetingId];
-          const attendees = summary === undefined ? undefined : elementText(summary, "participantCount");
-          return { meetingId, node, name: summary === undefined ? undefined : elementText(summary, "meetingName"), attendees: attendees === undefined ? undefined : Number(attendees) };
-        });
+        knownTenant(slug);
+        // The tenant is in the path already; JSON leaves out what a summary did not say.
+        ctx.body = (await tenantMeetings(redis, slug)).map(({ meetingId, node, name, attendees }) => ({ meetingId, node, name, attendees }));
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/admin\/tenants\/([^/]+)\/meetings\/([^/]+)\/end$/,
+      handle: async (ctx, [slug = "", meetingId = ""]) => {
+        knownTenant(slug);
+        const outcome = await endMeetingAs({ redis, clients, directory, logger }, slug, meetingId, `admin API (${ctx.ip})`);
+        // Only an end the node accepted (or a node no longer configured) released the mapping.
+        if (outcome.kind === "notMapped") throw new HttpError(404, `no meeting "${meetingId}" of ${slug} now`);
+        ctx.status = outcome.kind === "failed" ? 502 : 200;
+        ctx.body = { tenant: slug, meetingId, outcome: outcome.kind, node: outcome.node, result: describeEndOutcome(outcome) };
       },
     },
   ];

@@ -1,12 +1,14 @@
 import type { RedisClient } from "../store/redisClient.js";
-import { elementText } from "../bbb/xml.js";
 import { loadTunablesSchema, type BalancerConfig, type LoadTunables } from "../config/schema.js";
+import { describeEndOutcome } from "../admin/operatorActions.js";
 import { changeNodeState } from "../fleet/actions.js";
+import { endTenantMeeting } from "../fleet/endMeeting.js";
+import { nodeMeetings, tenantMeetings, type ListedMeeting } from "../fleet/meetingList.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
 import { collectFleetStats, type NodeStats } from "../observability/stats.js";
 import { loadTerms } from "../placement/load.js";
-import { keys } from "../store/keys.js";
+import { recentDuplicates } from "../poller/adopt.js";
 import type { Directory } from "../tenancy/directory.js";
 import { formatAge, formatNumber, formatTable } from "./table.js";
 
@@ -24,6 +26,11 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The command ran and its outcome is a failure the operator must see (exit code 1), not a crash. */
+export class CommandFailed extends Error {
+  override readonly name = "CommandFailed";
+}
+
 export const usage = `mediaplane-admin: operate the balancer's fleet (reads the config file, talks to Redis directly)
 
 Usage: mediaplane-admin [--json] <command> [arguments]
@@ -36,6 +43,9 @@ Usage: mediaplane-admin [--json] <command> [arguments]
   panic <node>              release every meeting of the node and end them on it
   load                      how each node's load is computed (attendees, meetings, CPU terms)
   meetings [tenant]         live meetings per tenant, with their nodes and attendees
+  node-meetings <node>      the live meetings mapped to one node
+  end <tenant> <meeting>    end a meeting on its node; the mapping goes once the node accepted
+  duplicates                meetings polls found running on two nodes lately, and what was done
   tenant <slug>             the tenant's API URLs and secrets (needs BASE_DOMAIN)
   stats                     the stats document (JSON), as the admin API serves it
 
@@ -66,27 +76,38 @@ function loadTermCells(node: NodeStats, tunables: LoadTunables): string[] {
   return [node.id, formatNumber(terms.attendees), formatNumber(terms.meetings), formatNumber(terms.cpu), formatNumber(node.load), formatNumber(node.poolLoad)];
 }
 
-async function tenantMeetings(deps: CliDeps, slug: string): Promise<Array<{ tenant: string; meetingId: string; node: string; name?: string; attendees?: number }>> {
-  const [mappings, summaries] = await Promise.all([deps.redis.hgetall(keys.meetings(slug)), deps.redis.hgetall(keys.summaries(slug))]);
-  return Object.entries(mappings)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([meetingId, node]) => {
-      const summary = summaries[meetingId];
-      const name = summary === undefined ? undefined : elementText(summary, "meetingName");
-      const attendees = summary === undefined ? undefined : elementText(summary, "participantCount");
-      return { tenant: slug, meetingId, node, ...(name === undefined ? {} : { name }), ...(attendees === undefined ? {} : { attendees: Number(attendees) }) };
-    });
+function meetingsTable(meetings: readonly ListedMeeting[]): string {
+  return formatTable(
+    ["TENANT", "MEETING", "NODE", "ATTENDEES", "NAME"],
+    meetings.map((meeting) => [meeting.tenant, meeting.meetingId, meeting.node, formatNumber(meeting.attendees), meeting.name ?? ""]),
+  );
+}
+
+function knownNode(deps: CliDeps, id: string | undefined, command: string) {
+  if (id === undefined) throw new UsageError(`${command} needs a node ID`);
+  const node = deps.directory.nodes.get(id);
+  if (node === undefined) throw new UsageError(`unknown node "${id}" (nodes: ${[...deps.directory.nodes.keys()].join(", ")})`);
+  return node;
+}
+
+/** Ends one meeting (`end <tenant> <meeting>`); a meeting already gone or a node that refused is exit code 1. */
+async function endCommand(deps: CliDeps, tenant: string | undefined, meetingId: string | undefined, json: boolean): Promise<string> {
+  if (tenant === undefined || meetingId === undefined) throw new UsageError("end needs a tenant slug and a meeting ID");
+  if (!deps.directory.tenants.has(tenant)) throw new UsageError(`unknown tenant "${tenant}"`);
+  const outcome = await endTenantMeeting(deps.redis, deps.clients, deps.directory, tenant, meetingId);
+  const line = `${tenant}/${meetingId}: ${describeEndOutcome(outcome)}`;
+  if (outcome.kind === "notMapped" || outcome.kind === "failed") throw new CommandFailed(line);
+  return json ? JSON.stringify({ tenant, meetingId, ...outcome }, null, 2) : line;
 }
 
 /** Runs one command; answers what to print. Bad arguments throw `UsageError`. */
 export async function runCommand(deps: CliDeps, args: readonly string[], json: boolean): Promise<string> {
   const [command, argument, ...extra] = args;
   if (command === undefined || command === "help" || command === "--help") return usage;
+  if (command === "end" && extra.length <= 1) return endCommand(deps, argument, extra[0], json);
   if (extra.length > 0) throw new UsageError(`too many arguments for ${command}`);
   if (isStateVerb(command)) {
-    if (argument === undefined) throw new UsageError(`${command} needs a node ID`);
-    const node = deps.directory.nodes.get(argument);
-    if (node === undefined) throw new UsageError(`unknown node "${argument}" (nodes: ${[...deps.directory.nodes.keys()].join(", ")})`);
+    const node = knownNode(deps, argument, command);
     const report = await changeNodeState(deps.redis, deps.clients, node, stateVerbs[command]);
     if (json) return JSON.stringify(report, null, 2);
     const ended = report.end === undefined ? "" : `; ended ${report.end.ended.length} on the node${report.end.failed.length > 0 ? `, ${report.end.failed.length} ends failed` : ""}`;
@@ -106,11 +127,19 @@ export async function runCommand(deps: CliDeps, args: readonly string[], json: b
     case "meetings": {
       if (argument !== undefined && !deps.directory.tenants.has(argument)) throw new UsageError(`unknown tenant "${argument}"`);
       const slugs = argument === undefined ? [...deps.directory.tenants.keys()] : [argument];
-      const meetings = (await Promise.all(slugs.map((slug) => tenantMeetings(deps, slug)))).flat();
-      if (json) return JSON.stringify(meetings, null, 2);
+      const meetings = (await Promise.all(slugs.map((slug) => tenantMeetings(deps.redis, slug)))).flat();
+      return json ? JSON.stringify(meetings, null, 2) : meetingsTable(meetings);
+    }
+    case "node-meetings": {
+      const meetings = await nodeMeetings(deps.redis, knownNode(deps, argument, command));
+      return json ? JSON.stringify(meetings, null, 2) : meetingsTable(meetings);
+    }
+    case "duplicates": {
+      const duplicates = await recentDuplicates(deps.redis);
+      if (json) return JSON.stringify(duplicates, null, 2);
       return formatTable(
-        ["TENANT", "MEETING", "NODE", "ATTENDEES", "NAME"],
-        meetings.map((meeting) => [meeting.tenant, meeting.meetingId, meeting.node, formatNumber(meeting.attendees), meeting.name ?? ""]),
+        ["AT", "TENANT", "MEETING", "MAPPED NODE", "OTHER NODE", "ATTENDEES", "RESOLUTION"],
+        duplicates.map((entry) => [entry.at, entry.tenant, entry.meetingId, entry.nodes[0], entry.nodes[1], entry.attendees.join(" / "), entry.resolution]),
       );
     }
     case "tenant": {

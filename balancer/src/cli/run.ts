@@ -2,7 +2,7 @@ import { ConfigError, loadBalancerConfigFile } from "../config/schema.js";
 import { NodeClients } from "../nodes/client.js";
 import { connectRedis, type RedisClient } from "../store/redisClient.js";
 import { buildDirectory } from "../tenancy/directory.js";
-import { runCommand, usage, UsageError } from "./commands.js";
+import { CommandFailed, runCommand, usage, UsageError } from "./commands.js";
 
 /** The admin CLI: `mediaplane-admin <command>`; see `usage`. Exit codes: 0 done, 1 failed, 2 bad usage. */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,7 +25,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
     return { code: 0, stdout, stderr: "" };
   } catch (error) {
     if (error instanceof UsageError) return { code: 2, stdout: "", stderr: `${error.message}\n\n${usage}` };
-    if (error instanceof ConfigError) return { code: 1, stdout: "", stderr: error.message };
+    if (error instanceof ConfigError || error instanceof CommandFailed) return { code: 1, stdout: "", stderr: error.message };
     return { code: 1, stdout: "", stderr: `failed: ${(error as Error).message}` };
   } finally {
     redis?.disconnect();

@@ -3,7 +3,7 @@ import { startAdminServer, type RunningAdminServer } from "../../src/admin/admin
 import type { FleetStats, NodeStats } from "../../src/observability/stats.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "./harness.js";
+import { nodeHash, poolMembers, startFleet, startSecondCopy, waitFor, type Fleet } from "./harness.js";
 
 const adminToken = "admin-token-0123456789abcdef";
 let fleet: Fleet | undefined;
@@ -193,6 +193,67 @@ describe("admin API", () => {
     await fleet.createMeeting("globex", "b", "bbb2");
     expect((await call("/admin/tenants/acme/meetings")).body).toEqual([{ meetingId: "a", node: "bbb1" }]);
     expect((await call("/admin/tenants/nobody/meetings")).status).toBe(404);
+  });
+
+  it("lists the meetings mapped to one node, with their attendees once polled", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "a", "bbb1");
+    await fleet.createMeeting("globex", "b", "bbb1");
+    await fleet.createMeeting("acme", "c", "bbb2");
+    fleet.simulator.node("bbb1").addAttendees(nodeMeetingId("acme", "a"), 4);
+    fleet.startPoller();
+    const meetings = await waitFor(async () => {
+      const body = (await call("/admin/nodes/bbb1/meetings")).body as Array<{ attendees?: number }>;
+      return body[0]?.attendees === 4 ? body : undefined;
+    }, "attendees polled");
+    expect(meetings).toEqual([
+      { tenant: "acme", meetingId: "a", node: "bbb1", name: "Meeting a", attendees: 4 },
+      { tenant: "globex", meetingId: "b", node: "bbb1", name: "Meeting b", attendees: 0 },
+    ]);
+    expect((await call("/admin/nodes/nope/meetings")).status).toBe(404);
+  });
+
+  it("ends a meeting on its node and releases its mapping, logged in the action log", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    const { status, body } = await call("/admin/tenants/acme/meetings/class/end", { method: "POST" });
+    expect(status).toBe(200);
+    expect(body).toEqual({ tenant: "acme", meetingId: "class", outcome: "ended", node: "bbb1", result: "ended on bbb1, mapping released" });
+    expect(fleet.simulator.node("bbb1").meeting(nodeMeetingId("acme", "class"))?.hasBeenForciblyEnded).toBe(true);
+    expect(await fleet.redis.hget(keys.meetings("acme"), "class")).toBeNull();
+    const [logged] = (await fleet.redis.lrange(keys.consoleAudit(), 0, 0)).map((entry) => JSON.parse(entry) as Record<string, string>);
+    expect(logged).toMatchObject({ action: "end meeting", target: "acme/class", who: expect.stringMatching(/^admin API \(/) });
+  });
+
+  it("keeps a meeting mapped when its node does not accept the end, and says so with 502", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    fleet.simulator.node("bbb1").setFailure("down");
+    const { status, body } = await call("/admin/tenants/acme/meetings/class/end", { method: "POST" });
+    expect(status).toBe(502);
+    expect(body).toMatchObject({ outcome: "failed", node: "bbb1" });
+    expect(await fleet.redis.hget(keys.meetings("acme"), "class")).toBe("bbb1");
+  });
+
+  it("answers 404 for the end of a meeting that does not run, or of an unknown tenant", async () => {
+    await startAdmin();
+    expect(await call("/admin/tenants/acme/meetings/nothing/end", { method: "POST" })).toMatchObject({ status: 404, body: { error: 'no meeting "nothing" of acme now' } });
+    expect((await call("/admin/tenants/nobody/meetings/x/end", { method: "POST" })).status).toBe(404);
+    expect((await call("/admin/tenants/acme/meetings/x/end", { method: "POST", token: undefined })).status).toBe(401);
+  });
+
+  it("lists a meeting polls found running on two nodes, and which copy was ended", async () => {
+    const { fleet } = await startAdmin();
+    await fleet.createMeeting("acme", "twice", "bbb1");
+    await startSecondCopy(fleet, "acme", "twice", "bbb2");
+    fleet.startPoller();
+    const [duplicate] = await waitFor(async () => {
+      const body = (await call("/admin/duplicates")).body as unknown[];
+      return body.length > 0 ? body : undefined;
+    }, "the duplicate found");
+    expect(duplicate).toMatchObject({ tenant: "acme", meetingId: "twice", nodes: ["bbb1", "bbb2"], attendees: [0, 0], resolution: "keptMapped" });
+    await waitFor(() => fleet.simulator.node("bbb2").meeting(nodeMeetingId("acme", "twice")) === undefined, "the unmapped copy ended");
+    expect(fleet.simulator.node("bbb1").meeting(nodeMeetingId("acme", "twice"))).toBeDefined();
   });
 
   it("serves Prometheus metrics with the fleet's gauges", async () => {

@@ -8,7 +8,7 @@ import { runCli } from "../../src/cli/run.js";
 import { renderBalancerConfigFile } from "../../src/config/schema.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { nodeHash, poolMembers, startFleet, tenantSecret, waitFor, type Fleet } from "./harness.js";
+import { nodeHash, poolMembers, startFleet, startSecondCopy, tenantSecret, waitFor, type Fleet } from "./harness.js";
 
 let fleet: Fleet | undefined;
 let dir: string | undefined;
@@ -79,6 +79,61 @@ describe("mediaplane-admin", () => {
     expect(all.stdout.split("\n").slice(1)).toEqual([expect.stringMatching(/^acme\s+class\s+bbb1/), expect.stringMatching(/^globex\s+class\s+bbb2/)]);
     const one = await runCli(["--json", "meetings", "globex"], env);
     expect(JSON.parse(one.stdout)).toEqual([{ tenant: "globex", meetingId: "class", node: "bbb2" }]);
+  });
+
+  it("lists the meetings mapped to one node", async () => {
+    const { fleet, env } = await startCliFleet();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    await fleet.createMeeting("globex", "class", "bbb1");
+    await fleet.createMeeting("acme", "other", "bbb2");
+    const table = await runCli(["node-meetings", "bbb1"], env);
+    expect(table.stdout.split("\n")).toEqual([
+      expect.stringMatching(/^TENANT\s+MEETING\s+NODE\s+ATTENDEES\s+NAME$/),
+      expect.stringMatching(/^acme\s+class\s+bbb1\s+-$/),
+      expect.stringMatching(/^globex\s+class\s+bbb1\s+-$/),
+    ]);
+    const json = await runCli(["--json", "node-meetings", "bbb2"], env);
+    expect(JSON.parse(json.stdout)).toEqual([{ tenant: "acme", meetingId: "other", node: "bbb2" }]);
+    expect(await runCli(["node-meetings", "nope"], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown node "nope"') });
+  });
+
+  it("ends a meeting on its node and releases its mapping", async () => {
+    const { fleet, env } = await startCliFleet();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    expect(await runCli(["end", "acme", "class"], env)).toMatchObject({ code: 0, stdout: "acme/class: ended on bbb1, mapping released" });
+    expect(fleet.simulator.node("bbb1").meeting(nodeMeetingId("acme", "class"))?.hasBeenForciblyEnded).toBe(true);
+    expect(await fleet.redis.hget(keys.meetings("acme"), "class")).toBeNull();
+  });
+
+  it("fails an end the node does not accept, and leaves the meeting mapped", async () => {
+    const { fleet, env } = await startCliFleet();
+    await fleet.createMeeting("acme", "class", "bbb1");
+    fleet.simulator.node("bbb1").setFailure("down");
+    expect(await runCli(["end", "acme", "class"], env)).toMatchObject({ code: 1, stderr: "acme/class: bbb1 did not accept the end: still mapped" });
+    expect(await fleet.redis.hget(keys.meetings("acme"), "class")).toBe("bbb1");
+  });
+
+  it("fails the end of a meeting that does not run, and refuses an end without a meeting ID", async () => {
+    const { env } = await startCliFleet();
+    expect(await runCli(["end", "acme", "nothing"], env)).toMatchObject({ code: 1, stderr: "acme/nothing: no such meeting (already gone)" });
+    expect(await runCli(["end", "acme"], env)).toMatchObject({ code: 2, stderr: expect.stringContaining("end needs a tenant slug and a meeting ID") });
+    expect(await runCli(["end", "nobody", "x"], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown tenant "nobody"') });
+  });
+
+  it("lists meetings polls found running on two nodes", async () => {
+    const { fleet, env } = await startCliFleet();
+    await fleet.createMeeting("acme", "twice", "bbb1");
+    await startSecondCopy(fleet, "acme", "twice", "bbb2");
+    fleet.startPoller();
+    const found = await waitFor(async () => {
+      const { stdout } = await runCli(["--json", "duplicates"], env);
+      const list = JSON.parse(stdout) as unknown[];
+      return list.length > 0 ? list : undefined;
+    }, "the duplicate found");
+    expect(found[0]).toMatchObject({ tenant: "acme", meetingId: "twice", nodes: ["bbb1", "bbb2"], resolution: "keptMapped" });
+    const [header, row] = (await runCli(["duplicates"], env)).stdout.split("\n");
+    expect(header).toMatch(/^AT\s+TENANT\s+MEETING\s+MAPPED NODE\s+OTHER NODE\s+ATTENDEES\s+RESOLUTION$/);
+    expect(row).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+acme\s+twice\s+bbb1\s+bbb2\s+0 \/ 0\s+keptMapped$/);
   });
 
   it("prints a tenant's API URLs and secrets", async () => {

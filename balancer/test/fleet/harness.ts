@@ -164,6 +164,16 @@ export async function pollOnce(fleet: Fleet<SharedRedis>, nodeId: string): Promi
   return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started });
 }
 
+/**
+ * Starts a second copy of a mapped meeting on another node, as a create retried elsewhere leaves it: made by the
+ * balancer (namespaced ID, tenant metadata), so the next poll of that node finds the meeting on two nodes.
+ */
+export async function startSecondCopy(fleet: Fleet<SharedRedis>, tenant: string, meetingId: string, nodeId: string): Promise<void> {
+  const params = new URLSearchParams({ meetingID: nodeMeetingId(tenant, meetingId), name: `Meeting ${meetingId}`, "meta_mediaplane-tenant": tenant });
+  const answer = await fleet.clients.call(fleet.node(nodeId), "create", params.toString());
+  if (!answer.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${answer}`);
+}
+
 export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {
   return fleet.redis.zrange(keys.pool(cluster), "0", "-1");
 }
