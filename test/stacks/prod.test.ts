@@ -83,7 +83,9 @@ describe("prod stack: the balancer on managed Redis", () => {
 
 describe("prod stack: static IPs in the stack's own resource group", () => {
   it("creates zone-redundant addresses in the stack group, so they survive a cluster re-creation", () => {
-    for (const ip of stack.ofType("azure-native:network:PublicIPAddress")) {
+    const platformIps = stack.ofType("azure-native:network:PublicIPAddress").filter((ip) => stack.parentOf(ip)?.type === "mediaplane:azure:StaticIps");
+    expect(platformIps.map((ip) => ip.name).sort()).toEqual(["mediaplane-ips-ingress", "mediaplane-ips-jvb", "mediaplane-ips-turn"]);
+    for (const ip of platformIps) {
       expect(stack.inputsOf(ip)).toMatchObject({ resourceGroupName: "mpprod-rg", zones: ["1", "2", "3"] });
     }
   });
@@ -132,5 +134,23 @@ describe("prod stack: monitoring by the cluster's Prometheus Operator", () => {
   it("provisions the dashboard for Grafana's sidecar in the monitoring namespace", () => {
     const dashboards = monitors("kubernetes:core/v1:ConfigMap").find((metadata) => metadata.name === "mediaplane-dashboards");
     expect(dashboards).toMatchObject({ namespace: "monitoring", labels: { grafana_dashboard: "1" } });
+  });
+});
+
+describe("prod stack: the BBB nodes it creates", () => {
+  const fleetIps = () => stack.ofType("azure-native:network:PublicIPAddress").filter((ip) => stack.parentOf(ip)?.type === "mediaplane:bbb:BbbNode");
+
+  it("gives each node of a group a static IP in the group's zone", () => {
+    expect(fleetIps().map((ip) => [ip.name, stack.inputsOf(ip)["zones"]])).toEqual([
+      ["fleet-a-1-ip", ["1"]],
+      ["fleet-a-2-ip", ["1"]],
+      ["fleet-b-1-ip", ["2"]],
+      ["fleet-b-2-ip", ["2"]],
+    ]);
+  });
+
+  it("writes a DNS record for every node beside the platform's hosts", () => {
+    const names = stack.ofType("mediaplane:dns:DnsRecord").map((record) => record.name);
+    for (const node of ["fleet-a-1", "fleet-a-2", "fleet-b-1", "fleet-b-2"]) expect(names.some((name) => name.includes(node))).toBe(true);
   });
 });
