@@ -5,7 +5,6 @@ import {
   renderTraefikStaticConfig,
   traefikDynamicConfig,
   traefikPorts,
-  type TraefikStaticConfigArgs,
 } from "./render/traefik.js";
 import { assertPinnedImage, defaultImages, traefikCrdManifest } from "./versions.js";
 import {
@@ -86,6 +85,8 @@ export interface TraefikIngressArgs {
   crdManifest?: string;
   /** CPU/memory; default 100m/128Mi requests, 1 CPU/512Mi limits. */
   sizing?: ResourceSizing;
+  /** Namespaces whose routes traefik serves (watches and may read); default: its own. */
+  servedNamespaces?: readonly pulumi.Input<string>[];
   /** Pods allowed to scrape traefik's metrics port (the stack's Prometheus); none by default. */
   metricsScrapers?: readonly PodPeer[];
 }
@@ -134,46 +135,52 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
     const crds = new k8s.yaml.v2.ConfigFile(`${name}-crds`, { file: args.crdManifest ?? traefikCrdManifest }, child);
 
-    const staticConfig: TraefikStaticConfigArgs = {
-      apiBaseDomain: args.apiBaseDomain,
-      acme:
-        acme === undefined || certResolver === undefined
-          ? undefined
-          : { certResolver, email: acme.email, server: acme.server, propagationDelaySeconds: acme.propagationDelaySeconds ?? 0 },
-      logLevel: "INFO",
-      shutdownGraceSeconds,
-    };
+    const servedNamespaces = args.servedNamespaces ?? [namespace];
+    const staticConfig = pulumi.all([...servedNamespaces]).apply((watchedNamespaces) =>
+      renderTraefikStaticConfig({
+        apiBaseDomain: args.apiBaseDomain,
+        acme:
+          acme === undefined || certResolver === undefined
+            ? undefined
+            : { certResolver, email: acme.email, server: acme.server, propagationDelaySeconds: acme.propagationDelaySeconds ?? 0 },
+        logLevel: "INFO",
+        shutdownGraceSeconds,
+        watchedNamespaces,
+      }),
+    );
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      { metadata: { name: "traefik-config", namespace, labels }, data: { "traefik.yml": renderTraefikStaticConfig(staticConfig) } },
+      { metadata: { name: "traefik-config", namespace, labels }, data: { "traefik.yml": staticConfig } },
       child,
     );
     const acmeEnvironment = acme === undefined ? [] : this.rfc2136Environment(name, acme, namespace, labels, child);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "traefik", namespace, labels } }, child);
-    const clusterRole = new k8s.rbac.v1.ClusterRole(
-      `${name}-role`,
-      {
-        metadata: { name: pulumi.interpolate`traefik-${namespace}`, labels },
-        // The CRD provider watches routes and what they name; it writes nothing but the status of its own resources.
-        rules: [
-          { apiGroups: [""], resources: ["services", "secrets", "nodes", "configmaps"], verbs: ["get", "list", "watch"] },
-          { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
-          { apiGroups: ["traefik.io"], resources: traefikResources, verbs: ["get", "list", "watch"] },
-          { apiGroups: ["traefik.io"], resources: traefikResources.map((resource) => `${resource}/status`), verbs: ["update"] },
-        ],
-      },
-      child,
-    );
-    const roleBinding = new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-binding`,
-      {
-        metadata: { name: pulumi.interpolate`traefik-${namespace}`, labels },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace }],
-      },
-      child,
-    );
+    // The CRD provider watches routes and what they name in the served namespaces only, and nothing cluster-scoped
+    // (`disableClusterScopeResources`): one Role per namespace, no ClusterRole, so no Secret elsewhere is readable.
+    const roleBindings = servedNamespaces.map((served, index) => {
+      const role = new k8s.rbac.v1.Role(
+        `${name}-role-${index}`,
+        {
+          metadata: { name: "traefik", namespace: served, labels },
+          rules: [
+            { apiGroups: [""], resources: ["services", "secrets", "configmaps"], verbs: ["get", "list", "watch"] },
+            { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
+            { apiGroups: ["traefik.io"], resources: traefikResources, verbs: ["get", "list", "watch"] },
+          ],
+        },
+        child,
+      );
+      return new k8s.rbac.v1.RoleBinding(
+        `${name}-binding-${index}`,
+        {
+          metadata: { name: "traefik", namespace: served, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+          subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace }],
+        },
+        child,
+      );
+    });
 
     const acmeVolume = new k8s.core.v1.PersistentVolumeClaim(
       `${name}-acme`,
@@ -198,7 +205,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
           strategy: { type: "Recreate" },
           selector: { matchLabels: labels },
           template: {
-            metadata: { labels, annotations: { "mediaplane/config-hash": contentHash(renderTraefikStaticConfig(staticConfig)) } },
+            metadata: { labels, annotations: { "mediaplane/config-hash": staticConfig.apply(contentHash) } },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
               securityContext: nonRootPodSecurity(uid),
@@ -246,7 +253,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
           },
         },
       },
-      { ...child, dependsOn: [roleBinding] },
+      { ...child, dependsOn: roleBindings },
     );
 
     const service = new k8s.core.v1.Service(

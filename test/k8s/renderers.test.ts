@@ -16,6 +16,7 @@ const staticArgs: TraefikStaticConfigArgs = {
   acme: acmeArgs,
   logLevel: "INFO",
   shutdownGraceSeconds: 20,
+  watchedNamespaces: ["mediaplane"],
 };
 
 describe("traefik static config", () => {
@@ -44,6 +45,14 @@ describe("traefik static config", () => {
     expect(config.certificatesResolvers.acme.acme.dnsChallenge.propagation).toEqual({ delayBeforeChecks: "10s" });
     const immediate = parse(renderTraefikStaticConfig({ ...staticArgs, acme: { ...acmeArgs, propagationDelaySeconds: 0 } }));
     expect(immediate.certificatesResolvers.acme.acme.dnsChallenge).toEqual({ provider: "rfc2136" });
+  });
+
+  it("watches only the namespaces it serves, and nothing cluster-scoped, so namespaced Roles suffice", () => {
+    // traefik v3.7 pkg/provider/kubernetes/crd/client.go: with `namespaces` set, every informer (routes, Services,
+    // EndpointSlices, ConfigMaps, Secrets) is namespaced; the one cluster-wide informer (Nodes) exists unless
+    // `disableClusterScopeResources` (pkg/provider/kubernetes/crd/kubernetes.go) is set.
+    expect(config.providers.kubernetesCRD).toMatchObject({ namespaces: ["mediaplane"], disableClusterScopeResources: true, allowCrossNamespace: false });
+    expect(Object.keys(config.providers)).toEqual(["kubernetesCRD"]);
   });
 
   it("logs only errors, retries and slow requests", () => {

@@ -1,5 +1,7 @@
 import type { IDeployment } from "kubernetes-models/apps/v1";
-import type { IService } from "kubernetes-models/v1";
+import type { IConfigMap, IService } from "kubernetes-models/v1";
+import type { IRole, IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { parse } from "yaml";
 import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
 import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +56,24 @@ describe("TraefikIngress", () => {
   it("runs one traefik replica, replaced rather than rolled because the ACME disk attaches to one node", () => {
     expect(deployment().spec?.replicas).toBe(1);
     expect(deployment().spec?.strategy?.type).toBe("Recreate");
+  });
+
+  it("reads Secrets, Services and its routes only in the namespace it serves: a Role there, no ClusterRole", () => {
+    expect(declared.filter((resource) => resource.type.startsWith("kubernetes:rbac.authorization.k8s.io/v1:Cluster"))).toEqual([]);
+    const role = objectOf<IRole>(declared, "kubernetes:rbac.authorization.k8s.io/v1:Role", "traefik");
+    expect(role.metadata?.namespace).toBe("ingress");
+    expect(role.rules?.find((rule) => rule.resources?.includes("secrets"))?.verbs).toEqual(["get", "list", "watch"]);
+    expect(role.rules?.flatMap((rule) => rule.verbs)).not.toContain("update");
+    const binding = objectOf<IRoleBinding>(declared, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "traefik");
+    expect(binding.metadata?.namespace).toBe("ingress");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "traefik", namespace: "ingress" }]);
+  });
+
+  it("watches exactly the namespaces its Roles cover", () => {
+    const config = parse(objectOf<IConfigMap>(declared, "kubernetes:core/v1:ConfigMap", "traefik-config").data?.["traefik.yml"] ?? "");
+    expect(config.providers.kubernetesCRD.namespaces).toEqual(["ingress"]);
+    expect(config.providers.kubernetesCRD.disableClusterScopeResources).toBe(true);
   });
 
   it("pins the image to a release", () => {

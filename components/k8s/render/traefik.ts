@@ -25,6 +25,8 @@ export interface TraefikStaticConfigArgs {
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   /** Grace period for in-flight requests after SIGTERM; keep it below the pod's termination grace period. */
   shutdownGraceSeconds: number;
+  /** The namespaces traefik serves: the only ones it watches, and the only ones its Roles let it read. */
+  watchedNamespaces: readonly string[];
 }
 
 /** traefik's static configuration (`traefik.yml`): entry points, providers, the DNS-01 resolver, logs and metrics. */
@@ -57,8 +59,15 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
     api: { dashboard: true, insecure: false },
     metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true } },
     providers: {
-      // Routes live beside their services; the shared middlewares and TLS option live with traefik.
-      kubernetesCRD: { allowCrossNamespace: true, allowEmptyServices: true },
+      // Only the served namespaces, and nothing cluster-scoped (IngressClasses, Nodes: unused here), so namespaced
+      // Roles are all the access traefik needs. Routes may name the shared middlewares in traefik's namespace only
+      // when they can live elsewhere.
+      kubernetesCRD: {
+        namespaces: [...args.watchedNamespaces],
+        disableClusterScopeResources: true,
+        allowCrossNamespace: args.watchedNamespaces.length > 1,
+        allowEmptyServices: true,
+      },
     },
     ...(acme === undefined
       ? {}

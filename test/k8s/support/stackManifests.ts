@@ -69,6 +69,14 @@ export function describeStackManifests(stack: string, load: () => StackManifests
       expect(manifestsOf().filter((manifest) => manifest.kind === "TLSOption").map((option) => option.metadata.name)).toEqual(["default"]);
     });
 
+    it("grant no access to Secrets beyond a namespace: no ClusterRole names them", () => {
+      for (const role of manifestsOf().filter((manifest) => manifest.kind === "ClusterRole")) {
+        const rules = (role["rules"] ?? []) as { resources?: string[] }[];
+        expect(rules.flatMap((rule) => rule.resources ?? []), role.metadata.name).not.toContain("secrets");
+        expect(rules.flatMap((rule) => rule.resources ?? []), role.metadata.name).not.toContain("*");
+      }
+    });
+
     it("pin every image to a release tag or digest", () => {
       for (const container of workloads().flatMap(containersOf)) {
         expect(container.image, container.name).not.toMatch(/:(latest|stable)$/);
