@@ -29,4 +29,15 @@ describe("validateAgainstSchema", () => {
       }),
     ).resolves.toBeUndefined();
   });
+
+  it("rejects a cert-manager Certificate without the Secret it issues into", async () => {
+    await expect(
+      validateAgainstSchema({
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: "ingress" },
+        spec: { dnsNames: ["*.api.example.org"], issuerRef: { name: "acme-dns01" } },
+      }),
+    ).rejects.toThrow(/Certificate ingress: .*secretName/);
+  });
 });

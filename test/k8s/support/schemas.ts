@@ -1,7 +1,8 @@
 /**
  * Validates a manifest against the published schema of its kind: the Kubernetes OpenAPI schemas
  * (`kubernetes-models`), the traefik CRD schemas (`@kubernetes-models/traefik`, `traefik.io/v1alpha1`) and the
- * Prometheus Operator's (`@kubernetes-models/prometheus-operator`, `monitoring.coreos.com/v1`).
+ * Prometheus Operator's (`@kubernetes-models/prometheus-operator`, `monitoring.coreos.com/v1`) and cert-manager's
+ * (`@kubernetes-models/cert-manager`, `cert-manager.io/v1`).
  */
 interface Validatable {
   validate(): void;
@@ -11,6 +12,7 @@ type ModelClass = new (data: Record<string, unknown>) => Validatable;
 function modelModule(apiVersion: string): string {
   if (apiVersion.startsWith("traefik.io/")) return `@kubernetes-models/traefik/${apiVersion}`;
   if (apiVersion.startsWith("monitoring.coreos.com/")) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
+  if (apiVersion.startsWith("cert-manager.io/")) return `@kubernetes-models/cert-manager/${apiVersion}`;
   return `kubernetes-models/${apiVersion}`;
 }
 
