@@ -36,6 +36,8 @@ export function describeEndOutcome(outcome: EndMeetingOutcome): string {
   switch (outcome.kind) {
     case "ended":
       return `ended on ${outcome.node}, mapping released`;
+    case "endAfterCreate":
+      return `still being created on ${outcome.node}: the create ends it once the node has it`;
     case "failed":
       return `${outcome.node} did not accept the end: still mapped`;
     case "notMapped":

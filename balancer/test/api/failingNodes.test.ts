@@ -1,6 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { endTenantMeeting } from "../../src/fleet/endMeeting.js";
+import { NodeClients } from "../../src/nodes/client.js";
 import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
+import { buildDirectory } from "../../src/tenancy/directory.js";
 import { waitFor } from "../fleet/harness.js";
 import { field, get, hostOf, nodeMeetings, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
@@ -162,6 +165,19 @@ describe("an end racing a create", () => {
     const again = await create("not-yet", 1);
     expect(field(again.body, "messageKey")).toBe("duplicateWarning");
     expect(Object.values(nodeMeetings(fleet)).flat()).toEqual(["acme~not-yet"]);
+  });
+
+  it("ends the meeting an operator ends while the node is creating it: nothing runs unmapped", async () => {
+    slowCreates();
+    const creating = create("operator-raced", 0);
+    await waitFor(() => claimed("operator-raced"), "the create's claim");
+    const directory = buildDirectory(fleet.config);
+    const clients = new NodeClients(directory.nodes.values(), { timeoutMs: 1_000 });
+    const outcome = await endTenantMeeting(fleet.balancers[1]!.redis, clients, directory, "acme", "operator-raced");
+    expect(outcome.kind).toBe("endAfterCreate");
+    expect(field((await creating).body, "returncode")).toBe("SUCCESS");
+    await waitFor(() => Object.values(nodeMeetings(fleet)).flat().length === 0, "the meeting to end on its node");
+    expect(await mappedTo("operator-raced")).toBeNull();
   });
 
   it("lets the create win when the end arrives first", async () => {
