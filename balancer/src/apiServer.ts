@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +13,7 @@ import { MeetingNodeLookups } from "./store/meetingNodeLookups.js";
 import { syncConfiguredNodes } from "./store/nodeSync.js";
 import { connectRedis, type RedisClient } from "./store/redisClient.js";
 import { buildDirectory } from "./tenancy/directory.js";
+import { defaultCallbackKey } from "./tenancy/endCallback.js";
 
 export interface ApiServerOptions {
   config: BalancerConfig;
@@ -49,11 +49,6 @@ export interface RunningApiServer {
 }
 
 /** A key all replicas derive alike from the same config, so callbacks signed by one verify on any other. */
-function defaultCallbackKey(config: BalancerConfig): string {
-  const secrets = config.nodes.map((node) => node.secret).sort();
-  return createHash("sha256").update(["mediaplane end callback", ...secrets].join("\n")).digest("hex");
-}
-
 function notifier(logger: Logger, timeoutMs: number): (url: string) => void {
   return (url) => {
     request(url, { signal: AbortSignal.timeout(timeoutMs) })

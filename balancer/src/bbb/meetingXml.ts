@@ -13,7 +13,7 @@ const metadataBlock = /<metadata>([\s\S]*?)<\/metadata>|<metadata\/>/;
 const metadataEntry = /<([A-Za-z0-9_.:-]+)>([\s\S]*?)<\/\1>|<([A-Za-z0-9_.:-]+)\/>/g;
 
 /** What the tenant sees of one metadata entry: `undefined` hides it (the balancer's own, a callback it added). */
-function tenantMetadataValue(name: string, value: string): string | undefined {
+export function tenantMetadataValue(name: string, value: string): string | undefined {
   if (name.startsWith(internalMetadataPrefix)) return undefined;
   return name === "endcallbackurl" ? tenantViewOfCallbackUrl(value) : value;
 }

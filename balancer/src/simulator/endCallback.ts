@@ -10,11 +10,12 @@ export interface EndCallbackAttempt {
 }
 
 /**
- * Whether the recording has marks. A simulated node records nothing, so only a meeting that would have
- * started recording by itself with someone in it counts as marked.
+ * Whether the recording has marks: the meeting was created with `record=true` and its recording ran, started
+ * by a moderator or by itself (`autoStartRecording`) with someone in it. Only such a meeting is processed and
+ * published (bbb-record skips a recording without marks).
  */
-function hasRecordingMarks(meeting: SimulatedMeeting): boolean {
-  return meeting.record && meeting.params["autoStartRecording"]?.toLowerCase() === "true" && meeting.hasUserJoined;
+export function hasRecordingMarks(meeting: SimulatedMeeting): boolean {
+  return meeting.record && (meeting.recordingStarted || (meeting.params["autoStartRecording"]?.toLowerCase() === "true" && meeting.hasUserJoined));
 }
 
 /** Apache URIBuilder.addParameter: form encoding (space as `+`), appended after any query the URL already has. */

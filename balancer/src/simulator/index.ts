@@ -19,12 +19,14 @@
 import { SimulatedNodeState, type SimulatedNode, type SimulatedNodeSpec } from "./node.js";
 import { SimulatorServer } from "./server.js";
 import type { MeetingExpiry } from "./store.js";
+import type { RecordingSettings } from "./recording.js";
 
 export type { FailureMode, SimulatedNode, SimulatedNodeSpec } from "./node.js";
 export type { AttendeeMedia, AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
 export type { ReceivedRequest } from "./requestLog.js";
 export type { EndCallbackAttempt } from "./endCallback.js";
 export type { MeetingExpiry } from "./store.js";
+export type { PublishedRecording, RecordingSettings } from "./recording.js";
 
 export interface SimulatorOptions {
   /** Every node is served by the one HTTP server, under `/<id>/`. */
@@ -39,6 +41,8 @@ export interface SimulatorOptions {
   requestLogSize?: number;
   /** Let nodes end idle meetings by themselves, as bbb-web does; off by default so tests stay deterministic. */
   expiry?: MeetingExpiry;
+  /** Recorded meetings are published under `<directory>/<nodeId>/published/` and the post-publish hook runs; off by default. */
+  recordings?: RecordingSettings;
 }
 
 /** How often idle meetings are looked for: often enough to honour short test expiries, at most once a second. */
@@ -73,6 +77,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         baseUrl: `http://${urlHost}:${address.port}/${encodeURIComponent(spec.id)}`,
         endDelayMs: options.endDelayMs ?? 50,
         requestLogSize: options.requestLogSize ?? 1_000,
+        ...(options.recordings === undefined ? {} : { recordings: options.recordings }),
       }),
     );
   }

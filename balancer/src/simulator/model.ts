@@ -53,6 +53,8 @@ export interface SimulatedMeeting {
   readonly duration: number;
   readonly maxParticipants: number;
   readonly record: boolean;
+  /** A moderator started the recording (bbb-web ignores that unless the meeting was created with `record=true`). */
+  readonly recordingStarted: boolean;
   readonly isBreakout: boolean;
   readonly hasUserJoined: boolean;
   /** Set by `end`: everyone is out and nobody may join while the node finishes the meeting off. */
@@ -73,6 +75,9 @@ export interface MeetingRecord extends SimulatedMeeting {
   hasBeenForciblyEnded: boolean;
   /** When the last user left (undefined while someone is in, or before anyone joined). */
   emptySince: number | undefined;
+  recordingStarted: boolean;
+  /** Every user who was ever in (a recording's `participants`). */
+  readonly participantIds: Set<string>;
 }
 
 /** bbb-web's `running`: someone is in the meeting (an unknown meeting is not running). */

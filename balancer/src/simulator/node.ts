@@ -1,6 +1,7 @@
 import { answerApiCall, type ApiAnswer, type ApiNode, type ApiRequest } from "./api.js";
-import { endCallbackUrls, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
+import { endCallbackUrls, hasRecordingMarks, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
 import type { AttendeeMedia, AttendeeRole, SimulatedMeeting } from "./model.js";
+import { publishRecording, type PublishedRecording, type RecordingSettings } from "./recording.js";
 import { RequestLog, type ReceivedRequest } from "./requestLog.js";
 import { meetingsXml } from "./responses.js";
 import { MeetingStore, type MeetingExpiry } from "./store.js";
@@ -37,7 +38,14 @@ export interface SimulatedNode {
   addAttendees(meetingId: string, count: number, role?: AttendeeRole, media?: AttendeeMedia): void;
   /** The most recent `count` attendees leave. */
   removeAttendees(meetingId: string, count: number): void;
-  /** Ends a meeting as a moderator would: it disappears, then the end callbacks are sent (awaited). */
+  /** A moderator presses record: a meeting created with `record=true` will publish a recording when it ends. */
+  startRecording(meetingId: string): void;
+  /** Recordings the node published (with `recordings` set on the simulator), oldest first. */
+  readonly recordings: ReadonlyArray<PublishedRecording>;
+  /**
+   * Ends a meeting as a moderator would: it disappears, then the end callbacks are sent, then (recorded, with
+   * `recordings` set) the recording is published and the post-publish hook runs; all awaited.
+   */
   endMeeting(meetingId: string): Promise<void>;
   /** As a restarted node: every meeting gone, nobody notified. */
   forgetAllMeetings(): void;
@@ -50,6 +58,8 @@ export interface NodeSettings {
   readonly endDelayMs: number;
   /** How many API requests `requests` keeps. */
   readonly requestLogSize: number;
+  /** Where recorded meetings are published, and the post-publish hook; none: nothing is published. */
+  readonly recordings?: RecordingSettings;
 }
 
 const maxCpu = 10_000;
@@ -73,6 +83,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   private cpuFigure = 0;
   private readonly log: RequestLog;
   private readonly callbackLog: EndCallbackAttempt[] = [];
+  private readonly publishedLog: PublishedRecording[] = [];
   private readonly pendingEnds = new Map<string, NodeJS.Timeout>();
   private readonly inFlightCallbacks = new Set<Promise<void>>();
   private cachedMeetings: { version: number; document: Buffer } | undefined;
@@ -131,6 +142,16 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     return [...this.callbackLog];
   }
 
+  get recordings(): ReadonlyArray<PublishedRecording> {
+    return [...this.publishedLog];
+  }
+
+  startRecording(meetingId: string): void {
+    const meeting = this.store.get(meetingId);
+    if (meeting === undefined) throw new Error(`no meeting ${meetingId} on node ${this.id}`);
+    if (meeting.record) meeting.recordingStarted = true;
+  }
+
   addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER", media: AttendeeMedia = {}): void {
     this.store.addAttendees(meetingId, attendeeCount(count), role, media);
   }
@@ -178,11 +199,22 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     this.pendingEnds.delete(meetingId);
     const meeting = this.store.remove(meetingId);
     if (meeting === undefined) return;
+    const endTime = Date.now();
     const sending = Promise.all(
       endCallbackUrls(meeting).map(async (url) => {
         this.callbackLog.push(await sendEndCallback(meetingId, url));
       }),
-    ).then(() => undefined);
+    ).then(async () => {
+      const { recordings } = this.settings;
+      if (recordings === undefined || !hasRecordingMarks(meeting)) return;
+      const origin = new URL(this.settings.baseUrl).origin;
+      try {
+        this.publishedLog.push(await publishRecording({ id: this.id, secret: this.secret, origin }, meeting, endTime, recordings));
+      } catch (error) {
+        const failure = error instanceof Error ? error.message : String(error);
+        this.publishedLog.push({ meetingId, recordId: meeting.internalMeetingId, format: "presentation", directory: "", failure });
+      }
+    });
     this.inFlightCallbacks.add(sending);
     try {
       await sending;

@@ -179,6 +179,8 @@ export class MeetingStore {
       hasUserJoined: false,
       hasBeenForciblyEnded: false,
       emptySince: undefined,
+      recordingStarted: false,
+      participantIds: new Set(),
       metadata: metadataOf(params),
       params: { ...params },
       attendees: [],
@@ -269,6 +271,7 @@ export class MeetingStore {
       clientType: "HTML5",
     };
     meeting.attendees.push(attendee);
+    meeting.participantIds.add(attendee.userId);
     meeting.hasUserJoined = true;
     meeting.emptySince = undefined;
     this.changes++;

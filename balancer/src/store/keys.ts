@@ -5,7 +5,8 @@
  * Keys that one Lua script or MULTI touches together share a hash tag, so the schema works on a clustered Redis:
  * - `{c:<cluster>}`: a cluster's placement pool and its nodes' records (placement, poll results, state changes);
  * - `{t:<tenant>}`: a tenant's meeting mappings and the meeting summaries getMeetings is assembled from;
- * - `{fleet}`: fleet-wide records (poller leases, voice bridge numbers, the node registry).
+ * - `{fleet}`: fleet-wide records (poller leases, voice bridge numbers, the node registry);
+ * - `{r:<tenant>}`: a tenant's recordings index (rebuilt from the share at will, see docs/recordings.md).
  * A create touches a cluster slot and a tenant slot in two steps, never in one script.
  */
 export const keyPrefix = "mp:";
@@ -49,6 +50,18 @@ export const keys = {
   recentDuplicates: () => `${keyPrefix}{fleet}:duplicates`,
   /** HASH voiceBridge -> `<tenant>\n<meetingID>`: voice bridge numbers in use across the fleet. */
   voiceBridges: () => `${keyPrefix}{fleet}:voicebridges`,
+  /** STRING JSON `{ recording, fingerprint }`: one indexed recording (IndexedRecording) and what of the share it was read from. */
+  recording: (tenant: string, recordId: string) => `${keyPrefix}{r:${tenant}}:rec:${recordId}`,
+  /** ZSET recordID -> start time (ms): a tenant's recordings in getRecordings order; `state` set: only that state's. */
+  recordingsByStart: (tenant: string, state?: string) => `${keyPrefix}{r:${tenant}}:recs${state === undefined ? "" : `:${state}`}`,
+  /** ZSET recordID -> 0: a tenant's record IDs in lexical order, for record ID prefixes. */
+  recordIds: (tenant: string) => `${keyPrefix}{r:${tenant}}:ids`,
+  /** SET of record IDs of one of a tenant's meetings, keyed by sha256(meetingID) (meeting IDs can be long). */
+  meetingRecordings: (tenant: string, meetingIdHash: string) => `${keyPrefix}{r:${tenant}}:meeting:${meetingIdHash}`,
+  /** STRING with expiry: an importer is indexing this recording now (SET NX), so racing importers do it once. */
+  recordingImport: (tenant: string, recordId: string) => `${keyPrefix}{r:${tenant}}:importing:${recordId}`,
+  /** HASH recordID -> tenant: whose a record ID is, for playback URLs that carry nothing but the record ID. */
+  recordingTenants: () => `${keyPrefix}{recordings}:tenants`,
   /** HASH with expiry, keyed by sha256(session ID): an operator's console session (operator, CSRF token, since). */
   consoleSession: (sessionIdHash: string) => `${keyPrefix}{console}:session:${sessionIdHash}`,
   /** LIST of JSON entries, newest first, bounded: actions taken through the console and the admin API. */

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { BalancerConfig } from "../config/schema.js";
 
 /**
  * The end callback the balancer hands a node in place of the tenant's `meta_endCallbackUrl`: BBB calls it when the
@@ -72,4 +73,10 @@ export function tenantCallbackUrl(tenantUrl: string, meetingId: string, nodeQuer
   }
   if (!url.searchParams.has("meetingID")) url.searchParams.append("meetingID", meetingId);
   return url.toString();
+}
+
+/** The signing key when CALLBACK_SECRET is unset: derived from the node secrets, so every replica agrees. */
+export function defaultCallbackKey(config: BalancerConfig): string {
+  const secrets = config.nodes.map((node) => node.secret).sort();
+  return createHash("sha256").update(["mediaplane end callback", ...secrets].join("\n")).digest("hex");
 }

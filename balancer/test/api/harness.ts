@@ -7,7 +7,7 @@ import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput, typ
 import { createLogger } from "../../src/observability/logger.js";
 import { registry } from "../../src/observability/metrics.js";
 import { keys } from "../../src/store/keys.js";
-import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { startSimulator, type RecordingSettings, type Simulator } from "../../src/simulator/index.js";
 import { primaries } from "../../src/store/redisClient.js";
 import { startRedis, type RedisServer, type SharedRedis } from "../support/redis.js";
 
@@ -40,7 +40,12 @@ export interface FleetOptions {
   port?: number;
   /** Peers whose `X-Forwarded-*` are believed; default the loopback address the tests send from. */
   trustedProxies?: string[];
+  /** Nodes publish recorded meetings there and run the post-publish hook. */
+  recordings?: RecordingSettings;
 }
+
+/** The key the fleet's balancers sign end callback URLs with (which also proves a recording's owner). */
+export const callbackSecret = "test-callback-secret-0123";
 
 const silentLogger = createLogger({ name: "test", level: "silent", destination: new Writable({ write: (_c, _e, done) => done() }) });
 
@@ -55,7 +60,10 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
   const ownRedis = options.redis === undefined ? await startRedis() : undefined;
   const redis = options.redis ?? ownRedis;
   if (redis === undefined) throw new Error("no Redis");
-  const simulator = await startSimulator({ nodes: nodeIds.map((id) => ({ id, secret: `${id}-node-secret-0123456789` })) });
+  const simulator = await startSimulator({
+    nodes: nodeIds.map((id) => ({ id, secret: `${id}-node-secret-0123456789` })),
+    ...(options.recordings === undefined ? {} : { recordings: options.recordings }),
+  });
   const input: BalancerConfigInput = {
     tenants: Object.values(tenants).map((tenant) => ({ slug: tenant.slug, secrets: [tenant.secret] })),
     nodes: nodeIds.map((id) => ({ id, url: simulator.node(id).apiUrl, secret: `${id}-node-secret-0123456789`, loadUrl: simulator.node(id).loadUrl })),
@@ -72,7 +80,7 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
       baseDomain,
       trustedProxies: options.trustedProxies ?? ["127.0.0.1"],
       publicUrl: options.publicUrl,
-      callbackSecret: "test-callback-secret-0123",
+      callbackSecret,
       logger: silentLogger,
     });
     balancers.push(balancer);

@@ -1,0 +1,173 @@
+import { execFile } from "node:child_process";
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
+import { formatDirectory, stagingDirectory } from "../../src/recordings/share.js";
+import { uploadSignature } from "../../src/recordings/uploadAuth.js";
+import { hookProgram, startRecordingFleet, treeOf, type RecordingFleet } from "./harness.js";
+
+const run = promisify(execFile);
+let rf: RecordingFleet;
+beforeAll(async () => {
+  rf = await startRecordingFleet();
+}, 30_000);
+afterAll(async () => {
+  await rf.close();
+});
+
+/** Runs the hook as a node would, `-m <recordID> -f presentation`, with that node's identity. */
+async function runHook(recordId: string, node: { id: string; secret: string }, publishedDir: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(hookProgram, ["-m", recordId, "-f", "presentation"], {
+      env: { ...process.env, MEDIAPLANE_UPLOAD_URL: rf.uploadUrl, MEDIAPLANE_NODE_ID: node.id, MEDIAPLANE_NODE_SECRET: node.secret, BBB_PUBLISHED_DIR: publishedDir, MEDIAPLANE_UPLOAD_CONFIG: "/nonexistent", MEDIAPLANE_UPLOAD_ATTEMPTS: "1" },
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, output: failed.stdout + failed.stderr };
+  }
+}
+
+const nodeOf = (id: string): { id: string; secret: string } => {
+  const node = rf.fleet.config.nodes.find((candidate) => candidate.id === id);
+  if (node === undefined) throw new Error(`no node ${id}`);
+  return { id: node.id, secret: node.secret };
+};
+const nodeIdOf = (directory: string): string => directory.slice(rf.nodesDir.length + 1).split("/")[0] ?? "";
+
+describe("a recording leaves the node for the share", () => {
+  it("reaches the tenant's published directory whole, exactly as the node published it", async () => {
+    const published = await rf.record("acme", "transfer-whole");
+    expect(published?.hook?.exitCode, published?.hook?.output).toBe(0);
+    const onShare = formatDirectory(rf.share, "acme", "published", "presentation", published!.recordId);
+    expect(await treeOf(onShare)).toEqual(await treeOf(published!.directory));
+    expect(Object.keys(await treeOf(onShare))).toContain("metadata.xml");
+    expect(await treeOf(join(rf.share, stagingDirectory))).toEqual({});
+  });
+
+  it("publishes nothing for a meeting created without record=true, even when someone presses record", async () => {
+    const published = await rf.record("acme", "transfer-unrecorded", { record: false });
+    expect(published).toBeUndefined();
+  });
+
+  it("publishes nothing for a recorded meeting whose recording never ran (no marks)", async () => {
+    const published = await rf.record("acme", "transfer-no-marks", { startRecording: false });
+    expect(published).toBeUndefined();
+  });
+
+  it("changes nothing on the share when the hook runs again for the same recording", async () => {
+    const published = (await rf.record("globex", "transfer-repeat"))!;
+    const onShare = formatDirectory(rf.share, "globex", "published", "presentation", published.recordId);
+    const before = await treeOf(onShare);
+    const again = await runHook(published.recordId, nodeOf(nodeIdOf(published.directory)), join(rf.nodesDir, nodeIdOf(published.directory), "published"));
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain("alreadyThere");
+    expect(await treeOf(onShare)).toEqual(before);
+  });
+
+  it("refuses a node that sends a recording of a meeting placed on another node", async () => {
+    const published = (await rf.record("acme", "transfer-other-node"))!;
+    const owner = nodeIdOf(published.directory);
+    const other = owner === "n1" ? "n2" : "n1";
+    const onShare = formatDirectory(rf.share, "acme", "published", "presentation", published.recordId);
+    const before = await treeOf(onShare);
+    // The other node holds a copy (say, copied by an operator) and sends it with its own, valid identity.
+    const copies = join(rf.nodesDir, `${other}-copy`, "published");
+    await cp(published.directory, join(copies, "presentation", published.recordId), { recursive: true });
+    const attempt = await runHook(published.recordId, nodeOf(other), copies);
+    expect(attempt.code).not.toBe(0);
+    expect(attempt.output).toContain("403");
+    expect(await treeOf(onShare)).toEqual(before);
+  });
+
+  it("refuses a recording whose metadata was changed to claim another tenant", async () => {
+    const published = (await rf.record("acme", "transfer-forged-tenant"))!;
+    const node = nodeIdOf(published.directory);
+    const forged = join(rf.nodesDir, `${node}-forged`, "published");
+    const forgedDir = join(forged, "presentation", published.recordId);
+    await cp(published.directory, forgedDir, { recursive: true });
+    const xml = await readFile(join(forgedDir, "metadata.xml"), "utf8");
+    await writeFile(join(forgedDir, "metadata.xml"), xml.replace("<mediaplane-tenant>acme</mediaplane-tenant>", "<mediaplane-tenant>globex</mediaplane-tenant>").replaceAll("acme~", "globex~"));
+    const before = await treeOf(join(rf.share, "globex"));
+    const attempt = await runHook(published.recordId, nodeOf(node), forged);
+    expect(attempt.code).not.toBe(0);
+    expect(attempt.output).toContain("403");
+    expect(await treeOf(join(rf.share, "globex"))).toEqual(before);
+  });
+
+  it("refuses an upload signed with a secret that is not the node's", async () => {
+    const published = (await rf.record("acme", "transfer-bad-secret"))!;
+    const node = nodeIdOf(published.directory);
+    const attempt = await runHook(published.recordId, { id: node, secret: "not-the-node-secret-0123456789" }, join(rf.nodesDir, node, "published"));
+    expect(attempt.code).not.toBe(0);
+    expect(attempt.output).toContain("401");
+  });
+});
+
+describe("a recording is never half-visible", () => {
+  async function put(path: string, body: Buffer, node: { id: string; secret: string }, method: "PUT" | "POST" = "PUT"): Promise<number> {
+    const { createHash } = await import("node:crypto");
+    const contentSha256 = createHash("sha256").update(body).digest("hex");
+    const date = Math.floor(Date.now() / 1000);
+    const answer = await fetch(`${rf.uploadUrl}${path}`, {
+      method,
+      body,
+      headers: {
+        "x-mediaplane-node": node.id,
+        "x-mediaplane-date": String(date),
+        "x-mediaplane-content-sha256": contentSha256,
+        authorization: `Mediaplane-HMAC ${uploadSignature(node.secret, { method, path, date, contentSha256 })}`,
+      },
+    });
+    await answer.body?.cancel();
+    return answer.status;
+  }
+
+  it("shows nothing of an upload whose commit names a file that never arrived", async () => {
+    const published = (await rf.record("acme", "half-uploaded"))!;
+    const node = nodeOf(nodeIdOf(published.directory));
+    const files = await treeOf(published.directory);
+    // The hook ran already: drop what it sent, then upload again, all but one file.
+    const { rm } = await import("node:fs/promises");
+    await rm(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId), { recursive: true });
+    const prefix = `/_mediaplane/recordings/presentation/${published.recordId}`;
+    const paths = Object.keys(files).sort();
+    for (const path of paths.filter((name) => name !== "shapes.svg")) expect(await put(`${prefix}/files/${path}`, Buffer.from(files[path]!, "base64"), node)).toBe(200);
+    const { createHash } = await import("node:crypto");
+    const manifest = paths.map((path) => `${createHash("sha256").update(Buffer.from(files[path]!, "base64")).digest("hex")}  ${path}`).join("\n");
+    expect(await put(`${prefix}/commit`, Buffer.from(manifest), node, "POST")).toBe(409);
+    expect(await treeOf(join(rf.share, "acme", "published", "presentation", published.recordId))).toEqual({});
+    // The missing file arrives: the same commit now publishes the whole recording.
+    expect(await put(`${prefix}/files/shapes.svg`, Buffer.from(files["shapes.svg"]!, "base64"), node)).toBe(200);
+    expect(await put(`${prefix}/commit`, Buffer.from(manifest), node, "POST")).toBe(200);
+    expect(await treeOf(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId))).toEqual(files);
+  });
+
+  it("refuses a file whose body does not match the hash it was signed with", async () => {
+    const node = nodeOf("n1");
+    const path = "/_mediaplane/recordings/presentation/0123456789abcdef0123456789abcdef01234567-1700000000000/files/shapes.svg";
+    const { createHash } = await import("node:crypto");
+    const date = Math.floor(Date.now() / 1000);
+    const contentSha256 = createHash("sha256").update("the signed body").digest("hex");
+    const answer = await fetch(`${rf.uploadUrl}${path}`, {
+      method: "PUT",
+      body: "another body",
+      headers: {
+        "x-mediaplane-node": node.id,
+        "x-mediaplane-date": String(date),
+        "x-mediaplane-content-sha256": contentSha256,
+        authorization: `Mediaplane-HMAC ${uploadSignature(node.secret, { method: "PUT", path, date, contentSha256 })}`,
+      },
+    });
+    expect(answer.status).toBe(400);
+  });
+
+  it("keeps the record ID and meeting of the metadata.xml the node wrote", async () => {
+    const published = (await rf.record("globex", "metadata-kept"))!;
+    const document = parseMetadataXml(await readFile(join(formatDirectory(rf.share, "globex", "published", "presentation", published.recordId), "metadata.xml"), "utf8"));
+    expect(document.id).toBe(published.recordId);
+    expect(document.meeting.externalId).toBe("globex~metadata-kept");
+  });
+});
