@@ -140,15 +140,16 @@ const acme = z.strictObject({
   /** RFC2136 primary name server as host:port. */
   nameserver: z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { error: "must be host:port of the RFC2136 name server" }),
   tsigKeyName: z.string().min(1),
-  tsigAlgorithm: z.enum(["hmac-sha256.", "hmac-sha384.", "hmac-sha512."]).default("hmac-sha512."),
-  propagationTimeoutSeconds: z.int().min(10).max(3600).default(300),
-  ttlSeconds: z.int().min(10).max(86_400).default(60),
+  // The algorithms both cert-manager's RFC2136 solver and nsupdate sign with (cert-manager has no HMAC-SHA384).
+  tsigAlgorithm: z.enum(["hmac-sha256.", "hmac-sha512."]).default("hmac-sha512."),
 });
 
 const ingress = z
   .strictObject({
     /** Sources allowed to reach the admin API, metrics and dashboards. Empty: nobody from outside the cluster. */
     adminAllowList: z.array(cidr).default([]),
+    /** traefik pods: they hold no state (certificates live in Secrets), so any number serve any host. */
+    replicas: z.int().min(1).max(20).default(2),
   })
   .prefault({});
 
@@ -346,8 +347,8 @@ const turn = z
     enabled: z.boolean().default(true),
     // No replica count: relay ports behind the one TURN IP cannot be shared by several coturn processes.
     relayPortRange: portRange.default({ min: 49_152, max: 49_407 }),
-    /** A kubernetes.io/tls Secret for the TURN host (e.g. issued by cert-manager); unset: no TURN over TLS on 443. */
-    tlsSecretName: z.string().min(1).optional(),
+    /** TURN over TLS on 443 with a certificate the stack issues for the TURN host; default: on whenever `acme` is set. */
+    tls: z.boolean().optional(),
     sizing,
   })
   .prefault({});
@@ -446,6 +447,9 @@ export const stackConfigSchema = z
         path: ["cluster", "imageImport"],
         message: 'is required to import the images the stack builds into the cluster, e.g. { tool: kind, clusterName: mediaplane } (or pin images.balancer and images.janus)',
       });
+    }
+    if (config.turn.enabled && config.turn.tls === true && config.acme === undefined) {
+      ctx.addIssue({ code: "custom", path: ["turn", "tls"], message: "needs acme: the TURN host's certificate is issued by DNS-01" });
     }
     if (config.balancer.autoscaling && config.balancer.replicas > config.balancer.autoscaling.maxReplicas) {
       ctx.addIssue({ code: "custom", path: ["balancer", "replicas"], message: "must not exceed autoscaling.maxReplicas" });

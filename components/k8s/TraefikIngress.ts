@@ -1,57 +1,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  acmeStoragePath,
-  renderTraefikStaticConfig,
-  traefikDynamicConfig,
-  traefikPorts,
-} from "./render/traefik.js";
+import { renderTraefikStaticConfig, traefikDynamicConfig, traefikPorts } from "./render/traefik.js";
 import { assertPinnedImage, defaultImages, traefikCrdManifest } from "./versions.js";
 import {
   appLabels,
   nonRootPodSecurity,
-  plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
-  secretEnv,
   httpGetProbe,
   contentHash,
+  disruptionBudgetFor,
   type ResourceSizing,
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
 import type { PodMetrics } from "./Monitoring.js";
+import type { IssuedCertificate } from "./CertManager.js";
 import {
   dnsEgressRule,
-  hostPortEndpoint,
   networkPolicyPeer,
   nodeAddressPeers,
   outsideEgressRules,
-  urlEndpoint,
   type PinnedPublicIp,
   type PodPeer,
 } from "./network.js";
-
-/** DNS-01 over RFC2136 (dynamic DNS updates signed with a TSIG key). */
-export interface AcmeDns01Args {
-  /** Account e-mail at the ACME CA. */
-  email: string;
-  /** ACME directory URL (production or staging). */
-  server: string;
-  /** Authoritative name server accepting the updates, `host:port`. */
-  nameserver: string;
-  /** TSIG key name, as configured on the name server. */
-  tsigKeyName: string;
-  /** TSIG algorithm, e.g. `hmac-sha512.` (trailing dot as lego expects). */
-  tsigAlgorithm: string;
-  /** TSIG secret (base64); a Pulumi secret, stored in a Kubernetes Secret and read via `secretKeyRef`. */
-  tsigSecret: pulumi.Input<string>;
-  /** Seconds before the first TXT check; default 0. */
-  propagationDelaySeconds?: number;
-  /** Seconds to wait for the TXT record to be visible before giving up; default 300. */
-  propagationTimeoutSeconds?: number;
-  /** TTL of the challenge record; default 60. */
-  ttlSeconds?: number;
-}
 
 /**
  * Where pods reach the Kubernetes API server (the endpoints of the `kubernetes` Service, which is what policies
@@ -67,8 +38,13 @@ export interface TraefikIngressArgs {
   namespace: pulumi.Input<string>;
   /** The API base domain: tenants are `<slug>.<it>`, path-based URLs, admin and dashboard live on it. */
   apiBaseDomain: string;
-  /** Certificates by DNS-01; omit on a laptop cluster (traefik's self-signed default certificate). */
-  acme?: AcmeDns01Args;
+  /**
+   * The issued certificate every route is served with (a `kubernetes.io/tls` Secret in traefik's namespace, kept
+   * current by cert-manager); omit on a laptop cluster (traefik's self-signed default certificate).
+   */
+  certificate?: IssuedCertificate;
+  /** traefik pods; default 2, spread over nodes, at most one down at a time. */
+  replicas?: number;
   /** CIDRs of the operators' networks, the only sources admitted to admin API, metrics and dashboard. */
   adminSourceRanges: readonly string[];
   /** Where the CRD provider reaches the Kubernetes API server. */
@@ -77,8 +53,6 @@ export interface TraefikIngressArgs {
   podCidrs: readonly string[];
   /** Azure public IP to pin; omit on a laptop cluster (its own LoadBalancer implementation picks one). */
   publicIp?: PinnedPublicIp;
-  /** Storage class of the ACME volume: a block disk (Azure Disk `managed-csi`), never Azure Files (mode 600 is impossible there). Default: the cluster's default class. */
-  storageClassName?: string;
   /** Image reference; default the pinned upstream release. */
   image?: string;
   /** CRD manifest (URL or file) matching the image's release. */
@@ -109,12 +83,12 @@ const traefikResources = [
 const shutdownGraceSeconds = 20;
 
 /**
- * traefik v3 as typed resources (Deployment, Service, RBAC, ACME volume) rather than a Helm release, so the plan
- * shows and writes every object and the tests validate them. The shared Middlewares and TLSOption are rendered from
+ * traefik v3 as typed resources (Deployment, PDB, Service, RBAC) rather than a Helm release, so the plan shows and
+ * writes every object and the tests validate them. The shared Middlewares, TLSOption and TLSStore are rendered from
  * `traefikDynamicConfig`; every IngressRoute of the platform waits for the CRDs through `binding.dependencies`.
  *
- * One replica by design: traefik OSS keeps ACME state in a local `acme.json` that two replicas cannot share
- * (each would order its own certificates and race on renewals). High availability of certificates needs cert-manager.
+ * traefik orders no certificate itself: it serves the one cert-manager keeps in a Secret (the default TLSStore), so
+ * its pods hold no state, any replica serves any host, and a pod moved to another node serves the same certificate.
  */
 export class TraefikIngress extends pulumi.ComponentResource {
   /** What a component publishing a route needs (entry point, resolver, middlewares, TLS option, dependencies). */
@@ -130,19 +104,13 @@ export class TraefikIngress extends pulumi.ComponentResource {
     const labels = appLabels("traefik", "ingress");
     const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.traefik);
     const namespace = args.namespace;
-    const acme = args.acme;
-    const certResolver = acme === undefined ? undefined : "acme";
+    const replicas = args.replicas ?? 2;
 
     const crds = new k8s.yaml.v2.ConfigFile(`${name}-crds`, { file: args.crdManifest ?? traefikCrdManifest }, child);
 
     const servedNamespaces = args.servedNamespaces ?? [namespace];
     const staticConfig = pulumi.all([...servedNamespaces]).apply((watchedNamespaces) =>
       renderTraefikStaticConfig({
-        apiBaseDomain: args.apiBaseDomain,
-        acme:
-          acme === undefined || certResolver === undefined
-            ? undefined
-            : { certResolver, email: acme.email, server: acme.server, propagationDelaySeconds: acme.propagationDelaySeconds ?? 0 },
         logLevel: "INFO",
         shutdownGraceSeconds,
         watchedNamespaces,
@@ -153,7 +121,6 @@ export class TraefikIngress extends pulumi.ComponentResource {
       { metadata: { name: "traefik-config", namespace, labels }, data: { "traefik.yml": staticConfig } },
       child,
     );
-    const acmeEnvironment = acme === undefined ? [] : this.rfc2136Environment(name, acme, namespace, labels, child);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "traefik", namespace, labels } }, child);
     // The CRD provider watches routes and what they name in the served namespaces only, and nothing cluster-scoped
@@ -182,27 +149,14 @@ export class TraefikIngress extends pulumi.ComponentResource {
       );
     });
 
-    const acmeVolume = new k8s.core.v1.PersistentVolumeClaim(
-      `${name}-acme`,
-      {
-        metadata: { name: "traefik-acme", namespace, labels },
-        spec: {
-          accessModes: ["ReadWriteOnce"],
-          ...(args.storageClassName === undefined ? {} : { storageClassName: args.storageClassName }),
-          resources: { requests: { storage: "1Gi" } },
-        },
-      },
-      child,
-    );
-
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
         metadata: { name: "traefik", namespace, labels },
         spec: {
-          replicas: 1,
-          // The ACME disk attaches to one node at a time: the old pod must let go before the new one starts.
-          strategy: { type: "Recreate" },
+          replicas,
+          // A new pod is ready before an old one goes: the entry points never lose capacity during a rollout.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           selector: { matchLabels: labels },
           template: {
             metadata: { labels, annotations: { "mediaplane/config-hash": staticConfig.apply(contentHash) } },
@@ -210,16 +164,11 @@ export class TraefikIngress extends pulumi.ComponentResource {
               serviceAccountName: serviceAccount.metadata.name,
               securityContext: nonRootPodSecurity(uid),
               terminationGracePeriodSeconds: shutdownGraceSeconds + 10,
-              initContainers: [
-                {
-                  // fsGroup makes files group-readable; traefik refuses an acme.json that is not 600.
-                  name: "acme-permissions",
-                  image,
-                  command: ["sh", "-c", `if [ -f ${acmeStoragePath} ]; then chmod 600 ${acmeStoragePath}; fi`],
-                  securityContext: restrictedContainerSecurity(),
-                  resources: resourceRequirements({ cpuRequest: "10m", memoryRequest: "16Mi", cpuLimit: "100m", memoryLimit: "32Mi" }),
-                  volumeMounts: [{ name: "data", mountPath: "/data" }],
-                },
+              // One node's loss takes at most one replica; with externalTrafficPolicy Local the LoadBalancer sends
+              // traffic only to nodes running one.
+              topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
+                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
               ],
               containers: [
                 {
@@ -232,21 +181,18 @@ export class TraefikIngress extends pulumi.ComponentResource {
                     { name: "traefik", containerPort: traefikPorts.traefik, protocol: "TCP" },
                     { name: "metrics", containerPort: traefikPorts.metrics, protocol: "TCP" },
                   ],
-                  env: acmeEnvironment,
                   readinessProbe: httpGetProbe("/ping", "traefik", 5),
                   livenessProbe: httpGetProbe("/ping", "traefik", 10, 3),
                   resources: resourceRequirements(args.sizing ?? defaultSizing),
                   securityContext: restrictedContainerSecurity(),
                   volumeMounts: [
                     { name: "config", mountPath: "/etc/traefik", readOnly: true },
-                    { name: "data", mountPath: "/data" },
                     { name: "tmp", mountPath: "/tmp" },
                   ],
                 },
               ],
               volumes: [
                 { name: "config", configMap: { name: config.metadata.name } },
-                { name: "data", persistentVolumeClaim: { claimName: acmeVolume.metadata.name } },
                 { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
               ],
             },
@@ -255,6 +201,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: roleBindings },
     );
+    disruptionBudgetFor(`${name}-pdb`, { namespace, selector: labels, replicas }, child);
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -290,7 +237,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
               : [{ from: args.metricsScrapers.map(networkPolicyPeer), ports: [{ port: traefikPorts.metrics, protocol: "TCP" }] }]),
           ],
           // traefik's own needs; each route adds its backends in a policy of its own (`ingressRoute`).
-          egress: traefikEgress(args.kubernetesApi, acme, args.podCidrs),
+          egress: traefikEgress(args.kubernetesApi, args.podCidrs),
         },
       },
       child,
@@ -305,7 +252,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
     });
     const afterCrds = { ...child, dependsOn: [crds] };
     // The rendered dynamic config, one traefik custom resource per named middleware and TLS option.
-    const traefikObjects = (kind: "Middleware" | "TLSOption", specs: Record<string, unknown>) =>
+    const traefikObjects = (kind: "Middleware" | "TLSOption" | "TLSStore", specs: Record<string, unknown>) =>
       Object.entries(specs).map(
         ([objectName, spec]) =>
           new k8s.apiextensions.CustomResource(
@@ -316,15 +263,29 @@ export class TraefikIngress extends pulumi.ComponentResource {
       );
     const middlewares = traefikObjects("Middleware", dynamic.http.middlewares);
     const tlsOptions = traefikObjects("TLSOption", dynamic.tls.options);
+    const tlsStores =
+      args.certificate === undefined
+        ? []
+        : [
+            new k8s.apiextensions.CustomResource(
+              `${name}-tlsstore-default`,
+              {
+                apiVersion: "traefik.io/v1alpha1",
+                kind: "TLSStore",
+                metadata: { name: "default", namespace, labels },
+                spec: pulumi.output(args.certificate.secretName).apply(defaultTlsStoreSpec),
+              },
+              { ...child, dependsOn: [crds, args.certificate.certificate] },
+            ),
+          ];
 
     this.binding = {
       entryPoint: "websecure",
-      certResolver,
       namespace,
       securityHeadersMiddleware: "security-headers",
       adminAllowListMiddleware: "admin-allow-list",
       traefikPods: { namespace, podLabels: labels },
-      dependencies: [crds, ...middlewares, ...tlsOptions],
+      dependencies: [crds, ...middlewares, ...tlsOptions, ...tlsStores],
     };
 
     ingressRoute(
@@ -350,63 +311,23 @@ export class TraefikIngress extends pulumi.ComponentResource {
     this.metricsEndpoint = { podLabels: labels, port: "metrics" };
     this.registerOutputs({ serviceName: this.serviceName });
   }
-
-  /** lego's RFC2136 settings; the TSIG secret goes through a Secret and `secretKeyRef`. */
-  private rfc2136Environment(
-    name: string,
-    acme: AcmeDns01Args,
-    namespace: pulumi.Input<string>,
-    labels: Record<string, string>,
-    child: pulumi.CustomResourceOptions,
-  ): k8s.types.input.core.v1.EnvVar[] {
-    const tsig = new k8s.core.v1.Secret(
-      `${name}-tsig`,
-      {
-        metadata: { name: "traefik-rfc2136-tsig", namespace, labels },
-        type: "Opaque",
-        stringData: { secret: pulumi.secret(acme.tsigSecret) },
-      },
-      child,
-    );
-    return [
-      ...plainEnv({
-        RFC2136_NAMESERVER: acme.nameserver,
-        RFC2136_TSIG_KEY: acme.tsigKeyName,
-        RFC2136_TSIG_ALGORITHM: acme.tsigAlgorithm,
-        RFC2136_TTL: String(acme.ttlSeconds ?? 60),
-        RFC2136_PROPAGATION_TIMEOUT: String(acme.propagationTimeoutSeconds ?? 300),
-        RFC2136_POLLING_INTERVAL: "5",
-      }),
-      secretEnv("RFC2136_TSIG_SECRET", tsig.metadata.name, "secret"),
-    ];
-  }
 }
 
 /**
- * traefik's own needs: DNS, the API server its CRD provider watches, and for DNS-01 the ACME directory (its URL's
- * host and port), the RFC2136 name server (updates over UDP or TCP) and DNS on any public address, because lego
- * checks the TXT record at the zone's authoritative name servers, which it finds only at run time.
+ * The default TLSStore: the issued certificate among the store's certificates (matched by SNI, which strict SNI
+ * requires: traefik v3.7 pkg/tls/tlsmanager.go `Get` closes a connection whose name matches no certificate of the
+ * store, and the default certificate does not count) and as the default certificate (clients sending no SNI).
  */
-function traefikEgress(
-  kubernetesApi: KubernetesApiReach,
-  acme: AcmeDns01Args | undefined,
-  podCidrs: readonly string[],
-): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+export function defaultTlsStoreSpec(secretName: string) {
+  return { certificates: [{ secretName }], defaultCertificate: { secretName } };
+}
+
+/** traefik's own needs: DNS and the API server its CRD provider watches. It orders no certificates. */
+function traefikEgress(kubernetesApi: KubernetesApiReach, podCidrs: readonly string[]): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
   const apiPort = { port: kubernetesApi.port, protocol: "TCP" } as const;
   return [
     dnsEgressRule(),
     ...(kubernetesApi.at === "nodes" ? [{ to: nodeAddressPeers(podCidrs), ports: [apiPort] }] : []),
-    ...outsideEgressRules(podCidrs, [
-      ...(kubernetesApi.at === "outsideCluster" ? [{ host: undefined, ...apiPort }] : []),
-      ...(acme === undefined
-        ? []
-        : [
-            urlEndpoint(acme.server),
-            hostPortEndpoint(acme.nameserver, "UDP"),
-            hostPortEndpoint(acme.nameserver, "TCP"),
-            { host: undefined, port: 53, protocol: "UDP" as const },
-            { host: undefined, port: 53, protocol: "TCP" as const },
-          ]),
-    ]),
+    ...(kubernetesApi.at === "outsideCluster" ? outsideEgressRules(podCidrs, [{ host: undefined, ...apiPort }]) : []),
   ];
 }

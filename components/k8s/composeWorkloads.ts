@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadContext } from "../MediaPlatform.js";
 import { Balancer, balancerPods, type RedisEndpoint } from "./Balancer.js";
 import { ContainerImage } from "./ContainerImage.js";
+import { CertManager } from "./CertManager.js";
 import { Coturn } from "./Coturn.js";
 import { Janus } from "./Janus.js";
 import { JitsiMeet } from "./JitsiMeet.js";
@@ -23,6 +24,17 @@ export interface PlatformWorkloads {
   readonly turnStaticAuthSecret: pulumi.Output<string> | undefined;
   /** Secret Jitsi participants' tokens are signed with; undefined unless Jitsi uses `jwt` authentication. */
   readonly jitsiJwtSecret: pulumi.Output<string> | undefined;
+}
+
+/** The hosts traefik serves, all on one certificate: the API base, every tenant under it, Jitsi and Janus when on. */
+export function ingressHosts(settings: WorkloadContext["settings"]): string[] {
+  const { domains } = settings;
+  return [
+    domains.apiBase,
+    `*.${domains.apiBase}`,
+    ...(settings.jitsi.enabled ? [domains.jitsi] : []),
+    ...(settings.janus.enabled ? [domains.janus] : []),
+  ];
 }
 
 /**
@@ -57,31 +69,44 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
     ).ref;
   };
 
-  const ingress = new TraefikIngress(
-    `${platformName}-ingress`,
-    {
-      provider,
-      namespace,
-      apiBaseDomain: domains.apiBase,
-      acme:
-        settings.acme === undefined || context.acmeTsigSecret === undefined
-          ? undefined
-          : {
+  const turnTls = settings.turn.enabled && settings.acme !== undefined && settings.turn.tls !== false;
+  const certificates =
+    settings.acme === undefined || context.acmeTsigSecret === undefined
+      ? undefined
+      : new CertManager(
+          `${platformName}-certificates`,
+          {
+            provider,
+            namespace,
+            acme: {
               email: settings.acme.email,
               server: settings.acme.server,
               nameserver: settings.acme.nameserver,
               tsigKeyName: settings.acme.tsigKeyName,
               tsigAlgorithm: settings.acme.tsigAlgorithm,
               tsigSecret: context.acmeTsigSecret,
-              propagationTimeoutSeconds: settings.acme.propagationTimeoutSeconds,
-              ttlSeconds: settings.acme.ttlSeconds,
             },
+            certificates: [
+              { name: "ingress", dnsNames: ingressHosts(settings) },
+              ...(turnTls ? [{ name: "turn", dnsNames: [domains.turn] }] : []),
+            ],
+          },
+          opts,
+        ).issued;
+
+  const ingress = new TraefikIngress(
+    `${platformName}-ingress`,
+    {
+      provider,
+      namespace,
+      apiBaseDomain: domains.apiBase,
+      ...(certificates?.["ingress"] === undefined ? {} : { certificate: certificates["ingress"] }),
+      replicas: settings.ingress.replicas,
       adminSourceRanges: settings.ingress.adminAllowList,
       // AKS serves the API on the control plane's public address; laptop clusters (kind, k3d) on a node's 6443.
       kubernetesApi: settings.cluster.provider === "azure" ? { at: "outsideCluster", port: 443 } : { at: "nodes", port: 6443 },
       podCidrs,
       ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
-      ...(context.blockStorageClass === undefined ? {} : { storageClassName: context.blockStorageClass }),
       image: settings.images.traefik,
       metricsScrapers: prometheusScrapers,
     },
@@ -153,7 +178,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           relayPorts: settings.turn.relayPortRange,
           podCidrs,
           ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(namespace, settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
-          ...(settings.turn.tlsSecretName === undefined ? {} : { tlsSecretName: settings.turn.tlsSecretName }),
+          ...(certificates?.["turn"] === undefined ? {} : { tlsSecretName: certificates["turn"].secretName }),
           ...(settings.turn.sizing === undefined ? {} : { sizing: settings.turn.sizing }),
           image: settings.images.coturn,
         },

@@ -1,13 +1,14 @@
 export { Balancer, balancerPods, balancerPorts, type BalancerArgs, type BalancerAutoscaling } from "./Balancer.js";
 export { composeWorkloads, type PlatformWorkloads } from "./composeWorkloads.js";
 export { ContainerImage, type ContainerImageArgs, type RegistryAuth } from "./ContainerImage.js";
+export { CertManager, type AcmeDns01Args, type CertManagerArgs, type CertificateRequest, type IssuedCertificate } from "./CertManager.js";
 export { Coturn, type CoturnArgs } from "./Coturn.js";
 export { Janus, type JanusArgs, type JanusPublicAddress } from "./Janus.js";
 export { JitsiMeet, type JitsiMeetArgs, type JitsiTurnArgs } from "./JitsiMeet.js";
 export { Monitoring, type MonitoringArgs } from "./Monitoring.js";
 export type { JvbExposure } from "./jitsiBridges.js";
 export { Redis, type RedisArgs } from "./Redis.js";
-export { TraefikIngress, type AcmeDns01Args, type TraefikIngressArgs } from "./TraefikIngress.js";
+export { TraefikIngress, type TraefikIngressArgs } from "./TraefikIngress.js";
 export { assertPinnedImage, defaultImages } from "./versions.js";
 export type { MediaNodePlacement, ResourceSizing } from "./workload.js";
 export type { IngressBinding } from "./ingress.js";

@@ -14,8 +14,6 @@ export type BackendReach =
 export interface IngressBinding {
   /** The TLS entry point (443 outside). */
   entryPoint: string;
-  /** ACME certificate resolver that issues the certificates; `undefined`: traefik's default certificate. */
-  certResolver: string | undefined;
   /** Namespace of traefik and its shared Middlewares/TLSOption. */
   namespace: pulumi.Input<string>;
   /** Middleware adding the security and robots headers. */
@@ -69,8 +67,9 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
       ],
     })),
     // No `options`: the shared TLSOption is named `default`, which traefik applies to every router that names none.
-    // A reference to it resolves to `<namespace>-default`, which does not exist (see TraefikIngress).
-    tls: binding.certResolver === undefined ? {} : { certResolver: binding.certResolver },
+    // A reference to it resolves to `<namespace>-default`, which does not exist (see TraefikIngress). No resolver:
+    // the certificate is the issued one in traefik's default TLSStore.
+    tls: {},
   };
 }
 

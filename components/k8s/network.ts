@@ -142,13 +142,6 @@ export function urlEndpoint(url: string, protocol: TransportProtocol = "TCP"): O
   return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port, protocol };
 }
 
-/** Host and port of a `host:port` (or `[v6]:port`) address. */
-export function hostPortEndpoint(address: string, protocol: TransportProtocol): OutsideEndpoint {
-  const match = /^\[?([^[\]]+?)\]?:(\d{1,5})$/.exec(address);
-  if (match?.[1] === undefined || match[2] === undefined) throw new Error(`${address}: expected host:port`);
-  return { host: match[1], port: Number(match[2]), protocol };
-}
-
 /**
  * Egress rules for services outside the cluster. An address given as an IP literal gets a rule of its own, so
  * a private one (a BBB node in a peered network, a hidden primary name server) keeps working; a host name is

@@ -22,6 +22,13 @@ export const traefikCrdManifest =
   "https://raw.githubusercontent.com/traefik/traefik/v3.7.13/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml";
 
 /**
+ * cert-manager of one release (CRDs, controller, webhook, cainjector in the `cert-manager` namespace), installed by
+ * the stack when it issues certificates: its RFC2136 DNS-01 solver issues them into Secrets traefik and coturn read.
+ */
+export const certManagerRelease = "v1.21.1";
+export const certManagerManifest = `https://github.com/cert-manager/cert-manager/releases/download/${certManagerRelease}/cert-manager.yaml`;
+
+/**
  * The Prometheus Operator's ServiceMonitor and PodMonitor CRDs of one release, applied before the stack's monitors
  * when the stack installs them (`monitoring.prometheusOperator.installCrds`).
  */

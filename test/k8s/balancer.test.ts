@@ -184,9 +184,9 @@ describe("Balancer", () => {
     expect(middlewareNames[0]).toEqual(["security-headers"]);
   });
 
-  it("uses the shared TLS option and certificate resolver", () => {
+  it("uses the shared TLS option and the issued certificate of traefik's store, naming no resolver", () => {
     const route = objectOf<IIngressRoute>(declared, "kubernetes:traefik.io/v1alpha1:IngressRoute", "balancer");
-    expect(route.spec.tls?.certResolver).toBe("acme");
+    expect(route.spec.tls).toEqual({});
     // The shared TLSOption is named `default`: traefik finds it only through a router that names no options.
     expect(routerTlsOptionKey(route.metadata?.namespace ?? "", route.spec.tls?.options)).toBe(tlsOptionKey("ingress", "default"));
   });

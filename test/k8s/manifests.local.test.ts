@@ -8,10 +8,10 @@ const local = useStackManifests("local");
 describeStackManifests("local", local);
 
 describe("local stack wiring", () => {
-  it("serves traefik's default certificate: no DNS-01 secret, no resolver variables", () => {
-    expect(local().manifests.some((manifest) => manifest.kind === "Secret" && manifest.metadata.name === "traefik-rfc2136-tsig")).toBe(false);
-    const traefik = local().get("Deployment", "traefik") as unknown as IDeployment;
-    expect(traefik.spec?.template.spec?.containers[0]?.env).toEqual([]);
+  it("serves traefik's default certificate: no Issuer, no Certificate, no certificate store, no TSIG secret", () => {
+    const kinds = new Set(local().manifests.map((manifest) => manifest.kind));
+    for (const kind of ["Issuer", "Certificate", "TLSStore"]) expect(kinds.has(kind), kind).toBe(false);
+    expect(local().manifests.some((manifest) => manifest.kind === "Secret" && manifest.metadata.name === "acme-rfc2136-tsig")).toBe(false);
   });
 
   it("lets the laptop's load balancer pick the ingress address", () => {

@@ -8,6 +8,29 @@ const prod = useStackManifests("prod");
 describeStackManifests("prod", prod);
 
 describe("prod stack wiring", () => {
+  const spec = <T>(kind: string, name: string) => (prod().get(kind, name) as unknown as { spec: T }).spec;
+
+  it("issues one certificate for the API base, every tenant host under it, Jitsi and Janus, served by traefik's store", () => {
+    expect(spec<{ dnsNames: string[]; secretName: string }>("Certificate", "ingress")).toMatchObject({
+      dnsNames: ["api.mediaplane.example.org", "*.api.mediaplane.example.org", "meet.mediaplane.example.org", "janus.mediaplane.example.org"],
+      secretName: "ingress-tls",
+    });
+    expect(spec<{ certificates: { secretName: string }[] }>("TLSStore", "default").certificates).toEqual([{ secretName: "ingress-tls" }]);
+  });
+
+  it("serves TURN over TLS with a certificate the stack issues for the TURN host, mounted by coturn", () => {
+    expect(spec<{ dnsNames: string[]; secretName: string }>("Certificate", "turn")).toMatchObject({ dnsNames: ["turn.mediaplane.example.org"], secretName: "turn-tls" });
+    const coturn = prod().get("Deployment", "coturn") as unknown as IDeployment;
+    expect(coturn.spec?.template.spec?.volumes).toContainEqual({ name: "tls", secret: { secretName: "turn-tls" } });
+  });
+
+  it("runs traefik replicated under a disruption budget, its certificates in Secrets rather than on a volume", () => {
+    const traefik = prod().get("Deployment", "traefik") as unknown as IDeployment;
+    expect(traefik.spec?.replicas).toBeGreaterThan(1);
+    expect(traefik.spec?.template.spec?.volumes?.some((volume) => volume.persistentVolumeClaim !== undefined)).toBe(false);
+    expect(prod().manifests.some((manifest) => manifest.kind === "PodDisruptionBudget" && manifest.metadata.name.endsWith("ingress-pdb"))).toBe(true);
+  });
+
   it("uses the managed Redis instead of running one", () => {
     expect(prod().manifests.filter((manifest) => manifest.kind === "StatefulSet" && manifest.metadata.name.startsWith("redis"))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostPortEndpoint, internetPeer, nodeAddressPeers, outsideEgressRules, urlEndpoint } from "../../components/k8s/network.js";
+import { internetPeer, nodeAddressPeers, outsideEgressRules, urlEndpoint } from "../../components/k8s/network.js";
 
 describe("egress address helpers", () => {
   it("keep a pod range outside the private ranges out of 'the internet' too", () => {
@@ -12,10 +12,9 @@ describe("egress address helpers", () => {
     expect(nodeAddressPeers(["172.16.0.0/12"])).toEqual([{ ipBlock: { cidr: "10.0.0.0/8" } }, { ipBlock: { cidr: "192.168.0.0/16" } }]);
   });
 
-  it("read the port a URL or host:port connects to, the scheme's when none is given", () => {
+  it("read the port a URL connects to, the scheme's when none is given", () => {
     expect(urlEndpoint("https://bbb.example.org/bigbluebutton/api/")).toEqual({ host: "bbb.example.org", port: 443, protocol: "TCP" });
     expect(urlEndpoint("http://192.168.5.5:8080/load")).toEqual({ host: "192.168.5.5", port: 8080, protocol: "TCP" });
-    expect(hostPortEndpoint("[2001:db8::53]:5353", "UDP")).toEqual({ host: "2001:db8::53", port: 5353, protocol: "UDP" });
   });
 
   it("give an address literal a rule of its own and merge named hosts into one rule per peer", () => {

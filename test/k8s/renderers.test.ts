@@ -10,10 +10,7 @@ import {
   type TraefikStaticConfigArgs,
 } from "../../components/k8s/render/traefik.js";
 
-const acmeArgs = { certResolver: "acme", email: "ops@example.org", server: "https://acme.example/dir", propagationDelaySeconds: 10 };
 const staticArgs: TraefikStaticConfigArgs = {
-  apiBaseDomain: "api.example.org",
-  acme: acmeArgs,
   logLevel: "INFO",
   shutdownGraceSeconds: 20,
   watchedNamespaces: ["mediaplane"],
@@ -26,25 +23,9 @@ describe("traefik static config", () => {
     expect(config.entryPoints.web.http.redirections.entryPoint).toEqual({ to: "websecure", scheme: "https", permanent: true });
   });
 
-  it("requests one certificate for the base domain and its wildcard on the TLS entry point", () => {
-    expect(config.entryPoints.websecure.http.tls).toEqual({
-      certResolver: "acme",
-      domains: [{ main: "api.example.org", sans: ["*.api.example.org"] }],
-    });
-  });
-
-  it("solves DNS-01 over RFC2136 and keeps the account in /data/acme.json", () => {
-    expect(config.certificatesResolvers.acme.acme).toMatchObject({
-      email: "ops@example.org",
-      storage: "/data/acme.json",
-      dnsChallenge: { provider: "rfc2136" },
-    });
-  });
-
-  it("delays the TXT check only when asked to", () => {
-    expect(config.certificatesResolvers.acme.acme.dnsChallenge.propagation).toEqual({ delayBeforeChecks: "10s" });
-    const immediate = parse(renderTraefikStaticConfig({ ...staticArgs, acme: { ...acmeArgs, propagationDelaySeconds: 0 } }));
-    expect(immediate.certificatesResolvers.acme.acme.dnsChallenge).toEqual({ provider: "rfc2136" });
+  it("orders no certificate itself: no resolver, TLS on the secure entry point from the certificate store", () => {
+    expect(config.certificatesResolvers).toBeUndefined();
+    expect(config.entryPoints.websecure.http.tls).toEqual({});
   });
 
   it("watches only the namespaces it serves, and nothing cluster-scoped, so namespaced Roles suffice", () => {
@@ -55,14 +36,13 @@ describe("traefik static config", () => {
     expect(Object.keys(config.providers)).toEqual(["kubernetesCRD"]);
   });
 
-  it("logs only errors, retries and slow requests", () => {
-    expect(config.accessLog.filters).toEqual({ statusCodes: ["400-599"], retryAttempts: true, minDuration: "500ms" });
+  it("exposes Prometheus metrics on their own entry point", () => {
+    expect(config.metrics.prometheus.entryPoint).toBe("metrics");
+    expect(config.entryPoints.metrics.address).toBe(":9100");
   });
 
-  it("has no resolver and no certificate request without ACME settings", () => {
-    const local = parse(renderTraefikStaticConfig({ ...staticArgs, acme: undefined }));
-    expect(local.certificatesResolvers).toBeUndefined();
-    expect(local.entryPoints.websecure.http.tls).toEqual({});
+  it("logs only errors, retries and slow requests", () => {
+    expect(config.accessLog.filters).toEqual({ statusCodes: ["400-599"], retryAttempts: true, minDuration: "500ms" });
   });
 });
 

@@ -1,16 +1,17 @@
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { IConfigMap, IService } from "kubernetes-models/v1";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IRole, IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { parse } from "yaml";
-import type { IPersistentVolumeClaim } from "kubernetes-models/v1";
-import type { IIngressRoute, IMiddleware, ITLSOption } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
+import type { IIngressRoute, IMiddleware, ITLSOption, ITLSStore } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { routerTlsOptionKey, tlsOptionKey, tlsOptionProblems } from "./support/traefikTlsOptions.js";
 import { testPublicIp } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, publicAddresses } from "./support/egress.js";
-import { traefikCrdManifest } from "../../components/k8s/versions.js";
+import { certManagerManifest, traefikCrdManifest } from "../../components/k8s/versions.js";
+import type { ICertificate, IIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 
 let declared: DeclaredResource[];
 let dependencyUrns: string[];
@@ -20,11 +21,11 @@ beforeAll(async () => {
   ({ declared, outputs } = await declareWithMocks(async () => {
     const k8s = await import("@pulumi/kubernetes");
     const { TraefikIngress } = await import("../../components/k8s/TraefikIngress.js");
+    const { CertManager } = await import("../../components/k8s/CertManager.js");
     const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
-    const ingress = new TraefikIngress("ingress", {
+    const certificates = new CertManager("certificates", {
       provider,
       namespace: "ingress",
-      apiBaseDomain: "api.example.org",
       acme: {
         email: "ops@example.org",
         server: "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -33,11 +34,19 @@ beforeAll(async () => {
         tsigAlgorithm: "hmac-sha512.",
         tsigSecret: "c2VjcmV0LXRzaWcta2V5",
       },
+      certificates: [{ name: "ingress", dnsNames: ["api.example.org", "*.api.example.org"] }],
+    });
+    const issued = certificates.issued["ingress"];
+    if (issued === undefined) throw new Error("no ingress certificate");
+    const ingress = new TraefikIngress("ingress", {
+      provider,
+      namespace: "ingress",
+      apiBaseDomain: "api.example.org",
+      certificate: issued,
       adminSourceRanges: ["203.0.113.0/24"],
       kubernetesApi: { at: "outsideCluster", port: 443 },
       podCidrs: ["10.244.0.0/16"],
       publicIp: testPublicIp("198.51.100.10", "mp-dev-ingress-ip"),
-      storageClassName: "managed-csi",
     });
     return { dependencyUrns: pulumi.all(ingress.binding.dependencies.map((dependency) => pulumi.output(dependency).apply((resource) => resource.urn))) };
   }));
@@ -50,12 +59,37 @@ const traefikContainer = () => {
   if (container === undefined) throw new Error("no traefik container");
   return container;
 };
-const envNamed = (name: string) => traefikContainer().env?.find((variable) => variable.name === name);
 
 describe("TraefikIngress", () => {
-  it("runs one traefik replica, replaced rather than rolled because the ACME disk attaches to one node", () => {
-    expect(deployment().spec?.replicas).toBe(1);
-    expect(deployment().spec?.strategy?.type).toBe("Recreate");
+  it("runs two traefik replicas spread over nodes and zones, a new pod ready before an old one goes", () => {
+    expect(deployment().spec?.replicas).toBe(2);
+    expect(deployment().spec?.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    const spread = deployment().spec?.template.spec?.topologySpreadConstraints ?? [];
+    expect(spread.map((constraint) => constraint.topologyKey)).toEqual(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
+    for (const constraint of spread) expect(constraint.labelSelector?.matchLabels).toEqual(deployment().spec?.selector.matchLabels);
+  });
+
+  it("keeps all but one traefik pod up while nodes are drained", () => {
+    const budget = objectOf<IPodDisruptionBudget>(declared, "kubernetes:policy/v1:PodDisruptionBudget", "ingress-pdb");
+    expect(budget.spec?.maxUnavailable).toBe(1);
+    expect(budget.spec?.selector?.matchLabels).toEqual(deployment().spec?.selector.matchLabels);
+  });
+
+  it("keeps no state in its pods: no volume but config and scratch, no ACME resolver or RFC2136 credentials", () => {
+    expect(deployment().spec?.template.spec?.volumes?.map((volume) => Object.keys(volume).filter((key) => key !== "name"))).toEqual([["configMap"], ["emptyDir"]]);
+    expect(declared.some((resource) => resource.type === "kubernetes:core/v1:PersistentVolumeClaim")).toBe(false);
+    expect(traefikContainer().env ?? []).toEqual([]);
+    const config = parse(objectOf<IConfigMap>(declared, "kubernetes:core/v1:ConfigMap", "traefik-config").data?.["traefik.yml"] ?? "");
+    expect(config.certificatesResolvers).toBeUndefined();
+  });
+
+  it("serves the issued certificate from the default TLSStore, matched by name as strict SNI requires", () => {
+    const store = objectOf<ITLSStore>(declared, "kubernetes:traefik.io/v1alpha1:TLSStore", "default");
+    expect(store.metadata?.namespace).toBe("ingress");
+    // traefik v3.7 pkg/tls/tlsmanager.go `Get`: with sniStrict, a name that matches none of the store's certificates
+    // closes the connection; the default certificate is not among them, so the issued one must be listed too.
+    expect(store.spec.certificates).toEqual([{ secretName: "ingress-tls" }]);
+    expect(store.spec.defaultCertificate).toEqual({ secretName: "ingress-tls" });
   });
 
   it("reads Secrets, Services and its routes only in the namespace it serves: a Role there, no ClusterRole", () => {
@@ -80,19 +114,6 @@ describe("TraefikIngress", () => {
     expect(traefikContainer().image).toMatch(/^docker\.io\/library\/traefik:v3\.\d+\.\d+$/);
   });
 
-  it("reads the TSIG secret from a Secret and the other RFC2136 settings from plain variables", () => {
-    expect(envNamed("RFC2136_TSIG_SECRET")?.valueFrom?.secretKeyRef).toEqual({ name: "traefik-rfc2136-tsig", key: "secret" });
-    expect(envNamed("RFC2136_TSIG_SECRET")?.value).toBeUndefined();
-    expect(envNamed("RFC2136_NAMESERVER")?.value).toBe("ns1.example.org:53");
-    expect(envNamed("RFC2136_TSIG_KEY")?.value).toBe("acme-key");
-    expect(envNamed("RFC2136_TSIG_ALGORITHM")?.value).toBe("hmac-sha512.");
-  });
-
-  it("stores the TSIG secret as a secret", () => {
-    const tsig = declared.find((resource) => resource.name === "ingress-tsig");
-    expect(tsig?.hasSecretInput).toBe(true);
-  });
-
   it("runs as a non-root user without privilege escalation, capabilities or a writable root file system", () => {
     expect(deployment().spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     expect(traefikContainer().securityContext).toMatchObject({
@@ -107,14 +128,6 @@ describe("TraefikIngress", () => {
     expect(traefikContainer().livenessProbe?.httpGet).toEqual({ path: "/ping", port: "traefik" });
     expect(traefikContainer().resources?.requests).toBeDefined();
     expect(traefikContainer().resources?.limits).toBeDefined();
-  });
-
-  it("keeps acme.json on a ReadWriteOnce disk and restores mode 600 before traefik starts", () => {
-    const claim = objectOf<IPersistentVolumeClaim>(declared, "kubernetes:core/v1:PersistentVolumeClaim", "traefik-acme");
-    expect(claim.spec?.accessModes).toEqual(["ReadWriteOnce"]);
-    expect(claim.spec?.storageClassName).toBe("managed-csi");
-    const init = deployment().spec?.template.spec?.initContainers?.[0];
-    expect(init?.command?.join(" ")).toContain("chmod 600 /data/acme.json");
   });
 
   it("pins the LoadBalancer to the ingress static IP and keeps client addresses", () => {
@@ -167,13 +180,14 @@ describe("TraefikIngress", () => {
     expect(route.spec.routes[0]?.middlewares?.map((middleware) => middleware.name)).toContain("admin-allow-list");
   });
 
-  it("makes every route wait for the CRDs and the shared middlewares and TLS option", () => {
+  it("makes every route wait for the CRDs and the shared middlewares, TLS option and certificate store", () => {
     const kinds = dependencyUrns.map((urn) => urn.split("::")[2]?.split("$").pop());
     expect(kinds).toEqual([
       "kubernetes:yaml/v2:ConfigFile",
       "kubernetes:traefik.io/v1alpha1:Middleware",
       "kubernetes:traefik.io/v1alpha1:Middleware",
       "kubernetes:traefik.io/v1alpha1:TLSOption",
+      "kubernetes:traefik.io/v1alpha1:TLSStore",
     ]);
   });
 
@@ -189,24 +203,54 @@ describe("TraefikIngress", () => {
     for (const object of objects) expect(object.providerUrn, object.name).toMatch(/pulumi:providers:kubernetes::cluster$/);
   });
 
-  it("reaches DNS, and HTTPS and DNS of public addresses: API server, ACME directory, name servers; no pod but CoreDNS", () => {
+  it("reaches only cluster DNS and the API server: it orders no certificates, so no ACME directory or name server", () => {
     const egress = egressOf(networkPolicy(declared, "traefik"));
-    expect(egress).toEqual([
-      clusterDnsRule,
-      {
-        to: [publicAddresses],
-        ports: [
-          { port: 443, protocol: "TCP" },
-          { port: 53, protocol: "UDP" },
-          { port: 53, protocol: "TCP" },
-        ],
-      },
-    ]);
+    expect(egress).toEqual([clusterDnsRule, { to: [publicAddresses], ports: [{ port: 443, protocol: "TCP" }] }]);
     expect(podPeersOf(egress)).toEqual(clusterDnsRule.to);
   });
 
   it("declares no egress for the dashboard, which traefik serves itself", () => {
     const policies = declared.filter((resource) => resource.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     expect(policies.map((resource) => (resource.inputs["metadata"] as { name: string }).name)).toEqual(["traefik"]);
+  });
+});
+
+describe("CertManager", () => {
+  it("installs the pinned cert-manager release", () => {
+    // A ConfigFile is a component: the mock records it, not its inputs; the URL is the pinned constant.
+    expect(declared.filter((resource) => resource.type === "kubernetes:yaml/v2:ConfigFile").map((resource) => resource.name)).toContain("certificates-install");
+    expect(certManagerManifest).toMatch(/\/cert-manager\/releases\/download\/v\d+\.\d+\.\d+\/cert-manager\.yaml$/);
+  });
+
+  it("solves DNS-01 over RFC2136 with the stack's name server and key, the algorithm in cert-manager's spelling", () => {
+    const issuer = objectOf<IIssuer>(declared, "kubernetes:cert-manager.io/v1:Issuer", "acme-dns01");
+    expect(issuer.metadata?.namespace).toBe("ingress");
+    expect(issuer.spec?.acme?.server).toBe("https://acme-staging-v02.api.letsencrypt.org/directory");
+    expect(issuer.spec?.acme?.solvers).toEqual([
+      {
+        dns01: {
+          rfc2136: {
+            nameserver: "ns1.example.org:53",
+            tsigKeyName: "acme-key",
+            tsigAlgorithm: "HMACSHA512",
+            tsigSecretSecretRef: { name: "acme-rfc2136-tsig", key: "secret" },
+          },
+        },
+      },
+    ]);
+  });
+
+  it("keeps the TSIG secret in a Secret beside the Issuer, marked secret", () => {
+    const tsig = findObject(declared, "kubernetes:core/v1:Secret", "acme-rfc2136-tsig");
+    expect(tsig.hasSecretInput).toBe(true);
+    expect((tsig.inputs["metadata"] as { namespace: string }).namespace).toBe("ingress");
+    expect((tsig.inputs["stringData"] as Record<string, string>)["secret"]).toBe("c2VjcmV0LXRzaWcta2V5");
+  });
+
+  it("issues the base domain and its wildcard into the Secret traefik's certificate store names", () => {
+    const certificate = objectOf<ICertificate>(declared, "kubernetes:cert-manager.io/v1:Certificate", "ingress");
+    expect(certificate.spec?.dnsNames).toEqual(["api.example.org", "*.api.example.org"]);
+    expect(certificate.spec?.secretName).toBe("ingress-tls");
+    expect(certificate.spec?.issuerRef).toEqual({ group: "cert-manager.io", kind: "Issuer", name: "acme-dns01" });
   });
 });

@@ -34,6 +34,17 @@ describe("stack config errors name the key and what it allows", () => {
     expect(errorOf(devWith({ bbb }))).toBe('mediaplane:bbb.nodes[0].cluster: unknown cluster "eu" (clusters: default)');
   });
 
+  it("refuses a TSIG algorithm cert-manager's RFC2136 solver cannot sign with", () => {
+    const acme = { email: "ops@example.org", nameserver: "ns1.example.org:53", tsigKeyName: "k", tsigAlgorithm: "hmac-sha384." };
+    expect(errorOf(devWith({ acme }))).toBe('mediaplane:acme.tsigAlgorithm: Invalid option: expected one of "hmac-sha256."|"hmac-sha512."');
+  });
+
+  it("refuses TURN over TLS on a stack that issues no certificates", () => {
+    expect(errorOf(devWith({ acme: undefined, turn: { enabled: true, tls: true } }))).toBe(
+      "mediaplane:turn.tls: needs acme: the TURN host's certificate is issued by DNS-01",
+    );
+  });
+
   it("says a required key is missing", () => {
     expect(errorOf(devWith({ domains: undefined }))).toBe("mediaplane:domains: is required (object)");
   });

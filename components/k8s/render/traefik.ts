@@ -3,24 +3,7 @@ import { stringify } from "yaml";
 /** Container ports of traefik; the Service maps 80/443 onto them so traefik never needs to bind privileged ports. */
 export const traefikPorts = { web: 8000, websecure: 8443, traefik: 9000, metrics: 9100 } as const;
 
-export const acmeStoragePath = "/data/acme.json";
-
-export interface AcmeResolverArgs {
-  /** Name of the ACME resolver routes refer to. */
-  certResolver: string;
-  /** Account e-mail at the ACME CA (expiry notices). */
-  email: string;
-  /** ACME directory; the production Let's Encrypt directory unless the stack asks for staging. */
-  server: string;
-  /** Seconds to wait before checking the TXT record, for slow secondary name servers; 0: check at once. */
-  propagationDelaySeconds: number;
-}
-
 export interface TraefikStaticConfigArgs {
-  /** The API base domain: the resolver requests one certificate for it and `*.<it>`. */
-  apiBaseDomain: string;
-  /** DNS-01 certificates; `undefined` (laptop clusters): traefik serves its self-signed default certificate. */
-  acme: AcmeResolverArgs | undefined;
   /** Log level of traefik itself. */
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   /** Grace period for in-flight requests after SIGTERM; keep it below the pod's termination grace period. */
@@ -29,9 +12,11 @@ export interface TraefikStaticConfigArgs {
   watchedNamespaces: readonly string[];
 }
 
-/** traefik's static configuration (`traefik.yml`): entry points, providers, the DNS-01 resolver, logs and metrics. */
+/**
+ * traefik's static configuration (`traefik.yml`): entry points, the CRD provider, logs and metrics. No certificate
+ * resolver: certificates come from Secrets (the default TLSStore), so replicas share them and hold no state.
+ */
 export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<string, unknown> {
-  const acme = args.acme;
   const lifeCycle = { requestAcceptGraceTimeout: "5s", graceTimeOut: `${args.shutdownGraceSeconds}s` };
   return {
     global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -44,13 +29,7 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
       websecure: {
         address: `:${traefikPorts.websecure}`,
         transport: { lifeCycle },
-        // One wildcard certificate for every tenant host, requested at start-up instead of one per tenant on first request.
-        http: {
-          tls:
-            acme === undefined
-              ? {}
-              : { certResolver: acme.certResolver, domains: [{ main: args.apiBaseDomain, sans: [`*.${args.apiBaseDomain}`] }] },
-        },
+        http: { tls: {} },
       },
       traefik: { address: `:${traefikPorts.traefik}` },
       metrics: { address: `:${traefikPorts.metrics}` },
@@ -69,26 +48,6 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
         allowEmptyServices: true,
       },
     },
-    ...(acme === undefined
-      ? {}
-      : {
-          certificatesResolvers: {
-            [acme.certResolver]: {
-              acme: {
-                email: acme.email,
-                caServer: acme.server,
-                storage: acmeStoragePath,
-                keyType: "EC384",
-                // Name server, TSIG key and secret come from the RFC2136_* environment of the container.
-                dnsChallenge: {
-                  provider: "rfc2136",
-                  // traefik wants a positive delay or none at all.
-                  ...(acme.propagationDelaySeconds > 0 ? { propagation: { delayBeforeChecks: `${acme.propagationDelaySeconds}s` } } : {}),
-                },
-              },
-            },
-          },
-        }),
     log: { level: args.logLevel, format: "json" },
     // Only what needs a look: client and server errors, retried requests and slow requests.
     accessLog: {
