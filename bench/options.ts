@@ -28,10 +28,22 @@ export interface BenchOptions {
   readonly profileDir: string | undefined;
   /** Measure only this figure, at the primary fleet size (`--only`); the report is then printed only. */
   readonly only: Measurement | undefined;
+  readonly rush: RushSettings;
+}
+
+/** The top-of-the-hour rush (`scenarios/rush.ts`): how many requests arrive within how long, on how many nodes. */
+export interface RushSettings {
+  readonly fleetSize: number;
+  readonly durationSeconds: number;
+  /** Create requests, `racingCreates` of them a second create of a meeting racing its first on the other replica. */
+  readonly creates: number;
+  readonly racingCreates: number;
+  /** Attendees joining, a third of them before their meeting's create. */
+  readonly joins: number;
 }
 
 /** Figures that can be measured on their own. */
-export const measurements = ["refusals", "deadNode"] as const;
+export const measurements = ["refusals", "deadNode", "rush"] as const;
 export type Measurement = (typeof measurements)[number];
 
 const full: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
@@ -49,6 +61,7 @@ const full: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
   fixedJoinRate: 2_000,
   latencyConnections: 16,
   pollIntervalMs: 10_000,
+  rush: { fleetSize: 1_000, durationSeconds: 60, creates: 2_000, racingCreates: 200, joins: 40_000 },
 };
 
 const quick: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
@@ -64,6 +77,7 @@ const quick: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
   fixedJoinRate: 500,
   latencyConnections: 8,
   pollIntervalMs: 2_000,
+  rush: { fleetSize: 100, durationSeconds: 15, creates: 200, racingCreates: 20, joins: 4_000 },
 };
 
 export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--only <figure>] [--out <file>] [--no-write] [--profile <dir>]

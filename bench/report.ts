@@ -1,6 +1,6 @@
 import { meetsTarget, pairedRatioSpread, spreadOf, type Spread, type Target } from "./stats.js";
 
-export type Unit = "req/s" | "ms" | "s" | "MB" | "commands" | "nodes" | "creates";
+export type Unit = "req/s" | "ms" | "s" | "MB" | "commands" | "nodes" | "creates" | "answers" | "meetings";
 
 /** One measured figure: the raw value of every repeated run, and what it is judged against. */
 export interface Figure {
@@ -35,7 +35,7 @@ export interface BenchReport {
   readonly figures: readonly Figure[];
 }
 
-const decimalsByUnit: Readonly<Record<Unit, number>> = { "req/s": 0, ms: 2, s: 2, MB: 1, commands: 2, nodes: 0, creates: 0 };
+const decimalsByUnit: Readonly<Record<Unit, number>> = { "req/s": 0, ms: 2, s: 2, MB: 1, commands: 2, nodes: 0, creates: 0, answers: 0, meetings: 0 };
 
 export function formatNumber(value: number, decimals: number): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });

@@ -8,14 +8,15 @@ import { parseOptions, type BenchOptions } from "./options.js";
 import { killAllChildren } from "./processes.js";
 import { progress } from "./progress.js";
 import { renderReport, replaceGenerated, type Figure } from "./report.js";
-import { BaselineServer, measureCreates, measureCreatesWithDeadNode, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, measureRefusals, seedMeetings } from "./scenarios/index.js";
+import { BaselineServer, measureCreates, measureCreatesWithDeadNode, measureGetMeetings, measureJoinLatency, measureJoins, measurePollCycles, measureRefusals, measureRush, seedMeetings } from "./scenarios/index.js";
 import { closeOpenTestbeds, startTestbed } from "./testbed.js";
 
 /**
  * `npm run bench`: the baseline (kept running: every throughput run is paired with a baseline run just before it),
  * then for each fleet size a fresh Redis, simulated fleet and balancer, seeded with
- * live meetings through the balancer's own create, then driven with autocannon. Writes the report between the
- * result markers of docs/benchmarks.md (full run) or prints it (quick run).
+ * live meetings through the balancer's own create, then driven with autocannon; then creates while a node dies,
+ * and the top-of-the-hour rush on two replicas and two pollers. Writes the report between the result markers of
+ * docs/benchmarks.md (full run) or prints it (quick run); exits non-zero when the rush broke an invariant.
  */
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -65,18 +66,30 @@ async function measureRefusalsAlone(options: BenchOptions): Promise<Figure[]> {
   }
 }
 
+/** The figures of a run, and the invariants it found broken (the run then fails once the report is out). */
+interface Measured {
+  readonly figures: Figure[];
+  readonly broken: string[];
+}
+
+const figuresOnly = (figures: Figure[]): Measured => ({ figures, broken: [] });
+
 /** What `--only` names, or everything. */
-async function measureFigures(options: BenchOptions): Promise<Figure[]> {
+async function measureFigures(options: BenchOptions): Promise<Measured> {
   switch (options.only) {
     case "refusals":
-      return measureRefusalsAlone(options);
+      return figuresOnly(await measureRefusalsAlone(options));
     case "deadNode":
       progress("creates while one node of three is killed");
-      return [await measureCreatesWithDeadNode(options)];
+      return figuresOnly([await measureCreatesWithDeadNode(options)]);
+    case "rush":
+      return measureRush(options);
     case undefined: {
       const figures = await measureEverything(options);
       progress("creates while one node of three is killed");
-      return [...figures, await measureCreatesWithDeadNode(options)];
+      figures.push(await measureCreatesWithDeadNode(options));
+      const rush = await measureRush(options);
+      return { figures: [...figures, ...rush.figures], broken: rush.broken };
     }
   }
 }
@@ -112,7 +125,7 @@ async function main(): Promise<void> {
   const started = new Date();
   progress("compiling the balancer and the baseline");
   await buildMeasuredServers();
-  const figures: Figure[] = await measureFigures(options);
+  const { figures, broken } = await measureFigures(options);
   const markdown = renderReport({
     date: started,
     mode: options.mode,
@@ -132,6 +145,11 @@ async function main(): Promise<void> {
     progress(`report written to ${options.outFile}`);
   }
   progress(`done in ${Math.round((Date.now() - started.getTime()) / 1000)} s`);
+  if (broken.length > 0) {
+    // Timing targets are reported, not enforced (a shared machine is noisy); a broken invariant is a bug.
+    process.stderr.write(`bench: invariants broken:\n${broken.map((line) => `- ${line}`).join("\n")}\n`);
+    process.exitCode = 1;
+  }
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { meetsTarget, pairedRatioSpread, spreadOf } from "./stats.js";
+import { meetsTarget, pairedRatioSpread, percentile, spreadOf } from "./stats.js";
 
 describe("spreadOf", () => {
   it("reports min, median and max of an odd number of runs", () => {
@@ -65,5 +65,25 @@ describe("meetsTarget", () => {
 
   it("refuses a ratio target without a baseline", () => {
     expect(() => meetsTarget({ kind: "atLeast", value: 0.6, of: "ratio" }, figure, undefined)).toThrow(/needs a ratio/);
+  });
+});
+
+describe("percentile", () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
+
+  it("answers the nearest-rank value, one that was measured", () => {
+    expect(percentile(hundred, 50)).toBe(50);
+    expect(percentile(hundred, 99)).toBe(99);
+    expect(percentile([1, 2, 4], 50)).toBe(2);
+  });
+
+  it("answers the largest value for p100 and a single value for any percentile", () => {
+    expect(percentile(hundred, 100)).toBe(100);
+    expect(percentile([7], 1)).toBe(7);
+  });
+
+  it("refuses no values and a percentile outside (0, 100]", () => {
+    expect(() => percentile([], 50)).toThrow(/at least one value/);
+    expect(() => percentile([1], 0)).toThrow(/over 0 and at most 100, got 0/);
   });
 });

@@ -35,3 +35,11 @@ export function meetsTarget(target: Target, figure: Spread, ratio: Spread | unde
   if (subject === undefined) throw new Error("a ratio target needs a ratio to the baseline");
   return target.kind === "atLeast" ? subject.median >= target.value : subject.median <= target.value;
 }
+
+/** The nearest-rank percentile `q` (0 < q ≤ 100) of `values`: a value that was measured, never an interpolation. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error("a percentile needs at least one value");
+  if (!(q > 0 && q <= 100)) throw new Error(`a percentile is over 0 and at most 100, got ${q}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil((q / 100) * sorted.length) - 1]!;
+}

@@ -54,6 +54,50 @@ async function redisPid(redis: Redis): Promise<number> {
   return Number(match[1]);
 }
 
+export interface BalancerProcessArgs {
+  /** For error messages, and the name of its CPU profile's directory. */
+  readonly name: string;
+  readonly configFile: string;
+  readonly redisUrl: string;
+  /** `--profile`: write a V8 CPU profile into `<profileDir>/<name>/`. */
+  readonly profileDir: string | undefined;
+}
+
+/**
+ * The balancer's own entry point, compiled, configured by a file and the environment as a deployment runs it, in
+ * one of its modes (an API replica, a poller).
+ */
+export function spawnBalancer(args: BalancerProcessArgs & { readonly env: Readonly<Record<string, string>> }): Child {
+  return spawnChild({
+    entry: builtBalancerMain,
+    name: args.name,
+    nodeFlags: cpuProfileFlags(args.profileDir, args.name),
+    env: {
+      CONFIG_FILE: args.configFile,
+      REDIS_URL: args.redisUrl,
+      BASE_DOMAIN: "bbb.bench.test",
+      ADMIN_HOST: "127.0.0.1",
+      ADMIN_PORT: "0",
+      LOG_LEVEL: "warn",
+      ...args.env,
+    },
+  });
+}
+
+/** An API replica on a free loopback port, once it answers. */
+export async function startApiReplica(args: BalancerProcessArgs): Promise<{ child: Child; origin: string }> {
+  const port = await freePort();
+  const child = spawnBalancer({ ...args, env: { MODE: "api", LISTEN_HOST: "127.0.0.1", PORT: String(port) } });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${origin}/t/${benchTenants.joins.slug}/bigbluebutton/api`, child, args.name);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { child, origin };
+}
+
 export interface TestbedOptions {
   readonly fleetSize: number;
   readonly pollIntervalMs: number;
@@ -91,26 +135,8 @@ export async function startTestbed({ fleetSize, pollIntervalMs, profileDir }: Te
     const config = { ...balancerConfig(fleetNodes(fleetSize), simulatorOrigin), poller: { intervalSeconds: pollIntervalMs / 1000 } };
     await writeFile(configFile, JSON.stringify(config));
 
-    const port = await freePort();
-    // The balancer's own entry point, compiled, configured by a file and the environment as a deployment runs it.
-    const balancer = spawnChild({
-      entry: builtBalancerMain,
-      name: "balancer",
-      nodeFlags: cpuProfileFlags(profileDir, `balancer-${fleetSize}-nodes`),
-      env: {
-        CONFIG_FILE: configFile,
-        REDIS_URL: redisServer.url,
-        LISTEN_HOST: "127.0.0.1",
-        PORT: String(port),
-        BASE_DOMAIN: "bbb.bench.test",
-        ADMIN_HOST: "127.0.0.1",
-        ADMIN_PORT: "0",
-        LOG_LEVEL: "warn",
-      },
-    });
+    const { child: balancer, origin } = await startApiReplica({ name: `balancer-${fleetSize}-nodes`, configFile, redisUrl: redisServer.url, profileDir });
     closers.push(() => balancer.stop());
-    const origin = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${origin}/t/${benchTenants.joins.slug}/bigbluebutton/api`, balancer, "balancer");
     const startRssBytes = await balancer.rssBytes();
     const cpuAccounts = [
       { name: "balancer", cpuSeconds: () => balancer.cpuSeconds() },

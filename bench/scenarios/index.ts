@@ -6,3 +6,4 @@ export { measureJoinLatency, measureJoins } from "./join.js";
 export { seedMeetings } from "./meetings.js";
 export { measurePollCycles } from "./poll.js";
 export { measureRefusals } from "./refusals.js";
+export { measureRush } from "./rush.js";
