@@ -21,6 +21,8 @@ prerequisites=(
   "named bind9 an authoritative DNS server with a TSIG key, for RFC 2136 (DNS-01) tests"
   "nsupdate bind9-dnsutils RFC 2136 updates against that server"
   "dig bind9-dnsutils queries against that server"
+  "pebble pebble a local ACME CA that validates DNS-01 against that server, for the wildcard certificate test"
+  "lego lego the ACME client library traefik is built on, ordering that certificate with the issuer's RFC2136 values"
   "nginx nginx the BBB node's HTTPS location in front of the CPU-load agent"
   "chromium chromium the operator console's browser tests (headless, driven by playwright-core)"
   "prometheus-redis-exporter prometheus-redis-exporter the Redis metrics sidecar, started as its container starts it"

@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../balancer/test/support/redis.js";
+import { startDaemon } from "./daemon.js";
 
 /** A TSIG key as RFC 2136 clients name it: the algorithm may carry the trailing dot lego and nsupdate accept. */
 export interface TsigKey {
@@ -91,42 +90,15 @@ export async function startBind9(options: Bind9Options): Promise<StartedBind9> {
   await writeFile(conf, namedConf(dir, port, options));
   await writeFile(join(dir, `${options.zone}.zone`), zoneFile(options));
 
-  const child = spawn("named", ["-g", "-4", "-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, "exit");
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-
   const timeoutMs = options.startTimeoutMs ?? 10_000;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`named did not load zone ${options.zone} within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-      const loaded = new RegExp(`zone ${options.zone.replace(/\./g, "\\.")}/IN: loaded serial`);
-      const watch = (): void => {
-        if (loaded.test(output) && /running/.test(output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stderr.on("data", watch);
-      child.stdout.on("data", watch);
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`named exited (${code ?? signal}) before serving ${options.zone}:\n${output}`));
-      });
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-
-  return { host: "127.0.0.1", port, address: `127.0.0.1:${port}`, output: () => output, stop };
+  const loaded = new RegExp(`zone ${options.zone.replace(/\./g, "\\.")}/IN: loaded serial`);
+  const daemon = await startDaemon({
+    command: "named",
+    args: ["-g", "-4", "-c", conf],
+    ready: (output) => loaded.test(output) && /running/.test(output),
+    readyWhat: `serve zone ${options.zone}`,
+    timeoutMs,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
+  return { host: "127.0.0.1", port, address: `127.0.0.1:${port}`, output: daemon.output, stop: daemon.stop };
 }
