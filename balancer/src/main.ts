@@ -3,6 +3,9 @@ import { ConfigError, loadBalancerConfigFile, type BalancerConfig } from "./conf
 import { startApiServer } from "./apiServer.js";
 import { startAdminServer } from "./admin/adminServer.js";
 import { startPollerProcess } from "./poller/pollerProcess.js";
+import { startImporterProcess } from "./recordings/importerProcess.js";
+import { startUploadServer } from "./recordings/uploadServer.js";
+import { defaultCallbackKey } from "./tenancy/endCallback.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 
 /** Something a mode started; `close` ends it gracefully (SIGTERM). */
@@ -31,7 +34,30 @@ const runners: Record<Mode, ModeRunner> = {
   },
   poller: async (env, config, logger) => startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger }),
   admin: async () => ({ close: async () => undefined }),
+  importer: async (env, config, logger) =>
+    startImporterProcess({ config, redisUrl: env.REDIS_URL, shareRoot: recordingsDir(env), intervalMs: env.IMPORT_INTERVAL_SECONDS * 1_000, logger }),
+  "recording-upload": async (env, config, logger) => {
+    const secrets = new Map(config.nodes.map((node) => [node.id, node.secret]));
+    const server = await startUploadServer({
+      shareRoot: recordingsDir(env),
+      callbackKey: env.CALLBACK_SECRET ?? defaultCallbackKey(config),
+      tenants: new Set(config.tenants.map((tenant) => tenant.slug)),
+      maxFileBytes: env.RECORDING_MAX_FILE_MB * 1024 * 1024,
+      nodeSecret: (nodeId) => secrets.get(nodeId),
+      host: env.LISTEN_HOST,
+      port: env.PORT,
+      logger,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
+    });
+    logger.info({ port: server.port }, "recording upload endpoint listening");
+    return server;
+  },
 };
+
+function recordingsDir(env: Env): string {
+  if (env.RECORDINGS_DIR === undefined) throw new ConfigError(`environment variable RECORDINGS_DIR: is required in mode ${env.MODE} (where the recordings share is mounted)`);
+  return env.RECORDINGS_DIR;
+}
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);

@@ -10,6 +10,8 @@ import { collectFleetStats, type NodeStats } from "../observability/stats.js";
 import { loadTerms } from "../placement/load.js";
 import { recentDuplicates } from "../poller/adopt.js";
 import type { Directory } from "../tenancy/directory.js";
+import { createLogger } from "../observability/logger.js";
+import { rebuildIndex } from "../recordings/importer.js";
 import { formatAge, formatNumber, formatTable } from "./table.js";
 
 export interface CliDeps {
@@ -19,6 +21,8 @@ export interface CliDeps {
   clients: NodeClients;
   /** Tenants' API host names are `<tenant>.<baseDomain>`. */
   baseDomain: string | undefined;
+  /** Where the recordings share is mounted (RECORDINGS_DIR), for `recordings-rebuild`. */
+  recordingsDir: string | undefined;
   now: number;
 }
 
@@ -48,8 +52,9 @@ Usage: mediaplane-admin [--json] <command> [arguments]
   duplicates                meetings polls found running on two nodes lately, and what was done
   tenant <slug>             the tenant's API URLs and secrets (needs BASE_DOMAIN)
   stats                     the stats document (JSON), as the admin API serves it
+  recordings-rebuild        re-index every tenant's recordings from the share (RECORDINGS_DIR) into Redis
 
-Environment: CONFIG_FILE (the balancer config), REDIS_URL, BASE_DOMAIN (for 'tenant').`;
+Environment: CONFIG_FILE (the balancer config), REDIS_URL, BASE_DOMAIN (for 'tenant'), RECORDINGS_DIR (for 'recordings-rebuild').`;
 
 function nodesTable(nodes: readonly NodeStats[], now: number): string {
   return formatTable(
@@ -98,6 +103,17 @@ async function endCommand(deps: CliDeps, tenant: string | undefined, meetingId: 
   const line = `${tenant}/${meetingId}: ${describeEndOutcome(outcome)}`;
   if (outcome.kind === "notMapped" || outcome.kind === "failed") throw new CommandFailed(line);
   return json ? JSON.stringify({ tenant, meetingId, ...outcome }, null, 2) : line;
+}
+
+async function rebuildCommand(deps: CliDeps, json: boolean): Promise<string> {
+  if (deps.recordingsDir === undefined) throw new UsageError("recordings-rebuild needs RECORDINGS_DIR, where the recordings share is mounted");
+  const logger = createLogger({ name: "recordings-rebuild", level: "silent" });
+  const report = await rebuildIndex({ redis: deps.redis, shareRoot: deps.recordingsDir, logger }, new Set(deps.directory.tenants.keys()));
+  if (json) return JSON.stringify(report, null, 2);
+  const lines = [`indexed ${report.indexed.length}, dropped from the index ${report.removed.length}, not indexed ${report.failed.length}, held by an importer ${report.skipped}`];
+  for (const failure of report.failed) lines.push(`not indexed: ${failure.recording}: ${failure.error}`);
+  if (report.failed.length > 0) throw new CommandFailed(lines.join("\n"));
+  return lines.join("\n");
 }
 
 /** Runs one command; answers what to print. Bad arguments throw `UsageError`. */
@@ -153,6 +169,8 @@ export async function runCommand(deps: CliDeps, args: readonly string[], json: b
     }
     case "stats":
       return JSON.stringify(await collectFleetStats(deps.redis, deps.config, deps.now), null, 2);
+    case "recordings-rebuild":
+      return rebuildCommand(deps, json);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

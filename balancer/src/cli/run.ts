@@ -21,7 +21,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
     redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, connectTimeoutMs: 3_000, failFast: true });
     redis.on("error", () => undefined);
     clients = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
-    const stdout = await runCommand({ redis, config, directory, clients, baseDomain: env["BASE_DOMAIN"], now: Date.now() }, args, json);
+    const stdout = await runCommand({ redis, config, directory, clients, baseDomain: env["BASE_DOMAIN"], recordingsDir: env["RECORDINGS_DIR"], now: Date.now() }, args, json);
     return { code: 0, stdout, stderr: "" };
   } catch (error) {
     if (error instanceof UsageError) return { code: 2, stdout: "", stderr: `${error.message}\n\n${usage}` };

@@ -4,9 +4,11 @@ import { redisUrlProtocol } from "../store/redisClient.js";
 
 /**
  * What the program runs as: `api` (the BBB API), `poller` (polls the fleet, any number of replicas), `admin`
- * (only the admin server). Every mode also serves the admin server (probes, metrics, admin API) on ADMIN_PORT.
+ * (only the admin server), `importer` (indexes the recordings share and applies retention, any number of
+ * replicas), `recording-upload` (receives recordings from the nodes' post-publish hook onto the share). Every mode
+ * also serves the admin server (probes, metrics, admin API) on ADMIN_PORT.
  */
-export const modes = ["api", "poller", "admin"] as const;
+export const modes = ["api", "poller", "admin", "importer", "recording-upload"] as const;
 export type Mode = (typeof modes)[number];
 
 const hostOrDomain = z.string().regex(/^[a-z0-9.-]+$/i, { error: "must be a host name" });
@@ -44,6 +46,12 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(0).max(600).default(20),
   /** Names this poller in its leases and logs; default: a random ID per process. */
   POLLER_ID: z.string().min(1).optional(),
+  /** Where the recordings share is mounted (docs/recordings.md); the importer and recording-upload modes need it. */
+  RECORDINGS_DIR: z.string().startsWith("/", { error: "must be an absolute path" }).optional(),
+  /** How often the importer walks the share. */
+  IMPORT_INTERVAL_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(1).max(86_400).default(30),
+  /** The largest single file of a recording the upload endpoint takes (a long meeting's webcam video). */
+  RECORDING_MAX_FILE_MB: z.coerce.number({ error: "must be a number of megabytes" }).int().min(1).max(1_048_576).default(16_384),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -78,6 +78,8 @@ export const tenantSchema = z.strictObject({
   logo: z.url({ protocol: /^https?$/ }).optional(),
   /** Presentation preloaded on every create of this tenant that brings none of its own. */
   presentation: z.url({ protocol: /^https?$/ }).optional(),
+  /** Days a recording is kept after its meeting ended, then deleted by the importer; unset: kept until deleted. */
+  recordingRetentionDays: z.int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day (leave it unset to keep recordings)" }).max(36_500).optional(),
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 

@@ -1,8 +1,10 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run.js";
+import { renderBalancerConfigFile } from "../../src/config/schema.js";
 import { deleteRecordings, setRecordingsPublished, updateRecordingsMetadata } from "../../src/recordings/changes.js";
-import { importShare, rebuildIndex } from "../../src/recordings/importer.js";
+import { importShare } from "../../src/recordings/importer.js";
 import { getRecording, queryRecordings, recordingTenant } from "../../src/recordings/index.js";
 import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
 import { formatDirectory } from "../../src/recordings/share.js";
@@ -141,13 +143,16 @@ describe("changing recordings changes the share and the index together", () => {
 });
 
 describe("rebuilding the index from the share", () => {
-  it("reproduces the index exactly in an empty Redis", async () => {
+  it("the recordings-rebuild command reproduces the index exactly in an empty Redis", async () => {
     await setRecordingsPublished(rf.context(), "acme", [acmeOther.recordId], false);
     await updateRecordingsMetadata(rf.context(), "globex", [globexWeekly.recordId], { term: "autumn" });
     const before = await indexState();
     await emptyIndex();
     expect(await indexState()).toEqual({});
-    await rebuildIndex(rf.context(), rf.importSettings.tenants);
+    const configFile = join(rf.share, "..", "balancer.yaml");
+    await writeFile(configFile, renderBalancerConfigFile(rf.fleet.config));
+    const result = await runCli(["recordings-rebuild"], { CONFIG_FILE: configFile, REDIS_URL: rf.fleet.redis.url, RECORDINGS_DIR: rf.share });
+    expect(result, result.stderr).toMatchObject({ code: 0, stdout: "indexed 3, dropped from the index 0, not indexed 0, held by an importer 0" });
     expect(await indexState()).toEqual(before);
     await setRecordingsPublished(rf.context(), "acme", [acmeOther.recordId], true);
   });
