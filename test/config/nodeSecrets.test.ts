@@ -25,12 +25,16 @@ const errorOf = (secrets: Record<string, string>): string => {
   throw new Error("the config was accepted");
 };
 
-const tsig = { acmeTsigSecret: "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==" };
+/** The prod stack's other secrets: the ACME TSIG key and the fleet's SSH key. */
+const otherSecrets = {
+  acmeTsigSecret: "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==",
+  bbbSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+};
 
 describe("referenced nodes' API secrets", () => {
   it("come from one secret map, every value still a secret", async () => {
     const map = { "bbb-1": "secret-of-bbb-1-0123456789", "bbb-2": "secret-of-bbb-2-0123456789", "bbb-large-1": "secret-of-large-0123456789" };
-    const { secrets } = loadProdWith({ ...tsig, bbbNodeSecrets: JSON.stringify(map) });
+    const { secrets } = loadProdWith({ ...otherSecrets, bbbNodeSecrets: JSON.stringify(map) });
     expect(Object.keys(secrets.bbbNodeSecrets).sort()).toEqual(["bbb-1", "bbb-2", "bbb-large-1"]);
     for (const [id, output] of Object.entries(secrets.bbbNodeSecrets)) {
       expect(await pulumi.isSecret(output)).toBe(true);
@@ -40,7 +44,7 @@ describe("referenced nodes' API secrets", () => {
 
   it("may mix the map and one key per node", async () => {
     const { secrets } = loadProdWith({
-      ...tsig,
+      ...otherSecrets,
       bbbNodeSecrets: JSON.stringify({ "bbb-1": "secret-of-bbb-1-0123456789", "bbb-2": "secret-of-bbb-2-0123456789" }),
       "bbbNodeSecret-bbb-large-1": "own-key-of-large-0123456789",
     });
@@ -48,7 +52,7 @@ describe("referenced nodes' API secrets", () => {
   });
 
   it("that are missing are named together on one line, with the command that sets them", () => {
-    const message = errorOf({ ...tsig, bbbNodeSecrets: JSON.stringify({ "bbb-2": "secret-of-bbb-2-0123456789" }) });
+    const message = errorOf({ ...otherSecrets, bbbNodeSecrets: JSON.stringify({ "bbb-2": "secret-of-bbb-2-0123456789" }) });
     expect(message).toBe(
       "mediaplane:bbbNodeSecrets: no API secret for BBB nodes bbb-1, bbb-large-1 (bbb-conf --secret on each); " +
         `set them with: pulumi config set --secret --path 'bbbNodeSecrets["<node id>"]' <value>`,
@@ -57,15 +61,15 @@ describe("referenced nodes' API secrets", () => {
 
   it("refuse a map entry for a node the stack does not reference", () => {
     const map = { "bbb-1": "a-secret-0123456789", "bbb-2": "a-secret-0123456789", "bbb-large-1": "a-secret-0123456789", "bbb-9": "a-secret-0123456789" };
-    expect(errorOf({ ...tsig, bbbNodeSecrets: JSON.stringify(map) })).toBe(
+    expect(errorOf({ ...otherSecrets, bbbNodeSecrets: JSON.stringify(map) })).toBe(
       'mediaplane:bbbNodeSecrets["bbb-9"]: not a node of bbb.nodes (nodes: bbb-1, bbb-2, bbb-large-1)',
     );
   });
 
   it("refuse a map that is not an object of strings", () => {
-    expect(errorOf({ ...tsig, bbbNodeSecrets: '["bbb-1"]' }).split("\n")[0]).toBe("mediaplane:bbbNodeSecrets: must be a map of node id to API secret");
+    expect(errorOf({ ...otherSecrets, bbbNodeSecrets: '["bbb-1"]' }).split("\n")[0]).toBe("mediaplane:bbbNodeSecrets: must be a map of node id to API secret");
     const numbers = { "bbb-1": 42, "bbb-2": "a-secret-0123456789", "bbb-large-1": "a-secret-0123456789" };
-    expect(errorOf({ ...tsig, bbbNodeSecrets: JSON.stringify(numbers) }).split("\n")[0]).toBe(
+    expect(errorOf({ ...otherSecrets, bbbNodeSecrets: JSON.stringify(numbers) }).split("\n")[0]).toBe(
       `mediaplane:bbbNodeSecrets["bbb-1"]: must be the node's API secret as a string`,
     );
   });
@@ -81,7 +85,7 @@ describe("a secret map in a stack file, offline", () => {
       const file = join(dir, "Pulumi.mapped.yaml");
       await writeFile(file, stringifyYaml(prod));
       const stack = loadOfflineStack(file);
-      expect(stack.placeholders).toEqual(['bbbNodeSecrets["bbb-1"]', 'bbbNodeSecrets["bbb-2"]', 'bbbNodeSecrets["bbb-large-1"]', "acmeTsigSecret"]);
+      expect(stack.placeholders).toEqual(['bbbNodeSecrets["bbb-1"]', 'bbbNodeSecrets["bbb-2"]', 'bbbNodeSecrets["bbb-large-1"]', "acmeTsigSecret", "bbbSshPrivateKey"]);
       expect(stack.secretKeys).toContain("mediaplane:bbbNodeSecrets");
       pulumi.runtime.setAllConfig(stack.config, stack.secretKeys);
       const { secrets } = loadStackConfig(new pulumi.Config("mediaplane"));
