@@ -14,6 +14,7 @@ import { syncConfiguredNodes } from "./store/nodeSync.js";
 import { connectRedis, type RedisClient } from "./store/redisClient.js";
 import { buildDirectory } from "./tenancy/directory.js";
 import { defaultCallbackKey } from "./tenancy/endCallback.js";
+import { playbackKey, playbackUrl } from "./playback/links.js";
 
 export interface ApiServerOptions {
   config: BalancerConfig;
@@ -29,6 +30,8 @@ export interface ApiServerOptions {
   /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
   callbackSecret?: string | undefined;
   logger: Logger;
+  /** Where the recordings share is mounted (`RECORDINGS_DIR`); the recording API's changes need it. */
+  recordingsDir?: string | undefined;
   /** How long requests in flight may take to finish at shutdown (`SHUTDOWN_GRACE_SECONDS`). */
   shutdownGraceMs?: number | undefined;
 }
@@ -73,16 +76,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const url = `http://${displayHost}:${port}`;
   const directory = buildDirectory(config);
   const nodes = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
+  const callbackKey = options.callbackSecret ?? defaultCallbackKey(config);
+  const playback = { baseDomain: options.baseDomain, key: playbackKey(callbackKey), now: Date.now };
   const context: ApiContext = {
     redis,
     meetingNodes: new MeetingNodeLookups(redis),
     directory,
     nodes,
-    endCallback: { baseUrl: options.publicUrl ?? `https://${options.baseDomain}`, key: options.callbackSecret ?? defaultCallbackKey(config) },
+    endCallback: { baseUrl: options.publicUrl ?? `https://${options.baseDomain}`, key: callbackKey },
     unconfiguredNodes: new Set(),
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),
     meetingsCache: new Map(),
+    recordings: { shareRoot: options.recordingsDir, logger, playbackUrl: (tenant, recordId, path) => playbackUrl(playback, tenant, recordId, path) },
   };
   const app = createApp({ context, baseDomain: options.baseDomain, trustedProxies: trustedProxies(options.trustedProxies), logger });
   handle = app.callback();

@@ -2,6 +2,7 @@ import type { MeetingNodeLookups } from "../store/meetingNodeLookups.js";
 import type { RedisClient } from "../store/redisClient.js";
 import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
 import type { Directory, TenantEntry } from "../tenancy/directory.js";
+import type { Logger } from "../observability/logger.js";
 
 /** What every call handler works with; built once per process. */
 export interface ApiContext {
@@ -25,6 +26,14 @@ export interface ApiContext {
   readonly random: () => number;
   /** Fire-and-forget HTTP GET (a tenant's end callback); must never throw. */
   readonly notify: (url: string) => void;
+  /** The recording calls' share and playback links (docs/recordings.md). */
+  readonly recordings: {
+    /** Where the recordings share is mounted; without it the recording API reads the index but changes nothing. */
+    readonly shareRoot?: string | undefined;
+    readonly logger: Logger;
+    /** The absolute URL of a playback or preview path of one of the tenant's recordings. */
+    readonly playbackUrl: (tenant: TenantEntry, recordId: string, path: string) => string;
+  };
   /** Assembled getMeetings answers per tenant, valid while the tenant's revision is unchanged. */
   readonly meetingsCache: Map<string, { readonly revision: string; readonly answer: Promise<PreparedXml> }>;
 }

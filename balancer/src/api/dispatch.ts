@@ -9,7 +9,7 @@ import { getMeetings } from "./getMeetings.js";
 import { joinErrorRedirect, joinRedirects, join } from "./join.js";
 import { noPolicies } from "./parameters.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
-import { changeRecordings, getRecordings, recordingTextTracks } from "./recordings.js";
+import { deleteRecordings, getRecordings, publishRecordings, recordingTextTracks, updateRecordings } from "./recordings.js";
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
@@ -38,9 +38,9 @@ const calls: ReadonlyMap<string, Call> = new Map<string, Call>([
   ["insertDocument", { handler: insertDocument, methods: postOnly, body: "formOrModules" }],
   ["sendChatMessage", { handler: sendChatMessage, methods: getOnly, body: "form" }],
   ["getRecordings", { handler: getRecordings, methods: getOrPost, body: "form" }],
-  ["publishRecordings", { handler: changeRecordings, methods: getOnly, body: "form" }],
-  ["deleteRecordings", { handler: changeRecordings, methods: getOnly, body: "form" }],
-  ["updateRecordings", { handler: changeRecordings, methods: getOrPost, body: "form" }],
+  ["publishRecordings", { handler: publishRecordings, methods: getOnly, body: "form" }],
+  ["deleteRecordings", { handler: deleteRecordings, methods: getOnly, body: "form" }],
+  ["updateRecordings", { handler: updateRecordings, methods: getOrPost, body: "form" }],
   ["getRecordingTextTracks", { handler: recordingTextTracks, methods: getOrPost, body: "form" }],
   ["putRecordingTextTrack", { handler: recordingTextTracks, methods: postOnly, body: "ignored" }],
 ]);

@@ -74,6 +74,13 @@ export const tenantSchema = z.strictObject({
   clusters: z.array(slug).min(1, { error: "must list at least one cluster" }).default(["default"]),
   limits: limitsSchema,
   policies: parameterPoliciesSchema,
+  /**
+   * Set: playback URLs in this tenant's getRecordings carry a signed token valid for `tokenSeconds`, and playback
+   * files are refused without it (docs/recordings.md). Unset: anyone with a recording's URL can play it, as on BBB.
+   */
+  protectedPlayback: z
+    .strictObject({ tokenSeconds: z.int({ error: "must be a whole number of seconds" }).min(60).max(7 * 86_400).default(4 * 3_600) })
+    .optional(),
   /** Logo URL set on every create of this tenant unless the request sets one. */
   logo: z.url({ protocol: /^https?$/ }).optional(),
   /** Presentation preloaded on every create of this tenant that brings none of its own. */

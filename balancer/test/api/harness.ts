@@ -42,6 +42,8 @@ export interface FleetOptions {
   trustedProxies?: string[];
   /** Nodes publish recorded meetings there and run the post-publish hook. */
   recordings?: RecordingSettings;
+  /** The recordings share the balancers' recording API changes (`RECORDINGS_DIR`). */
+  share?: string;
 }
 
 /** The key the fleet's balancers sign end callback URLs with (which also proves a recording's owner). */
@@ -82,6 +84,7 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
       publicUrl: options.publicUrl,
       callbackSecret,
       logger: silentLogger,
+      recordingsDir: options.share,
     });
     balancers.push(balancer);
     return balancer;

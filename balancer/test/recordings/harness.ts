@@ -10,7 +10,7 @@ import type { ImportSettings } from "../../src/recordings/importer.js";
 import { startUploadServer, type RunningUploadServer } from "../../src/recordings/uploadServer.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { callbackSecret, get, signedUrl, startFleet, tenants, type Fleet } from "../api/harness.js";
+import { callbackSecret, get, signedUrl, startFleet, tenants, type Fleet, type FleetOptions } from "../api/harness.js";
 
 /** The post-publish hook as nodes run it. */
 export const hookProgram = fileURLToPath(new URL("../../../components/bbb/recording/mediaplane-recording-upload", import.meta.url));
@@ -42,7 +42,7 @@ export interface RecordingFleet {
   close(): Promise<void>;
 }
 
-export async function startRecordingFleet(): Promise<RecordingFleet> {
+export async function startRecordingFleet(options: Pick<FleetOptions, "configure"> = {}): Promise<RecordingFleet> {
   const root = await mkdtemp(join(tmpdir(), "mediaplane-recordings-"));
   const share = join(root, "share");
   const nodesDir = join(root, "nodes");
@@ -61,6 +61,8 @@ export async function startRecordingFleet(): Promise<RecordingFleet> {
   });
   const uploadUrl = `http://127.0.0.1:${upload.port}`;
   const fleet = await startFleet({
+    ...options,
+    share,
     nodeIds: ["n1", "n2"],
     recordings: { directory: nodesDir, postPublishHook: { command: hookProgram, env: { MEDIAPLANE_UPLOAD_URL: uploadUrl, MEDIAPLANE_UPLOAD_CONFIG: "/nonexistent", MEDIAPLANE_UPLOAD_ATTEMPTS: "1" } } },
   });
