@@ -26,6 +26,7 @@ const runners: Record<Mode, ModeRunner> = {
       trustedProxies: env.TRUSTED_PROXIES,
       publicUrl: env.PUBLIC_URL,
       callbackSecret: env.CALLBACK_SECRET,
+      recordingsDir: env.RECORDINGS_DIR,
       logger,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
     });
