@@ -13,6 +13,7 @@ import {
 import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
 import { janusInstanceEndpoints, type JanusInstanceEndpoint } from "./k8s/Janus.js";
+import { namespacePodSecurity, podSecurityLabels } from "./k8s/podSecurity.js";
 import { BbbFleet } from "./bbb/BbbFleet.js";
 import { NodeDrain } from "./bbb/NodeDrain.js";
 import { DnsRecord } from "./dns/DnsRecord.js";
@@ -127,7 +128,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane" } } },
+      { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane", ...podSecurityLabels(namespacePodSecurity(settings)) } } },
       k8sOpts,
     );
     const blockStorageClass = clusterSettings.provider === "azure" ? "managed-csi" : clusterSettings.storageClass;

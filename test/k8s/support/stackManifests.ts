@@ -5,6 +5,7 @@ import { runStack, type StackRun } from "../../stacks/support/stackRun.js";
 import { exemptionFor, rootExemptions } from "../../../policies/kubernetes/workloadExemptions.js";
 import { validateAgainstSchema } from "./schemas.js";
 import { tlsOptionProblems } from "./traefikTlsOptions.js";
+import { podSecurityViolations, strictestAdmittingLevel, type PodSecurityLevel } from "./podSecurity.js";
 
 export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
 
@@ -74,6 +75,24 @@ export function describeStackManifests(stack: string, load: () => StackManifests
         const rules = (role["rules"] ?? []) as { resources?: string[] }[];
         expect(rules.flatMap((rule) => rule.resources ?? []), role.metadata.name).not.toContain("secrets");
         expect(rules.flatMap((rule) => rule.resources ?? []), role.metadata.name).not.toContain("*");
+      }
+    });
+
+    it("label each namespace with the strictest Pod Security level all its pods meet, warning and auditing at restricted", () => {
+      const namespaces = manifestsOf().filter((manifest) => manifest.kind === "Namespace");
+      expect(namespaces.length).toBeGreaterThan(0);
+      for (const namespace of namespaces) {
+        const labels = (namespace.metadata as { labels?: Record<string, string> }).labels ?? {};
+        const level = labels["pod-security.kubernetes.io/enforce"] as PodSecurityLevel | undefined;
+        expect(level, namespace.metadata.name).toBeDefined();
+        expect(labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
+        expect(labels["pod-security.kubernetes.io/audit"]).toBe("restricted");
+        const pods = workloads().filter((manifest) => manifest.metadata.namespace === namespace.metadata.name);
+        const refused = pods.flatMap((manifest) => podSecurityViolations(level ?? "restricted", podSpecOf(manifest)).map((problem) => `${manifest.metadata.name}/${problem}`));
+        expect(refused, `${namespace.metadata.name} enforces ${level}`).toEqual([]);
+        // Not looser than needed: some pod of the namespace needs the level it enforces.
+        const needed = pods.map((manifest) => strictestAdmittingLevel(podSpecOf(manifest)));
+        if (level !== "restricted") expect(needed, namespace.metadata.name).toContain(level);
       }
     });
 
