@@ -62,9 +62,10 @@ beforeAll(() => {
   execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: clone, stdio: "ignore" });
 }, 300_000);
 
+// Removing the clone's node_modules takes minutes on a loaded machine.
 afterAll(() => {
   if (clone !== undefined) rmSync(clone, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe("the shell commands of README.md and docs/*.md", () => {
   it("each block says whether CI runs it, and why not when it does not", () => {
