@@ -102,6 +102,7 @@ describe("tallyRush", () => {
   it("measures each answer from its scheduled send time, and how late it was sent", () => {
     const tally = tallyRush([{ call: "join", meetingId: "a", attendee: 1, scheduledAt: 1_000, sentAt: 1_003, answeredAt: 1_010, outcome: redirectTo("n1") }]);
     expect(tally.joinLatenciesMs).toEqual([10]);
+    expect(tally.joinSinceSentMs).toEqual([7]);
     expect(tally.sendLagsMs).toEqual([3]);
   });
 });

@@ -22,7 +22,10 @@ export interface RushRecord {
   readonly attendee?: number;
   /** When the schedule (or, for a retry, the client's one-second wait) said to send it: latency counts from here. */
   readonly scheduledAt: number;
-  /** When the load generator actually sent it. */
+  /**
+   * When the load generator handed it to its HTTP client: the schedule's time plus the lateness of its timers. The
+   * client queues it while every connection to the replica is busy, so this is not yet when it left.
+   */
   readonly sentAt: number;
   readonly answeredAt: number;
   readonly outcome: Outcome;
@@ -64,7 +67,10 @@ export interface RushTally {
   /** Per answer, from its scheduled send time. */
   readonly createLatenciesMs: readonly number[];
   readonly joinLatenciesMs: readonly number[];
-  /** How late the load generator sent requests after their scheduled time. */
+  /** Per answer, from the hand-off to the HTTP client: without the load generator's timer lateness. */
+  readonly createSinceSentMs: readonly number[];
+  readonly joinSinceSentMs: readonly number[];
+  /** How late the load generator handed requests to its HTTP client after their scheduled time. */
   readonly sendLagsMs: readonly number[];
   /** Meetings whose create was answered SUCCESS, and when first. */
   readonly createdAt: ReadonlyMap<string, number>;
@@ -91,10 +97,13 @@ export function tallyRush(records: readonly RushRecord[]): RushTally {
   let serverErrors = 0;
   const createLatenciesMs: number[] = [];
   const joinLatenciesMs: number[] = [];
+  const createSinceSentMs: number[] = [];
+  const joinSinceSentMs: number[] = [];
   const sendLagsMs: number[] = [];
   for (const record of records) {
     const { outcome } = record;
     (record.call === "create" ? createLatenciesMs : joinLatenciesMs).push(record.answeredAt - record.scheduledAt);
+    (record.call === "create" ? createSinceSentMs : joinSinceSentMs).push(record.answeredAt - record.sentAt);
     sendLagsMs.push(record.sentAt - record.scheduledAt);
     if (outcome.kind === "answer" && outcome.status >= 500) serverErrors += 1;
     let expected: boolean;
@@ -123,6 +132,8 @@ export function tallyRush(records: readonly RushRecord[]): RushTally {
     serverErrors,
     createLatenciesMs,
     joinLatenciesMs,
+    createSinceSentMs,
+    joinSinceSentMs,
     sendLagsMs,
     createdAt,
     attendeesNeverIn: attendees.filter((attendee) => !attendee.in).length,

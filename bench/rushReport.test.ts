@@ -43,6 +43,14 @@ describe("rushFigures", () => {
     expect(figure(figures, "rush: join p99")).toMatchObject({ values: [198], target: { kind: "atMost", value: 10, of: "figure" } });
   });
 
+  it("says how much of the latency is the load generator's own lateness", () => {
+    const late: RushRecord[] = [{ call: "join", meetingId: "a", attendee: 1, scheduledAt: 0, sentAt: 30, answeredAt: 32, outcome: redirect }];
+    const figures = rushFigures(findings(late), facts);
+    expect(figure(figures, "rush: join p99")).toMatchObject({ values: [32] });
+    expect(figure(figures, "rush: join p99").how).toContain("from the hand-off to the HTTP client: p50 2.0 ms, p99 2.0 ms");
+    expect(figure(figures, "rush: join p50").how).toContain("the load generator's timers handed requests to its HTTP client p99 30.0 ms late");
+  });
+
   it("judges 5xx answers, unexpected answers, duplicates and unmapped meetings against zero", () => {
     const figures = rushFigures(findings(records(1, 1), { settledByPollers: 1 }), facts);
     for (const name of ["rush: HTTP 5xx answers", "rush: unexpected answers", "rush: meetings on two nodes", "rush: unmapped meetings"]) {
