@@ -15,6 +15,8 @@ import {
 } from "./responses.js";
 import { checkMeetingId, type MeetingStore } from "./store.js";
 import { response } from "./xml.js";
+import type { NodeWebhooks } from "./webhooks.js";
+import { hookErrors } from "../webhooks/hookXml.js";
 
 /** An API request as the node received it. */
 export interface ApiRequest {
@@ -49,6 +51,8 @@ export interface ApiNode {
   scheduleEnd(meetingId: string): void;
   /** Finishes off at once a meeting `end` was called for, so its ID can be created afresh. */
   settleEnded(meetingId: string): void;
+  /** The node's bbb-webhooks, served under `hooks/`. */
+  readonly webhooks: NodeWebhooks;
 }
 
 const xml = (body: string | Buffer): ApiAnswer => ({ kind: "xml", body });
@@ -212,6 +216,7 @@ const calls: ReadonlyMap<string, CallHandler> = new Map<string, CallHandler>([
   ["publishRecordings", (_, request) => recordingChange(request, { name: "publish", key: "missingParamPublish", message: "You must specify a publish value true or false." })],
   ["updateRecordings", (_, request) => recordingChange(request)],
   ["deleteRecordings", (_, request) => recordingChange(request)],
+  ...["hooks/create", "hooks/list", "hooks/destroy"].map((call): [string, CallHandler] => [call, (node, request) => xml(node.webhooks.answer(call, withoutChecksum(request.params)))]),
 ]);
 
 function withoutChecksum(params: Readonly<Record<string, string>>): Record<string, string> {
@@ -224,6 +229,8 @@ export function answerApiCall(node: ApiNode, request: ApiRequest): ApiAnswer {
   const handler = calls.get(request.call);
   if (handler === undefined) return failed({ key: "unsupportedRequest", message: "This request is not supported." });
   const checksumError = checksumFailure(node, request);
+  // bbb-webhooks has its own wording, whether the checksum is missing or wrong (src/out/webhooks/api/responses.js).
+  if (checksumError !== undefined && request.call.startsWith("hooks/")) return failed(hookErrors.checksumError);
   if (checksumError !== undefined) {
     return request.call === "join" && redirectsBrowser(request.params)
       ? { kind: "redirect", location: joinErrorLocation(node, request.params, checksumError) }

@@ -25,6 +25,8 @@ export type { FailureMode, SimulatedNode, SimulatedNodeSpec } from "./node.js";
 export type { AttendeeMedia, AttendeeRole, PresentationSource, SimulatedAttendee, SimulatedMeeting } from "./model.js";
 export type { ReceivedRequest } from "./requestLog.js";
 export type { EndCallbackAttempt } from "./endCallback.js";
+export type { WebhookAttempt } from "./webhooks.js";
+export type { WebhookEvent } from "./webhookEvents.js";
 export type { MeetingExpiry } from "./store.js";
 export type { PublishedRecording, RecordingSettings } from "./recording.js";
 
@@ -43,6 +45,8 @@ export interface SimulatorOptions {
   expiry?: MeetingExpiry;
   /** Recorded meetings are published under `<directory>/<nodeId>/published/` and the post-publish hook runs; off by default. */
   recordings?: RecordingSettings;
+  /** The nodes' bbb-webhooks: waits between retries of a failed post (default 100, 500, 1000 ms), and its timeout (5 s). */
+  webhooks?: { retryIntervalsMs?: number[]; requestTimeoutMs?: number };
 }
 
 /** How often idle meetings are looked for: often enough to honour short test expiries, at most once a second. */
@@ -78,6 +82,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         endDelayMs: options.endDelayMs ?? 50,
         requestLogSize: options.requestLogSize ?? 1_000,
         ...(options.recordings === undefined ? {} : { recordings: options.recordings }),
+        webhooks: { retryIntervalsMs: options.webhooks?.retryIntervalsMs ?? [100, 500, 1_000], requestTimeoutMs: options.webhooks?.requestTimeoutMs ?? 5_000 },
       }),
     );
   }

@@ -1,3 +1,4 @@
+import type { HookView } from "../webhooks/hookXml.js";
 import { answerApiCall, type ApiAnswer, type ApiNode, type ApiRequest } from "./api.js";
 import { endCallbackUrls, hasRecordingMarks, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
 import type { AttendeeMedia, AttendeeRole, SimulatedMeeting } from "./model.js";
@@ -5,6 +6,8 @@ import { publishRecording, type PublishedRecording, type RecordingSettings } fro
 import { RequestLog, type ReceivedRequest } from "./requestLog.js";
 import { meetingsXml } from "./responses.js";
 import { MeetingStore, type MeetingExpiry } from "./store.js";
+import { eventsBetween, snapshotOf } from "./webhookEvents.js";
+import { NodeWebhooks, type WebhookAttempt } from "./webhooks.js";
 
 export type FailureMode = "none" | "down" | "error500" | "hang" | "garbage";
 
@@ -49,6 +52,12 @@ export interface SimulatedNode {
   endMeeting(meetingId: string): Promise<void>;
   /** As a restarted node: every meeting gone, nobody notified. */
   forgetAllMeetings(): void;
+  /** The hooks registered on the node's bbb-webhooks. */
+  readonly hooks: ReadonlyArray<HookView>;
+  /** Every post the node's bbb-webhooks made, in order, with what the receiver answered. */
+  readonly webhookAttempts: ReadonlyArray<WebhookAttempt>;
+  /** As a node whose bbb-webhooks lost its Redis: every hook gone. */
+  forgetHooks(): void;
 }
 
 export interface NodeSettings {
@@ -60,6 +69,8 @@ export interface NodeSettings {
   readonly requestLogSize: number;
   /** Where recorded meetings are published, and the post-publish hook; none: nothing is published. */
   readonly recordings?: RecordingSettings;
+  /** bbb-webhooks' `retryIntervals` and `requestTimeout`. */
+  readonly webhooks: { readonly retryIntervalsMs: readonly number[]; readonly requestTimeoutMs: number };
 }
 
 const maxCpu = 10_000;
@@ -77,6 +88,8 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   readonly clientJoinUrl: string;
   readonly defaultLogoutUrl: string;
   readonly store = new MeetingStore();
+  readonly webhooks: NodeWebhooks;
+  private observing = false;
   private latency = 0;
   private readonly callLatency = new Map<string, number>();
   private failureMode: FailureMode = "none";
@@ -96,6 +109,33 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     this.clientJoinUrl = `${settings.baseUrl}/html5client/join`;
     this.defaultLogoutUrl = `${settings.baseUrl}/`;
     this.log = new RequestLog(settings.requestLogSize);
+    this.webhooks = new NodeWebhooks({ secret: spec.secret, domain: new URL(settings.baseUrl).host, ...settings.webhooks });
+  }
+
+  /** Runs a change of the meetings and posts the events it makes to the hooks (no work while none is registered). */
+  private observed<T>(change: () => T): T {
+    // A change inside another (an `end` call marking its meeting ended) is told by the outer one, once.
+    if (!this.webhooks.active || this.observing) return change();
+    this.observing = true;
+    const before = snapshotOf(this.store.all());
+    try {
+      return change();
+    } finally {
+      this.observing = false;
+      for (const event of eventsBetween(before, snapshotOf(this.store.all()), Date.now())) this.webhooks.emit(event);
+    }
+  }
+
+  get hooks(): ReadonlyArray<HookView> {
+    return this.webhooks.registered;
+  }
+
+  get webhookAttempts(): ReadonlyArray<WebhookAttempt> {
+    return this.webhooks.attempts;
+  }
+
+  forgetHooks(): void {
+    this.webhooks.forget();
   }
 
   get failure(): FailureMode {
@@ -153,11 +193,11 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   }
 
   addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER", media: AttendeeMedia = {}): void {
-    this.store.addAttendees(meetingId, attendeeCount(count), role, media);
+    this.observed(() => this.store.addAttendees(meetingId, attendeeCount(count), role, media));
   }
 
   removeAttendees(meetingId: string, count: number): void {
-    this.store.removeAttendees(meetingId, attendeeCount(count), Date.now());
+    this.observed(() => this.store.removeAttendees(meetingId, attendeeCount(count), Date.now()));
   }
 
   async endMeeting(meetingId: string): Promise<void> {
@@ -181,7 +221,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   scheduleEnd(meetingId: string): void {
     const meeting = this.store.get(meetingId);
     if (meeting === undefined || this.pendingEnds.has(meetingId)) return;
-    this.store.markEnded(meeting);
+    this.observed(() => this.store.markEnded(meeting));
     const timer = setTimeout(() => {
       this.pendingEnds.delete(meetingId);
       void this.finishMeeting(meetingId);
@@ -197,7 +237,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     const pending = this.pendingEnds.get(meetingId);
     if (pending !== undefined) clearTimeout(pending);
     this.pendingEnds.delete(meetingId);
-    const meeting = this.store.remove(meetingId);
+    const meeting = this.observed(() => this.store.remove(meetingId));
     if (meeting === undefined) return;
     const endTime = Date.now();
     const sending = Promise.all(
@@ -233,7 +273,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
       ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
       ...(request.body === undefined ? {} : { body: request.body }),
     });
-    return answerApiCall(this, request);
+    return this.observed(() => answerApiCall(this, request));
   }
 
   /** Ends, with their callbacks, the meetings bbb-web would have expired by now. */
@@ -243,6 +283,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
 
   /** Stops pending ends and waits for callbacks already on their way. */
   async shutdown(): Promise<void> {
+    this.webhooks.stop();
     for (const timer of this.pendingEnds.values()) clearTimeout(timer);
     this.pendingEnds.clear();
     await Promise.all(this.inFlightCallbacks);
