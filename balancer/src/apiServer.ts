@@ -15,6 +15,9 @@ import { connectRedis, type RedisClient } from "./store/redisClient.js";
 import { buildDirectory } from "./tenancy/directory.js";
 import { defaultCallbackKey } from "./tenancy/endCallback.js";
 import { playbackKey, playbackUrl } from "./playback/links.js";
+import { callbackPolicy } from "./webhooks/callbackPolicy.js";
+import { HookDeliveries } from "./webhooks/delivery.js";
+import { receiveNodeEvents } from "./webhooks/nodeEvents.js";
 
 export interface ApiServerOptions {
   config: BalancerConfig;
@@ -78,19 +81,38 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const nodes = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
   const callbackKey = options.callbackSecret ?? defaultCallbackKey(config);
   const playback = { baseDomain: options.baseDomain, key: playbackKey(callbackKey), now: Date.now };
+  const webhooks = { settings: config.webhooks, policy: callbackPolicy(config.webhooks.allowedCallbackNetworks) };
+  const deliveries = new HookDeliveries({ redis, ...webhooks, baseDomain: options.baseDomain, logger });
+  const publicUrl = options.publicUrl ?? `https://${options.baseDomain}`;
   const context: ApiContext = {
     redis,
     meetingNodes: new MeetingNodeLookups(redis),
     directory,
     nodes,
-    endCallback: { baseUrl: options.publicUrl ?? `https://${options.baseDomain}`, key: callbackKey },
+    endCallback: { baseUrl: publicUrl, key: callbackKey },
     unconfiguredNodes: new Set(),
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),
     meetingsCache: new Map(),
     recordings: { shareRoot: options.recordingsDir, logger, playbackUrl: (tenant, recordId, path) => playbackUrl(playback, tenant, recordId, path) },
+    webhooks,
   };
-  const app = createApp({ context, baseDomain: options.baseDomain, trustedProxies: trustedProxies(options.trustedProxies), logger });
+  const nodeEventDeps = {
+    redis,
+    directory,
+    deliveries,
+    publicUrl,
+    allowedChecksums: directory.allowedChecksums,
+    maxEventAgeMs: config.webhooks.maxEventAgeSeconds * 1_000,
+    logger,
+  };
+  const app = createApp({
+    context,
+    baseDomain: options.baseDomain,
+    trustedProxies: trustedProxies(options.trustedProxies),
+    logger,
+    nodeEvents: (post) => receiveNodeEvents(nodeEventDeps, post, Date.now()),
+  });
   handle = app.callback();
   return {
     port,
@@ -98,6 +120,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     redis,
     async close() {
       await closeGracefully(server, options.shutdownGraceMs);
+      await deliveries.close();
       await nodes.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -9,6 +9,8 @@ import { requestHost, route, splitRequestTarget } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
 import { observeApiRequest } from "./observability/metrics.js";
+import { readLimited } from "./http/body.js";
+import { maxEventPostBytes, type NodeEventOutcome, type NodeEventPost } from "./webhooks/nodeEvents.js";
 
 export interface AppDeps {
   context: ApiContext;
@@ -16,6 +18,8 @@ export interface AppDeps {
   baseDomain: string;
   trustedProxies: TrustedProxies;
   logger: Logger;
+  /** Verifies and relays the events a node's bbb-webhooks posts (`webhooks/nodeEvents.ts`). */
+  nodeEvents: (post: NodeEventPost) => Promise<NodeEventOutcome>;
 }
 
 function write(ctx: Koa.Context, answer: ApiAnswer): void {
@@ -60,6 +64,27 @@ async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: stri
   });
   ctx.status = genuine ? 200 : 404;
   ctx.body = genuine ? "OK" : "Not Found";
+}
+
+/**
+ * A node's events: 200 once verified and queued for the tenants' hooks; 401 when not the node's own (which
+ * bbb-webhooks does not retry); 404 for a node the config does not name. Never the error's details.
+ */
+async function answerNodeEvents(ctx: Koa.Context, deps: AppDeps, nodeId: string, rawQuery: string): Promise<void> {
+  let outcome: NodeEventOutcome;
+  try {
+    const body = ctx.method === "POST" ? (await readLimited(ctx.req, maxEventPostBytes)).toString("utf8") : "";
+    outcome = await deps.nodeEvents({ nodeId, rawQuery, authorization: ctx.get("Authorization") || undefined, body });
+  } catch (error) {
+    if (!(error instanceof BbbError)) deps.logger.error({ err: error, node: nodeId }, "node events not relayed");
+    ctx.set("Connection", "close");
+    ctx.status = error instanceof BbbError ? 400 : 503;
+    ctx.body = error instanceof BbbError ? error.message : "Unavailable";
+    return;
+  }
+  if (outcome.kind === "refused") deps.logger.warn({ node: nodeId, reason: outcome.reason }, "node event refused");
+  ctx.status = outcome.kind === "relayed" ? 200 : outcome.kind === "refused" ? 401 : 404;
+  ctx.body = outcome.kind === "relayed" ? "OK" : outcome.kind === "refused" ? "Unauthorized" : "Not Found";
 }
 
 /**
@@ -109,6 +134,8 @@ export function createApp(deps: AppDeps): Koa {
         return write(ctx, { kind: "xml", body: versionXml });
       case "endCallback":
         return answerEndCallback(ctx, deps, rawQuery);
+      case "nodeEvents":
+        return answerNodeEvents(ctx, deps, target.nodeId, rawQuery);
       case "notFound":
         ctx.status = 404;
         ctx.body = "Not Found";

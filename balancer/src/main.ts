@@ -33,7 +33,8 @@ const runners: Record<Mode, ModeRunner> = {
     logger.info({ port: server.port, tenants: config.tenants.length, nodes: config.nodes.length }, "BBB API listening");
     return server;
   },
-  poller: async (env, config, logger) => startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger }),
+  poller: async (env, config, logger) =>
+    startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger, publicUrl: env.PUBLIC_URL ?? `https://${env.BASE_DOMAIN}` }),
   admin: async () => ({ close: async () => undefined }),
   importer: async (env, config, logger) =>
     startImporterProcess({ config, redisUrl: env.REDIS_URL, shareRoot: recordingsDir(env), intervalMs: env.IMPORT_INTERVAL_SECONDS * 1_000, logger }),

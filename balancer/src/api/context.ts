@@ -3,6 +3,8 @@ import type { RedisClient } from "../store/redisClient.js";
 import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
 import type { Directory, TenantEntry } from "../tenancy/directory.js";
 import type { Logger } from "../observability/logger.js";
+import type { WebhookSettings } from "../config/schema.js";
+import type { CallbackPolicy } from "../webhooks/callbackPolicy.js";
 
 /** What every call handler works with; built once per process. */
 export interface ApiContext {
@@ -36,6 +38,8 @@ export interface ApiContext {
   };
   /** Assembled getMeetings answers per tenant, valid while the tenant's revision is unchanged. */
   readonly meetingsCache: Map<string, { readonly revision: string; readonly answer: Promise<PreparedXml> }>;
+  /** Tenants' webhooks: the settings, and which callback URLs and addresses they may reach. */
+  readonly webhooks: { readonly settings: WebhookSettings; readonly policy: CallbackPolicy };
 }
 
 /** One verified API request of a tenant. */

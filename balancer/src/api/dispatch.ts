@@ -10,6 +10,7 @@ import { joinErrorRedirect, joinRedirects, join } from "./join.js";
 import { noPolicies } from "./parameters.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
 import { deleteRecordings, getRecordings, publishRecordings, recordingTextTracks, updateRecordings } from "./recordings.js";
+import { hooksChecksumError, hooksCreate, hooksDestroy, hooksList } from "../webhooks/hooksApi.js";
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
@@ -22,6 +23,8 @@ interface Call {
   readonly handler: CallHandler;
   readonly methods: readonly string[];
   readonly body: BodyUse | "ignored";
+  /** The error of a checksum that does not verify, when the call is not bbb-web's (bbb-webhooks' wording). */
+  readonly checksumError?: () => BbbError;
 }
 
 const getOrPost = ["GET", "POST"];
@@ -43,6 +46,9 @@ const calls: ReadonlyMap<string, Call> = new Map<string, Call>([
   ["updateRecordings", { handler: updateRecordings, methods: getOrPost, body: "form" }],
   ["getRecordingTextTracks", { handler: recordingTextTracks, methods: getOrPost, body: "form" }],
   ["putRecordingTextTrack", { handler: recordingTextTracks, methods: postOnly, body: "ignored" }],
+  ["hooks/create", { handler: hooksCreate, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
+  ["hooks/list", { handler: hooksList, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
+  ["hooks/destroy", { handler: hooksDestroy, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
 ]);
 
 /** The call name metrics and logs use: unknown calls are one label, so a scanner cannot grow the label set. */
@@ -69,8 +75,8 @@ interface SignedParameters {
   readonly body?: RequestBody & { kind: "modules" };
 }
 
-function checked(verdict: ReturnType<typeof verifyChecksum>): number {
-  if (!verdict.ok) throw verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch();
+function checked(verdict: ReturnType<typeof verifyChecksum>, call: Call): number {
+  if (!verdict.ok) throw call.checksumError?.() ?? (verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch());
   return verdict.secretIndex;
 }
 
@@ -82,7 +88,7 @@ function checked(verdict: ReturnType<typeof verifyChecksum>): number {
  */
 async function signedParameters(context: ApiContext, tenant: TenantEntry, incoming: IncomingCall, call: Call): Promise<SignedParameters> {
   const verify = (rawQuery: string): number =>
-    checked(verifyChecksum({ callName: incoming.call, rawQuery, secrets: tenant.secrets, allowed: context.directory.allowedChecksums }));
+    checked(verifyChecksum({ callName: incoming.call, rawQuery, secrets: tenant.secrets, allowed: context.directory.allowedChecksums }), call);
   const posted = incoming.method === "POST" && call.body !== "ignored";
   if (incoming.rawQuery !== "" || !posted) {
     const secretIndex = verify(incoming.rawQuery);
@@ -101,7 +107,7 @@ async function signedParameters(context: ApiContext, tenant: TenantEntry, incomi
 async function verified(context: ApiContext, incoming: IncomingCall, call: Call): Promise<ApiAnswer> {
   const tenant = incoming.tenant;
   // An unknown tenant has no secret that could match: the client sees what a wrong secret gets.
-  if (tenant === undefined) throw bbbErrors.checksumMismatch();
+  if (tenant === undefined) throw call.checksumError?.() ?? bbbErrors.checksumMismatch();
   const signed = await signedParameters(context, tenant, incoming, call);
   // The node and the balancer could read different values of a parameter given twice: refused, as one.
   const repeated = repeatedParameter(signed.params);

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
@@ -165,6 +166,38 @@ export const placementSettingsSchema = z
   .prefault({});
 export type PlacementSettings = z.infer<typeof placementSettingsSchema>;
 
+/** `address/prefix`, IPv4 or IPv6. */
+const cidr = z.string().refine(
+  (text) => {
+    const [address = "", prefix, ...rest] = text.split("/");
+    const family = isIP(address);
+    return family !== 0 && rest.length === 0 && prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  },
+  { error: "must be a network in CIDR notation, e.g. 10.20.0.0/16 or fd00::/8" },
+);
+
+/** Tenants' webhooks (bbb-webhooks' API, relayed from the nodes' own bbb-webhooks); see docs/webhooks.md. */
+export const webhookSettingsSchema = z
+  .strictObject({
+    /** Serve hooks/create|list|destroy and register the balancer as a hook on every node (bbb-webhooks >= 3.4.0). */
+    enabled: z.boolean().default(false),
+    /** Private, loopback and link-local networks a tenant's callbackURL may still reach (all others are refused). */
+    allowedCallbackNetworks: z.array(cidr).default([]),
+    /** One delivery attempt ends within this (bbb-webhooks' `requestTimeout`). */
+    requestTimeoutMs: z.int().min(100).max(60_000).default(5_000),
+    /** Waits between attempts; after the last, the hook is removed, as bbb-webhooks does (`retryIntervals`). */
+    retryIntervalsMs: z.array(z.int().min(1).max(600_000)).max(20).default([100, 500, 1_000, 2_000, 4_000, 8_000, 10_000, 30_000, 60_000, 60_000, 60_000, 60_000]),
+    /** Hash of the checksum on deliveries to tenants (bbb-webhooks' `hookChecksumAlgorithm`). */
+    checksumAlgorithm: z.enum(checksumAlgorithms).default("sha1"),
+    maxHooksPerTenant: z.int().min(1).max(10_000).default(100),
+    /** Events waiting for one hook beyond this are dropped, oldest first: a dead hook cannot grow memory. */
+    maxQueuedEventsPerHook: z.int().min(1).max(100_000).default(1_000),
+    /** A node's event stamped longer ago than this is refused as a replay. */
+    maxEventAgeSeconds: z.int().min(10).max(86_400).default(900),
+  })
+  .prefault({});
+export type WebhookSettings = z.infer<typeof webhookSettingsSchema>;
+
 export const balancerConfigSchema = z
   .strictObject({
     tenants: z.array(tenantSchema).min(1, { error: "must list at least one tenant" }),
@@ -175,6 +208,7 @@ export const balancerConfigSchema = z
     policies: parameterPoliciesSchema,
     poller: pollerSettingsSchema,
     placement: placementSettingsSchema,
+    webhooks: webhookSettingsSchema,
   })
   .superRefine((config, ctx) => {
     const clusterNames = new Set<string>();

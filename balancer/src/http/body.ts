@@ -18,7 +18,7 @@ export type RequestBody =
   | { kind: "modules"; body: NodeRequestBody };
 
 /** Reads at most `limit` bytes within `bodyReadTimeoutMs`; past either the rest is left unread (the caller closes). */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (Number(req.headers["content-length"] ?? "0") > limit) return Promise.reject(bbbErrors.bodyTooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

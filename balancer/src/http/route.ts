@@ -1,10 +1,12 @@
 import { endCallbackPath } from "../tenancy/endCallback.js";
+import { nodeEventsPathPrefix } from "../webhooks/nodeEvents.js";
 
 /** Where a request goes, told from its host and path alone. */
 export type Route =
   | { kind: "api"; tenant: string; call: string }
   | { kind: "version"; tenant: string }
   | { kind: "endCallback" }
+  | { kind: "nodeEvents"; nodeId: string }
   | { kind: "notFound" };
 
 const apiPath = /^\/bigbluebutton\/api(?:\/(.*))?$/;
@@ -17,6 +19,14 @@ function apiRoute(tenant: string, path: string): Route {
   return call === "" ? { kind: "version", tenant } : { kind: "api", tenant, call };
 }
 
+function nodeEventsRoute(encodedNodeId: string): Route {
+  try {
+    return { kind: "nodeEvents", nodeId: decodeURIComponent(encodedNodeId) };
+  } catch {
+    return { kind: "notFound" };
+  }
+}
+
 /**
  * Host-based `<tenant>.<baseDomain>/bigbluebutton/api/<call>` (what every BBB client expects) or path-based
  * `<any host>/t/<tenant>/bigbluebutton/api/<call>` (single-domain setups, and loopback without DNS).
@@ -24,6 +34,7 @@ function apiRoute(tenant: string, path: string): Route {
  */
 export function route(host: string, path: string, baseDomain: string): Route {
   if (path === endCallbackPath) return { kind: "endCallback" };
+  if (path.startsWith(nodeEventsPathPrefix)) return nodeEventsRoute(path.slice(nodeEventsPathPrefix.length));
   const byPath = pathBased.exec(path);
   if (byPath !== null) return apiRoute(byPath[1] ?? "", byPath[2] ?? "");
   const suffix = `.${baseDomain}`;

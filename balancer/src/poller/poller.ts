@@ -12,6 +12,7 @@ import { fetchNodeReport } from "./nodeReport.js";
 import { recordPoll } from "./recordPoll.js";
 import type { UnmappedMeeting } from "./reconcile.js";
 import { buildDirectory, type NodeEntry } from "../tenancy/directory.js";
+import { registerOnNode } from "../webhooks/registration.js";
 
 export interface PollerDeps {
   redis: RedisClient;
@@ -21,6 +22,8 @@ export interface PollerDeps {
   pollerId?: string;
   /** Overrides `config.poller.intervalSeconds`, so tests can run at a fraction of a second. */
   intervalMs?: number;
+  /** The balancer's URL as nodes reach it: where nodes post webhook events, when `config.webhooks.enabled`. */
+  publicUrl?: string | undefined;
 }
 
 export interface CycleSummary {
@@ -47,7 +50,7 @@ function rotated<T>(items: readonly T[]): T[] {
   return [...items.slice(start), ...items.slice(0, start)];
 }
 
-export function startPoller({ redis, config, logger, pollerId = randomUUID(), intervalMs = config.poller.intervalSeconds * 1000 }: PollerDeps): Poller {
+export function startPoller({ redis, config, logger, pollerId = randomUUID(), intervalMs = config.poller.intervalSeconds * 1000, publicUrl }: PollerDeps): Poller {
   const { timeoutMs, concurrency, unhealthyAfter, healthyAfter } = config.poller;
   const thresholds = { unhealthyAfter, healthyAfter };
   const directory = buildDirectory(config);
@@ -76,6 +79,14 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     for (const duplicate of duplicates) await settleDuplicate(settleDeps, node, duplicate);
   }
 
+  /** Keeps the balancer's hook on a node that answers: a node that lost it gets it again. */
+  async function keepEventsHook(node: NodeEntry): Promise<void> {
+    if (!config.webhooks.enabled || publicUrl === undefined) return;
+    const registration = await registerOnNode(clients, node, publicUrl);
+    if (registration === "created") log.info({ node: node.id }, "webhook events hook registered on node");
+    if (registration === "failed") log.warn({ node: node.id }, "webhook events hook not registered on node (bbb-webhooks >= 3.4.0 missing?)");
+  }
+
   async function pollOne(node: NodeEntry): Promise<boolean> {
     const started = performance.now();
     const report = await fetchNodeReport(clients, node, timeoutMs);
@@ -94,6 +105,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     }
     if (record.state === "panic" && report.ok) await endLeftInPanic(node, balancerMeetingsAmong(report.meetings));
     if (record.unmapped.length > 0) await adoptFromNode(node, record.unmapped);
+    if (report.ok) await keepEventsHook(node);
     if (record.healthChange === "becameUnhealthy") {
       log.warn({ node: node.id, released: record.released, problem: report.ok ? undefined : report.problem }, "node unhealthy: out of the pool, meetings released");
     } else if (record.healthChange === "becameHealthy") {

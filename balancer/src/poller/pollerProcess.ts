@@ -10,16 +10,19 @@ export async function startPollerProcess({
   redisUrl,
   pollerId,
   logger,
+  publicUrl,
 }: {
   config: BalancerConfig;
   redisUrl: string;
   pollerId: string | undefined;
   logger: Logger;
+  /** Where nodes post webhook events (`PUBLIC_URL`, else `https://<BASE_DOMAIN>`). */
+  publicUrl: string;
 }): Promise<{ close(): Promise<void> }> {
   const redis = connectRedis(redisUrl, { autoPipelining: true });
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   await syncConfiguredNodes(redis, config);
-  const poller = startPoller({ redis, config, logger, ...(pollerId === undefined ? {} : { pollerId }) });
+  const poller = startPoller({ redis, config, logger, publicUrl, ...(pollerId === undefined ? {} : { pollerId }) });
   return {
     async close() {
       await poller.stop();

@@ -39,6 +39,10 @@ export const keys = {
   revision: (tenant: string) => `${keyPrefix}{t:${tenant}}:rev`,
   /** HASH sha256(meetingID) -> meetingID for meeting IDs too long to carry readably to a node. */
   longMeetingIds: (tenant: string) => `${keyPrefix}{t:${tenant}}:long`,
+  /** HASH hookID -> JSON of a tenant's webhook (callbackURL, meetingID, eventID, createdAt); see webhooks/hookStore.ts. */
+  hooks: (tenant: string) => `${keyPrefix}{t:${tenant}}:hooks`,
+  /** HASH callbackURL -> hookID: one hook per callback URL and tenant, as bbb-webhooks has one per URL. */
+  hookUrls: (tenant: string) => `${keyPrefix}{t:${tenant}}:hookurls`,
   /** STRING with expiry: the poller that holds the lease of one node for the current interval. */
   pollLease: (nodeId: string) => `${keyPrefix}{fleet}:lease:${nodeId}`,
   /**
