@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { callbackChecksum, eventPostBody, signedCallbackUrl } from "../webhooks/callbackChecksum.js";
 import { hookCreatedXml, hookDestroyedXml, hookDuplicatedXml, hookErrors, hookFailureXml, hookListXml, type HookView } from "../webhooks/hookXml.js";
@@ -38,8 +39,7 @@ interface Hook extends HookView {
 export class NodeWebhooks {
   private readonly hooks = new Map<string, Hook>();
   private readonly log: WebhookAttempt[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly settings: NodeWebhookSettings) {}
 
@@ -110,7 +110,7 @@ export class NodeWebhooks {
 
   private async drain(hook: Hook): Promise<void> {
     hook.sending = true;
-    for (let event = hook.queue.shift(); event !== undefined && !this.stopped; event = hook.queue.shift()) {
+    for (let event = hook.queue.shift(); event !== undefined && !this.stopping.signal.aborted; event = hook.queue.shift()) {
       if (!(await this.sendWithRetries(hook, event))) {
         this.hooks.delete(hook.hookID);
         break;
@@ -122,16 +122,10 @@ export class NodeWebhooks {
   private async sendWithRetries(hook: Hook, event: WebhookEvent): Promise<boolean> {
     const timestamp = Date.now();
     for (const wait of [...this.settings.retryIntervalsMs, undefined]) {
-      if (this.stopped || !this.hooks.has(hook.hookID)) return true;
+      if (this.stopping.signal.aborted || !this.hooks.has(hook.hookID)) return true;
       if (await this.post(hook, event, timestamp)) return true;
       if (wait === undefined) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          resolve();
-        }, wait);
-        this.timers.add(timer);
-      });
+      await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
     return false;
   }
@@ -157,8 +151,6 @@ export class NodeWebhooks {
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.stopping.abort();
   }
 }

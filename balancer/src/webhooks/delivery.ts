@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Agent } from "undici";
 import type { WebhookSettings } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
@@ -39,8 +40,8 @@ export interface DeliveryDeps {
 export class HookDeliveries {
   private readonly queues = new Map<string, HookQueue>();
   private readonly agent: Agent;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  /** Aborted by `close`: every wait between retries ends, and no queue goes on. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: DeliveryDeps) {
     const timeout = deps.settings.requestTimeoutMs;
@@ -55,7 +56,7 @@ export class HookDeliveries {
 
   /** Queues an event (already the tenant's view of it) for a hook of the tenant, and starts its queue if idle. */
   enqueue(tenant: TenantEntry, hook: StoredHook, eventJson: string): void {
-    if (this.closed) return;
+    if (this.closing.signal.aborted) return;
     const id = `${tenant.slug}\n${hook.hookID}`;
     let queue = this.queues.get(id);
     if (queue === undefined) {
@@ -77,7 +78,7 @@ export class HookDeliveries {
 
   private async work(id: string, queue: HookQueue): Promise<void> {
     queue.working = true;
-    for (let event = queue.pending.shift(); event !== undefined && !this.closed; event = queue.pending.shift()) {
+    for (let event = queue.pending.shift(); event !== undefined && !this.closing.signal.aborted; event = queue.pending.shift()) {
       if (!(await this.deliver(queue, event))) {
         this.queues.delete(id);
         await this.giveUp(queue);
@@ -91,11 +92,11 @@ export class HookDeliveries {
   /** Every attempt of one event; false when the last retry failed too. */
   private async deliver(queue: HookQueue, event: QueuedEvent): Promise<boolean> {
     const intervals = this.deps.settings.retryIntervalsMs;
-    for (let attempt = 0; !this.closed; attempt++) {
+    for (let attempt = 0; !this.closing.signal.aborted; attempt++) {
       if (await this.attempt(queue, event)) return true;
       const wait = intervals[attempt];
       if (wait === undefined) return false;
-      await this.sleep(wait);
+      await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
     }
     return true;
   }
@@ -135,21 +136,9 @@ export class HookDeliveries {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
-  }
-
   /** Stops every queue (events still waiting are dropped) and closes the connections. */
   async close(): Promise<void> {
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.closing.abort();
     await this.agent.destroy();
   }
 }

@@ -11,19 +11,13 @@ import type { HookView } from "./hookXml.js";
  * tenants, so no call of one tenant can name, list or remove another's hook.
  */
 
-export interface StoredHook {
-  readonly hookID: string;
-  readonly callbackURL: string;
-  readonly meetingID?: string | undefined;
-  readonly eventID?: readonly string[] | undefined;
-  /** Redis-independent creation time (ms), for listing in creation order. */
-  readonly createdAt: number;
-}
+/** What a tenant asks for: its hooks are never permanent, and raw data is not relayed. */
+export type NewHook = Pick<HookView, "callbackURL" | "meetingID" | "eventID">;
 
-export interface NewHook {
-  readonly callbackURL: string;
-  readonly meetingID?: string | undefined;
-  readonly eventID?: readonly string[] | undefined;
+export interface StoredHook extends NewHook {
+  readonly hookID: string;
+  /** Creation time (ms), for listing in creation order. */
+  readonly createdAt: number;
 }
 
 export type CreateOutcome =
