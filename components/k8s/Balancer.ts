@@ -115,6 +115,8 @@ export class Balancer extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
   /** Where Prometheus scrapes the balancer's processes. */
   readonly metricsEndpoints: BalancerMetricsEndpoints;
+  /** The Secret with `config.yaml`, `redisUrl`, `callbackSecret`, for the balancer's other modes (recordings). */
+  readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: BalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:k8s:Balancer", name, {}, opts);
@@ -329,6 +331,7 @@ export class Balancer extends pulumi.ComponentResource {
 
     this.adminToken = pulumi.secret(adminToken.result);
     this.serviceName = service.metadata.name;
+    this.secretName = secret.metadata.name;
     this.metricsEndpoints = {
       serviceLabels: apiLabels,
       pollerPodLabels: pollerLabels,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadContext } from "../MediaPlatform.js";
 import { Balancer, balancerPods, type RedisEndpoint } from "./Balancer.js";
+import { RecordingImporter } from "./RecordingImporter.js";
 import { ContainerImage } from "./ContainerImage.js";
 import { CertManager } from "./CertManager.js";
 import { Coturn } from "./Coturn.js";
@@ -133,12 +134,14 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
   const redisEndpoint: RedisEndpoint =
     redis instanceof Redis ? { kind: "inCluster", target: redis.endpoint } : { kind: "managed", port: redis.port, shardPorts: redis.shardPorts };
 
+  // One image, built once, for every mode of the balancer program.
+  const balancerImage = ownImage("balancer", settings.images.balancer);
   const balancer = new Balancer(
     `${platformName}-balancer`,
     {
       provider,
       namespace,
-      image: ownImage("balancer", settings.images.balancer),
+      image: balancerImage,
       configFile: context.balancerConfigFile,
       redisUrl: redis.url,
       redisEndpoint,
@@ -157,6 +160,21 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       },
       ingress: ingress.binding,
       metricsScrapers: prometheusScrapers,
+    },
+    opts,
+  );
+
+  new RecordingImporter(
+    `${platformName}-recordings`,
+    {
+      provider,
+      namespace,
+      image: balancerImage,
+      configFile: context.balancerConfigFile,
+      balancerSecretName: balancer.secretName,
+      recordings: { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName },
+      apiBaseDomain: domains.apiBase,
+      ingress: ingress.binding,
     },
     opts,
   );

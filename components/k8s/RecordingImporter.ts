@@ -1,0 +1,165 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { balancerPods, balancerPorts } from "./Balancer.js";
+import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { mediaUser } from "./mediaUser.js";
+import { networkPolicyPeer } from "./network.js";
+import { recordingVolume, type RecordingStorage } from "./recordings.js";
+import {
+  appLabels,
+  disruptionBudgetFor,
+  httpGetProbe,
+  nonRootPodSecurity,
+  plainEnv,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  secretContentHash,
+  secretEnv,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** The path prefix the nodes' post-publish hook sends recordings to (balancer/src/recordings/uploadServer.ts). */
+export const recordingUploadPathPrefix = "/_mediaplane/recordings/";
+/** Where the recordings share is mounted in the balancer's recording pods. */
+export const recordingsMountPath = "/var/lib/mediaplane/recordings";
+
+export interface RecordingImporterArgs {
+  provider: k8s.Provider;
+  namespace: pulumi.Input<string>;
+  /** The balancer image (the importer and the upload endpoint are modes of the balancer program). */
+  image: pulumi.Input<string>;
+  /** The balancer's config file: its content rolls the pods when it changes. */
+  configFile: pulumi.Input<string>;
+  /** The balancer's Secret: `config.yaml`, `redisUrl`, `callbackSecret` (the key the recordings' owner is proven with). */
+  balancerSecretName: pulumi.Input<string>;
+  /** The recordings share. */
+  recordings: RecordingStorage;
+  /** API base domain: nodes send recordings to `https://<it>/_mediaplane/recordings/`. */
+  apiBaseDomain: string;
+  ingress: IngressBinding;
+  /** Importer replicas: any number; each recording is imported once. */
+  importerReplicas?: number;
+  /** Upload endpoint replicas. */
+  uploadReplicas?: number;
+  sizing?: ResourceSizing;
+}
+
+const defaultSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "384Mi" };
+
+/**
+ * Recordings on the platform side (docs/recordings.md): the `importer` Deployment, which indexes the share into
+ * Redis and applies retention, and the `recording-upload` Deployment with its Service and route, which receives
+ * recordings from the nodes' post-publish hook onto the share. Both write the share (retention deletes, uploads
+ * land), so both mount it read-write; pods that only read it mount it read-only.
+ */
+export class RecordingImporter extends pulumi.ComponentResource {
+  readonly uploadServiceName: pulumi.Output<string>;
+
+  constructor(name: string, args: RecordingImporterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mediaplane:k8s:RecordingImporter", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const { namespace } = args;
+    const configHash = secretContentHash(args.configFile);
+    const sizing = args.sizing ?? defaultSizing;
+
+    const deployment = (mode: "importer" | "recording-upload", replicas: number) => {
+      const labels = appLabels("balancer", mode);
+      const resource = new k8s.apps.v1.Deployment(
+        `${name}-${mode}`,
+        {
+          metadata: { name: `balancer-${mode}`, namespace, labels },
+          spec: {
+            replicas,
+            // Replicas coordinate per recording (importer) or write disjoint staging (upload): overlap in a rollout is safe.
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            selector: { matchLabels: labels },
+            template: {
+              metadata: { labels, annotations: { "mediaplane/config-hash": configHash } },
+              spec: {
+                // The media user: the share's mount options make it the owner of every recording.
+                securityContext: nonRootPodSecurity(mediaUser.uid, mediaUser.gid),
+                automountServiceAccountToken: false,
+                terminationGracePeriodSeconds: 40,
+                containers: [
+                  {
+                    name: "balancer",
+                    image: args.image,
+                    env: [
+                      ...plainEnv({
+                        MODE: mode,
+                        CONFIG_FILE: "/etc/balancer/config.yaml",
+                        LISTEN_HOST: "0.0.0.0",
+                        PORT: String(balancerPorts.api),
+                        ADMIN_PORT: String(balancerPorts.admin),
+                        BASE_DOMAIN: args.apiBaseDomain,
+                        RECORDINGS_DIR: recordingsMountPath,
+                        NODE_ENV: "production",
+                      }),
+                      secretEnv("REDIS_URL", args.balancerSecretName, "redisUrl"),
+                      secretEnv("CALLBACK_SECRET", args.balancerSecretName, "callbackSecret"),
+                    ],
+                    ports: [
+                      ...(mode === "recording-upload" ? [{ name: "upload", containerPort: balancerPorts.api, protocol: "TCP" }] : []),
+                      { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
+                    ],
+                    readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
+                    livenessProbe: { ...httpGetProbe("/livez", "admin", 10, 3), initialDelaySeconds: 5 },
+                    resources: resourceRequirements(sizing),
+                    securityContext: restrictedContainerSecurity(),
+                    volumeMounts: [
+                      { name: "config", mountPath: "/etc/balancer", readOnly: true },
+                      { name: "tmp", mountPath: "/tmp" },
+                      { name: "recordings", mountPath: recordingsMountPath, readOnly: false },
+                    ],
+                  },
+                ],
+                volumes: [
+                  { name: "config", secret: { secretName: args.balancerSecretName, items: [{ key: "config.yaml", path: "config.yaml" }] } },
+                  { name: "tmp", emptyDir: { sizeLimit: "32Mi" } },
+                  recordingVolume("recordings", args.recordings),
+                ],
+              },
+            },
+          },
+        },
+        child,
+      );
+      disruptionBudgetFor(`${name}-${mode}-pdb`, { namespace, selector: labels, replicas }, child);
+      return { resource, labels };
+    };
+
+    deployment("importer", args.importerReplicas ?? 1);
+    const upload = deployment("recording-upload", args.uploadReplicas ?? 2);
+
+    const service = new k8s.core.v1.Service(
+      `${name}-upload-service`,
+      {
+        metadata: { name: "recording-upload", namespace, labels: upload.labels },
+        spec: { type: "ClusterIP", selector: upload.labels, ports: [{ name: "upload", port: balancerPorts.api, targetPort: "upload", protocol: "TCP" }] },
+      },
+      child,
+    );
+
+    ingressRoute(
+      `${name}-upload-route`,
+      {
+        objectName: "recording-upload",
+        namespace,
+        binding: args.ingress,
+        labels: upload.labels,
+        backends: { to: [networkPolicyPeer(balancerPods(namespace))], ports: [{ port: balancerPorts.api, protocol: "TCP" }] },
+        routes: [
+          {
+            match: `${hostRule(args.apiBaseDomain)} && PathPrefix(\`${recordingUploadPathPrefix}\`)`,
+            target: { kind: "Service", name: service.metadata.name, port: balancerPorts.api },
+            adminOnly: false,
+          },
+        ],
+      },
+      child,
+    );
+
+    this.uploadServiceName = service.metadata.name;
+    this.registerOutputs({ uploadServiceName: this.uploadServiceName });
+  }
+}
