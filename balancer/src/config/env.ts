@@ -27,8 +27,9 @@ const envSchema = z.object({
     .default("")
     .transform((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")),
   /**
-   * The balancer's URL as BBB nodes reach it (for end callbacks); default `https://<BASE_DOMAIN>` (nodes call
-   * `/t/_mediaplane/end` on it, routed on any host). Never taken from a request's Host, which a client can forge.
+   * The balancer's URL as BBB nodes reach it (end callbacks; webhook events, for which api and poller modes must
+   * agree); default `https://<BASE_DOMAIN>` (nodes call `/t/_mediaplane/end` and `/t/_mediaplane/events/<node>`
+   * on it, routed on any host). Never taken from a request's Host, which a client can forge.
    */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Key for signing end callback URLs; default derived from the node secrets, so every replica agrees. */
