@@ -71,6 +71,7 @@ export class BbbFleet extends pulumi.ComponentResource {
             sshAllowList: args.sshAllowList,
             acmeEmail: args.acmeEmail,
             dnsRecord: args.dnsRecord,
+            platformUrl: args.adminBaseUrl,
           },
           { parent: this },
         ),

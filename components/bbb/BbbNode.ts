@@ -15,6 +15,8 @@ import {
   loadAgentEnvironment,
   loadAgentInstallCommand,
   readApiSecretCommand,
+  recordingHookEnvironment,
+  recordingHookInstallCommand,
 } from "./nodeCommands.js";
 import { bbbReleases, type BbbRelease } from "./versions.js";
 
@@ -70,6 +72,8 @@ export interface BbbNodeArgs {
   readonly acmeEmail: string;
   /** Writes the node's A record before the install (Let's Encrypt must resolve it); undefined: managed elsewhere. */
   readonly dnsRecord: Omit<DnsRecordArgs, "name" | "address"> | undefined;
+  /** The balancer's public base URL: the node's post-publish hook sends recordings there. */
+  readonly platformUrl: string;
 }
 
 /**
@@ -184,6 +188,16 @@ export class BbbNode extends pulumi.ComponentResource {
       `${name}-api-secret`,
       { ...onThisMachine, connection, create: readApiSecretCommand },
       { ...machineCommand, dependsOn: [ready], additionalSecretOutputs: ["stdout"] },
+    );
+    new command.remote.Command(
+      `${name}-recording-hook`,
+      {
+        ...onThisMachine,
+        connection,
+        create: recordingHookInstallCommand(),
+        stdin: pulumi.secret(secret.stdout.apply((stdout) => recordingHookEnvironment(args.platformUrl, args.id, apiSecretOf(stdout, args.fqdn)))),
+      },
+      { ...machineCommand, dependsOn: [secret] },
     );
 
     this.id = args.id;

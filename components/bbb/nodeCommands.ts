@@ -7,6 +7,7 @@ import {
   loadAgentUnit,
   loadAgentUnitName,
 } from "./loadAgentFiles.js";
+import { readFileSync } from "node:fs";
 import { bbbReleases, type BbbRelease } from "./versions.js";
 
 /**
@@ -84,4 +85,32 @@ export function loadAgentInstallCommand(): string {
 /** The agent's environment file, as the install command's stdin. */
 export function loadAgentEnvironment(token: string): string {
   return `LOAD_AGENT_TOKEN=${token}\n`;
+}
+
+/** The post-publish hook that sends each published recording to the platform (docs/recordings.md). */
+export const recordingHookProgramFile = "/usr/local/bin/mediaplane-recording-upload";
+/** BBB runs every `*.rb` here after publishing a format: `ruby <script> -m <recordID> -f <format>`. */
+export const recordingHookScriptFile = "/usr/local/bigbluebutton/core/scripts/post_publish/mediaplane_upload.rb";
+/** `MEDIAPLANE_UPLOAD_URL`, `MEDIAPLANE_NODE_ID`, `MEDIAPLANE_NODE_SECRET`; mode 600, written from stdin. */
+export const recordingHookEnvironmentFile = "/etc/mediaplane/recording-upload.env";
+
+const recordingFile = (name: string): string => readFileSync(new URL(`./recording/${name}`, import.meta.url), "utf8");
+
+/** Installs the recording hook (the program and BBB's post-publish script); its stdin is the hook's environment file. */
+export function recordingHookInstallCommand(): string {
+  return [
+    "set -eu",
+    "sudo install -d -m 0700 /etc/mediaplane",
+    `sudo sh -c 'umask 077 && cat > ${recordingHookEnvironmentFile}'`,
+    ...writeFile(recordingHookProgramFile, recordingFile("mediaplane-recording-upload"), "MEDIAPLANE_RECORDING_HOOK"),
+    `sudo chmod 0755 ${recordingHookProgramFile}`,
+    ...writeFile(recordingHookScriptFile, recordingFile("mediaplane_upload.rb"), "MEDIAPLANE_POST_PUBLISH"),
+  ].join("\n");
+}
+
+const shellQuoted = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
+
+/** The hook's environment file, as the install command's stdin: the platform's URL and the node's identity. */
+export function recordingHookEnvironment(platformUrl: string, nodeId: string, apiSecret: string): string {
+  return [`MEDIAPLANE_UPLOAD_URL=${shellQuoted(platformUrl)}`, `MEDIAPLANE_NODE_ID=${shellQuoted(nodeId)}`, `MEDIAPLANE_NODE_SECRET=${shellQuoted(apiSecret)}`, ""].join("\n");
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isSecretValue, revealSecrets, runProgramWithMocks, type ProgramRun, type RecordedResource } from "../../scripts/mockRuntime.js";
@@ -216,8 +217,24 @@ describe("removing or replacing a node", () => {
     expect(configSecret?.engine.dependencies).toContain(roster.urn);
   });
 
+  it("installs the recording hook after reading its secret: the node's identity and the platform's URL on stdin (a secret)", () => {
+    const hook = byName("bbb-a-1-recording-hook");
+    expect(hook.engine.dependencies).toContain(byName("bbb-a-1-api-secret").urn);
+    expect(isSecretValue(hook.inputs["stdin"])).toBe(true);
+    const stdin = String(revealSecrets(hook.inputs["stdin"]));
+    expect(stdin).toMatch(/^MEDIAPLANE_UPLOAD_URL='https:\/\/[^']+'\nMEDIAPLANE_NODE_ID='bbb-a-1'\nMEDIAPLANE_NODE_SECRET='.+'\n$/);
+  });
+
+  it("installs the hook program exactly as the repository has it, and BBB's post-publish script that runs it", () => {
+    const text = commandText(byName("bbb-a-1-recording-hook"));
+    const program = readFileSync(new URL("../../components/bbb/recording/mediaplane-recording-upload", import.meta.url), "utf8").replace(/\n$/, "");
+    expect(text).toContain(`sudo tee /usr/local/bin/mediaplane-recording-upload >/dev/null <<'MEDIAPLANE_RECORDING_HOOK'\n${program}\nMEDIAPLANE_RECORDING_HOOK`);
+    expect(text).toContain("sudo tee /usr/local/bigbluebutton/core/scripts/post_publish/mediaplane_upload.rb >/dev/null <<'MEDIAPLANE_POST_PUBLISH'");
+    expect(text).toContain("exec('/usr/local/bin/mediaplane-recording-upload', *ARGV)");
+  });
+
   it("lets the node's commands go with its VM instead of connecting to a machine that is going away", () => {
-    for (const step of ["bbb-install", "load-agent", "api-secret"]) expect(byName(`bbb-a-1-${step}`).engine.deletedWith).toBe(byName("bbb-a-1-vm").urn);
+    for (const step of ["bbb-install", "load-agent", "api-secret", "recording-hook"]) expect(byName(`bbb-a-1-${step}`).engine.deletedWith).toBe(byName("bbb-a-1-vm").urn);
   });
 });
 

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordingHookEnvironment } from "../../../components/bbb/nodeCommands.js";
 import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
 import { formatDirectory, stagingDirectory } from "../../src/recordings/share.js";
 import { uploadSignature } from "../../src/recordings/uploadAuth.js";
@@ -65,6 +66,19 @@ describe("a recording leaves the node for the share", () => {
     expect(again.code, again.output).toBe(0);
     expect(again.output).toContain("alreadyThere");
     expect(await treeOf(onShare)).toEqual(before);
+  });
+
+  it("reads the node's identity and the platform's URL from the environment file the stack installs on the node", async () => {
+    const published = (await rf.record("acme", "transfer-env-file"))!;
+    await rm(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId), { recursive: true });
+    const node = nodeOf(nodeIdOf(published.directory));
+    const envFile = join(rf.nodesDir, `${node.id}-recording-upload.env`);
+    await writeFile(envFile, recordingHookEnvironment(rf.uploadUrl, node.id, node.secret));
+    const { stdout } = await run(hookProgram, ["-m", published.recordId, "-f", "presentation"], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", MEDIAPLANE_UPLOAD_CONFIG: envFile, BBB_PUBLISHED_DIR: join(rf.nodesDir, node.id, "published") },
+    });
+    expect(stdout).toContain("published");
+    expect(await treeOf(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId))).toEqual(await treeOf(published.directory));
   });
 
   it("refuses a node that sends a recording of a meeting placed on another node", async () => {
@@ -130,7 +144,6 @@ describe("a recording is never half-visible", () => {
     const node = nodeOf(nodeIdOf(published.directory));
     const files = await treeOf(published.directory);
     // The hook ran already: drop what it sent, then upload again, all but one file.
-    const { rm } = await import("node:fs/promises");
     await rm(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId), { recursive: true });
     const prefix = `/_mediaplane/recordings/presentation/${published.recordId}`;
     const paths = Object.keys(files).sort();
