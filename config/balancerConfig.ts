@@ -27,6 +27,7 @@ export function buildBalancerConfig(
     policies: config.bbb.policies,
     poller: config.bbb.poller,
     placement: config.bbb.placement,
+    webhooks: config.bbb.webhooks,
   };
 }
 

@@ -211,6 +211,8 @@ const bbb = z
     policies: balancerConfigSchema.shape.policies,
     poller: balancerConfigSchema.shape.poller,
     placement: balancerConfigSchema.shape.placement,
+    /** Tenants' webhooks (docs/webhooks.md); off unless `enabled`. */
+    webhooks: balancerConfigSchema.shape.webhooks,
     fleet: bbbFleet.optional(),
   })
   .prefault({});

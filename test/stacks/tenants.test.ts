@@ -58,3 +58,22 @@ describe("the balancer config rendered from stack settings", () => {
     ).toThrow("rendered balancer config: nodes[0].secret: must be at least 16 characters");
   });
 });
+
+describe("webhooks in the stack settings", () => {
+  const stack = (webhooks: unknown): unknown => ({
+    cluster: { provider: "kubeContext", imageImport: { tool: "k3d", clusterName: "mediaplane" } },
+    domains: { apiBase: "api.example.org", jitsi: "meet.example.org", janus: "janus.example.org", turn: "turn.example.org" },
+    tenants: [{ slug: "school" }],
+    bbb: { nodes: [{ id: "bbb-1", url: "https://bbb-1.example.org/bigbluebutton/api" }], webhooks },
+  });
+
+  it("reach the balancer's config file as bbb.webhooks says", () => {
+    const settings = parseStackConfig(stack({ enabled: true, allowedCallbackNetworks: ["10.20.0.0/16"] }), "mediaplane");
+    const file = renderBalancerConfigFile(buildBalancerConfig(settings, { tenantSecrets: { school: ["first-secret-0123456789"] }, nodeSecrets: { "bbb-1": "node-secret-0123456789" } }));
+    expect(parseBalancerConfigText(file).webhooks).toMatchObject({ enabled: true, allowedCallbackNetworks: ["10.20.0.0/16"], checksumAlgorithm: "sha1" });
+  });
+
+  it("refuses a callback network that is not one, naming the stack key", () => {
+    expect(() => parseStackConfig(stack({ enabled: true, allowedCallbackNetworks: ["10.20.0.0"] }), "mediaplane")).toThrow(/bbb\.webhooks\.allowedCallbackNetworks\[0\]/);
+  });
+});
