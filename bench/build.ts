@@ -19,6 +19,7 @@ export const builtBaseline = fileURLToPath(new URL("./dist/servers/baseline.js",
 export const builtJoinFloor = fileURLToPath(new URL("./dist/servers/joinFloor.js", import.meta.url));
 export const builtNaiveJoin = fileURLToPath(new URL("./dist/servers/naiveJoin.js", import.meta.url));
 export const builtFixedBody = fileURLToPath(new URL("./dist/servers/fixedBody.js", import.meta.url));
+export const builtRushFloor = fileURLToPath(new URL("./dist/servers/rushFloor.js", import.meta.url));
 
 async function compile(project: string, output: string): Promise<void> {
   const started = Date.now();

@@ -29,7 +29,7 @@ describe("parseOptions", () => {
 
   it("runs the issue's top-of-the-hour rush in the full run, and a small one in the quick run", () => {
     expect(parseOptions(["--only", "rush"]).rush).toEqual({ fleetSize: 1_000, durationSeconds: 60, creates: 2_000, racingCreates: 200, joins: 40_000 });
-    expect(parseOptions(["--quick", "--only", "rush"])).toMatchObject({ only: "rush", outFile: undefined, rush: { fleetSize: 100, durationSeconds: 15 } });
+    expect(parseOptions(["--quick", "--only", "rush"])).toMatchObject({ only: "rush", outFile: undefined, rush: { fleetSize: 100, durationSeconds: 10 } });
   });
 
   it("refuses a fleet size that is not a node count", () => {

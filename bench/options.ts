@@ -77,7 +77,7 @@ const quick: Omit<BenchOptions, "outFile" | "profileDir" | "only"> = {
   fixedJoinRate: 500,
   latencyConnections: 8,
   pollIntervalMs: 2_000,
-  rush: { fleetSize: 100, durationSeconds: 15, creates: 200, racingCreates: 20, joins: 4_000 },
+  rush: { fleetSize: 100, durationSeconds: 10, creates: 140, racingCreates: 14, joins: 2_800 },
 };
 
 export const usage = `usage: npm run bench -- [--quick] [--fleets <n,n,...>] [--only <figure>] [--out <file>] [--no-write] [--profile <dir>]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderReport, type Figure } from "./report.js";
-import { describeAnswers, rushFigures, type RushFacts } from "./rushReport.js";
+import { describeAnswers, rushFigures, rushFloorFigures, type RushFacts } from "./rushReport.js";
 import { checkPlacements, readAnswer, tallyRush, type RushFindings, type RushRecord } from "./rushInvariants.js";
 
 const facts: RushFacts = {
@@ -74,6 +74,16 @@ describe("rushFigures", () => {
     expect(markdown).toMatch(/\| rush: join p99 \| 1,000 \| ms \| 10\.00 \/ \*\*10\.00\*\* \/ 10\.00 \|  \| ≤ 10\.00 ms \| met \|/);
     expect(markdown).toMatch(/\| rush: create p99 \| 1,000 \| ms \| 100\.00 \/ \*\*100\.00\*\* \/ 100\.00 \|  \| ≤ 50\.00 ms \| \*\*missed\*\* \|/);
     expect(markdown).toMatch(/\| rush: meetings on two nodes \| 1,000 \| meetings \| 0 \/ \*\*0\*\* \/ 0 \|  \| ≤ 0 meetings \| met \|/);
+  });
+});
+
+describe("rushFloorFigures", () => {
+  it("reports the floor's p99 of creates and joins, unjudged, with its p50 in the description", () => {
+    const [create, join] = rushFloorFigures(tallyRush(records(100, 200)));
+    expect(create).toMatchObject({ name: "rush floor: create p99", unit: "ms", values: [990] });
+    expect(join).toMatchObject({ name: "rush floor: join p99", values: [198] });
+    expect(join!.how).toMatch(/^p50 100\.0 ms; the same schedule/);
+    expect(create!.target ?? join!.target).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 import { formatNumber, type Figure } from "./report.js";
-import { duplicateCount, notYetCreatedKey, unmappedCount, type RushFindings } from "./rushInvariants.js";
+import { duplicateCount, notYetCreatedKey, unmappedCount, type RushFindings, type RushTally } from "./rushInvariants.js";
 import type { RushShape } from "./rushSchedule.js";
 import { percentile } from "./stats.js";
 
@@ -15,6 +15,7 @@ export interface RushFacts {
 
 const count = (value: number): string => formatNumber(value, 0);
 const ms = (value: number): string => formatNumber(value, 1);
+const at = (values: readonly number[], q: number): number => (values.length === 0 ? 0 : percentile(values, q));
 
 /** Answers by key, most frequent first, e.g. `join 302: 39,990; join FAILED ...: 12`. */
 export function describeAnswers(byKey: ReadonlyMap<string, number>): string {
@@ -32,7 +33,6 @@ export function rushFigures(findings: RushFindings, facts: RushFacts): Figure[] 
   const early = Math.round(shape.joins * shape.earlyShare);
   const retries = tally.joinLatenciesMs.length - attendees;
   const notYet = tally.byKey.get(`join ${notYetCreatedKey}`) ?? 0;
-  const at = (values: readonly number[], q: number): number => (values.length === 0 ? 0 : percentile(values, q));
   const sinceSent = (values: readonly number[]): string => `from the hand-off to the HTTP client: p50 ${ms(at(values, 50))} ms, p99 ${ms(at(values, 99))} ms`;
   const latency = (name: string, values: readonly number[], q: number, how: string, targetMs?: number): Figure => ({
     name: `rush: ${name} p${q}`,
@@ -83,5 +83,18 @@ export function rushFigures(findings: RushFindings, facts: RushFacts): Figure[] 
       target: { kind: "atMost", value: 0, of: "figure" },
       how: `of ${count(tally.createdAt.size)} meetings created: Redis's mapping against the ${count(fleetSize)} nodes' getMeetings, right after the last answer (${count(findings.atEnd.unmapped.length)}) and once every node was polled again (${count(findings.afterPoll.unmapped.length)}); ${count(findings.misdirectedJoins)} joins were sent to a node that does not run the meeting`,
     },
+  ];
+}
+
+/**
+ * The same schedule against the rush floor (bare Koa answering from memory, right after the balancer's run): the
+ * p99s the machine and load generator allowed at that moment, next to the balancer's.
+ */
+export function rushFloorFigures(tally: RushTally): Figure[] {
+  const how = (values: readonly number[], call: string): string =>
+    `p50 ${ms(at(values, 50))} ms; the same schedule right after the balancer's, against bare Koa answering ${call} from memory in one process (no checksums, Redis, nodes or pollers), the early attendees retrying alike: what this machine and load generator allowed at that moment`;
+  return [
+    { name: "rush floor: create p99", unit: "ms", values: [at(tally.createLatenciesMs, 99)], how: how(tally.createLatenciesMs, "creates") },
+    { name: "rush floor: join p99", unit: "ms", values: [at(tally.joinLatenciesMs, 99)], how: how(tally.joinLatenciesMs, "joins") },
   ];
 }

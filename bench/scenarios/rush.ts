@@ -5,6 +5,7 @@ import { signQuery } from "../../balancer/src/bbb/checksum.js";
 import { parseGetMeetings } from "../../balancer/src/poller/getMeetingsXml.js";
 import { keys } from "../../balancer/src/store/keys.js";
 import { parseNodeMeetingId } from "../../balancer/src/tenancy/nodeMeetingId.js";
+import { builtRushFloor } from "../build.js";
 import { cpuTally, type CpuAccount } from "../cpu.js";
 import { benchTenants, createPath, fleetNodes, joinPath, meetingId } from "../fleet.js";
 import { dispatchOnSchedule } from "../openLoop.js";
@@ -12,10 +13,10 @@ import type { BenchOptions } from "../options.js";
 import type { Child } from "../processes.js";
 import { progress } from "../progress.js";
 import type { Figure } from "../report.js";
-import { brokenInvariants, checkPlacements, isNotYetCreated, misdirectedJoins, readAnswer, tallyRush, type FleetState, type RushFindings, type Outcome, type RushRecord } from "../rushInvariants.js";
-import { rushFigures } from "../rushReport.js";
+import { brokenInvariants, checkPlacements, isNotYetCreated, misdirectedJoins, readAnswer, tallyRush, type FleetState, type RushFindings, type RushTally, type Outcome, type RushRecord } from "../rushInvariants.js";
+import { describeAnswers, rushFigures, rushFloorFigures, type RushFacts } from "../rushReport.js";
 import { rushSchedule, type RushSchedule, type RushShape, type ScheduledRequest } from "../rushSchedule.js";
-import { spawnBalancer, startApiReplica, startTestbed, type Testbed } from "../testbed.js";
+import { spawnBalancer, startApiReplica, startChildServer, startTestbed, type Testbed } from "../testbed.js";
 import { formatCount } from "./shared.js";
 
 const tenant = benchTenants.joins;
@@ -145,15 +146,9 @@ async function readFleetState(bed: Testbed): Promise<FleetState> {
 
 const loadAverage = (): string => loadavg()[0]!.toFixed(1);
 
-/**
- * The top of the hour: Redis, the simulated fleet, two API replicas and two pollers, each the balancer's own
- * compiled entry point in a process of its own; creates and joins on an open-loop schedule; then the fleet's real
- * state (Redis and every node's getMeetings) checked right after the last answer and once every node was polled again.
- */
-export async function measureRush(options: BenchOptions): Promise<RushResult> {
+/** The rush against the balancer, and the fleet's real state afterwards. */
+async function rushAgainstBalancer(options: BenchOptions, shape: RushShape, schedule: RushSchedule): Promise<{ findings: RushFindings; facts: RushFacts }> {
   const { rush } = options;
-  const shape: RushShape = { durationMs: rush.durationSeconds * 1_000, creates: rush.creates, racingCreates: rush.racingCreates, joins: rush.joins, earlyShare: 1 / 3, replicas };
-  const schedule = rushSchedule(shape, scheduleSeed);
   progress(`rush: starting Redis, ${formatCount(rush.fleetSize)} simulated nodes, ${replicas} API replicas and ${pollers} pollers`);
   const bed = await startTestbed({ fleetSize: rush.fleetSize, pollIntervalMs: options.pollIntervalMs, profileDir: options.profileDir });
   const children: Child[] = [];
@@ -193,15 +188,45 @@ export async function measureRush(options: BenchOptions): Promise<RushResult> {
       settledByPollers: await bed.redis.llen(keys.recentDuplicates()),
       misdirectedJoins: misdirectedJoins(records, afterPollState),
     };
-    const figures = rushFigures(findings, {
+    const facts: RushFacts = {
       fleetSize: rush.fleetSize,
       shape,
       setup: `${replicas} API replicas and ${pollers} pollers (poll interval ${options.pollIntervalMs / 1000} s) on one Redis, ${connectionsPerReplica} keep-alive connections to each replica; machine load average ${loadBefore} before, ${loadAfter} after`,
       cpu: cpu.describe(),
-    });
-    return { figures, broken: brokenInvariants(findings) };
+    };
+    return { findings, facts };
   } finally {
     await Promise.all(children.map((child) => child.stop()));
     await bed.close();
   }
+}
+
+/** The same schedule against the rush floor (`servers/rushFloor.ts`), once the balancer's processes are gone. */
+async function rushAgainstFloor(shape: RushShape, schedule: RushSchedule): Promise<RushTally> {
+  progress("rush floor: the same schedule against bare Koa answering from memory");
+  const floor = await startChildServer(builtRushFloor, "rush floor");
+  try {
+    const origin = `http://127.0.0.1:${floor.port}`;
+    const tally = tallyRush(await driveRush(Array.from({ length: replicas }, () => origin), schedule, shape));
+    // The floor is the harness's own server: anything unexpected from it is a bug of the harness, not a finding.
+    if (tally.unexpected.size > 0 || tally.attendeesNeverIn > 0) throw new Error(`rush floor: unexpected answers: ${describeAnswers(tally.unexpected)}`);
+    return tally;
+  } finally {
+    await floor.child.stop();
+  }
+}
+
+/**
+ * The top of the hour: Redis, the simulated fleet, two API replicas and two pollers, each the balancer's own
+ * compiled entry point in a process of its own; creates and joins on an open-loop schedule; then the fleet's real
+ * state (Redis and every node's getMeetings) checked right after the last answer and once every node was polled
+ * again. Then the same schedule against the rush floor, for what the machine allowed at that moment.
+ */
+export async function measureRush(options: BenchOptions): Promise<RushResult> {
+  const { rush } = options;
+  const shape: RushShape = { durationMs: rush.durationSeconds * 1_000, creates: rush.creates, racingCreates: rush.racingCreates, joins: rush.joins, earlyShare: 1 / 3, replicas };
+  const schedule = rushSchedule(shape, scheduleSeed);
+  const { findings, facts } = await rushAgainstBalancer(options, shape, schedule);
+  const floor = await rushAgainstFloor(shape, schedule);
+  return { figures: [...rushFigures(findings, facts), ...rushFloorFigures(floor)], broken: brokenInvariants(findings) };
 }
