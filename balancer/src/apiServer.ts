@@ -5,6 +5,7 @@ import { request } from "undici";
 import type { ApiContext } from "./api/context.js";
 import { createApp } from "./app.js";
 import type { BalancerConfig } from "./config/schema.js";
+import { CallbackDeliveries, defaultDeliverySettings, type DeliverySettings } from "./http/delivery.js";
 import { closeGracefully } from "./http/shutdown.js";
 import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   /** Signs end callback URLs; every replica must use the same. Default: derived from the node secrets. */
   callbackSecret?: string | undefined;
   logger: Logger;
+  /** Retries of callbacks to tenants' URLs (recording ready, analytics); tests shorten them. */
+  callbackDeliveries?: DeliverySettings | undefined;
   /** Where the recordings share is mounted (`RECORDINGS_DIR`); the recording API's changes need it. */
   recordingsDir?: string | undefined;
   /** How long requests in flight may take to finish at shutdown (`SHUTDOWN_GRACE_SECONDS`). */
@@ -50,6 +53,8 @@ export interface RunningApiServer {
   /** `http://<host>:<port>` */
   readonly url: string;
   readonly redis: RedisClient;
+  /** Recording callbacks to tenants' URLs still being delivered. */
+  readonly callbackDeliveries: CallbackDeliveries;
   /** Stops accepting, lets in-flight requests finish, then closes Redis and the node pools. */
   close(): Promise<void>;
 }
@@ -97,6 +102,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     recordings: { shareRoot: options.recordingsDir, logger, playbackUrl: (tenant, recordId, path) => playbackUrl(playback, tenant, recordId, path) },
     webhooks,
   };
+  const callbackDeliveries = new CallbackDeliveries(logger, options.callbackDeliveries ?? defaultDeliverySettings);
   const nodeEventDeps = {
     redis,
     directory,
@@ -111,6 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     baseDomain: options.baseDomain,
     trustedProxies: trustedProxies(options.trustedProxies),
     logger,
+    callbackDeliveries,
     nodeEvents: (post) => receiveNodeEvents(nodeEventDeps, post, Date.now()),
   });
   handle = app.callback();
@@ -118,9 +125,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     port,
     url,
     redis,
+    callbackDeliveries,
     async close() {
       await closeGracefully(server, options.shutdownGraceMs);
       await deliveries.close();
+      callbackDeliveries.close();
       await nodes.close();
       await redis.quit().catch(() => redis.disconnect());
     },

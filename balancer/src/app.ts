@@ -3,7 +3,11 @@ import { callLabel, dispatch } from "./api/dispatch.js";
 import type { ApiAnswer, ApiContext } from "./api/context.js";
 import { BbbError, bbbErrors } from "./bbb/errors.js";
 import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
-import { readBody } from "./http/body.js";
+import { readBody, readLimited } from "./http/body.js";
+import type { CallbackDeliveries } from "./http/delivery.js";
+import { handleRecordingCallback } from "./http/recordingCallbacks.js";
+import { reindexRecording } from "./recordings/indexing.js";
+import type { RecordingCallbackKind } from "./tenancy/recordingCallbacks.js";
 import { handleEndCallback } from "./http/endCallback.js";
 import { requestHost, route, splitRequestTarget } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
@@ -20,7 +24,12 @@ export interface AppDeps {
   logger: Logger;
   /** Verifies and relays the events a node's bbb-webhooks posts (`webhooks/nodeEvents.ts`). */
   nodeEvents: (post: NodeEventPost) => Promise<NodeEventOutcome>;
+  /** Where recording callbacks to tenants' URLs are sent from. */
+  callbackDeliveries: CallbackDeliveries;
 }
+
+/** A recording-ready form is one JWT; an analytics document grows with the meeting's attendees and polls. */
+const callbackBodyLimits: Readonly<Record<RecordingCallbackKind, number>> = { recordingReady: 64 * 1024, analytics: 16 * 1024 * 1024 };
 
 function write(ctx: Koa.Context, answer: ApiAnswer): void {
   // A body left unread (refused before reading, or one the call does not take) is never read: the connection goes.
@@ -62,6 +71,36 @@ async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: stri
     deps.logger.error({ err: error }, "end callback failed");
     return true;
   });
+  ctx.status = genuine ? 200 : 404;
+  ctx.body = genuine ? "OK" : "Not Found";
+}
+
+function reindexer(context: ApiContext): ((tenant: string, recordId: string) => Promise<unknown>) | undefined {
+  const { shareRoot, logger } = context.recordings;
+  if (shareRoot === undefined) return undefined;
+  return (tenant, recordId) => reindexRecording({ redis: context.redis, shareRoot, logger }, tenant, recordId);
+}
+
+/**
+ * A node's recording-ready or analytics callback (POST): 200 when genuine, 404 for anything else (a forged or
+ * foreign one), so nothing tells a prober more than an unknown path would.
+ */
+async function answerRecordingCallback(ctx: Koa.Context, deps: AppDeps, kind: RecordingCallbackKind, rawQuery: string): Promise<void> {
+  let genuine = false;
+  if (ctx.method === "POST") {
+    try {
+      const body = await readLimited(ctx.req, callbackBodyLimits[kind]);
+      genuine = await handleRecordingCallback(
+        { directory: deps.context.directory, key: deps.context.endCallback.key, deliveries: deps.callbackDeliveries, logger: deps.logger, now: Date.now, reindex: reindexer(deps.context) },
+        kind,
+        new URLSearchParams(rawQuery),
+        { authorization: ctx.get("Authorization") || undefined, body },
+      );
+    } catch (error) {
+      if (!(error instanceof BbbError)) deps.logger.error({ err: error, kind }, "recording callback failed");
+      ctx.set("Connection", "close");
+    }
+  }
   ctx.status = genuine ? 200 : 404;
   ctx.body = genuine ? "OK" : "Not Found";
 }
@@ -136,6 +175,8 @@ export function createApp(deps: AppDeps): Koa {
         return answerEndCallback(ctx, deps, rawQuery);
       case "nodeEvents":
         return answerNodeEvents(ctx, deps, target.nodeId, rawQuery);
+      case "recordingCallback":
+        return answerRecordingCallback(ctx, deps, target.callback, rawQuery);
       case "notFound":
         ctx.status = 404;
         ctx.body = "Not Found";

@@ -19,6 +19,7 @@ import {
 } from "../store/meetings.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { endCallbackUrl } from "../tenancy/endCallback.js";
+import { recordingCallbackNames, recordingCallbackUrl, type RecordingCallbackKind } from "../tenancy/recordingCallbacks.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { mappedNode, returnCode } from "./meetingCalls.js";
@@ -72,7 +73,8 @@ async function place(context: ApiContext, tenant: string, meetingId: string, clu
 
 /**
  * What the node receives for a create: the tenant's parameters after policies, the node's meeting ID, the
- * tenant named in metadata, and the balancer's signed end callback in place of the tenant's (which it carries).
+ * tenant named in metadata, and the balancer's signed end and recording callbacks in place of the tenant's
+ * (which they carry).
  */
 function createParams(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry): URLSearchParams {
   const params = new URLSearchParams(nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), request.tenant.policies.create));
@@ -85,6 +87,15 @@ function createParams(context: ApiContext, request: ApiRequest, meetingId: strin
     "meta_endCallbackUrl",
     endCallbackUrl(context.endCallback.baseUrl, context.endCallback.key, { tenant: request.tenant.slug, meetingId, nodeId: node.id, tenantUrl }),
   );
+  const secretId = request.tenant.secretIds[request.secretIndex] ?? "";
+  for (const [kind, names] of Object.entries(recordingCallbackNames) as Array<[RecordingCallbackKind, readonly string[]]>) {
+    for (const name of names) {
+      const given = takeParameterIgnoringCase(params, `meta_${name}`);
+      if (given === undefined || given === "") continue;
+      const target = { kind, tenant: request.tenant.slug, meetingId, nodeId: node.id, secretId, tenantUrl: given };
+      params.set(`meta_${name}`, recordingCallbackUrl(context.endCallback.baseUrl, context.endCallback.key, target));
+    }
+  }
   return params;
 }
 

@@ -1,5 +1,6 @@
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { tenantViewOfCallbackUrl } from "../tenancy/endCallback.js";
+import { isRecordingCallbackName } from "../tenancy/recordingCallbacks.js";
 import { element, elementText, escapeXml, unescapeXml } from "./xml.js";
 
 /**
@@ -12,17 +13,20 @@ export const tenantMetadataParameter = `meta_${internalMetadataPrefix}tenant`;
 const metadataBlock = /<metadata>([\s\S]*?)<\/metadata>|<metadata\/>/;
 const metadataEntry = /<([A-Za-z0-9_.:-]+)>([\s\S]*?)<\/\1>|<([A-Za-z0-9_.:-]+)\/>/g;
 
+/** Metadata that holds a URL the balancer put in place of the tenant's. */
+const isCallbackName = (name: string): boolean => name === "endcallbackurl" || isRecordingCallbackName(name);
+
 /** What the tenant sees of one metadata entry: `undefined` hides it (the balancer's own, a callback it added). */
 export function tenantMetadataValue(name: string, value: string): string | undefined {
   if (name.startsWith(internalMetadataPrefix)) return undefined;
-  return name === "endcallbackurl" ? tenantViewOfCallbackUrl(value) : value;
+  return isCallbackName(name) ? tenantViewOfCallbackUrl(value) : value;
 }
 
 function tenantMetadata(inner: string): string {
   return inner.replace(metadataEntry, (whole, name: string | undefined, value: string | undefined, emptyName: string | undefined) => {
     const key = name ?? emptyName ?? "";
     if (key.startsWith(internalMetadataPrefix)) return "";
-    if (key !== "endcallbackurl" || value === undefined) return whole;
+    if (!isCallbackName(key) || value === undefined) return whole;
     const tenantUrl = tenantMetadataValue(key, unescapeXml(value));
     return tenantUrl === undefined ? "" : element(key, tenantUrl);
   });

@@ -1,5 +1,6 @@
 import { endCallbackPath } from "../tenancy/endCallback.js";
 import { nodeEventsPathPrefix } from "../webhooks/nodeEvents.js";
+import { recordingCallbackPaths, type RecordingCallbackKind } from "../tenancy/recordingCallbacks.js";
 
 /** Where a request goes, told from its host and path alone. */
 export type Route =
@@ -7,6 +8,7 @@ export type Route =
   | { kind: "version"; tenant: string }
   | { kind: "endCallback" }
   | { kind: "nodeEvents"; nodeId: string }
+  | { kind: "recordingCallback"; callback: RecordingCallbackKind }
   | { kind: "notFound" };
 
 const apiPath = /^\/bigbluebutton\/api(?:\/(.*))?$/;
@@ -35,6 +37,8 @@ function nodeEventsRoute(encodedNodeId: string): Route {
 export function route(host: string, path: string, baseDomain: string): Route {
   if (path === endCallbackPath) return { kind: "endCallback" };
   if (path.startsWith(nodeEventsPathPrefix)) return nodeEventsRoute(path.slice(nodeEventsPathPrefix.length));
+  if (path === recordingCallbackPaths.recordingReady) return { kind: "recordingCallback", callback: "recordingReady" };
+  if (path === recordingCallbackPaths.analytics) return { kind: "recordingCallback", callback: "analytics" };
   const byPath = pathBased.exec(path);
   if (byPath !== null) return apiRoute(byPath[1] ?? "", byPath[2] ?? "");
   const suffix = `.${baseDomain}`;

@@ -3,6 +3,7 @@ import { answerApiCall, type ApiAnswer, type ApiNode, type ApiRequest } from "./
 import { endCallbackUrls, hasRecordingMarks, sendEndCallback, type EndCallbackAttempt } from "./endCallback.js";
 import type { AttendeeMedia, AttendeeRole, SimulatedMeeting } from "./model.js";
 import { publishRecording, type PublishedRecording, type RecordingSettings } from "./recording.js";
+import { sendAnalytics, sendRecordingReady, type RecordingCallbackAttempt } from "./recordingCallbacks.js";
 import { RequestLog, type ReceivedRequest } from "./requestLog.js";
 import { meetingsXml } from "./responses.js";
 import { MeetingStore, type MeetingExpiry } from "./store.js";
@@ -37,6 +38,8 @@ export interface SimulatedNode {
   readonly requests: ReadonlyArray<ReceivedRequest>;
   /** Every end notification the node sent, in order, with what the receiver answered. */
   readonly endCallbacks: ReadonlyArray<EndCallbackAttempt>;
+  /** Every recording-ready and analytics callback the node sent, in order, with what the receiver answered. */
+  readonly recordingCallbacks: ReadonlyArray<RecordingCallbackAttempt>;
   /** Users join from the client (VIEWER unless told), optionally with webcam, microphone or listen-only audio. */
   addAttendees(meetingId: string, count: number, role?: AttendeeRole, media?: AttendeeMedia): void;
   /** The most recent `count` attendees leave. */
@@ -97,6 +100,7 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
   private readonly log: RequestLog;
   private readonly callbackLog: EndCallbackAttempt[] = [];
   private readonly publishedLog: PublishedRecording[] = [];
+  private readonly recordingCallbackLog: RecordingCallbackAttempt[] = [];
   private readonly pendingEnds = new Map<string, NodeJS.Timeout>();
   private readonly inFlightCallbacks = new Set<Promise<void>>();
   private cachedMeetings: { version: number; document: Buffer } | undefined;
@@ -182,6 +186,10 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     return [...this.callbackLog];
   }
 
+  get recordingCallbacks(): ReadonlyArray<RecordingCallbackAttempt> {
+    return [...this.recordingCallbackLog];
+  }
+
   get recordings(): ReadonlyArray<PublishedRecording> {
     return [...this.publishedLog];
   }
@@ -245,11 +253,16 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
         this.callbackLog.push(await sendEndCallback(meetingId, url));
       }),
     ).then(async () => {
+      const analytics = await sendAnalytics(this.secret, meeting, endTime);
+      if (analytics !== undefined) this.recordingCallbackLog.push(analytics);
       const { recordings } = this.settings;
       if (recordings === undefined || !hasRecordingMarks(meeting)) return;
       const origin = new URL(this.settings.baseUrl).origin;
       try {
-        this.publishedLog.push(await publishRecording({ id: this.id, secret: this.secret, origin }, meeting, endTime, recordings));
+        const published = await publishRecording({ id: this.id, secret: this.secret, origin }, meeting, endTime, recordings);
+        this.publishedLog.push(published);
+        const ready = await sendRecordingReady(this.secret, meeting, published.recordId);
+        if (ready !== undefined) this.recordingCallbackLog.push(ready);
       } catch (error) {
         const failure = error instanceof Error ? error.message : String(error);
         this.publishedLog.push({ meetingId, recordId: meeting.internalMeetingId, format: "presentation", directory: "", failure });

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { BalancerConfig } from "../config/schema.js";
+import { recordingCallbackPaths } from "./recordingCallbacks.js";
 
 /**
  * The end callback the balancer hands a node in place of the tenant's `meta_endCallbackUrl`: BBB calls it when the
@@ -61,8 +62,9 @@ export function tenantViewOfCallbackUrl(url: string): string | undefined {
   } catch {
     return url;
   }
-  if (!parsed.pathname.endsWith(endCallbackPath) || !parsed.searchParams.has("s")) return url;
-  return parsed.searchParams.get("u") ?? undefined;
+  if (!parsed.searchParams.has("s")) return url;
+  if (parsed.pathname.endsWith(endCallbackPath)) return parsed.searchParams.get("u") ?? undefined;
+  return Object.values(recordingCallbackPaths).some((path) => parsed.pathname.endsWith(path)) ? (parsed.searchParams.get("u") ?? undefined) : url;
 }
 
 /** The URL the tenant's callback is sent to: the node's extra parameters kept, the meeting ID the tenant's own. */

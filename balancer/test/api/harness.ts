@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { request } from "undici";
 import { startApiServer, type RunningApiServer } from "../../src/apiServer.js";
 import { computeChecksum } from "../../src/bbb/checksum.js";
+import type { DeliverySettings } from "../../src/http/delivery.js";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput, type ChecksumAlgorithm } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { registry } from "../../src/observability/metrics.js";
@@ -44,6 +45,8 @@ export interface FleetOptions {
   recordings?: RecordingSettings;
   /** The recordings share the balancers' recording API changes (`RECORDINGS_DIR`). */
   share?: string;
+  /** Retries of callbacks to tenants' URLs; default the balancer's own. */
+  callbackDeliveries?: DeliverySettings;
 }
 
 /** The key the fleet's balancers sign end callback URLs with (which also proves a recording's owner). */
@@ -85,6 +88,7 @@ export async function startFleet(options: FleetOptions & { redis?: SharedRedis }
       callbackSecret,
       logger: silentLogger,
       recordingsDir: options.share,
+      callbackDeliveries: options.callbackDeliveries,
     });
     balancers.push(balancer);
     return balancer;

@@ -38,11 +38,11 @@ export interface RecordingFleet {
   context(logger?: Logger): RecordingsContext;
   readonly importSettings: ImportSettings;
   /** Creates `meetingId` for the tenant through the balancer (record=true), has people join and record, ends it. */
-  record(tenant: keyof typeof tenants, meetingId: string, options?: { record?: boolean; startRecording?: boolean }): Promise<PublishedRecording | undefined>;
+  record(tenant: keyof typeof tenants, meetingId: string, options?: { record?: boolean; startRecording?: boolean; params?: Record<string, string> }): Promise<PublishedRecording | undefined>;
   close(): Promise<void>;
 }
 
-export async function startRecordingFleet(options: Pick<FleetOptions, "configure"> = {}): Promise<RecordingFleet> {
+export async function startRecordingFleet(options: Pick<FleetOptions, "configure" | "port" | "publicUrl" | "callbackDeliveries"> = {}): Promise<RecordingFleet> {
   const root = await mkdtemp(join(tmpdir(), "mediaplane-recordings-"));
   const share = join(root, "share");
   const nodesDir = join(root, "nodes");
@@ -80,7 +80,7 @@ export async function startRecordingFleet(options: Pick<FleetOptions, "configure
     context: (logger = quiet) => ({ redis, shareRoot: share, logger }),
     importSettings: { tenants: new Set(Object.keys(tenants)), retentionDays: () => undefined, now: () => Date.now() },
     async record(tenant, meetingId, options = {}) {
-      const created = await get(signedUrl(balancer, tenants[tenant], "create", { meetingID: meetingId, name: `Meeting ${meetingId}`, record: String(options.record ?? true) }));
+      const created = await get(signedUrl(balancer, tenants[tenant], "create", { meetingID: meetingId, name: `Meeting ${meetingId}`, record: String(options.record ?? true), ...options.params }));
       if (!created.body.includes("<returncode>SUCCESS</returncode>")) throw new Error(`create failed: ${created.body}`);
       const id = nodeMeetingId(tenant, meetingId);
       const node = [...fleet.simulator.nodes.values()].find((candidate) => candidate.meeting(id) !== undefined);
