@@ -13,7 +13,6 @@ import { requestHost, route, splitRequestTarget } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
 import { observeApiRequest } from "./observability/metrics.js";
-import { readLimited } from "./http/body.js";
 import { maxEventPostBytes, type NodeEventOutcome, type NodeEventPost } from "./webhooks/nodeEvents.js";
 
 export interface AppDeps {
