@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { redisPort, renderRedisConfig } from "./render/redis.js";
+import { redisPort, renderRedisConfig, renderRedisPasswordFile } from "./render/redis.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import type { PodMetrics } from "./Monitoring.js";
 import {
@@ -61,6 +61,8 @@ export function redisExporterContainer(image: string, passwordSecret: pulumi.Inp
 
 const uid = 999; // the `redis` user of the official image
 const dataDir = "/data";
+const passwordDir = "/etc/redis-auth";
+const passwordFileKey = "requirepass.conf";
 
 /**
  * The balancer's in-cluster store: one Redis with AOF persistence on a volume, a random password, `noeviction`
@@ -84,13 +86,18 @@ export class Redis extends pulumi.ComponentResource {
     const namespace = args.namespace;
     const image = assertPinnedImage(`${name}.image`, args.image ?? defaultImages.redis);
     const maxMemoryMb = args.maxMemoryMb ?? 256;
-    const configText = renderRedisConfig({ maxMemoryMb, dataDir, appendFsync: "everysec" });
+    const configText = renderRedisConfig({ maxMemoryMb, dataDir, appendFsync: "everysec", passwordFile: `${passwordDir}/${passwordFileKey}` });
 
     // Stable across updates: generated once and kept in state.
     const password = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
-      { metadata: { name: "redis-auth", namespace, labels }, type: "Opaque", stringData: { password: password.result } },
+      {
+        metadata: { name: "redis-auth", namespace, labels },
+        type: "Opaque",
+        // `password` for clients (the probes, the exporter), the config line for the server.
+        stringData: { password: password.result, [passwordFileKey]: password.result.apply(renderRedisPasswordFile) },
+      },
       child,
     );
     const config = new k8s.core.v1.ConfigMap(
@@ -134,9 +141,11 @@ export class Redis extends pulumi.ComponentResource {
                 {
                   name: "redis",
                   image,
-                  // Kubernetes expands $(REDIS_PASSWORD) from the Secret-backed variable; the file stays secret-free.
-                  args: ["/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"],
-                  env: [secretEnv("REDIS_PASSWORD", secret.metadata.name, "password"), secretEnv("REDISCLI_AUTH", secret.metadata.name, "password")],
+                  // The binary itself: the image's entrypoint would add --loadmodule for modules this store does not use.
+                  // The password comes from the file redis.conf includes, never from the command line.
+                  command: ["redis-server"],
+                  args: ["/etc/redis/redis.conf"],
+                  env: [secretEnv("REDISCLI_AUTH", secret.metadata.name, "password")],
                   ports: [{ name: "redis", containerPort: redisPort, protocol: "TCP" }],
                   readinessProbe: cliProbe(5),
                   livenessProbe: { ...cliProbe(15), initialDelaySeconds: 10 },
@@ -150,13 +159,18 @@ export class Redis extends pulumi.ComponentResource {
                   volumeMounts: [
                     { name: "data", mountPath: dataDir },
                     { name: "config", mountPath: "/etc/redis", readOnly: true },
+                    { name: "auth", mountPath: passwordDir, readOnly: true },
                   ],
                 },
                 ...(args.metrics === undefined
                   ? []
                   : [redisExporterContainer(assertPinnedImage(`${name}.metrics.image`, args.metrics.image ?? defaultImages.redisExporter), secret.metadata.name)]),
               ],
-              volumes: [{ name: "config", configMap: { name: config.metadata.name } }],
+              volumes: [
+                { name: "config", configMap: { name: config.metadata.name } },
+                // Readable by the redis group only (the kubelet makes fsGroup the files' group).
+                { name: "auth", secret: { secretName: secret.metadata.name, items: [{ key: passwordFileKey, path: passwordFileKey }], defaultMode: 0o440 } },
+              ],
             },
           },
           volumeClaimTemplates: [

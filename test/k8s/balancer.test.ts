@@ -55,10 +55,16 @@ describe("Redis", () => {
     expect(redisUrl).toBe("redis://:<unknown until apply: random value of redis-password>@redis.platform.svc.cluster.local:6379/0");
   });
 
-  it("passes the password from the Secret, never inline", () => {
-    const container = redisSet().spec?.template.spec?.containers[0];
-    expect(envVar(container as IContainer, "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "redis-auth", key: "password" });
-    expect(container?.args).toEqual(["/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"]);
+  it("reads the password from a Secret file, never from its command line", () => {
+    const pod = redisSet().spec?.template.spec;
+    const container = pod?.containers[0];
+    expect([...(container?.command ?? []), ...(container?.args ?? [])]).toEqual(["redis-server", "/etc/redis/redis.conf"]);
+    expect(container?.volumeMounts).toContainEqual({ name: "auth", mountPath: "/etc/redis-auth", readOnly: true });
+    expect(pod?.volumes?.find((volume) => volume.name === "auth")?.secret).toEqual({
+      secretName: "redis-auth",
+      items: [{ key: "requirepass.conf", path: "requirepass.conf" }],
+      defaultMode: 0o440,
+    });
   });
 
   it("keeps the append-only file on a persistent volume", () => {

@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderRedisConfig } from "../../components/k8s/render/redis.js";
+import { renderRedisConfig, renderRedisPasswordFile } from "../../components/k8s/render/redis.js";
 import { freePort } from "../../balancer/test/support/redis.js";
 
-// The rendered file, started by a real redis-server exactly as the container does (file + --requirepass).
+// The rendered file and the password file it includes, started by a real redis-server as the container starts it.
+// The password carries what the config syntax must quote (quotes, a backslash, spaces, a '#').
+const password = 'p"w \\ d #1';
 let server: ChildProcess;
 let client: Redis;
 let dir: string;
@@ -15,12 +17,14 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mediaplane-redis-config-"));
   const file = join(dir, "redis.conf");
+  const passwordFile = join(dir, "requirepass.conf");
   // The cluster binds all interfaces inside the pod; here only loopback may be used.
-  const rendered = renderRedisConfig({ maxMemoryMb: 16, dataDir: dir, appendFsync: "everysec" }).replace("bind 0.0.0.0", "bind 127.0.0.1");
+  const rendered = renderRedisConfig({ maxMemoryMb: 16, dataDir: dir, appendFsync: "everysec", passwordFile }).replace("bind 0.0.0.0", "bind 127.0.0.1");
   await writeFile(file, rendered);
+  await writeFile(passwordFile, renderRedisPasswordFile(password));
   const port = await freePort();
-  server = spawn("redis-server", [file, "--port", String(port), "--requirepass", "test-password"], { stdio: "ignore" });
-  client = new Redis({ port, host: "127.0.0.1", password: "test-password", retryStrategy: (times) => (times > 100 ? null : 50) });
+  server = spawn("redis-server", [file, "--port", String(port)], { stdio: "ignore" });
+  client = new Redis({ port, host: "127.0.0.1", password, retryStrategy: (times) => (times > 100 ? null : 50) });
   // Connection attempts fail until the server listens: the client retries, so an error is only kept to explain
   // a wait that ends without a connection (server dead, or retries used up).
   let lastError: Error | undefined;
@@ -40,6 +44,10 @@ afterAll(async () => {
 });
 
 describe("the rendered redis.conf on a real redis-server", () => {
+  it("takes the password, quoted, from the included file", async () => {
+    expect(await client.config("GET", "requirepass")).toEqual(["requirepass", password]);
+  });
+
   it("is accepted, with noeviction and the append-only file on", async () => {
     expect(await client.config("GET", "maxmemory-policy")).toEqual(["maxmemory-policy", "noeviction"]);
     expect(await client.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);

@@ -96,7 +96,7 @@ describe("tenant host regexp", () => {
 });
 
 describe("redis config", () => {
-  const config = renderRedisConfig({ maxMemoryMb: 256, dataDir: "/data", appendFsync: "everysec" });
+  const config = renderRedisConfig({ maxMemoryMb: 256, dataDir: "/data", appendFsync: "everysec", passwordFile: "/etc/redis-auth/requirepass.conf" });
 
   it("refuses writes when full instead of evicting meeting mappings", () => {
     expect(config).toContain("maxmemory 256mb\n");
@@ -108,12 +108,13 @@ describe("redis config", () => {
     expect(config).toContain("dir /data\n");
   });
 
-  it("keeps the password out of the file", () => {
-    expect(config).not.toMatch(/requirepass/);
+  it("keeps the password out of the file and reads it from the Secret file it includes last", () => {
+    expect(config).not.toMatch(/^requirepass/m);
+    expect(config.trimEnd().split("\n").at(-1)).toBe("include /etc/redis-auth/requirepass.conf");
   });
 
   it("rejects a memory ceiling too small to be meant", () => {
-    expect(() => renderRedisConfig({ maxMemoryMb: 4, dataDir: "/data", appendFsync: "everysec" })).toThrow(/maxMemoryMb/);
+    expect(() => renderRedisConfig({ maxMemoryMb: 4, dataDir: "/data", appendFsync: "everysec", passwordFile: "/auth.conf" })).toThrow(/maxMemoryMb/);
   });
 });
 

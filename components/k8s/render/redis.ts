@@ -7,11 +7,14 @@ export interface RedisConfigArgs {
   dataDir: string;
   /** `everysec` loses at most one second of writes on a crash; `always` trades throughput for none. */
   appendFsync: "everysec" | "always";
+  /** Where the pod mounts the Secret file `renderRedisPasswordFile` renders; included last. */
+  passwordFile: string;
 }
 
 /**
- * `redis.conf` for the balancer's store. The password is not in the file: the container passes
- * `--requirepass` from a Secret-backed variable, so this file can live in a ConfigMap.
+ * `redis.conf` for the balancer's store. The password is not in this file, so it can live in a ConfigMap, and not on
+ * the command line either (where `ps` and /proc/<pid>/cmdline show it to every user of the node): it comes from
+ * an `include`d file mounted from a Secret.
  */
 export function renderRedisConfig(args: RedisConfigArgs): string {
   if (!Number.isInteger(args.maxMemoryMb) || args.maxMemoryMb < 16) {
@@ -31,6 +34,12 @@ export function renderRedisConfig(args: RedisConfigArgs): string {
     'save ""',
     "tcp-keepalive 60",
     "timeout 0",
+    `include ${args.passwordFile}`,
     "",
   ].join("\n");
+}
+
+/** The Secret file `redis.conf` includes: the password, as a quoted config argument. */
+export function renderRedisPasswordFile(password: string): string {
+  return `requirepass "${password.replace(/[\\"]/g, (character) => `\\${character}`).replace(/\n/g, "\\n")}"\n`;
 }

@@ -1,12 +1,12 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { IContainer, IPodSpec, ISecret, IVolume } from "kubernetes-models/v1";
+import type { IConfigMap, IContainer, IKeyToPath, IPodSpec, ISecret, IVolume } from "kubernetes-models/v1";
 
 /**
  * `podman run` arguments that start a container the way the kubelet starts it from the rendered pod spec: its user,
  * groups, capabilities, no-new-privileges, read-only root, environment (Secret references resolved), Secret files
- * and emptyDirs at their mount paths, and its command. A field this does not know how to reproduce fails the
+ * and ConfigMap files, emptyDirs and claimed volumes at their mount paths (`subPath` included), and its command. A field this does not know how to reproduce fails the
  * translation, so a manifest change cannot be silently left out of the run.
  */
 export interface PodRunOptions {
@@ -14,10 +14,17 @@ export interface PodRunOptions {
   container: IContainer;
   /** The Secrets the pod references, by object name, as rendered. */
   secrets: readonly ISecret[];
+  /** The ConfigMaps the pod references, as rendered. */
+  configMaps?: readonly IConfigMap[];
+  /** Host directories standing in for a StatefulSet's claimed volumes (volumeClaimTemplates), by volume name. */
+  claims?: Readonly<Record<string, string>>;
   /** Environment values to replace: placement only (ports, bind addresses on the shared host network). */
   envOverrides?: Readonly<Record<string, string>>;
-  /** Replaces a Secret value the plan cannot know (a generated password), keyed by `<secret>/<key>`. */
-  unknownSecretValue: (secretAndKey: string) => string;
+  /**
+   * Replaces a value the plan cannot know (a generated password) where a Secret holds it, alone or inside a rendered
+   * file, given `<secret>/<key>` and the plan's placeholder text.
+   */
+  unknownSecretValue: (secretAndKey: string, placeholder: string) => string;
 }
 
 export interface PodRun {
@@ -25,7 +32,7 @@ export interface PodRun {
   readonly optionsBeforeImage: string[];
   /** Arguments after the image (the container's args, after an entrypoint from `command`). */
   readonly argsAfterImage: string[];
-  /** Removes the temporary files behind Secret volumes. */
+  /** Removes the temporary files behind Secret and ConfigMap volumes. */
   cleanup(): Promise<void>;
 }
 
@@ -34,13 +41,13 @@ const notAboutTheProcess = new Set(["name", "image", "ports", "readinessProbe", 
 const translated = new Set(["command", "args", "env", "securityContext", "volumeMounts"]);
 const podFieldsNotAboutTheProcess = new Set(["containers", "initContainers", "volumes", "affinity", "nodeSelector", "tolerations", "topologySpreadConstraints", "terminationGracePeriodSeconds", "automountServiceAccountToken", "serviceAccountName", "priorityClassName"]);
 
-const unknownMarker = "<unknown until apply";
+const unknownPlaceholder = /<unknown until apply[^>]*>/g;
 
 function secretValue(secrets: readonly ISecret[], name: string, key: string, unknown: PodRunOptions["unknownSecretValue"]): string {
   const secret = secrets.find((candidate) => candidate.metadata?.name === name);
   const value = secret?.stringData?.[key] ?? (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], "base64").toString());
   if (value === undefined) throw new Error(`Secret ${name} has no key ${key}`);
-  return value.startsWith(unknownMarker) ? unknown(`${name}/${key}`) : value;
+  return value.replace(unknownPlaceholder, (placeholder) => unknown(`${name}/${key}`, placeholder));
 }
 
 /** Kubernetes quantities as podman's tmpfs size (bytes, binary suffixes). */
@@ -82,50 +89,98 @@ export async function podRun(options: PodRunOptions): Promise<PodRun> {
   // A pod's read-only root has no writable /tmp or /run unless a volume provides one; podman adds tmpfs there unless told not to.
   if (security.readOnlyRootFilesystem === true) args.push("--read-only", "--read-only-tmpfs=false");
 
+  const environment: Record<string, string> = {};
   for (const variable of container.env ?? []) {
     const ref = variable.valueFrom?.secretKeyRef;
     if (variable.valueFrom !== undefined && ref === undefined) throw new Error(`env ${variable.name}: only secretKeyRef is reproduced`);
     const value = ref === undefined ? (variable.value ?? "") : secretValue(options.secrets, ref.name ?? "", ref.key, options.unknownSecretValue);
-    args.push("--env", `${variable.name}=${options.envOverrides?.[variable.name] ?? value}`);
+    environment[variable.name] = options.envOverrides?.[variable.name] ?? value;
   }
-  for (const [name, value] of Object.entries(options.envOverrides ?? {})) {
-    if (!(container.env ?? []).some((variable) => variable.name === name)) args.push("--env", `${name}=${value}`);
-  }
+  Object.assign(environment, options.envOverrides);
+  for (const [name, value] of Object.entries(environment)) args.push("--env", `${name}=${value}`);
 
   const filesDir = await mkdtemp(join(tmpdir(), "mediaplane-pod-"));
   // Readable by the container's user, as the kubelet's volume directories are.
   await chmod(filesDir, 0o755);
+  const projected = { dir: filesDir, fsGroup: podSecurity.fsGroup };
   for (const mount of container.volumeMounts ?? []) {
     const volume: IVolume | undefined = pod.volumes?.find((candidate) => candidate.name === mount.name);
+    const claim = options.claims?.[mount.name];
+    let source: string;
+    let readOnly = mount.readOnly === true;
     if (volume?.secret !== undefined) {
       const secretName = volume.secret.secretName ?? "";
-      const dir = join(filesDir, mount.name);
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-      const items = volume.secret.items ?? [];
-      if (items.length === 0) throw new Error(`volume ${mount.name}: a Secret volume without items is not reproduced`);
-      for (const item of items) {
-        const file = join(dir, item.path);
-        await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-        // The kubelet's default mode for Secret files (0644) unless the volume sets one.
-        await writeFile(file, secretValue(options.secrets, secretName, item.key, options.unknownSecretValue), { mode: item.mode ?? volume.secret.defaultMode ?? 0o644 });
-      }
+      const read = (key: string) => secretValue(options.secrets, secretName, key, options.unknownSecretValue);
+      source = await projectFiles(projected, mount.name, volume.secret.items ?? keysOf(options.secrets.find((secret) => secret.metadata?.name === secretName)), read, volume.secret.defaultMode);
       // Secret volumes are always read-only in a pod.
-      args.push("--volume", `${dir}:${mount.mountPath}:ro`);
-    } else if (volume?.emptyDir !== undefined) {
+      readOnly = true;
+    } else if (volume?.configMap !== undefined) {
+      const configMap = options.configMaps?.find((candidate) => candidate.metadata?.name === volume.configMap?.name);
+      if (configMap === undefined) throw new Error(`volume ${mount.name}: ConfigMap ${volume.configMap.name ?? ""} not given`);
+      const read = (key: string) => {
+        const value = configMap.data?.[key];
+        if (value === undefined) throw new Error(`ConfigMap ${volume.configMap?.name ?? ""} has no key ${key}`);
+        return value;
+      };
+      source = await projectFiles(projected, mount.name, volume.configMap.items ?? keysOf(configMap), read, volume.configMap.defaultMode);
+      readOnly = true;
+    } else if (volume?.emptyDir !== undefined && mount.subPath === undefined) {
       const size = volume.emptyDir.sizeLimit === undefined ? "" : `,size=${tmpfsSize(String(volume.emptyDir.sizeLimit))}`;
       // An emptyDir is a fresh directory writable by every user of the pod.
       args.push("--tmpfs", `${mount.mountPath}:rw,mode=0777${size}`);
+      continue;
+    } else if (volume === undefined && claim !== undefined) {
+      source = claim;
     } else {
-      throw new Error(`volume ${mount.name}: only Secret and emptyDir volumes are reproduced`);
+      throw new Error(`volume ${mount.name}: only Secret, ConfigMap, emptyDir and claimed volumes are reproduced`);
     }
+    const mounted = mount.subPath === undefined ? source : join(source, mount.subPath);
+    args.push("--volume", `${mounted}:${mount.mountPath}${readOnly ? ":ro" : ""}`);
   }
 
-  const argsAfterImage = [...(container.args ?? [])];
+  const expand = (word: string) => expandVariableReferences(word, environment);
+  const argsAfterImage = (container.args ?? []).map(expand);
   if (container.command !== undefined) {
-    const [entrypoint, ...rest] = container.command;
+    const [entrypoint, ...rest] = container.command.map(expand);
     if (entrypoint === undefined) throw new Error(`container ${container.name}: empty command`);
     args.push("--entrypoint", JSON.stringify([entrypoint]));
     argsAfterImage.unshift(...rest);
   }
   return { optionsBeforeImage: args, argsAfterImage, cleanup: () => rm(filesDir, { recursive: true, force: true }) };
+}
+
+/** The kubelet's `$(VAR)` expansion of command and args from the container's environment (`$$` is a literal `$`). */
+function expandVariableReferences(word: string, environment: Readonly<Record<string, string>>): string {
+  return word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (name === undefined ? "$" : (environment[name] ?? match)));
+}
+
+function keysOf(object: { data?: Record<string, string>; stringData?: Record<string, string> } | undefined): IKeyToPath[] {
+  return Object.keys({ ...object?.data, ...object?.stringData }).map((key) => ({ key, path: key }));
+}
+
+/**
+ * Writes a Secret's or ConfigMap's items as the kubelet projects them: the item's mode, else the volume's default,
+ * else 0644; with an fsGroup, group-owned by it and group-readable (the kubelet's volume ownership for read-only
+ * volumes).
+ */
+async function projectFiles(
+  projected: { dir: string; fsGroup: number | undefined },
+  volumeName: string,
+  items: readonly IKeyToPath[],
+  read: (key: string) => string,
+  defaultMode: number | undefined,
+): Promise<string> {
+  const dir = join(projected.dir, volumeName);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  for (const item of items) {
+    const file = join(dir, item.path);
+    await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+    const mode = item.mode ?? defaultMode ?? 0o644;
+    await writeFile(file, read(item.key), { mode });
+    if (projected.fsGroup !== undefined) {
+      await chown(file, 0, projected.fsGroup);
+      await chmod(file, mode | 0o040);
+    }
+  }
+  return dir;
 }

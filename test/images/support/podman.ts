@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { constants, existsSync } from "node:fs";
-import { access, mkdir, readFile, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import { access, chmod, copyFile, mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -101,6 +102,40 @@ export async function startContainer(name: string, args: readonly string[]): Pro
       if (child.exitCode === null && child.signalCode === null) await podman(["stop", "--time", "10", name]).catch(() => undefined);
       await exited;
     },
+  };
+}
+
+/** The container's main process as this machine sees it (for /proc/<pid>/...). */
+export async function containerPid(name: string): Promise<number> {
+  const pid = Number((await podman(["inspect", "--format", "{{.State.Pid}}", name])).trim());
+  if (!(pid > 0)) throw new Error(`container ${name} has no running process`);
+  return pid;
+}
+
+/** A stand-in image: podman arguments that take the image reference's place, and the removal of its root. */
+export interface StandInImage {
+  readonly imageArgs: string[];
+  remove(): Promise<void>;
+}
+
+/**
+ * A stand-in for a pinned upstream image that cannot be pulled here, made of this machine's Debian build of the same
+ * software: its /usr read-only (merged-/usr symlinks, the loader cache), users root and nobody, and `imageFiles`
+ * (path in the image to a file here) where the real image differs, e.g. a binary carrying the image's file
+ * capability. Mount points of the pod's volumes are made by the runtime, as with a real image.
+ */
+export async function hostStandInImage(imageFiles: Readonly<Record<string, string>> = {}): Promise<StandInImage> {
+  const root = await mkdtemp(join(tmpdir(), "mediaplane-stand-in-"));
+  await chmod(root, 0o755);
+  for (const dir of ["usr", "etc", "tmp", "proc", "dev", "sys", "run"]) await mkdir(join(root, dir));
+  await chmod(join(root, "tmp"), 0o1777);
+  for (const entry of ["bin", "sbin", "lib", "lib64"]) await symlink(`usr/${entry}`, join(root, entry));
+  await copyFile("/etc/ld.so.cache", join(root, "etc", "ld.so.cache"));
+  await writeFile(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+  await writeFile(join(root, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+  return {
+    imageArgs: ["--volume", "/usr:/usr:ro", ...Object.entries(imageFiles).flatMap(([path, file]) => ["--volume", `${file}:${path}:ro`]), "--rootfs", root],
+    remove: () => rm(root, { recursive: true, force: true }),
   };
 }
 
