@@ -351,6 +351,11 @@ const turn = z
     relayPortRange: portRange.default({ min: 49_152, max: 49_407 }),
     /** TURN over TLS on 443 with a certificate the stack issues for the TURN host; default: on whenever `acme` is set. */
     tls: z.boolean().optional(),
+    /**
+     * TCP relays (RFC 6062) towards peers: off, since media needs UDP relays only and a TCP relay lets any holder of
+     * credentials open connections to arbitrary public services from the TURN IP. Clients reach TURN over TCP either way.
+     */
+    tcpRelay: z.boolean().default(false),
     sizing,
   })
   .prefault({});

@@ -217,10 +217,11 @@ export class Coturn extends pulumi.ComponentResource {
 }
 
 /**
- * The restricted profile, keeping NET_BIND_SERVICE in the bounding set: the image gives `turnserver` the file
- * capability `cap_net_bind_service=ep`, and the kernel refuses to exec a binary whose file capabilities the bounding
- * set lacks (EPERM). With no-new-privileges the process still gains nothing: coturn listens on unprivileged ports.
- * NET_BIND_SERVICE is the one capability Pod Security's `restricted` level lets a container add.
+ * The restricted profile, keeping NET_BIND_SERVICE: the image gives `turnserver` the file capability
+ * `cap_net_bind_service=+ep` (docker/coturn/debian/Dockerfile), and the kernel refuses to exec a binary whose file
+ * capabilities the bounding set lacks (EPERM), so with ALL dropped the container never starts. coturn then runs with
+ * NET_BIND_SERVICE effective and nothing else; it listens on unprivileged ports all the same. NET_BIND_SERVICE is
+ * the one capability Pod Security's `restricted` level lets a container add.
  */
 function coturnContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
   return { ...restrictedContainerSecurity(), capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } };

@@ -7,12 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTurnServerConfig } from "../../components/k8s/render/coturn.js";
 import { freePort } from "../../balancer/test/support/redis.js";
 import { eventually, startProcess, type StartedProcess } from "./support/processes.js";
+import { TurnClient, transports, turnMethods, turnRestCredentials } from "../support/turnClient.js";
 
 // The rendered turnserver.conf on a real coturn (Debian's turnserver), on a free loopback port.
 const magicCookie = 0x2112a442;
 let server: StartedProcess;
 let port: number;
 let dir: string;
+const staticAuthSecret = "s".repeat(32);
 
 /** A STUN request of `method` with the given attributes (RFC 5389 framing). */
 function stunRequest(method: number, attributes: Buffer = Buffer.alloc(0)): Buffer {
@@ -51,22 +53,35 @@ function errorCode(message: Buffer): number | undefined {
   return undefined;
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mediaplane-turn-"));
-  const config = join(dir, "turnserver.conf");
+/** A real turnserver on the config rendered for `tcpRelay`; only the listener moves (loopback, a free port). */
+async function startTurnServer(tcpRelay: boolean): Promise<{ server: StartedProcess; port: number }> {
+  const config = join(dir, `turnserver-${String(tcpRelay)}.conf`);
   const rendered = renderTurnServerConfig({
     realm: "turn.example.org",
     externalIp: "198.51.100.7",
-    staticAuthSecret: "s".repeat(32),
+    staticAuthSecret,
     relayPorts: { min: 49152, max: 49160 },
     tls: undefined,
-    tcpRelay: false,
+    tcpRelay,
   });
-  // Only the listener moves: loopback and a free port instead of the pod's 3478; the pid file into the temp dir.
-  await writeFile(config, rendered.replace("pidfile=/tmp/turnserver.pid", `pidfile=${join(dir, "turnserver.pid")}`));
-  port = await freePort();
-  server = startProcess("turnserver", ["-c", config, "--listening-port", String(port), "--listening-ip", "127.0.0.1"]);
-  await eventually(() => exchange(stunRequest(0x0001)));
+  // The pid file goes into the temp dir instead of the pod's /tmp.
+  await writeFile(config, rendered.replace("pidfile=/tmp/turnserver.pid", `pidfile=${join(dir, `turnserver-${String(tcpRelay)}.pid`)}`));
+  const listeningPort = await freePort();
+  const started = startProcess("turnserver", ["-c", config, "--listening-port", String(listeningPort), "--listening-ip", "127.0.0.1"]);
+  await eventually(async () => {
+    const probe = TurnClient.udp("127.0.0.1", listeningPort);
+    try {
+      await probe.request(turnMethods.binding, () => []);
+    } finally {
+      probe.end();
+    }
+  });
+  return { server: started, port: listeningPort };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mediaplane-turn-"));
+  ({ server, port } = await startTurnServer(false));
 });
 
 afterAll(async () => {
@@ -89,5 +104,21 @@ describe("the rendered turnserver.conf on a real coturn", () => {
     const answer = await exchange(stunRequest(0x0003, requestedTransport));
     expect(answer.readUInt16BE(0)).toBe(0x0113);
     expect(errorCode(answer)).toBe(401);
+  });
+});
+
+describe("a config rendered for a stack that opts into TCP relays, on a real coturn", () => {
+  it("allocates a TCP relay (RFC 6062) that the default config refuses", async () => {
+    const optedIn = await startTurnServer(true);
+    const client = await TurnClient.tcp("127.0.0.1", optedIn.port);
+    try {
+      const { username, password } = turnRestCredentials(staticAuthSecret, "guest", 600);
+      const answer = await client.allocate(username, password, { transport: transports.tcp });
+      expect(answer.errorCode).toBeUndefined();
+      expect(answer.success).toBe(true);
+    } finally {
+      client.end();
+      await optedIn.server.stop();
+    }
   });
 });

@@ -1,14 +1,16 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, isIPv6, type Socket as TcpSocket } from "node:net";
+import { parseIpAddress } from "../../components/k8s/render/coturn.js";
 
 /*
  * A small TURN client (RFC 5389 STUN framing, RFC 5766 TURN, RFC 6062 TCP allocations, RFC 6156 IPv6): enough to
- * allocate with long-term credentials and ask for permissions, over UDP or a TCP control connection.
+ * allocate with long-term credentials and ask for permissions and channels, over UDP or a TCP control connection.
  */
 const magicCookie = 0x2112a442;
-export const turnMethods = { allocate: 0x003, createPermission: 0x008 } as const;
+export const turnMethods = { binding: 0x001, allocate: 0x003, createPermission: 0x008, channelBind: 0x009 } as const;
 const attributes = {
+  channelNumber: 0x000c,
   username: 0x0006,
   messageIntegrity: 0x0008,
   errorCode: 0x0009,
@@ -37,24 +39,16 @@ function attribute(type: number, value: Buffer): Buffer {
 }
 
 function xorAddress(address: string, transactionId: Buffer): Buffer {
-  const v6 = isIPv6(address);
-  const value = Buffer.alloc(v6 ? 20 : 8);
-  value.writeUInt8(v6 ? 0x02 : 0x01, 1);
+  const { value: number, bits } = parseIpAddress(address);
+  const value = Buffer.alloc(4 + bits / 8);
+  value.writeUInt8(bits === 128 ? 0x02 : 0x01, 1);
   value.writeUInt16BE(0x2112 ^ 3478, 2);
-  const raw = v6 ? ipv6Bytes(address) : Buffer.from(address.split(".").map(Number));
   const mask = Buffer.concat([Buffer.from([0x21, 0x12, 0xa4, 0x42]), transactionId]);
-  for (let i = 0; i < raw.length; i++) value.writeUInt8((raw[i] ?? 0) ^ (mask[i] ?? 0), 4 + i);
+  for (let i = 0; i < bits / 8; i++) {
+    const byte = Number((number >> BigInt(bits - 8 * (i + 1))) & 0xffn);
+    value.writeUInt8(byte ^ (mask[i] ?? 0), 4 + i);
+  }
   return value;
-}
-
-function ipv6Bytes(address: string): Buffer {
-  const [head = "", tail] = address.split("::");
-  const groups = (part: string | undefined) => (part === undefined || part === "" ? [] : part.split(":"));
-  const fill = 8 - groups(head).length - groups(tail).length;
-  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(fill).fill("0"), ...groups(tail)];
-  const bytes = Buffer.alloc(16);
-  all.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16), index * 2));
-  return bytes;
 }
 
 interface Credentials {
@@ -105,6 +99,16 @@ function decode(message: Buffer): TurnAnswer & { transactionId: Buffer } {
     attributes: found,
     transactionId: message.subarray(8, 20),
   };
+}
+
+/**
+ * Time-limited TURN credentials for `user`, as a TURN server with `use-auth-secret` checks them: user name
+ * `<expiry unix time>:<user>`, password base64(HMAC-SHA1(static-auth-secret, user name)) (coturn 4.6.3,
+ * src/apps/relay/userdb.c get_user_key: the part before the separator is the expiry, the HMAC covers the whole name).
+ */
+export function turnRestCredentials(staticAuthSecret: string, user: string, ttlSeconds: number): { username: string; password: string } {
+  const username = `${Math.floor(Date.now() / 1000) + ttlSeconds}:${user}`;
+  return { username, password: createHmac("sha1", staticAuthSecret).update(username).digest("base64") };
 }
 
 /** One control connection to a TURN server. */
@@ -199,6 +203,16 @@ export class TurnClient {
   /** Asks for a permission to exchange data with `peer` through the allocation. */
   createPermission(peer: string): Promise<TurnAnswer> {
     return this.request(turnMethods.createPermission, (transactionId) => [attribute(attributes.xorPeerAddress, xorAddress(peer, transactionId))]);
+  }
+
+  /** Binds a channel (0x4000-0x7FFF) to `peer`, which also installs a permission for it. */
+  channelBind(peer: string, channel: number): Promise<TurnAnswer> {
+    const number = Buffer.alloc(4);
+    number.writeUInt16BE(channel, 0);
+    return this.request(turnMethods.channelBind, (transactionId) => [
+      attribute(attributes.channelNumber, number),
+      attribute(attributes.xorPeerAddress, xorAddress(peer, transactionId)),
+    ]);
   }
 
   end(): void {

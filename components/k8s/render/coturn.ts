@@ -1,5 +1,3 @@
-import { createHmac } from "node:crypto";
-
 /** Ports coturn listens on inside its pod (unprivileged); the Service publishes TLS on 443. */
 export const coturnPorts = { listening: 3478, tls: 5349 } as const;
 
@@ -28,6 +26,12 @@ export interface TurnServerConfigArgs {
 /**
  * Peers a relay never reaches: every range that is not public unicast (RFC 6890 special-purpose registries), so a
  * relay cannot become a way into the cluster, the node, the cloud's metadata service or anyone's private network.
+ * Loopback and multicast are refused by coturn itself as well (`no-multicast-peers`, no `allow-loopback-peers`).
+ *
+ * No range may start at `::` (no `::/128`, no `::/96`): coturn 4.6.3 (src/client/ns_turn_ioaddr.c,
+ * ioa_addr_in_range) reads an all-zero bound as "unbounded", and compares addresses of different families by family
+ * alone, so such a range would also swallow every IPv4 peer. coturn refuses `::` as a peer on its own
+ * (ioa_addr_is_zero in good_peer_addr, src/server/ns_turn_server.c).
  */
 export const deniedPeerRanges = [
   "0.0.0.0/8",
@@ -44,59 +48,50 @@ export const deniedPeerRanges = [
   "203.0.113.0/24",
   "224.0.0.0/4",
   "240.0.0.0/4",
-  // Not `::/128`: coturn reads an all-zero range as "any address" and would deny every peer; it refuses the
-  // unspecified address as a peer on its own (good_peer_addr in src/server/ns_turn_server.c).
   "::1/128",
+  // IPv4-mapped: from an IPv6 relay these reach the IPv4 addresses above.
   "::ffff:0:0/96",
+  // NAT64's well-known prefix: through a NAT64 gateway these reach the IPv4 addresses above.
   "64:ff9b::/96",
   "100::/64",
   "2001:db8::/32",
   "fc00::/7",
   "fe80::/10",
+  "fec0::/10",
   "ff00::/8",
 ] as const;
 
-/** The first and last address of a CIDR range, written as coturn's `denied-peer-ip=<first>-<last>` expects. */
+/** An IPv4 or IPv6 address (no embedded IPv4 notation) as a number and its width in bits. */
+export function parseIpAddress(address: string): { value: bigint; bits: 32 | 128 } {
+  if (!address.includes(":")) {
+    const octets = address.split(".");
+    if (octets.length !== 4 || octets.some((octet) => !/^\d{1,3}$/.test(octet) || Number(octet) > 255)) throw new Error(`${address}: not an IPv4 address`);
+    return { value: octets.reduce((value, octet) => (value << 8n) | BigInt(octet), 0n), bits: 32 };
+  }
+  const halves = address.split("::");
+  const groups = (part: string | undefined) => (part === undefined || part === "" ? [] : part.split(":"));
+  const [head, tail] = [groups(halves[0]), groups(halves[1])];
+  const all = halves.length === 1 ? head : [...head, ...Array<string>(8 - head.length - tail.length).fill("0"), ...tail];
+  if (halves.length > 2 || all.length !== 8 || all.some((group) => !/^[0-9a-f]{1,4}$/i.test(group))) throw new Error(`${address}: not an IPv6 address`);
+  return { value: all.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n), bits: 128 };
+}
+
+/** The address of that number, in the plain form coturn's config parser (inet_pton) reads. */
+export function formatIpAddress(value: bigint, bits: 32 | 128): string {
+  const [width, count, radix, separator] = bits === 32 ? [8n, 4, 10, "."] : [16n, 8, 16, ":"];
+  const mask = (1n << width) - 1n;
+  return Array.from({ length: count }, (_, index) => ((value >> (width * BigInt(count - 1 - index))) & mask).toString(radix)).join(separator);
+}
+
+/** The first and last address of a CIDR range: coturn's `denied-peer-ip` takes `<first>-<last>`, not CIDR. */
 export function cidrBounds(cidr: string): { first: string; last: string } {
   const [address = "", prefixText = ""] = cidr.split("/");
-  const v6 = address.includes(":");
-  const bits = v6 ? 128 : 32;
+  const { value, bits } = parseIpAddress(address);
   const prefix = Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) throw new Error(`${cidr}: not a CIDR range`);
-  const value = v6 ? ipv6ToBigInt(address) : ipv4ToBigInt(address);
+  if (!/^\d+$/.test(prefixText) || prefix > bits) throw new Error(`${cidr}: not a CIDR range`);
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
-  const first = value & ~hostMask & ((1n << BigInt(bits)) - 1n);
-  const format = v6 ? bigIntToIpv6 : bigIntToIpv4;
-  return { first: format(first), last: format(first | hostMask) };
-}
-
-function ipv4ToBigInt(address: string): bigint {
-  const octets = address.split(".").map(Number);
-  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) throw new Error(`${address}: not an IPv4 address`);
-  return octets.reduce((value, octet) => (value << 8n) | BigInt(octet), 0n);
-}
-
-function ipv6ToBigInt(address: string): bigint {
-  const [head = "", tail] = address.split("::");
-  const groups = (part: string | undefined) => (part === undefined || part === "" ? [] : part.split(":"));
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(missing).fill("0"), ...groups(tail)];
-  if (all.length !== 8 || all.some((group) => !/^[0-9a-f]{1,4}$/i.test(group))) throw new Error(`${address}: not an IPv6 address`);
-  return all.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
-}
-
-const bigIntToIpv4 = (value: bigint): string => [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join(".");
-const bigIntToIpv6 = (value: bigint): string =>
-  [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => ((value >> shift) & 0xffffn).toString(16)).join(":");
-
-/**
- * TURN REST credentials for `user`, valid for `ttlSeconds` from `nowSeconds`: the scheme of coturn's
- * `use-auth-secret` (and of prosody's external services): user name `<expiry>:<user>`, password
- * base64(HMAC-SHA1(static auth secret, user name)).
- */
-export function turnRestCredentials(staticAuthSecret: string, user: string, ttlSeconds: number, nowSeconds: number): { username: string; password: string } {
-  const username = `${Math.floor(nowSeconds) + ttlSeconds}:${user}`;
-  return { username, password: createHmac("sha1", staticAuthSecret).update(username).digest("base64") };
+  const first = value & ~hostMask;
+  return { first: formatIpAddress(first, bits), last: formatIpAddress(first | hostMask, bits) };
 }
 
 export function validatePortRange(name: string, range: PortRange): void {
