@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import type { IDeployment } from "kubernetes-models/apps/v1";
@@ -19,9 +20,10 @@ import { eventually } from "./support/processes.js";
 /*
  * coturn as the prod stack's pod runs it, in podman: the rendered Deployment's command and args, user and group,
  * capabilities (ALL dropped but what the manifest adds), no-new-privileges and read-only root, the rendered
- * coturn-config Secret at /etc/coturn/turnserver.conf (subPath) and the emptyDirs. Debian's turnserver (4.6.1)
+ * coturn-config Secret at /etc/coturn/turnserver.conf (subPath), the turn-tls Secret cert-manager issues (here a
+ * self-signed certificate for the TURN host) at /etc/coturn/tls, and the emptyDirs. Debian's turnserver (4.6.1)
  * stands in for the image's, with the image's file capability put on a copy of it. Only placement changes: the
- * listener is a free port on loopback (IPv4 and IPv6) instead of the pod's 3478.
+ * listeners are free ports on loopback (IPv4 and IPv6) instead of the pod's 3478 and 5349.
  *
  * Upstream rules this encodes (coturn 4.6.3, the pinned image's release):
  * - docker/coturn/debian/Dockerfile: `setcap CAP_NET_BIND_SERVICE=+ep /usr/bin/turnserver`, `USER nobody:nogroup`.
@@ -37,11 +39,14 @@ const execFileAsync = promisify(execFile);
 const unavailable = await imageToolsMissing();
 const staticAuthSecret = randomBytes(24).toString("hex");
 const externalIp = "203.0.113.10";
+const realm = "turn.mediaplane.example.org";
 
 let pod: IPodSpec;
 let container: IContainer;
-let secret: ISecret;
+let secrets: ISecret[];
 let port: number;
+let tlsPort: number;
+let certificate: string;
 let binaryDir: string | undefined;
 let standIn: StandInImage | undefined;
 const runs: PodRun[] = [];
@@ -52,7 +57,7 @@ async function startCoturn(name: string, variant: IContainer): Promise<RunningCo
   const run = await podRun({
     pod,
     container: variant,
-    secrets: [secret],
+    secrets,
     unknownSecretValue: (_key, placeholder) => (placeholder.includes("turn-auth-secret") ? staticAuthSecret : externalIp),
   });
   runs.push(run);
@@ -68,12 +73,22 @@ beforeAll(async () => {
   pod = deployment.spec?.template.spec as IPodSpec;
   container = pod.containers.find((candidate) => candidate.name === "coturn") as IContainer;
   const rendered = stack.inputsOf(stack.get("kubernetes:core/v1:Secret", "mediaplane-turn-config")) as unknown as ISecret;
-  port = await freePort();
+  [port, tlsPort] = [await freePort(), await freePort()];
   const config = rendered.stringData?.["turnserver.conf"] ?? "";
-  if (!config.includes("listening-port=3478\n")) throw new Error("the rendered config no longer listens on 3478: update the placement below");
-  secret = { ...rendered, stringData: { "turnserver.conf": config.replace("listening-port=3478\n", `listening-port=${port}\nlistening-ip=127.0.0.1\nlistening-ip=::1\n`) } };
+  for (const line of ["listening-port=3478\n", "tls-listening-port=5349\n"]) {
+    if (!config.includes(line)) throw new Error(`the rendered config no longer has ${line.trim()}: update the placement below`);
+  }
+  const placed = config
+    .replace("listening-port=3478\n", `listening-port=${port}\nlistening-ip=127.0.0.1\nlistening-ip=::1\n`)
+    .replace("tls-listening-port=5349\n", `tls-listening-port=${tlsPort}\n`);
 
   binaryDir = await mkdtemp(join(tmpdir(), "mediaplane-turnserver-"));
+  const [certFile, keyFile] = [join(binaryDir, "tls.crt"), join(binaryDir, "tls.key")];
+  await execFileAsync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${realm}`, "-addext", `subjectAltName=DNS:${realm}`, "-keyout", keyFile, "-out", certFile]);
+  certificate = await readFile(certFile, "utf8");
+  const issued: ISecret = { apiVersion: "v1", kind: "Secret", metadata: { name: "turn-tls" }, type: "kubernetes.io/tls", stringData: { "tls.crt": certificate, "tls.key": await readFile(keyFile, "utf8") } };
+  secrets = [{ ...rendered, stringData: { "turnserver.conf": placed } }, issued];
+
   const binary = join(binaryDir, "turnserver");
   await copyFile("/usr/bin/turnserver", binary);
   await execFileAsync("setcap", ["cap_net_bind_service=+ep", binary]);
@@ -161,6 +176,16 @@ describe.skipIf(unavailable !== undefined)("coturn as its pod runs it (podman, t
       expect((await client.createPermission("1.1.1.1")).success).toBe(true);
     } finally {
       client.end();
+    }
+  });
+
+  it("accepts TLS on the TURNS listener with the certificate issued into turn-tls, read as nobody", async () => {
+    const socket = connectTls({ host: "127.0.0.1", port: tlsPort, servername: realm, ca: certificate });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+      expect(socket.authorized).toBe(true);
+    } finally {
+      socket.destroy();
     }
   });
 

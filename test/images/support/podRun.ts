@@ -110,8 +110,10 @@ export async function podRun(options: PodRunOptions): Promise<PodRun> {
     let readOnly = mount.readOnly === true;
     if (volume?.secret !== undefined) {
       const secretName = volume.secret.secretName ?? "";
+      const projectedSecret = options.secrets.find((candidate) => candidate.metadata?.name === secretName);
+      if (projectedSecret === undefined) throw new Error(`volume ${mount.name}: Secret ${secretName} not given`);
       const read = (key: string) => secretValue(options.secrets, secretName, key, options.unknownSecretValue);
-      source = await projectFiles(projected, mount.name, volume.secret.items ?? keysOf(options.secrets.find((secret) => secret.metadata?.name === secretName)), read, volume.secret.defaultMode);
+      source = await projectFiles(projected, mount.name, volume.secret.items ?? keysOf(projectedSecret), read, volume.secret.defaultMode);
       // Secret volumes are always read-only in a pod.
       readOnly = true;
     } else if (volume?.configMap !== undefined) {
@@ -154,8 +156,8 @@ function expandVariableReferences(word: string, environment: Readonly<Record<str
   return word.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => (name === undefined ? "$" : (environment[name] ?? match)));
 }
 
-function keysOf(object: { data?: Record<string, string>; stringData?: Record<string, string> } | undefined): IKeyToPath[] {
-  return Object.keys({ ...object?.data, ...object?.stringData }).map((key) => ({ key, path: key }));
+function keysOf(object: { data?: Record<string, string>; stringData?: Record<string, string> }): IKeyToPath[] {
+  return Object.keys({ ...object.data, ...object.stringData }).map((key) => ({ key, path: key }));
 }
 
 /**
