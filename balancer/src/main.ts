@@ -6,6 +6,7 @@ import { startPollerProcess } from "./poller/pollerProcess.js";
 import { startImporterProcess } from "./recordings/importerProcess.js";
 import { startUploadServer } from "./recordings/uploadServer.js";
 import { defaultCallbackKey } from "./tenancy/endCallback.js";
+import { startPlaybackProcess } from "./playback/process.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 
 /** Something a mode started; `close` ends it gracefully (SIGTERM). */
@@ -52,6 +53,23 @@ const runners: Record<Mode, ModeRunner> = {
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
     });
     logger.info({ port: server.port }, "recording upload endpoint listening");
+    return server;
+  },
+  playback: async (env, config, logger) => {
+    const server = await startPlaybackProcess({
+      config,
+      redisUrl: env.REDIS_URL,
+      shareRoot: recordingsDir(env),
+      playerDir: env.PLAYBACK_PLAYER_DIR,
+      baseDomain: env.BASE_DOMAIN,
+      trustedProxies: env.TRUSTED_PROXIES,
+      callbackKey: env.CALLBACK_SECRET ?? defaultCallbackKey(config),
+      host: env.LISTEN_HOST,
+      port: env.PORT,
+      logger,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
+    });
+    logger.info({ port: server.port }, "playback listening");
     return server;
   },
 };

@@ -5,10 +5,11 @@ import { redisUrlProtocol } from "../store/redisClient.js";
 /**
  * What the program runs as: `api` (the BBB API), `poller` (polls the fleet, any number of replicas), `admin`
  * (only the admin server), `importer` (indexes the recordings share and applies retention, any number of
- * replicas), `recording-upload` (receives recordings from the nodes' post-publish hook onto the share). Every mode
+ * replicas), `recording-upload` (receives recordings from the nodes' post-publish hook onto the share), `playback`
+ * (serves recordings' playback files from the share, mounted read-only, on the tenants' hosts). Every mode
  * also serves the admin server (probes, metrics, admin API) on ADMIN_PORT.
  */
-export const modes = ["api", "poller", "admin", "importer", "recording-upload"] as const;
+export const modes = ["api", "poller", "admin", "importer", "recording-upload", "playback"] as const;
 export type Mode = (typeof modes)[number];
 
 const hostOrDomain = z.string().regex(/^[a-z0-9.-]+$/i, { error: "must be a host name" });
@@ -53,6 +54,8 @@ const envSchema = z.object({
   IMPORT_INTERVAL_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(1).max(86_400).default(30),
   /** The largest single file of a recording the upload endpoint takes (a long meeting's webcam video). */
   RECORDING_MAX_FILE_MB: z.coerce.number({ error: "must be a number of megabytes" }).int().min(1).max(1_048_576).default(16_384),
+  /** The playback mode's copy of the 2.3 player (bbb-playback's build); unset: recordings' files only. */
+  PLAYBACK_PLAYER_DIR: z.string().startsWith("/", { error: "must be an absolute path" }).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
