@@ -28,7 +28,15 @@ export function buildBalancerConfig(
     poller: config.bbb.poller,
     placement: config.bbb.placement,
     webhooks: config.bbb.webhooks,
+    ...fleetRelease(config.bbb.fleet?.groups ?? []),
   };
+}
+
+/** The BBB release the stack's own nodes run, for the version document: only when every group pins the same one. */
+function fleetRelease(groups: readonly { bbbVersion: string }[]): { bbbVersion?: string } {
+  const releases = new Set(groups.map((group) => group.bbbVersion));
+  const [release] = releases;
+  return releases.size === 1 && release !== undefined ? { bbbVersion: release } : {};
 }
 
 /** Stands in for secrets when only the shape of the config is checked; long enough to satisfy the schema. */

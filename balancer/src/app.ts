@@ -169,7 +169,7 @@ export function createApp(deps: AppDeps): Koa {
       case "api":
         return answerApiCall(ctx, deps, target.tenant, target.call, rawQuery);
       case "version":
-        return write(ctx, { kind: "xml", body: versionXml });
+        return write(ctx, { kind: "xml", body: versionXml(deps.context.directory.bbbVersion) });
       case "endCallback":
         return answerEndCallback(ctx, deps, rawQuery);
       case "nodeEvents":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fleetNodes, parseStackConfig, stackConfigProblems } from "../../config/index.js";
+import { buildBalancerConfig, fleetNodes, parseStackConfig, stackConfigProblems } from "../../config/index.js";
 import { stackSettings } from "../../scripts/stackFile.js";
 
 /** The prod stack's settings with a fleet and managed records, and some keys replaced. */
@@ -35,6 +35,11 @@ describe("the BBB fleet in stack config", () => {
       { id: "bbb-a-2", cluster: "default", fqdn: "bbb-a-2.bbb.mediaplane.example.org" },
       { id: "large-1", cluster: "large", fqdn: "large-1.bbb.mediaplane.example.org" },
     ]);
+  });
+
+  it("tells the balancer the BBB release its nodes run, for the version document", () => {
+    const settings = parseStackConfig(prodWith({}), "mediaplane");
+    expect(buildBalancerConfig(settings, { tenantSecrets: {}, nodeSecrets: {} }).bbbVersion).toBe("3.0");
   });
 
   it("refuses a BBB version the stack cannot install", () => {

@@ -5,12 +5,14 @@ import { endOnNode } from "../fleet/endMeetings.js";
 import type { NodeRequestBody } from "../nodes/client.js";
 import { countCreateNodeFailure, countLimitHit } from "../observability/metrics.js";
 import { chooseCluster, placementCost } from "../placement/load.js";
+import { matchesServerTag, parseServerTag, type ServerTagRequest } from "../placement/serverTag.js";
 import {
   type Claim,
   claimMeeting,
   claimVoiceBridge,
   holdOutNode,
   lowestLoads,
+  placeAmong,
   placeInCluster,
   releaseMeeting,
   releaseVoiceBridge,
@@ -27,7 +29,13 @@ import { nodeQuery, parameterAfterPolicy, requireMeetingId, takeParameterIgnorin
 
 interface Placement {
   node: NodeEntry;
+  /** What the node's load grew by: given back if the create does not go ahead. */
   cost: number;
+}
+
+interface Meeting {
+  tenant: string;
+  meetingId: string;
 }
 
 /** What one create may still spend, and the nodes it found not answering. */
@@ -35,6 +43,9 @@ interface CreateBudget {
   readonly deadline: number;
   readonly failedNodes: Set<string>;
 }
+
+/** Scalelite's parameter for placement by node tag. */
+const serverTagParameter = "meta_server-tag";
 
 const remainingMs = (budget: CreateBudget): number => budget.deadline - performance.now();
 
@@ -51,24 +62,65 @@ async function clusterOrder(context: ApiContext, clusters: readonly string[]): P
  * create found not answering are passed over. A pool member this replica's config does not name is given back
  * and skipped from then on (see `ApiContext.unconfiguredNodes`), so each such node costs one extra round trip once.
  */
-async function place(context: ApiContext, tenant: string, meetingId: string, clusters: readonly string[], budget: CreateBudget): Promise<Placement> {
-  const meeting = { tenant, meetingId };
-  for (const cluster of await clusterOrder(context, clusters)) {
+async function placeAnywhere(context: ApiContext, meeting: Meeting, clusters: readonly string[], budget: CreateBudget): Promise<Placement | undefined> {
+  for (const cluster of clusters) {
     const tunables = context.directory.clusterLoad.get(cluster);
     if (tunables === undefined) continue;
     const cost = placementCost(tunables);
     // Ends: every round either returns, moves on, or adds a node the script will not pick again.
     for (;;) {
       const skipped = [...context.unconfiguredNodes, ...budget.failedNodes];
-      const nodeId = await placeInCluster(context.redis, cluster, meeting, { cost, random: context.random(), skipped });
-      if (nodeId === null) break;
-      const node = context.directory.nodes.get(nodeId);
-      if (node !== undefined) return { node, cost };
-      context.unconfiguredNodes.add(nodeId);
-      await undoPlacement(context.redis, { cluster, nodeId, cost, meeting });
+      const picked = await placeInCluster(context.redis, cluster, meeting, { cost, random: context.random(), skipped });
+      if (picked === null) break;
+      const node = context.directory.nodes.get(picked.nodeId);
+      if (node !== undefined) return { node, cost: picked.cost };
+      context.unconfiguredNodes.add(picked.nodeId);
+      await undoPlacement(context.redis, { cluster, nodeId: picked.nodeId, cost: picked.cost, meeting });
     }
   }
-  throw bbbErrors.noServer();
+  return undefined;
+}
+
+/** As `placeAnywhere`, among the configured nodes `eligible` accepts only. */
+async function placeOn(
+  context: ApiContext,
+  meeting: Meeting,
+  clusters: readonly string[],
+  budget: CreateBudget,
+  eligible: (node: NodeEntry) => boolean,
+): Promise<Placement | undefined> {
+  for (const cluster of clusters) {
+    const tunables = context.directory.clusterLoad.get(cluster);
+    if (tunables === undefined) continue;
+    const candidates = (context.directory.clusterNodes.get(cluster) ?? []).filter((node) => eligible(node) && !budget.failedNodes.has(node.id));
+    const picked = await placeAmong(context.redis, cluster, meeting, {
+      cost: placementCost(tunables),
+      random: context.random(),
+      candidates: candidates.map((node) => node.id),
+    });
+    const node = picked === null ? undefined : context.directory.nodes.get(picked.nodeId);
+    if (picked !== null && node !== undefined) return { node, cost: picked.cost };
+  }
+  return undefined;
+}
+
+/**
+ * Places a new meeting (see `placeAnywhere`). A create with a server tag goes to a node with that tag, else (the
+ * tag not required) to an untagged one, as Scalelite's `Server.find_available` does; a required tag no eligible
+ * node has fails with Scalelite's `serverTagUnavailable`.
+ */
+async function place(context: ApiContext, meeting: Meeting, clusters: readonly string[], budget: CreateBudget, tag: ServerTagRequest | undefined): Promise<Placement> {
+  const order = await clusterOrder(context, clusters);
+  let placement: Placement | undefined;
+  if (tag === undefined) {
+    placement = await placeAnywhere(context, meeting, order, budget);
+  } else {
+    placement = await placeOn(context, meeting, order, budget, (node) => matchesServerTag(tag, node.config.tag));
+    if (placement === undefined && tag.required) throw bbbErrors.serverTagUnavailable(tag.text);
+    placement ??= await placeOn(context, meeting, order, budget, (node) => node.config.tag === undefined);
+  }
+  if (placement === undefined) throw bbbErrors.noServer();
+  return placement;
 }
 
 /**
@@ -78,6 +130,9 @@ async function place(context: ApiContext, tenant: string, meetingId: string, clu
  */
 function createParams(context: ApiContext, request: ApiRequest, meetingId: string, node: NodeEntry): URLSearchParams {
   const params = new URLSearchParams(nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), request.tenant.policies.create));
+  // As Scalelite: the node learns the tag it was chosen for (its own), not what the create asked for.
+  takeParameterIgnoringCase(params, serverTagParameter);
+  if (node.config.tag !== undefined) params.set(serverTagParameter, node.config.tag);
   const logo = request.tenant.config.logo;
   if (logo !== undefined && !params.has("logo")) params.set("logo", logo);
   const tenantUrl = takeParameterIgnoringCase(params, "meta_endCallbackUrl");
@@ -185,7 +240,8 @@ async function attemptCreate(context: ApiContext, request: ApiRequest, meetingId
   // trip less than a lookup before. With nowhere to place, a live meeting is looked up so it still reaches its node.
   let placement: Placement;
   try {
-    placement = await place(context, tenant.slug, meetingId, tenant.clusters, budget);
+    const tag = parseServerTag(parameterAfterPolicy(request.params, serverTagParameter, tenant.policies.create));
+    placement = await place(context, { tenant: tenant.slug, meetingId }, tenant.clusters, budget, tag);
   } catch (error) {
     const existing = await mappedNode(context, tenant.slug, meetingId);
     if (existing === undefined) throw error;

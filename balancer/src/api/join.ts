@@ -1,7 +1,10 @@
 import { BbbError, bbbErrors } from "../bbb/errors.js";
 import type { ParameterPolicy } from "../config/schema.js";
 import { signedNodeUrl } from "../nodes/client.js";
-import { releaseMeeting } from "../store/meetings.js";
+import { countLimitHit } from "../observability/metrics.js";
+import { joinCost } from "../placement/load.js";
+import { admitJoin, type AttendeeLimits, chargeJoin, giveBackJoin, releaseMeeting } from "../store/meetings.js";
+import type { NodeEntry, TenantEntry } from "../tenancy/directory.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
 import { mappedNode, returnCode } from "./meetingCalls.js";
@@ -36,21 +39,53 @@ export function joinErrorRedirect(params: URLSearchParams, policies: JoinPolicie
   return undefined;
 }
 
+/** The tenant's attendee limits, or undefined when it has none (its joins are not counted against any). */
+function attendeeLimitsOf(tenant: TenantEntry): AttendeeLimits | undefined {
+  const bySecret = tenant.secretLimits.flatMap((limits, i): Array<readonly [string, number]> => {
+    const max = limits.maxAttendees;
+    return max === undefined ? [] : [[tenant.secretIds[i] ?? "", max]];
+  });
+  if (tenant.limits.maxAttendees === undefined && bySecret.length === 0) return undefined;
+  return { tenant: tenant.limits.maxAttendees, bySecret };
+}
+
 /**
- * The hot path: one Redis read (the meeting's node), then the node's join URL re-signed in-process. The browser
- * goes to the node itself (the node sets its session cookie there); the balancer never performs the join.
+ * The node of the meeting a join is for. Under an attendee limit the join is also counted, in the same script
+ * that checks the limit (`admitJoin`), and refused with bbb-web's answer for a full meeting when it is reached.
+ */
+async function joinedNode(context: ApiContext, tenant: TenantEntry, meetingId: string, limits: AttendeeLimits | undefined): Promise<NodeEntry | undefined> {
+  if (limits === undefined) return mappedNode(context, tenant.slug, meetingId);
+  const admission = await admitJoin(context.redis, tenant.slug, meetingId, limits);
+  if (admission.outcome === "unmapped") return undefined;
+  if (admission.outcome === "refused") {
+    countLimitHit({ tenant: tenant.slug, limit: "maxAttendees", scope: admission.scope });
+    throw bbbErrors.maxParticipantsReached();
+  }
+  // A node no longer configured: the lookup releases its mapping, as for any call.
+  return context.directory.nodes.get(admission.nodeId) ?? mappedNode(context, tenant.slug, meetingId);
+}
+
+/**
+ * The hot path: one Redis read (the meeting's node; under an attendee limit, one script that also counts the
+ * join), the join counted on the node's load, then the node's join URL re-signed in-process. The browser goes to
+ * the node itself (the node sets its session cookie there); the balancer never performs the join.
  */
 export async function join(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const meetingId = requireMeetingId(request.params);
-  const policies = request.tenant.policies.join;
+  const tenant = request.tenant;
+  const policies = tenant.policies.join;
   const fullName = parameterAfterPolicy(request.params, "fullName", policies);
   if (fullName === null || fullName === "") throw bbbErrors.missingFullName();
-  const node = await mappedNode(context, request.tenant.slug, meetingId);
+  const limits = attendeeLimitsOf(tenant);
+  const node = await joinedNode(context, tenant, meetingId, limits);
   if (node === undefined) throw bbbErrors.joinNotFound();
-  const query = nodeQuery(request.query, nodeMeetingId(request.tenant.slug, meetingId), policies);
+  const tunables = context.directory.clusterLoad.get(node.cluster);
+  if (tunables !== undefined) await chargeJoin(context.redis, node, joinCost(tunables, node.config.loadMultiplier));
+  const query = nodeQuery(request.query, nodeMeetingId(tenant.slug, meetingId), policies);
   if (joinRedirects(request.params, policies)) return { kind: "redirect", location: signedNodeUrl(node, "join", query) };
   const answer = await context.nodes.call(node, "join", query);
   const { success, messageKey } = returnCode(answer);
-  if (!success && messageKey === "invalidMeetingIdentifier") await releaseMeeting(context.redis, request.tenant.slug, meetingId, node);
+  if (!success && limits !== undefined) await giveBackJoin(context.redis, tenant.slug, meetingId);
+  if (!success && messageKey === "invalidMeetingIdentifier") await releaseMeeting(context.redis, tenant.slug, meetingId, node);
   return xmlAnswer(answer);
 }

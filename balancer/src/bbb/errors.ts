@@ -45,6 +45,10 @@ export const bbbErrors = {
     new BbbError("validationError", `The parameter ${name} is given more than once; give each parameter once`),
   malformedBody: (why: string) => new BbbError("validationError", `The request body is malformed: ${why}`),
   noServer: () => new BbbError("serverUnavailable", "No server is available for a new meeting; try again later"),
+  /** Scalelite's answer (app/controllers/concerns/bbb_errors.rb) when no node has a required `meta_server-tag`. */
+  serverTagUnavailable: (tags: string) => new BbbError("serverTagUnavailable", `There is no available server with the required tag=${tags}.`),
+  /** bbb-web's answer to a join of a full meeting (ApiController.groovy, join): here a full attendee limit. */
+  maxParticipantsReached: () => new BbbError("maxParticipantsReached", "The number of participants allowed for this meeting has been reached."),
   serverUnreachable: () => new NodeUnansweredError(),
   internal: () => new BbbError("internalError", "The request could not be completed; try again"),
 } as const;

@@ -46,7 +46,13 @@ export function failedXml(messageKey: string, message: string): string {
   return `<response><returncode>FAILED</returncode>${element("messageKey", messageKey)}${element("message", message)}</response>`;
 }
 
-export const versionXml = successXml("<version>2.0</version><apiVersion>2.0</apiVersion><bbbVersion/>");
+/**
+ * The version document (bbb-web's `ApiController.index`): API version 2.0, and `bbbVersion` the release the nodes
+ * run when the config says it (`bbbVersion`), else empty, as a node that does not reveal its version answers.
+ */
+export function versionXml(bbbVersion: string | undefined): string {
+  return successXml(`<version>2.0</version><apiVersion>2.0</apiVersion>${bbbVersion === undefined ? "<bbbVersion/>" : element("bbbVersion", bbbVersion)}`);
+}
 
 /** Whether a node's answer is a BBB API document at all (an HTML error page or a truncated body is not). */
 export function isBbbResponse(xml: string): boolean {

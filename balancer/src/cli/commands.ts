@@ -76,8 +76,8 @@ function nodesTable(nodes: readonly NodeStats[], now: number): string {
 }
 
 /** The terms of B3LB's formula for one node, as table cells. */
-function loadTermCells(node: NodeStats, tunables: LoadTunables): string[] {
-  const terms = loadTerms(node, tunables);
+function loadTermCells(node: NodeStats, tunables: LoadTunables, loadMultiplier: number): string[] {
+  const terms = loadTerms(node, tunables, loadMultiplier);
   return [node.id, formatNumber(terms.attendees), formatNumber(terms.meetings), formatNumber(terms.cpu), formatNumber(node.load), formatNumber(node.poolLoad)];
 }
 
@@ -136,7 +136,8 @@ export async function runCommand(deps: CliDeps, args: readonly string[], json: b
     }
     case "load": {
       const { nodes } = await collectFleetStats(deps.redis, deps.config, deps.now);
-      const rows = nodes.map((node) => loadTermCells(node, deps.directory.clusterLoad.get(node.cluster) ?? loadTunablesSchema.parse(undefined)));
+      const rows = nodes.map((node) => loadTermCells(node, deps.directory.clusterLoad.get(node.cluster) ?? loadTunablesSchema.parse(undefined), deps.directory.nodes.get(node.id)?.config.loadMultiplier ?? 1),
+      );
       if (json) return JSON.stringify(rows.map(([node, attendees, meetings, cpu, load, pool]) => ({ node, attendees, meetings, cpu, load, pool })), null, 2);
       return formatTable(["NODE", "ATTENDEE TERM", "MEETING TERM", "CPU TERM", "LOAD AT POLL", "POOL SCORE NOW"], rows);
     }

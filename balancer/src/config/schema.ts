@@ -54,7 +54,10 @@ export const limitsSchema = z
   .strictObject({
     /** Concurrent meetings; a create beyond it is refused. Unset: unlimited. */
     maxMeetings: positiveInt.optional(),
-    /** Attendees across all meetings; a create beyond it is refused. Unset: unlimited. */
+    /**
+     * Attendees across all meetings (for a secret: of the meetings created with it), counted as they join: a join
+     * beyond it is refused (`maxParticipantsReached`), and so is a create while it is reached. Unset: unlimited.
+     */
     maxAttendees: positiveInt.optional(),
   })
   .prefault({});
@@ -123,6 +126,17 @@ export const nodeSchema = z.strictObject({
   state: z.enum(["enabled", "cordoned", "disabled"]).default("enabled"),
   /** Hash used to sign requests to this node. */
   checksumAlgorithm: z.enum(checksumAlgorithms).default("sha256"),
+  /**
+   * Scales what the node's meetings and attendees add to its load (Scalelite's load multiplier): 0.5 for a node
+   * twice the size of the others, 2 for one half their size. The CPU term is a share of the node already.
+   */
+  loadMultiplier: z.number().positive().max(100).default(1),
+  /** Scalelite's server tag: creates asking for it with `meta_server-tag` go here (see docs/fleet-operations.md). */
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: "must be 1..64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'" })
+    .refine((tag) => tag !== "none", { error: '"none" is what a create asks for to get an untagged node; leave the tag out instead' })
+    .optional(),
 });
 export type BbbNode = z.infer<typeof nodeSchema>;
 
@@ -209,6 +223,11 @@ export const balancerConfigSchema = z
     poller: pollerSettingsSchema,
     placement: placementSettingsSchema,
     webhooks: webhookSettingsSchema,
+    /** The BigBlueButton version the nodes run (e.g. `3.0.4`), shown in the version document's `bbbVersion`. */
+    bbbVersion: z
+      .string()
+      .regex(/^\d+\.\d+(?:\.\d+)?(?:-[A-Za-z0-9.]+)?$/, { error: "must be a version such as 3.0 or 3.0.4" })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const clusterNames = new Set<string>();

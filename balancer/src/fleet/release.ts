@@ -29,7 +29,7 @@ export async function releaseMembers(redis: RedisClient, node: { id: string; clu
 export async function refreshSummaries(redis: RedisClient, nodeId: string, byTenant: ReadonlyMap<string, Record<string, string>>): Promise<void> {
   await Promise.all(
     [...byTenant].map(([tenant, summaries]) =>
-      refreshSummariesScript.run(redis, [keys.meetings(tenant), keys.summaries(tenant), keys.revision(tenant)], [nodeId, JSON.stringify(summaries)]),
+      refreshSummariesScript.run(redis, [keys.meetings(tenant), keys.summaries(tenant), keys.revision(tenant), keys.attendees(tenant)], [nodeId, JSON.stringify(summaries)]),
     ),
   );
 }

@@ -1,3 +1,4 @@
+import { participantsLua } from "../store/meetings.js";
 import { LuaScript } from "../store/script.js";
 
 /**
@@ -70,18 +71,22 @@ return reply
 `);
 
 /**
- * Refreshes a tenant's summaries from one node's poll. KEYS: meetings, summaries, revision.
+ * Refreshes a tenant's summaries from one node's poll. KEYS: meetings, summaries, revision, attendees.
  * ARGV: nodeId, JSON object meetingID -> the tenant's view of its `<meeting>`.
  * Writes only where the mapping still points at this node, and moves the revision only when a summary changed.
+ * Each meeting's attendees are set to the node's count: the joins counted since the last poll are in it now.
  */
-export const refreshSummariesScript = new LuaScript(`
-local meetings, summaries, revision = KEYS[1], KEYS[2], KEYS[3]
+export const refreshSummariesScript = new LuaScript(`${participantsLua}
+local meetings, summaries, revision, attendees = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local nodeId = ARGV[1]
 local changed = 0
 for meetingId, summary in pairs(cjson.decode(ARGV[2])) do
-  if redis.call('HGET', meetings, meetingId) == nodeId and redis.call('HGET', summaries, meetingId) ~= summary then
-    redis.call('HSET', summaries, meetingId, summary)
-    changed = changed + 1
+  if redis.call('HGET', meetings, meetingId) == nodeId then
+    redis.call('HSET', attendees, meetingId, participantsOf(summary))
+    if redis.call('HGET', summaries, meetingId) ~= summary then
+      redis.call('HSET', summaries, meetingId, summary)
+      changed = changed + 1
+    end
   end
 end
 if changed > 0 then redis.call('INCR', revision) end

@@ -7,8 +7,12 @@ export interface NodeStats {
   cpu?: number | undefined;
 }
 
-/** B3LB's load: attendeeFactor*attendees + meetingFactor*meetings + cpuMax/cpuOrder * sum_{n=1..cpuOrder} (cpu/10000)^n. */
-export function loadOf(stats: NodeStats, tunables: LoadTunables): number {
+/**
+ * B3LB's load: attendeeFactor*attendees + meetingFactor*meetings + cpuMax/cpuOrder * sum_{n=1..cpuOrder} (cpu/10000)^n,
+ * with the node's `loadMultiplier` (Scalelite's) on the attendee and meeting terms: the same meeting weighs less on
+ * a bigger VM. The CPU term is not scaled: a utilisation is a share of the node's own capacity already.
+ */
+export function loadOf(stats: NodeStats, tunables: LoadTunables, loadMultiplier = 1): number {
   const utilisation = Math.min(Math.max((stats.cpu ?? 0) / 10_000, 0), 1);
   let cpuTerm = 0;
   let power = 1;
@@ -16,21 +20,30 @@ export function loadOf(stats: NodeStats, tunables: LoadTunables): number {
     power *= utilisation;
     cpuTerm += power;
   }
-  return tunables.attendeeFactor * stats.attendees + tunables.meetingFactor * stats.meetings + (tunables.cpuMax / tunables.cpuOrder) * cpuTerm;
+  const work = tunables.attendeeFactor * stats.attendees + tunables.meetingFactor * stats.meetings;
+  return loadMultiplier * work + (tunables.cpuMax / tunables.cpuOrder) * cpuTerm;
 }
 
 /** The load's three terms for one node, so an operator sees why placement prefers one node over another. */
-export function loadTerms(stats: NodeStats, tunables: LoadTunables): { attendees: number; meetings: number; cpu: number } {
+export function loadTerms(stats: NodeStats, tunables: LoadTunables, loadMultiplier = 1): { attendees: number; meetings: number; cpu: number } {
   return {
-    attendees: loadOf({ attendees: stats.attendees, meetings: 0, cpu: 0 }, tunables),
-    meetings: loadOf({ attendees: 0, meetings: stats.meetings, cpu: 0 }, tunables),
+    attendees: loadOf({ attendees: stats.attendees, meetings: 0, cpu: 0 }, tunables, loadMultiplier),
+    meetings: loadOf({ attendees: 0, meetings: stats.meetings, cpu: 0 }, tunables, loadMultiplier),
     cpu: loadOf({ attendees: 0, meetings: 0, cpu: stats.cpu }, tunables),
   };
 }
 
-/** What one new meeting adds to its node's load until the next poll measures it. */
+/**
+ * What one new meeting adds to a node's load until the next poll measures it, before the node's multiplier (the
+ * placement script applies the multiplier of the node it picks).
+ */
 export function placementCost(tunables: LoadTunables): number {
   return tunables.meetingFactor;
+}
+
+/** What one join adds to its node's load until the next poll measures it (Scalelite bumps a node per join). */
+export function joinCost(tunables: LoadTunables, loadMultiplier: number): number {
+  return tunables.attendeeFactor * loadMultiplier;
 }
 
 export interface PoolHead {

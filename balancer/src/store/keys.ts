@@ -33,6 +33,11 @@ export const keys = {
   creating: (tenant: string) => `${keyPrefix}{t:${tenant}}:creating`,
   /** HASH meetingID -> id of the tenant secret that created it (`secretId`), for limits per secret. */
   meetingSecrets: (tenant: string) => `${keyPrefix}{t:${tenant}}:secrets`,
+  /**
+   * HASH meetingID -> attendees: each meeting's count as its node's last poll saw it, plus the joins admitted
+   * since. Attendee limits are checked against it at join and create.
+   */
+  attendees: (tenant: string) => `${keyPrefix}{t:${tenant}}:attendees`,
   /** HASH meetingID -> the tenant's `<meeting>` XML (from the create answer, then from each poll): getMeetings without fan-out. */
   summaries: (tenant: string) => `${keyPrefix}{t:${tenant}}:summaries`,
   /** STRING counter bumped on every change of a tenant's meetings or summaries, so replicas can cache getMeetings. */

@@ -14,14 +14,6 @@ export function nodeMeetingMember(tenant: string, meetingId: string): string {
   return `${tenant}\n${meetingId}`;
 }
 
-// Lowest load wins, ties at random (ARGV[2] in [0,1)); the winner's load grows by the meeting's cost at once,
-// so concurrent creates spread over the pool before any poll. The members tied at the lowest load hold
-// consecutive ranks, so the pick is by rank: O(log n), not a walk over the ties, which grow with the fleet.
-// The meeting joins the picked node's meeting set here, saving the create a round trip. That key can only be
-// named once the node is picked; it is built from ARGV[3] and ARGV[4] around the node ID and carries the pool's
-// hash tag, so it lives in the pool's slot on a clustered Redis.
-// ARGV[6..] are members never to pick (nodes the caller's config does not name). At most that many rank before
-// the first eligible member, and a draw that lands on one moves on to the next tied member, else to that first.
 /** Redis' own clock in ms, so every replica's deadlines and hold-outs agree. */
 const nowMsLua = `
 local function nowMs()
@@ -30,11 +22,38 @@ local function nowMs()
 end
 `;
 
-// Nodes held out (KEYS[2]: they failed a create a moment ago) are skipped like ARGV[6..].
-const placeScript = new LuaScript(`${nowMsLua}
+/** A `<meeting>` summary's attendees, as its node counted them (`participantCount`). */
+export const participantsLua = `
+local function participantsOf(summary)
+  return tonumber(string.match(summary, '<participantCount>(%d+)</participantCount>')) or 0
+end
+`;
+
+// The picked node's load grows by the meeting's cost (ARGV[1]) times the node's multiplier (its record's
+// `loadMultiplier`, written from the config), so concurrent creates spread over the pool before any poll; the
+// meeting joins the node's meeting set, saving the create a round trip. The record's and the set's keys can only
+// be named once the node is picked: they are built from ARGV[3], ARGV[4] and ARGV[5] around the node ID and carry
+// the pool's hash tag, so they live in the pool's slot on a clustered Redis. ARGV[6] is the set's member.
+// Answers { node, what its load grew by }.
+const chargePickLua = `
+local function chargePick(pool, pick)
+  local multiplier = tonumber(redis.call('HGET', ARGV[3] .. pick .. ARGV[4], 'loadMultiplier')) or 1
+  local cost = tonumber(ARGV[1]) * multiplier
+  redis.call('ZINCRBY', pool, cost, pick)
+  redis.call('SADD', ARGV[3] .. pick .. ARGV[5], ARGV[6])
+  return { pick, tostring(cost) }
+end
+`;
+
+// Lowest load wins, ties at random (ARGV[2] in [0,1)). The members tied at the lowest load hold consecutive
+// ranks, so the pick is by rank: O(log n), not a walk over the ties, which grow with the fleet.
+// ARGV[7..] are members never to pick (nodes the caller's config does not name). At most that many rank before
+// the first eligible member, and a draw that lands on one moves on to the next tied member, else to that first.
+// Nodes held out (KEYS[2]: they failed a create a moment ago) are skipped like ARGV[7..].
+const placeScript = new LuaScript(`${nowMsLua}${chargePickLua}
 local pool = KEYS[1]
-local skipped, skipCount = {}, #ARGV - 5
-for i = 6, #ARGV do skipped[ARGV[i]] = true end
+local skipped, skipCount = {}, #ARGV - 6
+for i = 7, #ARGV do skipped[ARGV[i]] = true end
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. nowMs(), '+inf')) do
   if not skipped[member] then skipped[member], skipCount = true, skipCount + 1 end
 end
@@ -52,9 +71,29 @@ local pick = first
 for _, member in ipairs(redis.call('ZRANGE', pool, below + index, below + math.min(index + skipCount, tied - 1))) do
   if not skipped[member] then pick = member break end
 end
-redis.call('ZINCRBY', pool, ARGV[1], pick)
-redis.call('SADD', ARGV[3] .. pick .. ARGV[4], ARGV[5])
-return pick
+return chargePick(pool, pick)
+`);
+
+// The same, among the candidates ARGV[7..] only (the nodes a server tag selects): those in the pool and not held
+// out, lowest load first, ties at random. O(candidates).
+const placeAmongScript = new LuaScript(`${nowMsLua}${chargePickLua}
+local pool = KEYS[1]
+local candidates = {}
+for i = 7, #ARGV do candidates[#candidates + 1] = ARGV[i] end
+if #candidates == 0 then return false end
+local now = nowMs()
+local scores = redis.call('ZMSCORE', pool, unpack(candidates))
+local lowest, tied = nil, {}
+for i, member in ipairs(candidates) do
+  local score = tonumber(scores[i])
+  local heldOut = score and (tonumber(redis.call('ZSCORE', KEYS[2], member)) or 0) > now
+  if score and not heldOut then
+    if lowest == nil or score < lowest then lowest, tied = score, { member }
+    elseif score == lowest then tied[#tied + 1] = member end
+  end
+end
+if lowest == nil then return false end
+return chargePick(pool, tied[math.min(math.floor(tonumber(ARGV[2]) * #tied), #tied - 1) + 1])
 `);
 
 // Holds a node out of placement for ARGV[2] ms; the key lives as long as its last hold-out.
@@ -120,6 +159,7 @@ elseif pendingCreate(KEYS[6], ARGV[1]) then
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
+redis.call('HDEL', KEYS[7], ARGV[1])
 if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
 local summary = redis.call('HGET', KEYS[2], ARGV[1])
 local voiceBridge = ''
@@ -132,10 +172,24 @@ end
 return voiceBridge
 `);
 
+// The tenant's attendees (KEYS[7], see keys.attendees), all and those of the meetings created with secret `own`.
+const attendeeCountsLua = `
+local function attendeeCounts(own)
+  local estimates = redis.call('HGETALL', KEYS[7])
+  local all, ofSecret = 0, 0
+  for i = 1, #estimates, 2 do
+    local count = tonumber(estimates[i + 1]) or 0
+    all = all + count
+    if own and redis.call('HGET', KEYS[5], estimates[i]) == own then ofSecret = ofSecret + count end
+  end
+  return all, ofSecret
+end
+`;
+
 // Claims a meeting for a node unless it is mapped already, within the tenant's and the secret's limits (-1: none).
-// Attendees are counted from the summaries, as the last polls saw them. Answers {1} won, {0, holder} lost,
-// {-1, limit, scope} refused. A won claim marks the create under way for ARGV[8] ms at most.
-const claimScript = new LuaScript(`${nowMsLua}
+// Answers {1} won, {0, holder} lost, {-1, limit, scope} refused. A won claim marks the create under way for
+// ARGV[8] ms at most.
+const claimScript = new LuaScript(`${nowMsLua}${attendeeCountsLua}
 local function won()
   redis.call('HSET', KEYS[6], ARGV[1], ARGV[2] .. '\\n' .. (nowMs() + tonumber(ARGV[8])))
   return { 1 }
@@ -152,22 +206,45 @@ end
 local tenantMeetings, secretMeetings = tonumber(ARGV[4]), tonumber(ARGV[5])
 local tenantAttendees, secretAttendees = tonumber(ARGV[6]), tonumber(ARGV[7])
 if tenantMeetings >= 0 and redis.call('HLEN', KEYS[1]) > tenantMeetings then return refuse('maxMeetings', 'tenant') end
-if secretMeetings < 0 and tenantAttendees < 0 and secretAttendees < 0 then return won() end
-local owners = redis.call('HGETALL', KEYS[5])
-local ownMeetings, allAttendees, ownAttendees = 0, 0, 0
-for i = 1, #owners, 2 do
-  local summary = redis.call('HGET', KEYS[2], owners[i])
-  local attendees = summary and tonumber(string.match(summary, '<participantCount>(%d+)</participantCount>')) or 0
-  allAttendees = allAttendees + attendees
-  if owners[i + 1] == ARGV[3] then
-    ownMeetings = ownMeetings + 1
-    ownAttendees = ownAttendees + attendees
+if secretMeetings >= 0 then
+  local ownMeetings = 0
+  for _, secret in ipairs(redis.call('HVALS', KEYS[5])) do
+    if secret == ARGV[3] then ownMeetings = ownMeetings + 1 end
   end
+  if ownMeetings > secretMeetings then return refuse('maxMeetings', 'secret') end
 end
-if secretMeetings >= 0 and ownMeetings > secretMeetings then return refuse('maxMeetings', 'secret') end
+if tenantAttendees < 0 and secretAttendees < 0 then return won() end
+local allAttendees, ownAttendees = attendeeCounts(ARGV[3])
 if tenantAttendees >= 0 and allAttendees >= tenantAttendees then return refuse('maxAttendees', 'tenant') end
 if secretAttendees >= 0 and ownAttendees >= secretAttendees then return refuse('maxAttendees', 'secret') end
 return won()
+`);
+
+// Admits one attendee to a mapped meeting (ARGV[1]) within the tenant's attendee limit (ARGV[2], -1: none) and
+// the limit of the secret that created the meeting (ARGV[3..]: secretId, limit pairs): counted at once, so racing
+// joins on any replica never pass a limit. Answers {1, node} admitted, {-1, node, scope} refused, {0} not mapped.
+const admitJoinScript = new LuaScript(`${attendeeCountsLua}
+local nodeId = redis.call('HGET', KEYS[1], ARGV[1])
+if not nodeId then return { 0 } end
+local owner = redis.call('HGET', KEYS[5], ARGV[1])
+local tenantMax, secretMax = tonumber(ARGV[2]), -1
+for i = 3, #ARGV, 2 do
+  if ARGV[i] == owner then secretMax = tonumber(ARGV[i + 1]) end
+end
+if tenantMax >= 0 or secretMax >= 0 then
+  local all, ofOwner = attendeeCounts(secretMax >= 0 and owner or nil)
+  if tenantMax >= 0 and all >= tenantMax then return { -1, nodeId, 'tenant' } end
+  if secretMax >= 0 and ofOwner >= secretMax then return { -1, nodeId, 'secret' } end
+end
+redis.call('HINCRBY', KEYS[7], ARGV[1], 1)
+return { 1, nodeId }
+`);
+
+// A join the node refused gives its place back; never below zero, and only while the meeting is counted.
+const giveBackJoinScript = new LuaScript(`
+local count = tonumber(redis.call('HGET', KEYS[7], ARGV[1]))
+if count and count > 0 then redis.call('HINCRBY', KEYS[7], ARGV[1], -1) end
+return 1
 `);
 
 // An end of a meeting whose create is under way on ARGV[2]: marked for the create to carry out (1), else 0.
@@ -185,7 +262,15 @@ return 1
 `);
 
 function tenantKeys(tenant: string): string[] {
-  return [keys.meetings(tenant), keys.summaries(tenant), keys.longMeetingIds(tenant), keys.revision(tenant), keys.meetingSecrets(tenant), keys.creating(tenant)];
+  return [
+    keys.meetings(tenant),
+    keys.summaries(tenant),
+    keys.longMeetingIds(tenant),
+    keys.revision(tenant),
+    keys.meetingSecrets(tenant),
+    keys.creating(tenant),
+    keys.attendees(tenant),
+  ];
 }
 
 /** The key under which a long meeting ID's reverse is kept, or '' when the node sees the readable form. */
@@ -193,11 +278,34 @@ function longMeetingIdField(tenant: string, meetingId: string): string {
   return nodeMeetingId(tenant, meetingId).includes("#") ? hashMeetingId(meetingId) : "";
 }
 
-/** The node meeting set's key around a node ID, for the placement script to name the picked node's set. */
-function nodeMeetingsKeyAround(cluster: string): [string, string] {
+/**
+ * A node's record key and meeting set key around its ID ([head, record tail, set tail]), for the placement scripts
+ * to name the picked node's keys. Both keys share the head, as both carry the cluster's hash tag.
+ */
+function nodeKeysAround(cluster: string): [string, string, string] {
   const marker = "\n";
-  const [head = "", tail = ""] = keys.nodeMeetings(cluster, marker).split(marker);
-  return [head, tail];
+  const [head = "", recordTail = ""] = keys.node(cluster, marker).split(marker);
+  const [meetingsHead = "", meetingsTail = ""] = keys.nodeMeetings(cluster, marker).split(marker);
+  if (meetingsHead !== head) throw new Error(`a node's keys of cluster ${cluster} do not share their head`);
+  return [head, recordTail, meetingsTail];
+}
+
+/** A node picked for a meeting, and what its load grew by (the cost times the node's multiplier). */
+export interface Placed {
+  nodeId: string;
+  cost: number;
+}
+
+function placed(reply: unknown): Placed | null {
+  if (!Array.isArray(reply)) return null;
+  const [nodeId, cost] = reply as [string, string];
+  return { nodeId, cost: Number(cost) };
+}
+
+export interface PlacementRequest {
+  /** What a meeting weighs before the picked node's multiplier (`placementCost`). */
+  cost: number;
+  random: number;
 }
 
 /**
@@ -209,12 +317,22 @@ export async function placeInCluster(
   redis: RedisClient,
   cluster: string,
   meeting: { tenant: string; meetingId: string },
-  placement: { cost: number; random: number; skipped: Iterable<string> },
-): Promise<string | null> {
-  const { cost, random, skipped } = placement;
-  const args = [cost, random, ...nodeMeetingsKeyAround(cluster), nodeMeetingMember(meeting.tenant, meeting.meetingId), ...skipped];
-  const pick = await placeScript.run(redis, [keys.pool(cluster), keys.holdOut(cluster)], args);
-  return typeof pick === "string" ? pick : null;
+  placement: PlacementRequest & { skipped: Iterable<string> },
+): Promise<Placed | null> {
+  const args = [placement.cost, placement.random, ...nodeKeysAround(cluster), nodeMeetingMember(meeting.tenant, meeting.meetingId), ...placement.skipped];
+  return placed(await placeScript.run(redis, [keys.pool(cluster), keys.holdOut(cluster)], args));
+}
+
+/** As `placeInCluster`, among `candidates` only (the nodes a server tag selects); `null` when none is in the pool. */
+export async function placeAmong(
+  redis: RedisClient,
+  cluster: string,
+  meeting: { tenant: string; meetingId: string },
+  placement: PlacementRequest & { candidates: readonly string[] },
+): Promise<Placed | null> {
+  if (placement.candidates.length === 0) return null;
+  const args = [placement.cost, placement.random, ...nodeKeysAround(cluster), nodeMeetingMember(meeting.tenant, meeting.meetingId), ...placement.candidates];
+  return placed(await placeAmongScript.run(redis, [keys.pool(cluster), keys.holdOut(cluster)], args));
 }
 
 /** Keeps a node that failed a create out of its cluster's placement for `ms`, on every replica. */
@@ -235,6 +353,15 @@ export interface PlacementUndo {
 export async function undoPlacement(redis: RedisClient, { cluster, nodeId, cost, meeting }: PlacementUndo): Promise<void> {
   const member = meeting === undefined ? "" : nodeMeetingMember(meeting.tenant, meeting.meetingId);
   await unplaceScript.run(redis, [keys.pool(cluster), keys.nodeMeetings(cluster, nodeId)], [nodeId, cost, member]);
+}
+
+/**
+ * Counts a join on its node's load at once (Scalelite bumps a node per join), so a burst of joins to one node does
+ * not keep drawing new meetings to it; the next poll sets the load to what the node reports. A node out of the
+ * pool stays out.
+ */
+export async function chargeJoin(redis: RedisClient, node: { id: string; cluster: string }, cost: number): Promise<void> {
+  if (cost > 0) await redis.zadd(keys.pool(node.cluster), "XX", "INCR", cost, node.id);
 }
 
 /** The lowest load in each cluster's pool (for tenants on several clusters); missing for empty pools. */
@@ -291,6 +418,35 @@ export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node
   if (reply[0] === 1) return { outcome: "won" };
   if (reply[0] === 0) return { outcome: "lost", holder: reply[1] ?? "" };
   return { outcome: "refused", limit: reply[1] === "maxAttendees" ? "maxAttendees" : "maxMeetings", scope: reply[2] === "secret" ? "secret" : "tenant" };
+}
+
+/** The attendee limits a join is checked against: the tenant's, and each secret's for the meetings it created. */
+export interface AttendeeLimits {
+  tenant: number | undefined;
+  /** [secretId, limit] for every secret of the tenant that has an attendee limit. */
+  bySecret: ReadonlyArray<readonly [string, number]>;
+}
+
+export type Admission =
+  | { outcome: "admitted"; nodeId: string }
+  | { outcome: "refused"; nodeId: string; scope: "tenant" | "secret" }
+  | { outcome: "unmapped" };
+
+/**
+ * Looks a meeting's node up and counts one more attendee in it, unless that would pass an attendee limit: in one
+ * script, so joins racing on any number of replicas are counted one after the other and never overshoot.
+ */
+export async function admitJoin(redis: RedisClient, tenant: string, meetingId: string, limits: AttendeeLimits): Promise<Admission> {
+  const args = [meetingId, limits.tenant ?? -1, ...limits.bySecret.flat()];
+  const [code, nodeId = "", scope] = (await admitJoinScript.run(redis, tenantKeys(tenant), args)) as [number, string?, string?];
+  if (code === 1) return { outcome: "admitted", nodeId };
+  if (code === -1) return { outcome: "refused", nodeId, scope: scope === "secret" ? "secret" : "tenant" };
+  return { outcome: "unmapped" };
+}
+
+/** Uncounts a join the node refused (full meeting, guest denied...): the next poll would, this is sooner. */
+export async function giveBackJoin(redis: RedisClient, tenant: string, meetingId: string): Promise<void> {
+  await giveBackJoinScript.run(redis, tenantKeys(tenant), [meetingId]);
 }
 
 /**
@@ -370,16 +526,17 @@ export async function tenantSummaries(redis: RedisClient, tenant: string): Promi
   return { revision: typeof revision === "string" ? revision : "0", meetings: Array.isArray(meetings) ? (meetings as string[]) : [] };
 }
 
-// Maps meetings a node reports that the tenant's mappings lack (ARGV[2]: JSON [{id, summary, long}]) to node
+// Maps meetings a node reports that the tenant's mappings lack (with their attendees as counted now) (ARGV[2]: JSON [{id, summary, long}]) to node
 // ARGV[1]. Answers per meeting: 'adopted', 'mapped' (already on this node), or `<other node>\n<its attendees>`
 // when another node holds the mapping (the same meeting runs twice).
-const adoptScript = new LuaScript(`
+const adoptScript = new LuaScript(`${participantsLua}
 local nodeId, out, changed = ARGV[1], {}, false
 for _, meeting in ipairs(cjson.decode(ARGV[2])) do
   local current = redis.call('HGET', KEYS[1], meeting.id)
   if not current then
     redis.call('HSET', KEYS[1], meeting.id, nodeId)
     redis.call('HSET', KEYS[2], meeting.id, meeting.summary)
+    redis.call('HSET', KEYS[7], meeting.id, participantsOf(meeting.summary))
     if meeting.long ~= '' then redis.call('HSET', KEYS[3], meeting.long, meeting.id) end
     changed = true
     out[#out + 1] = 'adopted'
@@ -387,18 +544,19 @@ for _, meeting in ipairs(cjson.decode(ARGV[2])) do
     out[#out + 1] = 'mapped'
   else
     local summary = redis.call('HGET', KEYS[2], meeting.id) or ''
-    out[#out + 1] = current .. '\\n' .. (string.match(summary, '<participantCount>(%d+)</participantCount>') or '0')
+    out[#out + 1] = current .. '\\n' .. participantsOf(summary)
   end
 end
 if changed then redis.call('INCR', KEYS[4]) end
 return out
 `);
 
-// Moves a mapping from ARGV[2] to ARGV[3] (compare-and-set), with the new copy's summary ARGV[4].
-const moveScript = new LuaScript(`
+// Moves a mapping from ARGV[2] to ARGV[3] (compare-and-set), with the new copy's summary ARGV[4] and attendees.
+const moveScript = new LuaScript(`${participantsLua}
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[7], ARGV[1], participantsOf(ARGV[4]))
 redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('INCR', KEYS[4])
 return 1

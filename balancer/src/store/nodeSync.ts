@@ -6,8 +6,10 @@ import { LuaScript } from "./script.js";
 
 // The config file gives a node's first state only (HSETNX): later changes made with the admin API stay.
 // Health starts `unknown`, eligible until polls say otherwise; the pool then holds exactly the eligible nodes.
+// The load multiplier is the config's (placement reads it from the record; each poll writes it again).
 const syncNodeScript = new LuaScript(`
 redis.call('HSETNX', KEYS[1], 'state', ARGV[2])
+redis.call('HSET', KEYS[1], 'loadMultiplier', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'health', 'unknown')
 local state = redis.call('HGET', KEYS[1], 'state')
 local health = redis.call('HGET', KEYS[1], 'health')
@@ -28,7 +30,7 @@ return 1
 export async function syncConfiguredNodes(redis: RedisClient, config: BalancerConfig): Promise<void> {
   await registerNodes(redis, config.nodes);
   for (const node of config.nodes) {
-    await syncNodeScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster)], [node.id, node.state]);
+    await syncNodeScript.run(redis, [keys.node(node.cluster, node.id), keys.pool(node.cluster)], [node.id, node.state, node.loadMultiplier]);
   }
   for (const cluster of config.clusters) {
     const configured = new Set(config.nodes.filter((node) => node.cluster === cluster.name).map((node) => node.id));

@@ -30,9 +30,13 @@ export interface TenantEntry {
 export interface Directory {
   readonly tenants: ReadonlyMap<string, TenantEntry>;
   readonly nodes: ReadonlyMap<string, NodeEntry>;
+  /** The configured nodes of each cluster (placement by server tag picks among them). */
+  readonly clusterNodes: ReadonlyMap<string, readonly NodeEntry[]>;
   readonly clusterLoad: ReadonlyMap<string, LoadTunables>;
   readonly allowedChecksums: readonly ChecksumAlgorithm[];
   readonly placement: PlacementSettings;
+  /** The BBB version the fleet runs, for the version document; undefined: not told (as a node that hides it). */
+  readonly bbbVersion: string | undefined;
 }
 
 /** Lookups by tenant slug and node ID, built once at start so no request does work that grows with the fleet. */
@@ -62,5 +66,6 @@ export function buildDirectory(config: BalancerConfig): Directory {
     ]),
   );
   const clusterLoad = new Map(config.clusters.map((cluster) => [cluster.name, cluster.load]));
-  return { tenants, nodes, clusterLoad, allowedChecksums: config.checksum.allowed, placement: config.placement };
+  const clusterNodes = new Map(config.clusters.map((cluster) => [cluster.name, [...nodes.values()].filter((node) => node.cluster === cluster.name)]));
+  return { tenants, nodes, clusterNodes, clusterLoad, allowedChecksums: config.checksum.allowed, placement: config.placement, bbbVersion: config.bbbVersion };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadTunablesSchema } from "../../src/config/schema.js";
-import { chooseCluster, loadOf, placementCost } from "../../src/placement/load.js";
+import { chooseCluster, joinCost, loadOf, placementCost } from "../../src/placement/load.js";
 
 const defaults = loadTunablesSchema.parse({});
 
@@ -20,6 +20,11 @@ describe("loadOf", () => {
     expect(loadOf({ attendees: 0, meetings: 0, cpu: -5 }, defaults)).toBe(0);
   });
 
+  it("scales the attendee and meeting terms by the node's load multiplier, not the CPU term (a share of the node already)", () => {
+    expect(loadOf({ attendees: 12, meetings: 3, cpu: 10_000 }, defaults, 0.5)).toBeCloseTo(0.5 * (12 + 3 * 30) + 5000);
+    expect(loadOf({ attendees: 12, meetings: 3 }, defaults, 2)).toBe(2 * (12 + 3 * 30));
+  });
+
   it("uses a cluster's own tunables", () => {
     expect(loadOf({ attendees: 10, meetings: 1, cpu: 0 }, { attendeeFactor: 2, meetingFactor: 5, cpuMax: 0, cpuOrder: 1 })).toBe(25);
   });
@@ -28,6 +33,12 @@ describe("loadOf", () => {
 describe("placementCost", () => {
   it("counts a new meeting as one meeting of the cluster's meeting factor", () => {
     expect(placementCost(defaults)).toBe(30);
+  });
+});
+
+describe("joinCost", () => {
+  it("counts a join as one attendee of the cluster's attendee factor, at the node's multiplier", () => {
+    expect(joinCost({ ...defaults, attendeeFactor: 3 }, 0.5)).toBe(1.5);
   });
 });
 

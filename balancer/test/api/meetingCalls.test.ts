@@ -30,7 +30,7 @@ describe("join", () => {
     expect(new URLSearchParams(covered).get("meetingID")).toBe("acme~join-1");
   });
 
-  it("costs one Redis command (the HMGET of the meeting's node, shared by the joins that arrive with it)", async () => {
+  it("costs two Redis commands: the HMGET of the meeting's node (shared by the joins that arrive with it) and the join counted on the node's load", async () => {
     await createMeeting(tenants.acme, "join-cost");
     const redis = fleet.balancers[0]!.redis;
     await redis.config("RESETSTAT");
@@ -39,8 +39,9 @@ describe("join", () => {
     const stats = (await redis.info("commandstats")).split("\r\n").filter((line) => line.startsWith("cmdstat_"));
     // The INFO call itself is counted only after it answers; RESETSTAT's own line may appear.
     const counted = stats.map((line) => line.slice(8, line.indexOf(":"))).filter((command) => !command.startsWith("config"));
-    expect(counted).toEqual(["hmget"]);
+    expect(counted.sort()).toEqual(["hmget", "zadd"]);
     expect(stats.find((line) => line.startsWith("cmdstat_hmget:"))).toMatch(/^cmdstat_hmget:calls=1,/);
+    expect(stats.find((line) => line.startsWith("cmdstat_zadd:"))).toMatch(/^cmdstat_zadd:calls=1,/);
   });
 
   it("does not perform the join itself: the node sees no join until the browser follows the redirect", async () => {

@@ -86,7 +86,7 @@ export async function loadFleetView(redis: RedisClient, config: BalancerConfig, 
     return {
       ...node,
       mapped: Number(mappedCounts[i] ?? 0),
-      terms: tunables === undefined ? { attendees: 0, meetings: 0, cpu: 0 } : loadTerms(node, tunables),
+      terms: tunables === undefined ? { attendees: 0, meetings: 0, cpu: 0 } : loadTerms(node, tunables, directory.nodes.get(node.id)?.config.loadMultiplier),
       stale: node.lastSuccessAt === undefined || now - Date.parse(node.lastSuccessAt) > staleAfterMs,
     };
   });
