@@ -2,18 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { tenantHostRegexp } from "./render/traefik.js";
-import {
-  appLabels,
-  secretContentHash,
-  disruptionBudgetFor,
-  httpGetProbe,
-  nonRootPodSecurity,
-  plainEnv,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  secretEnv,
-  type ResourceSizing,
-} from "./workload.js";
+import { appLabels, secretContentHash, disruptionBudgetFor, type ResourceSizing } from "./workload.js";
+import { balancerPodTemplate, balancerPorts } from "./balancerPod.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
 import {
   dnsEgressRule,
@@ -26,8 +16,7 @@ import {
   type PodPorts,
 } from "./network.js";
 
-/** Ports of the balancer process: tenant API, and admin API + probes + metrics. */
-export const balancerPorts = { api: 8080, admin: 9090 } as const;
+export { balancerPorts };
 
 /**
  * Where the balancer serves `/metrics`: the admin port of the API pods (behind the Service with `serviceLabels`) and
@@ -98,9 +87,7 @@ export interface BalancerArgs {
   metricsScrapers?: readonly PodPeer[];
 }
 
-const uid = 10001; // the non-root user of images/balancer
 const drainSeconds = 25;
-const configPath = "/etc/balancer/config.yaml";
 const defaultApiSizing: ResourceSizing = { cpuRequest: "250m", memoryRequest: "192Mi", cpuLimit: "2", memoryLimit: "512Mi" };
 const defaultPollerSizing: ResourceSizing = { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "384Mi" };
 
@@ -148,57 +135,21 @@ export class Balancer extends pulumi.ComponentResource {
     // Rolls the pods when the config changes (the Secret volume alone would update in place without a restart).
     const configHash = secretContentHash(args.configFile);
 
-    const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) => {
-      const labels = appLabels("balancer", mode);
-      return {
-        metadata: { labels, annotations: { "mediaplane/config-hash": configHash } },
-        spec: {
-          securityContext: nonRootPodSecurity(uid),
-          // No Kubernetes API access: no service account token in the pod.
-          automountServiceAccountToken: false,
-          // preStop keeps the pod in the endpoints' removal window, then SIGTERM lets in-flight requests finish.
-          terminationGracePeriodSeconds: drainSeconds + 15,
-          containers: [
-            {
-              name: "balancer",
-              image: args.image,
-              env: [
-                ...plainEnv({
-                  MODE: mode,
-                  CONFIG_FILE: configPath,
-                  LISTEN_HOST: "0.0.0.0",
-                  PORT: String(balancerPorts.api),
-                  ADMIN_PORT: String(balancerPorts.admin),
-                  BASE_DOMAIN: args.apiBaseDomain,
-                  TRUSTED_PROXIES: args.trustedProxies.join(","),
-                  NODE_ENV: "production",
-                }),
-                secretEnv("REDIS_URL", secret.metadata.name, "redisUrl"),
-                secretEnv("ADMIN_TOKEN", secret.metadata.name, "adminToken"),
-                secretEnv("CALLBACK_SECRET", secret.metadata.name, "callbackSecret"),
-              ],
-              ports: [
-                ...(mode === "api" ? [{ name: "api", containerPort: balancerPorts.api, protocol: "TCP" }] : []),
-                { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
-              ],
-              readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
-              livenessProbe: { ...httpGetProbe("/livez", "admin", 10, 3), initialDelaySeconds: 5 },
-              lifecycle: { preStop: { sleep: { seconds: 5 } } },
-              resources: resourceRequirements(sizing),
-              securityContext: restrictedContainerSecurity(),
-              volumeMounts: [
-                { name: "config", mountPath: "/etc/balancer", readOnly: true },
-                { name: "tmp", mountPath: "/tmp" },
-              ],
-            },
-          ],
-          volumes: [
-            { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "config.yaml", path: "config.yaml" }] } },
-            { name: "tmp", emptyDir: { sizeLimit: "32Mi" } },
-          ],
-        },
-      };
-    };
+    const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) =>
+      balancerPodTemplate({
+        mode,
+        image: args.image,
+        secretName: secret.metadata.name,
+        configHash,
+        apiBaseDomain: args.apiBaseDomain,
+        sizing,
+        env: { TRUSTED_PROXIES: args.trustedProxies.join(",") },
+        adminToken: true,
+        ...(mode === "api" ? { servicePort: "api" } : {}),
+        terminationGracePeriodSeconds: drainSeconds + 15,
+        // preStop keeps the pod in the endpoints' removal window, then SIGTERM lets in-flight requests finish.
+        preStopSeconds: 5,
+      });
 
     const apiLabels = appLabels("balancer", "api");
     const api = new k8s.apps.v1.Deployment(

@@ -1,22 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { balancerPods, balancerPorts } from "./Balancer.js";
+import { balancerPods } from "./Balancer.js";
+import { balancerPodTemplate, balancerPorts } from "./balancerPod.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
-import { mediaUser } from "./mediaUser.js";
 import { networkPolicyPeer } from "./network.js";
 import { recordingVolume, type RecordingStorage } from "./recordings.js";
-import {
-  appLabels,
-  disruptionBudgetFor,
-  httpGetProbe,
-  nonRootPodSecurity,
-  plainEnv,
-  resourceRequirements,
-  restrictedContainerSecurity,
-  secretContentHash,
-  secretEnv,
-  type ResourceSizing,
-} from "./workload.js";
+import { appLabels, disruptionBudgetFor, secretContentHash, type ResourceSizing } from "./workload.js";
 
 /** The path prefix the nodes' post-publish hook sends recordings to (balancer/src/recordings/uploadServer.ts). */
 export const recordingUploadPathPrefix = "/_mediaplane/recordings/";
@@ -73,53 +62,20 @@ export class RecordingImporter extends pulumi.ComponentResource {
             // Replicas coordinate per recording (importer) or write disjoint staging (upload): overlap in a rollout is safe.
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
             selector: { matchLabels: labels },
-            template: {
-              metadata: { labels, annotations: { "mediaplane/config-hash": configHash } },
-              spec: {
-                // The media user: the share's mount options make it the owner of every recording.
-                securityContext: nonRootPodSecurity(mediaUser.uid, mediaUser.gid),
-                automountServiceAccountToken: false,
-                terminationGracePeriodSeconds: 40,
-                containers: [
-                  {
-                    name: "balancer",
-                    image: args.image,
-                    env: [
-                      ...plainEnv({
-                        MODE: mode,
-                        CONFIG_FILE: "/etc/balancer/config.yaml",
-                        LISTEN_HOST: "0.0.0.0",
-                        PORT: String(balancerPorts.api),
-                        ADMIN_PORT: String(balancerPorts.admin),
-                        BASE_DOMAIN: args.apiBaseDomain,
-                        RECORDINGS_DIR: recordingsMountPath,
-                        NODE_ENV: "production",
-                      }),
-                      secretEnv("REDIS_URL", args.balancerSecretName, "redisUrl"),
-                      secretEnv("CALLBACK_SECRET", args.balancerSecretName, "callbackSecret"),
-                    ],
-                    ports: [
-                      ...(mode === "recording-upload" ? [{ name: "upload", containerPort: balancerPorts.api, protocol: "TCP" }] : []),
-                      { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
-                    ],
-                    readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
-                    livenessProbe: { ...httpGetProbe("/livez", "admin", 10, 3), initialDelaySeconds: 5 },
-                    resources: resourceRequirements(sizing),
-                    securityContext: restrictedContainerSecurity(),
-                    volumeMounts: [
-                      { name: "config", mountPath: "/etc/balancer", readOnly: true },
-                      { name: "tmp", mountPath: "/tmp" },
-                      { name: "recordings", mountPath: recordingsMountPath, readOnly: false },
-                    ],
-                  },
-                ],
-                volumes: [
-                  { name: "config", secret: { secretName: args.balancerSecretName, items: [{ key: "config.yaml", path: "config.yaml" }] } },
-                  { name: "tmp", emptyDir: { sizeLimit: "32Mi" } },
-                  recordingVolume("recordings", args.recordings),
-                ],
-              },
-            },
+            template: balancerPodTemplate({
+              mode,
+              image: args.image,
+              secretName: args.balancerSecretName,
+              configHash,
+              apiBaseDomain: args.apiBaseDomain,
+              sizing,
+              env: { RECORDINGS_DIR: recordingsMountPath },
+              ...(mode === "recording-upload" ? { servicePort: "upload" } : {}),
+              // Both write the share: retention deletes, uploads land. The balancer's user is the media user the
+              // share's mount options make the owner of every recording.
+              volumes: [{ volume: recordingVolume("recordings", args.recordings), mount: { name: "recordings", mountPath: recordingsMountPath, readOnly: false } }],
+              terminationGracePeriodSeconds: 40,
+            }),
           },
         },
         child,

@@ -1,0 +1,95 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  appLabels,
+  httpGetProbe,
+  nonRootPodSecurity,
+  plainEnv,
+  resourceRequirements,
+  restrictedContainerSecurity,
+  secretEnv,
+  type ResourceSizing,
+} from "./workload.js";
+
+/** Ports of the balancer process: its mode's HTTP port (API, upload), and admin API + probes + metrics. */
+export const balancerPorts = { api: 8080, admin: 9090 } as const;
+
+/** The user of images/balancer; the recordings share's mount options make the same uid the owner of recordings. */
+const balancerUid = 10001;
+const configDirectory = "/etc/balancer";
+
+export interface BalancerPodArgs {
+  /** The balancer program's MODE. */
+  mode: string;
+  image: pulumi.Input<string>;
+  /** The balancer's Secret: `config.yaml`, `redisUrl`, `callbackSecret` (and `adminToken` with `adminToken`). */
+  secretName: pulumi.Input<string>;
+  /** Rolls the pods when the config changes (the Secret volume alone would update in place without a restart). */
+  configHash: pulumi.Input<string>;
+  apiBaseDomain: string;
+  sizing: ResourceSizing;
+  /** Plain environment of this mode, after the common variables. */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Give the pod the admin token (the admin API and /metrics answer it). */
+  adminToken?: boolean;
+  /** Name of the container port on `balancerPorts.api`, for modes that serve there. */
+  servicePort?: string;
+  /** More volumes, each with where the container mounts it. */
+  volumes?: ReadonlyArray<{ volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount }>;
+  /** Seconds the pod gets to stop; with `preStopSeconds`, a preStop pause keeps it in the endpoints' removal window first. */
+  terminationGracePeriodSeconds: number;
+  preStopSeconds?: number;
+}
+
+/** One pod of the balancer program in one of its modes: non-root, read-only root, config from the Secret. */
+export function balancerPodTemplate(args: BalancerPodArgs): k8s.types.input.core.v1.PodTemplateSpec {
+  return {
+    metadata: { labels: appLabels("balancer", args.mode), annotations: { "mediaplane/config-hash": args.configHash } },
+    spec: {
+      securityContext: nonRootPodSecurity(balancerUid),
+      // No Kubernetes API access: no service account token in the pod.
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+      containers: [
+        {
+          name: "balancer",
+          image: args.image,
+          env: [
+            ...plainEnv({
+              MODE: args.mode,
+              CONFIG_FILE: `${configDirectory}/config.yaml`,
+              LISTEN_HOST: "0.0.0.0",
+              PORT: String(balancerPorts.api),
+              ADMIN_PORT: String(balancerPorts.admin),
+              BASE_DOMAIN: args.apiBaseDomain,
+              ...args.env,
+              NODE_ENV: "production",
+            }),
+            secretEnv("REDIS_URL", args.secretName, "redisUrl"),
+            ...(args.adminToken === true ? [secretEnv("ADMIN_TOKEN", args.secretName, "adminToken")] : []),
+            secretEnv("CALLBACK_SECRET", args.secretName, "callbackSecret"),
+          ],
+          ports: [
+            ...(args.servicePort === undefined ? [] : [{ name: args.servicePort, containerPort: balancerPorts.api, protocol: "TCP" }]),
+            { name: "admin", containerPort: balancerPorts.admin, protocol: "TCP" },
+          ],
+          readinessProbe: httpGetProbe("/readyz", "admin", 5, 2),
+          livenessProbe: { ...httpGetProbe("/livez", "admin", 10, 3), initialDelaySeconds: 5 },
+          ...(args.preStopSeconds === undefined ? {} : { lifecycle: { preStop: { sleep: { seconds: args.preStopSeconds } } } }),
+          resources: resourceRequirements(args.sizing),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            { name: "config", mountPath: configDirectory, readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+            ...(args.volumes ?? []).map((entry) => entry.mount),
+          ],
+        },
+      ],
+      volumes: [
+        { name: "config", secret: { secretName: args.secretName, items: [{ key: "config.yaml", path: "config.yaml" }] } },
+        { name: "tmp", emptyDir: { sizeLimit: "32Mi" } },
+        ...(args.volumes ?? []).map((entry) => entry.volume),
+      ],
+    },
+  };
+}
