@@ -16,6 +16,11 @@ interface Running {
 
 type ModeRunner = (env: Env, config: BalancerConfig, logger: Logger) => Promise<Running>;
 
+/** Where a mode's own HTTP server listens, and how it stops. */
+function listening(env: Env, logger: Logger): { host: string; port: number; logger: Logger; shutdownGraceMs: number } {
+  return { host: env.LISTEN_HOST, port: env.PORT, logger, shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000 };
+}
+
 const runners: Record<Mode, ModeRunner> = {
   api: async (env, config, logger) => {
     const server = await startApiServer({
@@ -47,10 +52,7 @@ const runners: Record<Mode, ModeRunner> = {
       tenants: new Set(config.tenants.map((tenant) => tenant.slug)),
       maxFileBytes: env.RECORDING_MAX_FILE_MB * 1024 * 1024,
       nodeSecret: (nodeId) => secrets.get(nodeId),
-      host: env.LISTEN_HOST,
-      port: env.PORT,
-      logger,
-      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
+      ...listening(env, logger),
     });
     logger.info({ port: server.port }, "recording upload endpoint listening");
     return server;
@@ -64,10 +66,7 @@ const runners: Record<Mode, ModeRunner> = {
       baseDomain: env.BASE_DOMAIN,
       trustedProxies: env.TRUSTED_PROXIES,
       callbackKey: env.CALLBACK_SECRET ?? defaultCallbackKey(config),
-      host: env.LISTEN_HOST,
-      port: env.PORT,
-      logger,
-      shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
+      ...listening(env, logger),
     });
     logger.info({ port: server.port }, "playback listening");
     return server;

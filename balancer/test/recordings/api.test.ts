@@ -8,7 +8,7 @@ import { importShare } from "../../src/recordings/importer.js";
 import { formatDirectory } from "../../src/recordings/share.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
 import { get, signedUrl, tenants } from "../api/harness.js";
-import { startRecordingFleet, type RecordingFleet } from "./harness.js";
+import { globexProtectsPlayback, startRecordingFleet, type RecordingFleet } from "./harness.js";
 
 /**
  * The recording API through the balancer on real recordings: made by simulated nodes, uploaded to a share in a
@@ -35,9 +35,7 @@ let acmeOther: PublishedRecording;
 let clients: { acme: RecordingClient; globex: RecordingClient };
 
 beforeAll(async () => {
-  rf = await startRecordingFleet({
-    configure: (config) => ({ ...config, tenants: config.tenants.map((tenant) => (tenant.slug === "globex" ? { ...tenant, protectedPlayback: { tokenSeconds: 600 } } : tenant)) }),
-  });
+  rf = await startRecordingFleet({ configure: globexProtectsPlayback });
   acmeWeekly = (await rf.record("acme", "weekly"))!;
   globexWeekly = (await rf.record("globex", "weekly"))!;
   acmeOther = (await rf.record("acme", "other"))!;

@@ -42,6 +42,12 @@ export interface RecordingFleet {
   close(): Promise<void>;
 }
 
+/** The fleet's config with globex protecting its playback (tokens valid 10 minutes). */
+export const globexProtectsPlayback: NonNullable<FleetOptions["configure"]> = (config) => ({
+  ...config,
+  tenants: config.tenants.map((tenant) => (tenant.slug === "globex" ? { ...tenant, protectedPlayback: { tokenSeconds: 600 } } : tenant)),
+});
+
 export async function startRecordingFleet(options: Pick<FleetOptions, "configure" | "port" | "publicUrl" | "callbackDeliveries"> = {}): Promise<RecordingFleet> {
   const root = await mkdtemp(join(tmpdir(), "mediaplane-recordings-"));
   const share = join(root, "share");

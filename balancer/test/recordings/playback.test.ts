@@ -15,7 +15,7 @@ import { formatDirectory } from "../../src/recordings/share.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
 import { callbackSecret, get, signedUrl, tenants } from "../api/harness.js";
-import { startRecordingFleet, type RecordingFleet } from "./harness.js";
+import { globexProtectsPlayback, startRecordingFleet, type RecordingFleet } from "./harness.js";
 
 /**
  * Playback from the share, on real recordings made by simulated nodes and indexed in a real Redis: the paths of
@@ -34,9 +34,7 @@ const playerPage = "<!doctype html><title>bbb-playback</title>";
 const secret = "another tenant's secret file";
 
 beforeAll(async () => {
-  rf = await startRecordingFleet({
-    configure: (config) => ({ ...config, tenants: config.tenants.map((tenant) => (tenant.slug === "globex" ? { ...tenant, protectedPlayback: { tokenSeconds: 600 } } : tenant)) }),
-  });
+  rf = await startRecordingFleet({ configure: globexProtectsPlayback });
   acme = (await rf.record("acme", "talk"))!;
   globex = (await rf.record("globex", "talk"))!;
   globexOther = (await rf.record("globex", "other"))!;
