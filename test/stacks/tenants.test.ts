@@ -60,7 +60,7 @@ describe("the balancer config rendered from stack settings", () => {
 });
 
 describe("webhooks in the stack settings", () => {
-  const stack = (webhooks: unknown): unknown => ({
+  const stack = (webhooks: unknown): Record<string, unknown> => ({
     cluster: { provider: "kubeContext", imageImport: { tool: "k3d", clusterName: "mediaplane" } },
     domains: { apiBase: "api.example.org", jitsi: "meet.example.org", janus: "janus.example.org", turn: "turn.example.org" },
     tenants: [{ slug: "school" }],
