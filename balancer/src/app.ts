@@ -12,7 +12,7 @@ import { handleEndCallback } from "./http/endCallback.js";
 import { requestHost, route, splitRequestTarget } from "./http/route.js";
 import type { TrustedProxies } from "./http/trustedProxies.js";
 import type { Logger } from "./observability/logger.js";
-import { observeApiRequest } from "./observability/metrics.js";
+import { metrics, observeApiRequest } from "./observability/metrics.js";
 import { maxEventPostBytes, type NodeEventOutcome, type NodeEventPost } from "./webhooks/nodeEvents.js";
 
 export interface AppDeps {
@@ -121,6 +121,8 @@ async function answerNodeEvents(ctx: Koa.Context, deps: AppDeps, nodeId: string,
     return;
   }
   if (outcome.kind === "refused") deps.logger.warn({ node: nodeId, reason: outcome.reason }, "node event refused");
+  // A node ID the config does not name is one label, so forged paths cannot grow the label set.
+  metrics.nodeEvents.inc({ node: outcome.kind === "unknownNode" ? "unknown" : nodeId, result: outcome.kind });
   ctx.status = outcome.kind === "relayed" ? 200 : outcome.kind === "refused" ? 401 : 404;
   ctx.body = outcome.kind === "relayed" ? "OK" : outcome.kind === "refused" ? "Unauthorized" : "Not Found";
 }

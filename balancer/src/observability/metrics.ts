@@ -14,7 +14,9 @@ import type { FleetStats } from "./stats.js";
  * - `call`: BBB API call name (`create`, `join`, ..., `unsupported`); `result`: `success`, or the messageKey of the
  *   error the tenant got (`checksumError`, `notFound`, `limitReached`, ...);
  * - `reason` (poll failures): `timeout`, `http`, `unreachable`, `invalid` (not a BBB answer), `checksum` (node refused);
- * - `limit` (limit hits): `maxMeetings` | `maxAttendees`; `scope`: `tenant` | `secret`.
+ * - `limit` (limit hits): `maxMeetings` | `maxAttendees`; `scope`: `tenant` | `secret`;
+ * - `outcome` (webhook posts): `delivered`, `failed` (an attempt; retried), `removed` (every retry failed: hook
+ *   removed), `dropped` (its queue was full); `result` (node events): `relayed` | `refused` | `unknownNode`.
  */
 export const registry = new Registry();
 
@@ -58,6 +60,8 @@ export const metrics = {
     labelNames: ["cluster", "node", "why"],
     registers: [registry],
   }),
+  webhookPosts: new Counter({ name: "mediaplane_webhook_posts_total", help: "Posts to tenants' webhooks, by outcome.", labelNames: ["tenant", "outcome"], registers: [registry] }),
+  nodeEvents: new Counter({ name: "mediaplane_node_events_total", help: "Event posts from the nodes' bbb-webhooks, by result.", labelNames: ["node", "result"], registers: [registry] }),
   limitHits: new Counter({ name: "mediaplane_limit_hits_total", help: "Creates refused by a limit.", labelNames: ["tenant", "limit", "scope"], registers: [registry] }),
   redisPing: new Gauge({ name: "mediaplane_redis_ping_seconds", help: "Round trip of a PING to Redis from the admin server, at each scrape; absent when Redis did not answer.", registers: [registry] }),
   createNodeFailures: new Counter({

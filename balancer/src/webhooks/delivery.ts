@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Agent } from "undici";
 import type { WebhookSettings } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
+import { metrics } from "../observability/metrics.js";
 import type { RedisClient } from "../store/redisClient.js";
 import type { TenantEntry } from "../tenancy/directory.js";
 import { callbackChecksum, eventPostBody, signedCallbackUrl } from "./callbackChecksum.js";
@@ -66,6 +67,7 @@ export class HookDeliveries {
     queue.pending.push({ eventJson, timestamp: Date.now() });
     if (queue.pending.length > this.deps.settings.maxQueuedEventsPerHook) {
       queue.pending.shift();
+      metrics.webhookPosts.inc({ tenant: tenant.slug, outcome: "dropped" });
       this.deps.logger.warn({ tenant: tenant.slug, hookID: hook.hookID }, "webhook queue full: oldest event dropped");
     }
     if (!queue.working) void this.work(id, queue);
@@ -93,7 +95,11 @@ export class HookDeliveries {
   private async deliver(queue: HookQueue, event: QueuedEvent): Promise<boolean> {
     const intervals = this.deps.settings.retryIntervalsMs;
     for (let attempt = 0; !this.closing.signal.aborted; attempt++) {
-      if (await this.attempt(queue, event)) return true;
+      if (await this.attempt(queue, event)) {
+        metrics.webhookPosts.inc({ tenant: queue.tenant.slug, outcome: "delivered" });
+        return true;
+      }
+      metrics.webhookPosts.inc({ tenant: queue.tenant.slug, outcome: "failed" });
       const wait = intervals[attempt];
       if (wait === undefined) return false;
       await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
@@ -128,6 +134,7 @@ export class HookDeliveries {
   }
 
   private async giveUp(queue: HookQueue): Promise<void> {
+    metrics.webhookPosts.inc({ tenant: queue.tenant.slug, outcome: "removed" });
     this.deps.logger.warn({ tenant: queue.tenant.slug, hookID: queue.hook.hookID }, "webhook failed every retry: hook removed, as bbb-webhooks does");
     try {
       await destroyHook(this.deps.redis, queue.tenant.slug, queue.hook.hookID);

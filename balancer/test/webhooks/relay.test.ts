@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
+import { registry } from "../../src/observability/metrics.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { callbackChecksum, eventPostBody, signedCallbackUrl } from "../../src/webhooks/callbackChecksum.js";
@@ -59,6 +60,12 @@ async function hookFor(tenant: { slug: string; secret: string }, target: Receive
 async function createMeeting(tenant: { slug: string; secret: string }, meetingID: string, extra: Record<string, string> = {}): Promise<void> {
   const answer = await get(signedUrl(balancer(), tenant, "create", { name: "Webhook room", meetingID, ...extra }));
   expect(field(answer.body, "returncode")).toBe("SUCCESS");
+}
+
+async function counter(name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+  const value = metric?.values.find((entry) => Object.entries(labels).every(([label, wanted]) => entry.labels[label] === wanted));
+  return Number(value?.value ?? 0);
 }
 
 const meetingIdsOf = (target: Receiver): unknown[] => eventsOf(target.posts).map((event) => event.data.attributes.meeting["external-meeting-id"]);
@@ -164,16 +171,18 @@ describe("hooks that fail", () => {
   it("retries a failing hook after each configured wait with the same signed post, then removes it and stops", async () => {
     const failing = await receiver("fail");
     const witness = await receiver();
-    const hookID = await hookFor(tenants.acme, failing);
-    await hookFor(tenants.acme, witness);
-    await createMeeting(tenants.acme, "flaky");
-    await until(async () => !(await hooksCall(balancer(), tenants.acme, "list")).includes(hookID), "the failing hook removed");
+    const hookID = await hookFor(tenants.globex, failing);
+    await hookFor(tenants.globex, witness);
+    const removedBefore = await counter("mediaplane_webhook_posts_total", { tenant: "globex", outcome: "removed" });
+    await createMeeting(tenants.globex, "flaky");
+    await until(async () => !(await hooksCall(balancer(), tenants.globex, "list")).includes(hookID), "the failing hook removed");
     expect(failing.posts).toHaveLength(retryIntervalsMs.length + 1);
     const gaps = failing.posts.slice(1).map((post, i) => post.at - failing.posts[i]!.at);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(retryIntervalsMs[i]! - 5));
     expect(new Set(failing.posts.map((post) => `${post.url} ${post.body}`)).size).toBe(1);
+    expect(await counter("mediaplane_webhook_posts_total", { tenant: "globex", outcome: "removed" })).toBe(removedBefore + 1);
     // A later event reaches the witness, and never the removed hook.
-    node().addAttendees(nodeMeetingId("acme", "flaky"), 1);
+    node().addAttendees(nodeMeetingId("globex", "flaky"), 1);
     await until(() => witness.posts.length === 2, "the witness's second event");
     expect(failing.posts).toHaveLength(retryIntervalsMs.length + 1);
   });
@@ -200,6 +209,7 @@ describe("events not from a node", () => {
   it("refuses posts not signed with the node's secret, stale or to an unknown node, and relays none of them", async () => {
     const acme = await receiver();
     await hookFor(tenants.acme, acme);
+    const refusedBefore = await counter("mediaplane_node_events_total", { node: "n1", result: "refused" });
     const body = forgedPost("forged");
     expect(await post(eventsPath, body)).toBe(401);
     expect(await post(signedPath(body, tenants.acme.secret), body)).toBe(401);
@@ -209,6 +219,7 @@ describe("events not from a node", () => {
     expect(await post(signedPath(stale, nodeSecret), stale)).toBe(401);
     expect(await post(eventsPath, body, { authorization: `Bearer ${tenants.acme.secret}` })).toBe(401);
     expect(await post(signedPath(body, nodeSecret).replace("/n1", "/n9"), body)).toBe(404);
+    expect(await counter("mediaplane_node_events_total", { node: "n1", result: "refused" })).toBe(refusedBefore + 6);
     // A genuine post goes out after them on the same hook's queue: had any forged one been relayed, it came first.
     const genuine = forgedPost("genuine");
     expect(await post(signedPath(genuine, nodeSecret, "sha256"), genuine)).toBe(200);
