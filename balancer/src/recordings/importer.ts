@@ -4,7 +4,9 @@ import { LuaScript } from "../store/script.js";
 import { deleteRecordings } from "./changes.js";
 import { getRecording, indexedRecordIds } from "./index.js";
 import { reindexRecording, type RecordingsContext, type ReindexOutcome } from "./indexing.js";
-import { shareTenants, tenantShareRecordings } from "./share.js";
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { removeDirectory, shareTenants, stagingDirectory, tenantShareRecordings, trashDirectory } from "./share.js";
 
 /**
  * The importer: walks the share and brings each tenant's index in line with it (new recordings indexed, changed
@@ -16,6 +18,8 @@ import { shareTenants, tenantShareRecordings } from "./share.js";
 /** Long enough for one recording's metadata.xml files to be read; a dead importer's claim lapses after it. */
 const claimMs = 60_000;
 const dayMs = 86_400_000;
+/** An upload nobody added to for this long was abandoned (the hook gave up, the node died): its staging goes. */
+export const abandonedUploadMs = dayMs;
 
 /** KEYS: the claim. ARGV: the holder's token. Deletes the claim only if this holder still has it. */
 const releaseClaim = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`);
@@ -50,6 +54,8 @@ export interface ImportReport {
   readonly failed: Array<{ readonly recording: string; readonly error: string }>;
   /** Held by another importer during this pass. */
   skipped: number;
+  /** Abandoned uploads removed from the staging area. */
+  abandonedUploads: number;
 }
 
 async function syncRecording(context: RecordingsContext, tenant: string, recordId: string, report: ImportReport): Promise<void> {
@@ -91,7 +97,7 @@ async function applyRetention(context: RecordingsContext, tenant: string, days: 
 
 /** One pass over the whole share. */
 export async function importShare(context: RecordingsContext, settings: ImportSettings): Promise<ImportReport> {
-  const report: ImportReport = { indexed: [], removed: [], expired: [], failed: [], skipped: 0 };
+  const report: ImportReport = { indexed: [], removed: [], expired: [], failed: [], skipped: 0, abandonedUploads: 0 };
   const onShare = await shareTenants(context.shareRoot);
   for (const tenant of onShare.filter((slug) => !settings.tenants.has(slug))) context.logger.warn({ tenant }, "share directory of a tenant not in the config: not indexed");
   for (const tenant of [...settings.tenants].sort()) {
@@ -102,7 +108,36 @@ export async function importShare(context: RecordingsContext, settings: ImportSe
     const days = settings.retentionDays(tenant);
     if (days !== undefined) await applyRetention(context, tenant, days, settings.now(), report);
   }
+  report.abandonedUploads = await removeAbandonedUploads(context, settings.now());
   return report;
+}
+
+const subdirectories = async (path: string): Promise<string[]> =>
+  (await readdir(path, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory()).map((entry) => join(path, entry.name));
+
+/**
+ * Staged uploads (`.staging/<node>/<format>/<recordID>`) untouched for `abandonedUploadMs` are removed, and
+ * whatever a crash left in the trash. Another importer doing the same at once is no error.
+ */
+async function removeAbandonedUploads(context: RecordingsContext, now: number): Promise<number> {
+  let removed = 0;
+  for (const node of await subdirectories(join(context.shareRoot, stagingDirectory))) {
+    for (const format of await subdirectories(node)) {
+      for (const upload of await subdirectories(format)) {
+        const modified = await stat(upload).then((info) => info.mtimeMs, () => now);
+        if (now - modified < abandonedUploadMs) continue;
+        try {
+          await removeDirectory(context.shareRoot, upload);
+          removed += 1;
+          context.logger.info({ upload: upload.slice(context.shareRoot.length) }, "abandoned recording upload removed");
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        }
+      }
+    }
+  }
+  for (const parked of await subdirectories(join(context.shareRoot, trashDirectory))) await rm(parked, { recursive: true, force: true });
+  return removed;
 }
 
 /**

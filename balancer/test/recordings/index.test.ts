@@ -1,13 +1,13 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/run.js";
 import { renderBalancerConfigFile } from "../../src/config/schema.js";
 import { deleteRecordings, setRecordingsPublished, updateRecordingsMetadata } from "../../src/recordings/changes.js";
-import { importShare } from "../../src/recordings/importer.js";
+import { abandonedUploadMs, importShare } from "../../src/recordings/importer.js";
 import { getRecording, queryRecordings, recordingTenant } from "../../src/recordings/index.js";
 import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
-import { formatDirectory } from "../../src/recordings/share.js";
+import { formatDirectory, stagingDirectory } from "../../src/recordings/share.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
 import { capturingLogger, startRecordingFleet, treeOf, type RecordingFleet } from "./harness.js";
 
@@ -175,5 +175,22 @@ describe("retention", () => {
     expect(await treeOf(formatDirectory(rf.share, "acme", "published", "presentation", acmeWeekly.recordId))).toEqual({});
     expect(await getRecording(rf.redis, "acme", acmeOther.recordId)).toBeDefined();
     expect(await getRecording(rf.redis, "globex", globexWeekly.recordId)).toBeDefined();
+  });
+});
+
+describe("abandoned uploads", () => {
+  it("removes a staged upload nobody added to for a day, and keeps one in progress", async () => {
+    const staged = (recordId: string): string => join(rf.share, stagingDirectory, "n1", "presentation", recordId);
+    for (const recordId of ["abandoned-1", "in-progress-1"]) {
+      await mkdir(staged(recordId), { recursive: true });
+      await writeFile(join(staged(recordId), "shapes.svg"), "<svg/>");
+    }
+    const now = Date.now();
+    const longAgo = new Date(now - abandonedUploadMs - 60_000);
+    await utimes(staged("abandoned-1"), longAgo, longAgo);
+    const report = await importShare(rf.context(), { ...rf.importSettings, now: () => now });
+    expect(report.abandonedUploads).toBe(1);
+    expect(await treeOf(staged("abandoned-1"))).toEqual({});
+    expect(Object.keys(await treeOf(staged("in-progress-1")))).toEqual(["shapes.svg"]);
   });
 });
