@@ -5,6 +5,7 @@ import { tenantHostRegexp } from "./render/traefik.js";
 import { appLabels, secretContentHash, disruptionBudgetFor, type ResourceSizing } from "./workload.js";
 import { balancerPodTemplate, balancerPorts } from "./balancerPod.js";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { recordingsMountPath, recordingVolume, type RecordingStorage } from "./recordings.js";
 import {
   dnsEgressRule,
   internetPeer,
@@ -85,6 +86,8 @@ export interface BalancerArgs {
   ingress: IngressBinding;
   /** Pods allowed to scrape `/metrics` on the admin port directly (e.g. Prometheus), besides traefik. */
   metricsScrapers?: readonly PodPeer[];
+  /** The recordings share, mounted read-write in the API pods: publishRecordings, updateRecordings, deleteRecordings change it. */
+  recordings?: RecordingStorage;
 }
 
 const drainSeconds = 25;
@@ -135,6 +138,7 @@ export class Balancer extends pulumi.ComponentResource {
     // Rolls the pods when the config changes (the Secret volume alone would update in place without a restart).
     const configHash = secretContentHash(args.configFile);
 
+    const { recordings } = args;
     const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) =>
       balancerPodTemplate({
         mode,
@@ -143,9 +147,12 @@ export class Balancer extends pulumi.ComponentResource {
         configHash,
         apiBaseDomain: args.apiBaseDomain,
         sizing,
-        env: { TRUSTED_PROXIES: args.trustedProxies.join(",") },
+        env: { TRUSTED_PROXIES: args.trustedProxies.join(","), ...(mode === "api" && recordings !== undefined ? { RECORDINGS_DIR: recordingsMountPath } : {}) },
         adminToken: true,
         ...(mode === "api" ? { servicePort: "api" } : {}),
+        ...(mode === "api" && recordings !== undefined
+          ? { volumes: [{ volume: recordingVolume("recordings", recordings), mount: { name: "recordings", mountPath: recordingsMountPath, readOnly: false } }] }
+          : {}),
         terminationGracePeriodSeconds: drainSeconds + 15,
         // preStop keeps the pod in the endpoints' removal window, then SIGTERM lets in-flight requests finish.
         preStopSeconds: 5,

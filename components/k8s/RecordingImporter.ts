@@ -1,31 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { balancerPods } from "./Balancer.js";
-import { balancerPodTemplate, balancerPorts } from "./balancerPod.js";
-import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
+import { balancerPodTemplate, balancerPorts, type RecordingModeArgs } from "./balancerPod.js";
+import { hostRule, ingressRoute } from "./ingress.js";
 import { networkPolicyPeer } from "./network.js";
-import { recordingVolume, type RecordingStorage } from "./recordings.js";
+import { recordingsMountPath, recordingVolume } from "./recordings.js";
 import { appLabels, disruptionBudgetFor, secretContentHash, type ResourceSizing } from "./workload.js";
 
 /** The path prefix the nodes' post-publish hook sends recordings to (balancer/src/recordings/uploadServer.ts). */
 export const recordingUploadPathPrefix = "/_mediaplane/recordings/";
-/** Where the recordings share is mounted in the balancer's recording pods. */
-export const recordingsMountPath = "/var/lib/mediaplane/recordings";
 
-export interface RecordingImporterArgs {
-  provider: k8s.Provider;
-  namespace: pulumi.Input<string>;
-  /** The balancer image (the importer and the upload endpoint are modes of the balancer program). */
-  image: pulumi.Input<string>;
-  /** The balancer's config file: its content rolls the pods when it changes. */
-  configFile: pulumi.Input<string>;
-  /** The balancer's Secret: `config.yaml`, `redisUrl`, `callbackSecret` (the key the recordings' owner is proven with). */
-  balancerSecretName: pulumi.Input<string>;
-  /** The recordings share. */
-  recordings: RecordingStorage;
-  /** API base domain: nodes send recordings to `https://<it>/_mediaplane/recordings/`. */
-  apiBaseDomain: string;
-  ingress: IngressBinding;
+export interface RecordingImporterArgs extends RecordingModeArgs {
   /** Importer replicas: any number; each recording is imported once. */
   importerReplicas?: number;
   /** Upload endpoint replicas. */

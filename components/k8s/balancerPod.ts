@@ -10,6 +10,8 @@ import {
   secretEnv,
   type ResourceSizing,
 } from "./workload.js";
+import type { IngressBinding } from "./ingress.js";
+import type { RecordingStorage } from "./recordings.js";
 
 /** Ports of the balancer process: its mode's HTTP port (API, upload), and admin API + probes + metrics. */
 export const balancerPorts = { api: 8080, admin: 9090 } as const;
@@ -17,6 +19,23 @@ export const balancerPorts = { api: 8080, admin: 9090 } as const;
 /** The user of images/balancer; the recordings share's mount options make the same uid the owner of recordings. */
 const balancerUid = 10001;
 const configDirectory = "/etc/balancer";
+
+/** What a component running one of the balancer's recording modes needs (importer, upload, playback). */
+export interface RecordingModeArgs {
+  provider: k8s.Provider;
+  namespace: pulumi.Input<string>;
+  /** The balancer image (the recording modes are modes of the balancer program). */
+  image: pulumi.Input<string>;
+  /** The balancer's config file: its content rolls the pods when it changes. */
+  configFile: pulumi.Input<string>;
+  /** The balancer's Secret: `config.yaml`, `redisUrl`, `callbackSecret` (recordings' owner proofs, playback tokens). */
+  balancerSecretName: pulumi.Input<string>;
+  /** The recordings share. */
+  recordings: RecordingStorage;
+  /** API base domain: nodes upload to `https://<it>/...`; tenants' hosts are `<tenant>.<it>`. */
+  apiBaseDomain: string;
+  ingress: IngressBinding;
+}
 
 export interface BalancerPodArgs {
   /** The balancer program's MODE. */

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadContext } from "../MediaPlatform.js";
 import { Balancer, balancerPods, type RedisEndpoint } from "./Balancer.js";
 import { RecordingImporter } from "./RecordingImporter.js";
+import { RecordingPlayback } from "./RecordingPlayback.js";
 import { ContainerImage } from "./ContainerImage.js";
 import { CertManager } from "./CertManager.js";
 import { Coturn } from "./Coturn.js";
@@ -160,24 +161,23 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       },
       ingress: ingress.binding,
       metricsScrapers: prometheusScrapers,
+      recordings: { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName },
     },
     opts,
   );
 
-  new RecordingImporter(
-    `${platformName}-recordings`,
-    {
-      provider,
-      namespace,
-      image: balancerImage,
-      configFile: context.balancerConfigFile,
-      balancerSecretName: balancer.secretName,
-      recordings: { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName },
-      apiBaseDomain: domains.apiBase,
-      ingress: ingress.binding,
-    },
-    opts,
-  );
+  const recordingMode = {
+    provider,
+    namespace,
+    image: balancerImage,
+    configFile: context.balancerConfigFile,
+    balancerSecretName: balancer.secretName,
+    recordings: { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName },
+    apiBaseDomain: domains.apiBase,
+    ingress: ingress.binding,
+  } as const;
+  new RecordingImporter(`${platformName}-recordings`, recordingMode, opts);
+  new RecordingPlayback(`${platformName}-recording`, recordingMode, opts);
 
   const { jvb } = settings.jitsi;
   const jvbExposure: JvbExposure =

@@ -2,6 +2,9 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { recordingMountOptions } from "./mediaUser.js";
 
+/** Where the recordings share is mounted in the balancer's pods that use it (API, importer, upload, playback). */
+export const recordingsMountPath = "/var/lib/mediaplane/recordings";
+
 /** Where recordings go: the Azure file share (CSI driver) on AKS, or an existing claim on a laptop cluster. */
 export type RecordingStorage =
   | {

@@ -63,7 +63,7 @@ describe("local stack: a laptop cluster", () => {
   it("starts no balancer pod before its image is on the cluster's nodes", () => {
     const load = stack.get("command:local:Command", "mediaplane-balancer-image-import");
     const workloads = stack.ofType("kubernetes:apps/v1:Deployment").filter((deployment) => JSON.stringify(deployment.inputs).includes("localhost/mediaplane/balancer"));
-    expect(workloads.map((deployment) => deployment.name).sort()).toEqual(["mediaplane-balancer-api", "mediaplane-balancer-poller", "mediaplane-recordings-importer", "mediaplane-recordings-recording-upload"]);
+    expect(workloads.map((deployment) => deployment.name).sort()).toEqual(["mediaplane-balancer-api", "mediaplane-balancer-poller", "mediaplane-recording-playback", "mediaplane-recordings-importer", "mediaplane-recordings-recording-upload"]);
     for (const workload of workloads) expect(workload.engine.dependencies, workload.name).toContain(load.urn);
   });
 
