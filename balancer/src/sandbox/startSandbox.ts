@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startAdminServer, type RunningAdminServer } from "../admin/adminServer.js";
 import { startApiServer, type RunningApiServer } from "../apiServer.js";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
 import { startPoller } from "../poller/poller.js";
+import { startImporterProcess } from "../recordings/importerProcess.js";
+import { startUploadServer } from "../recordings/uploadServer.js";
 import { startSimulator, type Simulator } from "../simulator/index.js";
 // The sandbox starts its Redis exactly as the tests do: redis-server from PATH, a temp dir, a free port.
 import { startRedis, type RedisServer } from "../../test/support/redis.js";
@@ -41,6 +44,8 @@ export interface Sandbox {
   readonly adminToken: string;
   readonly tenants: readonly SandboxTenant[];
   readonly baseDomain: string;
+  /** The recordings share: nodes' recordings arrive here through the upload endpoint, the importer indexes them. */
+  readonly recordingsDir: string;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,7 @@ export const sandboxTenants: readonly SandboxTenant[] = [
 ];
 const sandboxNodeIds = ["bbb1", "bbb2", "bbb3"];
 const nodeSecret = (id: string): string => `${id}-sandbox-node-secret`;
+const hookProgram = fileURLToPath(new URL("../../../components/bbb/recording/mediaplane-recording-upload", import.meta.url));
 
 /**
  * Redis, three simulated BBB nodes, the poller, the balancer's API and its admin server, all on loopback: what
@@ -60,7 +66,30 @@ export async function startSandbox({ apiPort, adminPort, pollIntervalSeconds = 5
   const baseDomain = "localhost";
   const configDir = await mkdtemp(join(tmpdir(), "mediaplane-sandbox-"));
   const redis = await startRedis();
-  const simulator = await startSimulator({ nodes: sandboxNodeIds.map((id) => ({ id, secret: nodeSecret(id) })) });
+  // One key for the API's signed end callbacks and the upload endpoint's check of a recording's owner.
+  const callbackSecret = randomBytes(24).toString("base64url");
+  const recordingsDir = join(configDir, "recordings");
+  await mkdir(recordingsDir);
+  // Recordings go the way they go in production: published on the node, sent by the post-publish hook to the
+  // upload endpoint, onto the share, indexed by the importer.
+  const upload = await startUploadServer({
+    shareRoot: recordingsDir,
+    callbackKey: callbackSecret,
+    tenants: new Set(sandboxTenants.map((tenant) => tenant.slug)),
+    maxFileBytes: 1024 * 1024 * 1024,
+    nodeSecret: (nodeId) => (sandboxNodeIds.includes(nodeId) ? nodeSecret(nodeId) : undefined),
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    shutdownGraceMs: 2_000,
+  });
+  const simulator = await startSimulator({
+    nodes: sandboxNodeIds.map((id) => ({ id, secret: nodeSecret(id) })),
+    recordings: {
+      directory: join(configDir, "nodes"),
+      postPublishHook: { command: hookProgram, env: { MEDIAPLANE_UPLOAD_URL: `http://127.0.0.1:${upload.port}`, MEDIAPLANE_UPLOAD_CONFIG: "/nonexistent" } },
+    },
+  });
   const input: BalancerConfigInput = {
     tenants: sandboxTenants.map(({ slug, secret, nextSecret, limits }) => ({ slug, secrets: nextSecret === undefined ? [secret] : [secret, nextSecret], limits })),
     nodes: [...simulator.nodes.values()].map((node) => ({ id: node.id, url: node.apiUrl, secret: nodeSecret(node.id), loadUrl: node.loadUrl })),
@@ -70,7 +99,8 @@ export async function startSandbox({ apiPort, adminPort, pollIntervalSeconds = 5
   const configFile = join(configDir, "balancer.json");
   await writeFile(configFile, JSON.stringify(input, null, 2), { mode: 0o600 });
   const adminToken = randomBytes(24).toString("base64url");
-  const api = await startApiServer({ config, redisUrl: redis.url, host: "127.0.0.1", port: apiPort, baseDomain, trustedProxies: [], logger });
+  const api = await startApiServer({ config, redisUrl: redis.url, host: "127.0.0.1", port: apiPort, baseDomain, trustedProxies: [], logger, callbackSecret, recordingsDir });
+  const importer = await startImporterProcess({ config, redisUrl: redis.url, shareRoot: recordingsDir, intervalMs: 2_000, logger });
   const admin = await startAdminServer({ config, redisUrl: redis.url, host: "127.0.0.1", port: adminPort, token: adminToken, logger });
   // The poller shares the API's Redis connection here; in production it is its own process (MODE=poller).
   const poller = startPoller({ redis: api.redis, config, logger, pollerId: "sandbox" });
@@ -84,7 +114,10 @@ export async function startSandbox({ apiPort, adminPort, pollIntervalSeconds = 5
     adminToken,
     tenants: sandboxTenants,
     baseDomain,
+    recordingsDir,
     async close() {
+      await importer.close();
+      await upload.close();
       await poller.stop();
       await admin.close();
       await api.close();
