@@ -1,11 +1,13 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBalancerConfigFile } from "../../src/config/schema.js";
+import { importShare } from "../../src/recordings/importer.js";
 import { getRecording } from "../../src/recordings/index.js";
 import { formatDirectory } from "../../src/recordings/share.js";
 import { callbackSecret } from "../api/harness.js";
@@ -93,6 +95,17 @@ describe("the recording modes run as their pods run them", () => {
     expect(await treeOf(onShare)).toEqual(await treeOf(published.directory));
     await waitFor(async () => (await getRecording(rf.redis, "globex", published.recordId)) !== undefined, `the importer to index it:\n${importer.output()}`);
     expect((await getRecording(rf.redis, "globex", published.recordId))?.meetingId).toBe("modes");
+  }, 90_000);
+
+  it("the playback process serves an indexed recording's files on its tenant's host", async () => {
+    const published = (await rf.record("acme", "played"))!;
+    await importShare(rf.context(), rf.importSettings);
+    const port = await freePort();
+    const playback = await startMode("playback", { RECORDINGS_DIR: rf.share, PORT: String(port) });
+    await waitFor(async () => playback.output().includes("playback listening"), `the playback server:\n${playback.output()}`);
+    const answer = await request(`http://127.0.0.1:${port}/presentation/${published.recordId}/metadata.xml`, { headers: { host: "acme.bbb.test" } });
+    expect(answer.statusCode).toBe(200);
+    expect(await answer.body.text()).toBe(await readFile(join(published.directory, "metadata.xml"), "utf8"));
   }, 90_000);
 
   it("refuses to start the importer without RECORDINGS_DIR, in one line naming it", async () => {
