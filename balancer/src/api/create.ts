@@ -1,5 +1,5 @@
 import { BbbError, bbbErrors, NodeUnansweredError } from "../bbb/errors.js";
-import { createdMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
+import { createdMeetingXml, meetingInfoFields, tenantMeetingXml, tenantMetadataParameter, tenantViewOfMeetingFields } from "../bbb/meetingXml.js";
 import { elementText, escapeXml } from "../bbb/xml.js";
 import { endOnNode } from "../fleet/endMeetings.js";
 import type { NodeRequestBody } from "../nodes/client.js";
@@ -43,6 +43,14 @@ interface CreateBudget {
   readonly deadline: number;
   readonly failedNodes: Set<string>;
 }
+
+/**
+ * bbb-web's answer to a create whose requested voice bridge a running meeting has (ApiController.groovy, create:
+ * `createMeeting` refuses it, then `errors.nonUniqueVoiceBridgeError()` in ApiErrors' list form). The balancer
+ * keeps voice bridges unique across the fleet, so any running meeting of any tenant holding it counts.
+ */
+const voiceBridgeInUseXml =
+  '<response><returncode>FAILED</returncode><errors><error key="nonUniqueVoiceBridge" message="The selected voice bridge is already in use."/></errors></response>';
 
 /** Scalelite's parameter for placement by node tag. */
 const serverTagParameter = "meta_server-tag";
@@ -205,12 +213,35 @@ async function createOnNode(
   }
   const { success, messageKey } = returnCode(answer);
   if (reservation !== undefined && (success || messageKey === "idNotUnique")) {
-    const summary = success ? createdMeetingXml(answer, params, meetingId) : undefined;
+    const summary = success ? await createdSummary(context, node, { tenant, meetingId }, { params, answer }, budget) : undefined;
     if ((await storeSummary(context.redis, tenant, meetingId, node.id, summary)) === "endRequested") await endCreatedMeeting(context, tenant, meetingId, node, answer);
   } else if (!success && messageKey !== "idNotUnique") {
     await undo();
   }
   return { kind: "answered", answer: xmlAnswer(tenantViewOfMeetingFields(answer, meetingId)) };
+}
+
+/**
+ * What getMeetings serves of a meeting just created, until the next poll: the node's own getMeetingInfo of it
+ * (`recording`, `startTime`, ... as bbb-web reports them; the create answer lacks them), in the tenant's view.
+ * Should the node not give it in time, the fields of its create answer stand in.
+ */
+async function createdSummary(
+  context: ApiContext,
+  node: NodeEntry,
+  meeting: Meeting,
+  create: { params: URLSearchParams; answer: string },
+  budget: CreateBudget,
+): Promise<string> {
+  const query = new URLSearchParams({ meetingID: nodeMeetingId(meeting.tenant, meeting.meetingId) }).toString();
+  try {
+    const fields = meetingInfoFields(await context.nodes.call(node, "getMeetingInfo", query, { timeoutMs: Math.max(remainingMs(budget), 1) }));
+    if (fields !== undefined) return tenantMeetingXml(`<meeting>${fields}</meeting>`, meeting.tenant, meeting.meetingId);
+  } catch {
+    // The node did not answer, or answered about another meeting: the meeting exists on the node all the same,
+    // and a summary from its create answer beats failing the create.
+  }
+  return createdMeetingXml(create.answer, create.params, meeting.meetingId);
 }
 
 /**
@@ -270,8 +301,15 @@ async function attemptCreate(context: ApiContext, request: ApiRequest, meetingId
     claim = current === undefined ? await claimPlacement() : { outcome: "lost", holder: current.id };
   }
   if (claim.outcome === "won") {
-    const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, parameterAfterPolicy(request.params, "voiceBridge", tenant.policies.create) ?? undefined, context.random);
-    return createOnNode(context, request, meetingId, placement.node, budget, { placement, voiceBridge });
+    const requested = parameterAfterPolicy(request.params, "voiceBridge", tenant.policies.create) ?? undefined;
+    const voiceBridge = await claimVoiceBridge(context.redis, tenant.slug, meetingId, requested, context.random);
+    if (voiceBridge.outcome === "taken") {
+      await releaseMeeting(context.redis, tenant.slug, meetingId, placement.node, { byCreate: true });
+      await undoPlacement(context.redis, { cluster: placement.node.cluster, nodeId: placement.node.id, cost: placement.cost });
+      return { kind: "answered", answer: xmlAnswer(voiceBridgeInUseXml) };
+    }
+    const reserved = voiceBridge.outcome === "claimed" ? voiceBridge.voiceBridge : undefined;
+    return createOnNode(context, request, meetingId, placement.node, budget, { placement, voiceBridge: reserved });
   }
   // A winner on the same node holds the meeting's member of its set: only a member of our own is taken out.
   const heldHere = claim.outcome === "lost" && claim.holder === placement.node.id;

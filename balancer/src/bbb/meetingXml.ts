@@ -56,6 +56,11 @@ export function tenantMeetingXml(nodeMeetingXml: string, tenant: string, meeting
   return tenantViewOfMeetingFields(nodeMeetingXml.trim(), meetingId);
 }
 
+/** The meeting fields of a successful getMeetingInfo answer: what getMeetings lists inside each `<meeting>`. */
+export function meetingInfoFields(answer: string): string | undefined {
+  return /<response>\s*<returncode>SUCCESS<\/returncode>([\s\S]*)<\/response>\s*$/.exec(answer)?.[1];
+}
+
 /**
  * The summary of a meeting just created, before any poll has seen it: built from the node's create answer and
  * the parameters the node received, in the `<meeting>` shape getMeetings answers with. It is built in the

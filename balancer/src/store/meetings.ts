@@ -141,7 +141,6 @@ if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 if pending and pending.node == ARGV[2] and pending.endRequested then return 2 end
 if ARGV[3] == '' then return 1 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[1]) end
 redis.call('INCR', KEYS[4])
 return 1
 `);
@@ -188,10 +187,11 @@ end
 
 // Claims a meeting for a node unless it is mapped already, within the tenant's and the secret's limits (-1: none).
 // Answers {1} won, {0, holder} lost, {-1, limit, scope} refused. A won claim marks the create under way for
-// ARGV[8] ms at most.
+// ARGV[8] ms at most, and maps a long meeting ID's hash back to it (ARGV[9]) before the node can name it in an event.
 const claimScript = new LuaScript(`${nowMsLua}${attendeeCountsLua}
 local function won()
   redis.call('HSET', KEYS[6], ARGV[1], ARGV[2] .. '\\n' .. (nowMs() + tonumber(ARGV[8])))
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[3], ARGV[9], ARGV[1]) end
   return { 1 }
 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
@@ -414,6 +414,7 @@ export async function claimMeeting(redis: RedisClient, { tenant, meetingId, node
     limit(limits.tenantMaxAttendees),
     limit(limits.secretMaxAttendees),
     createBudgetMs,
+    longMeetingIdField(tenant, meetingId),
   ])) as [number, string?, string?];
   if (reply[0] === 1) return { outcome: "won" };
   if (reply[0] === 0) return { outcome: "lost", holder: reply[1] ?? "" };
@@ -449,18 +450,55 @@ export async function giveBackJoin(redis: RedisClient, tenant: string, meetingId
   await giveBackJoinScript.run(redis, tenantKeys(tenant), [meetingId]);
 }
 
+/** A voice bridge number for a new meeting: `claimed` (the node gets it), `taken` by a live meeting, or `none`. */
+export type VoiceBridgeClaim = { outcome: "claimed"; voiceBridge: string } | { outcome: "taken" } | { outcome: "none" };
+
+// Takes over a number from ARGV[2] (a meeting no longer mapped) for ARGV[3]: only while ARGV[2] still holds it.
+const takeOverVoiceBridgeScript = new LuaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`);
+
+/** Whether the meeting named by a `voiceBridges` value is still mapped (a number is held only by a live meeting). */
+async function holderIsLive(redis: RedisClient, holder: string): Promise<boolean> {
+  const parsed = /^([^\n]+)\n([\s\S]+)$/.exec(holder);
+  if (parsed === null) return false;
+  return (await redis.hexists(keys.meetings(parsed[1] ?? ""), parsed[2] ?? "")) === 1;
+}
+
 /**
- * Takes a voice bridge number for a meeting, fleet-wide: the requested one when free, else a free random 5-digit
- * one. `undefined` when none was found in a few tries (the node then picks its own).
+ * Takes a voice bridge number for a meeting, fleet-wide. A requested number is the meeting's or nobody's: one a
+ * live meeting holds is `taken` (bbb-web refuses such a create, see `api/create.ts`), one held by a meeting no
+ * longer mapped is taken over. A request that is not a number is left to the node to refuse (`none`). Without a
+ * request, a free random 5-digit number, as bbb-web draws them; `none` when a few draws found none (the node then
+ * picks its own).
  */
-export async function claimVoiceBridge(redis: RedisClient, tenant: string, meetingId: string, requested: string | undefined, random: () => number): Promise<string | undefined> {
+export async function claimVoiceBridge(
+  redis: RedisClient,
+  tenant: string,
+  meetingId: string,
+  requested: string | undefined,
+  random: () => number,
+): Promise<VoiceBridgeClaim> {
   const member = nodeMeetingMember(tenant, meetingId);
-  const candidates = requested !== undefined && /^\d{1,9}$/.test(requested) ? [requested] : [];
-  for (let i = 0; i < 8; i++) candidates.push(String(10_000 + Math.floor(random() * 90_000)));
-  for (const candidate of candidates) {
-    if ((await redis.hsetnx(keys.voiceBridges(), candidate, member)) === 1) return candidate;
+  const claim = async (candidate: string): Promise<boolean> => (await redis.hsetnx(keys.voiceBridges(), candidate, member)) === 1;
+  if (requested !== undefined && requested !== "") {
+    if (!/^\d{1,9}$/.test(requested)) return { outcome: "none" };
+    if (await claim(requested)) return { outcome: "claimed", voiceBridge: requested };
+    const holder = await redis.hget(keys.voiceBridges(), requested);
+    const ours =
+      holder === member ||
+      (holder === null
+        ? await claim(requested)
+        : !(await holderIsLive(redis, holder)) && (await takeOverVoiceBridgeScript.run(redis, [keys.voiceBridges()], [requested, holder, member])) === 1);
+    return ours ? { outcome: "claimed", voiceBridge: requested } : { outcome: "taken" };
   }
-  return undefined;
+  for (let i = 0; i < 8; i++) {
+    const candidate = String(10_000 + Math.floor(random() * 90_000));
+    if (await claim(candidate)) return { outcome: "claimed", voiceBridge: candidate };
+  }
+  return { outcome: "none" };
 }
 
 export async function releaseVoiceBridge(redis: RedisClient, tenant: string, meetingId: string, voiceBridge: string): Promise<void> {
@@ -478,7 +516,7 @@ export type CreatedMeeting = "stored" | "moved" | "endRequested";
  * docs/redis-keys.md), or none when the node already had it (`idNotUnique`); either way the create is over.
  */
 export async function storeSummary(redis: RedisClient, tenant: string, meetingId: string, nodeId: string, meetingXml: string | undefined): Promise<CreatedMeeting> {
-  const outcome = await summarizeScript.run(redis, tenantKeys(tenant), [meetingId, nodeId, meetingXml ?? "", longMeetingIdField(tenant, meetingId)]);
+  const outcome = await summarizeScript.run(redis, tenantKeys(tenant), [meetingId, nodeId, meetingXml ?? ""]);
   return outcome === 1 ? "stored" : outcome === 2 ? "endRequested" : "moved";
 }
 

@@ -246,6 +246,12 @@ function expectOnlySigned(request: Hostile, signed: Pair[], reached: ReturnType<
   for (const entry of signed) signedValues.set(entry.name, [...(signedValues.get(entry.name) ?? []), entry.value]);
   const policies = policiesByCall[request.call] ?? new Map<string, ParameterPolicy>();
   for (const { call, query, body } of reached) {
+    if (request.call === "create" && call === "getMeetingInfo") {
+      // The balancer's own read of a meeting its create just made (the summary getMeetings serves): its ID only.
+      expect([...query.keys()].filter((name) => name !== "checksum")).toEqual(["meetingID"]);
+      expect(query.get("meetingID")).toBe(`acme~${signedValues.get("meetingID")?.[0] ?? "?"}`);
+      continue;
+    }
     expect(call).toBe(request.call);
     for (const [name, value] of query) {
       if (name === "checksum") continue;
