@@ -53,6 +53,14 @@ async function readSmallBody(request: IncomingMessage, limit: number): Promise<s
   return Buffer.concat(chunks).toString("utf8");
 }
 
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new UploadRefusal(400, "the file path is not valid percent-encoding");
+  }
+}
+
 function answer(response: ServerResponse, status: number, text: string): void {
   if (response.headersSent) return;
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: status >= 400 ? "close" : "keep-alive" });
@@ -73,7 +81,7 @@ export async function startUploadServer(options: UploadServerOptions): Promise<R
     }
     const upload = { nodeId: auth.nodeId, format: target.format, recordId: target.recordId };
     if (target.kind === "file") {
-      await receiveFile(options, upload, decodeURIComponent(target.path), request, auth.contentSha256);
+      await receiveFile(options, upload, decodedPath(target.path), request, auth.contentSha256);
       return answer(response, 200, "stored");
     }
     const manifest = await readSmallBody(request, maxManifestBytes);

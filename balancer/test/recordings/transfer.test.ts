@@ -158,6 +158,11 @@ describe("a recording is never half-visible", () => {
     expect(await treeOf(formatDirectory(rf.share, "acme", "published", "presentation", published.recordId))).toEqual(files);
   });
 
+  it("answers a malformed file path with 400, not a server error", async () => {
+    const node = nodeOf("n1");
+    expect(await put("/_mediaplane/recordings/presentation/0123456789abcdef0123456789abcdef01234567-1700000000000/files/%E0%A4%A", Buffer.from("x"), node)).toBe(400);
+  });
+
   it("refuses a file whose body does not match the hash it was signed with", async () => {
     const node = nodeOf("n1");
     const path = "/_mediaplane/recordings/presentation/0123456789abcdef0123456789abcdef01234567-1700000000000/files/shapes.svg";
