@@ -4,16 +4,17 @@ import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import type { ApiContext } from "./api/context.js";
 import { createApp } from "./app.js";
+import { asConfigSource, type ConfigSource, type ConfigVersion } from "./config/liveConfig.js";
 import type { BalancerConfig } from "./config/schema.js";
 import { CallbackDeliveries, defaultDeliverySettings, type DeliverySettings } from "./http/delivery.js";
+import { Versioned } from "./config/versioned.js";
 import { closeGracefully } from "./http/shutdown.js";
 import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
 import type { Logger } from "./observability/logger.js";
 import { MeetingNodeLookups } from "./store/meetingNodeLookups.js";
-import { syncConfiguredNodes } from "./store/nodeSync.js";
+import { syncConfiguredNodes, syncNodesOnReload } from "./store/nodeSync.js";
 import { connectRedis, type RedisClient } from "./store/redisClient.js";
-import { buildDirectory } from "./tenancy/directory.js";
 import { defaultCallbackKey } from "./tenancy/endCallback.js";
 import { playbackKey, playbackUrl } from "./playback/links.js";
 import { callbackPolicy } from "./webhooks/callbackPolicy.js";
@@ -21,7 +22,8 @@ import { HookDeliveries } from "./webhooks/delivery.js";
 import { receiveNodeEvents } from "./webhooks/nodeEvents.js";
 
 export interface ApiServerOptions {
-  config: BalancerConfig;
+  /** A config for life, or a live one whose every new version the server switches to without a restart. */
+  config: BalancerConfig | ConfigSource;
   /** `REDIS_URL`: one server, or a cluster seed (`redis+cluster://`); see `store/redisClient.ts`. */
   redisUrl: string;
   host: string;
@@ -69,10 +71,11 @@ function notifier(logger: Logger, timeoutMs: number): (url: string) => void {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
-  const { config, logger } = options;
+  const { logger } = options;
+  const source = asConfigSource(options.config);
   const redis = connectRedis(options.redisUrl, { maxRetriesPerRequest: 2, autoPipelining: true, commandTimeoutMs: redisCommandTimeoutMs });
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
-  await syncConfiguredNodes(redis, config);
+  await syncConfiguredNodes(redis, source.current().config);
   // The request handler needs the listen address (the default callback base), so it is attached once listening.
   let handle: RequestListener = (_req, res) => res.writeHead(503).end();
   const server: Server = createServer((req, res) => handle(req, res));
@@ -82,43 +85,45 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const port = (server.address() as AddressInfo).port;
   const displayHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
   const url = `http://${displayHost}:${port}`;
-  const directory = buildDirectory(config);
-  const nodes = new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs });
-  const callbackKey = options.callbackSecret ?? defaultCallbackKey(config);
+  const initial = source.current().config;
+  const callbackKey = options.callbackSecret ?? defaultCallbackKey(initial);
   const playback = { baseDomain: options.baseDomain, key: playbackKey(callbackKey), now: Date.now };
-  const webhooks = { settings: config.webhooks, policy: callbackPolicy(config.webhooks.allowedCallbackNetworks) };
+  // Hook deliveries queue events across versions: their settings are the ones the process started with.
+  const webhooks = { settings: initial.webhooks, policy: callbackPolicy(initial.webhooks.allowedCallbackNetworks) };
   const deliveries = new HookDeliveries({ redis, ...webhooks, baseDomain: options.baseDomain, logger });
   const publicUrl = options.publicUrl ?? `https://${options.baseDomain}`;
-  const context: ApiContext = {
+  const meetingsCache: ApiContext["meetingsCache"] = new Map();
+  const contextFor = ({ config, directory }: ConfigVersion): ApiContext => ({
     redis,
     meetingNodes: new MeetingNodeLookups(redis),
     directory,
-    nodes,
-    endCallback: { baseUrl: publicUrl, key: callbackKey },
+    nodes: new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs }),
+    endCallback: { baseUrl: publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },
     unconfiguredNodes: new Set(),
     random: Math.random,
     notify: notifier(logger, config.poller.timeoutMs),
-    meetingsCache: new Map(),
+    // Summaries of meetings do not depend on the config: the cache outlives versions.
+    meetingsCache,
     recordings: { shareRoot: options.recordingsDir, logger, playbackUrl: (tenant, recordId, path) => playbackUrl(playback, tenant, recordId, path) },
     webhooks,
-  };
+  });
   const callbackDeliveries = new CallbackDeliveries(logger, options.callbackDeliveries ?? defaultDeliverySettings);
-  const nodeEventDeps = {
-    redis,
-    directory,
-    deliveries,
-    publicUrl,
-    allowedChecksums: directory.allowedChecksums,
-    maxEventAgeMs: config.webhooks.maxEventAgeSeconds * 1_000,
-    logger,
-  };
+  const contexts = new Versioned(contextFor(source.current()), (context) => context.nodes.close());
+  // Nodes first: a request on the new version must find the pools of its new nodes and clusters.
+  const stopSyncing = syncNodesOnReload(redis, source, logger);
+  const stopSwitching = source.onChange(async (version) => contexts.replace(contextFor(version)));
   const app = createApp({
-    context,
+    contexts,
     baseDomain: options.baseDomain,
     trustedProxies: trustedProxies(options.trustedProxies),
     logger,
     callbackDeliveries,
-    nodeEvents: (post) => receiveNodeEvents(nodeEventDeps, post, Date.now()),
+    nodeEvents: (post, context) =>
+      receiveNodeEvents(
+        { redis, directory: context.directory, deliveries, publicUrl, allowedChecksums: context.directory.allowedChecksums, maxEventAgeMs: initial.webhooks.maxEventAgeSeconds * 1_000, logger },
+        post,
+        Date.now(),
+      ),
   });
   handle = app.callback();
   return {
@@ -127,10 +132,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     redis,
     callbackDeliveries,
     async close() {
+      stopSwitching();
+      stopSyncing();
       await closeGracefully(server, options.shutdownGraceMs);
       await deliveries.close();
       callbackDeliveries.close();
-      await nodes.close();
+      await contexts.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

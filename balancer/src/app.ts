@@ -2,6 +2,7 @@ import Koa from "koa";
 import { callLabel, dispatch } from "./api/dispatch.js";
 import type { ApiAnswer, ApiContext } from "./api/context.js";
 import { BbbError, bbbErrors } from "./bbb/errors.js";
+import type { Versioned } from "./config/versioned.js";
 import { failedXml, versionXml, xmlContentType } from "./bbb/xml.js";
 import { readBody, readLimited } from "./http/body.js";
 import type { CallbackDeliveries } from "./http/delivery.js";
@@ -16,13 +17,14 @@ import { metrics, observeApiRequest } from "./observability/metrics.js";
 import { maxEventPostBytes, type NodeEventOutcome, type NodeEventPost } from "./webhooks/nodeEvents.js";
 
 export interface AppDeps {
-  context: ApiContext;
+  /** The context of the config version in service; each request keeps the one it started with. */
+  contexts: Versioned<ApiContext>;
   /** Tenants are `<tenant>.<baseDomain>`. */
   baseDomain: string;
   trustedProxies: TrustedProxies;
   logger: Logger;
-  /** Verifies and relays the events a node's bbb-webhooks posts (`webhooks/nodeEvents.ts`). */
-  nodeEvents: (post: NodeEventPost) => Promise<NodeEventOutcome>;
+  /** Verifies (with the nodes of the request's config version) and relays the events a node's bbb-webhooks posts (`webhooks/nodeEvents.ts`). */
+  nodeEvents: (post: NodeEventPost, context: ApiContext) => Promise<NodeEventOutcome>;
   /** Where recording callbacks to tenants' URLs are sent from. */
   callbackDeliveries: CallbackDeliveries;
 }
@@ -62,9 +64,9 @@ function write(ctx: Koa.Context, answer: ApiAnswer): void {
 }
 
 /** A node's end callback: 200 when genuine (even if Redis failed: the poller will catch up), else 404. */
-async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, rawQuery: string): Promise<void> {
+async function answerEndCallback(ctx: Koa.Context, deps: AppDeps, context: ApiContext, rawQuery: string): Promise<void> {
   const genuine = await handleEndCallback(
-    { ...deps.context, key: deps.context.endCallback.key, logger: deps.logger },
+    { ...context, key: context.endCallback.key, logger: deps.logger },
     new URLSearchParams(rawQuery),
   ).catch((error: unknown) => {
     deps.logger.error({ err: error }, "end callback failed");
@@ -84,13 +86,13 @@ function reindexer(context: ApiContext): ((tenant: string, recordId: string) => 
  * A node's recording-ready or analytics callback (POST): 200 when genuine, 404 for anything else (a forged or
  * foreign one), so nothing tells a prober more than an unknown path would.
  */
-async function answerRecordingCallback(ctx: Koa.Context, deps: AppDeps, kind: RecordingCallbackKind, rawQuery: string): Promise<void> {
+async function answerRecordingCallback(ctx: Koa.Context, deps: AppDeps, context: ApiContext, kind: RecordingCallbackKind, rawQuery: string): Promise<void> {
   let genuine = false;
   if (ctx.method === "POST") {
     try {
       const body = await readLimited(ctx.req, callbackBodyLimits[kind]);
       genuine = await handleRecordingCallback(
-        { directory: deps.context.directory, key: deps.context.endCallback.key, deliveries: deps.callbackDeliveries, logger: deps.logger, now: Date.now, reindex: reindexer(deps.context) },
+        { directory: context.directory, key: context.endCallback.key, deliveries: deps.callbackDeliveries, logger: deps.logger, now: Date.now, reindex: reindexer(context) },
         kind,
         new URLSearchParams(rawQuery),
         { authorization: ctx.get("Authorization") || undefined, body },
@@ -108,11 +110,11 @@ async function answerRecordingCallback(ctx: Koa.Context, deps: AppDeps, kind: Re
  * A node's events: 200 once verified and queued for the tenants' hooks; 401 when not the node's own (which
  * bbb-webhooks does not retry); 404 for a node the config does not name. Never the error's details.
  */
-async function answerNodeEvents(ctx: Koa.Context, deps: AppDeps, nodeId: string, rawQuery: string): Promise<void> {
+async function answerNodeEvents(ctx: Koa.Context, deps: AppDeps, context: ApiContext, nodeId: string, rawQuery: string): Promise<void> {
   let outcome: NodeEventOutcome;
   try {
     const body = ctx.method === "POST" ? (await readLimited(ctx.req, maxEventPostBytes)).toString("utf8") : "";
-    outcome = await deps.nodeEvents({ nodeId, rawQuery, authorization: ctx.get("Authorization") || undefined, body });
+    outcome = await deps.nodeEvents({ nodeId, rawQuery, authorization: ctx.get("Authorization") || undefined, body }, context);
   } catch (error) {
     if (!(error instanceof BbbError)) deps.logger.error({ err: error, node: nodeId }, "node events not relayed");
     ctx.set("Connection", "close");
@@ -131,14 +133,14 @@ async function answerNodeEvents(ctx: Koa.Context, deps: AppDeps, nodeId: string,
  * One BBB API call: its answer, or BBB's XML error for anything thrown; counted by call and result (a join sent
  * to an error page counts as its error).
  */
-async function answerApiCall(ctx: Koa.Context, deps: AppDeps, tenant: string, callName: string, rawQuery: string): Promise<void> {
+async function answerApiCall(ctx: Koa.Context, deps: AppDeps, context: ApiContext, tenant: string, callName: string, rawQuery: string): Promise<void> {
   const started = performance.now();
   const call = callLabel(callName);
-  const tenantLabel = deps.context.directory.tenants.has(tenant) ? tenant : "unknown";
+  const tenantLabel = context.directory.tenants.has(tenant) ? tenant : "unknown";
   let result = "success";
   try {
-    const answer = await dispatch(deps.context, {
-      tenant: deps.context.directory.tenants.get(tenant),
+    const answer = await dispatch(context, {
+      tenant: context.directory.tenants.get(tenant),
       call: callName,
       method: ctx.method,
       rawQuery,
@@ -169,15 +171,15 @@ export function createApp(deps: AppDeps): Koa {
     const target = route(requestHost(ctx.get("Host") || undefined, ctx.get("X-Forwarded-Host") || undefined, fromTrustedProxy), path, deps.baseDomain);
     switch (target.kind) {
       case "api":
-        return answerApiCall(ctx, deps, target.tenant, target.call, rawQuery);
+        return deps.contexts.use((context) => answerApiCall(ctx, deps, context, target.tenant, target.call, rawQuery));
       case "version":
-        return write(ctx, { kind: "xml", body: versionXml(deps.context.directory.bbbVersion) });
+        return deps.contexts.use((context) => write(ctx, { kind: "xml", body: versionXml(context.directory.bbbVersion) }));
       case "endCallback":
-        return answerEndCallback(ctx, deps, rawQuery);
+        return deps.contexts.use((context) => answerEndCallback(ctx, deps, context, rawQuery));
       case "nodeEvents":
-        return answerNodeEvents(ctx, deps, target.nodeId, rawQuery);
+        return deps.contexts.use((context) => answerNodeEvents(ctx, deps, context, target.nodeId, rawQuery));
       case "recordingCallback":
-        return answerRecordingCallback(ctx, deps, target.callback, rawQuery);
+        return deps.contexts.use((context) => answerRecordingCallback(ctx, deps, context, target.callback, rawQuery));
       case "notFound":
         ctx.status = 404;
         ctx.body = "Not Found";

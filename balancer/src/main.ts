@@ -1,5 +1,7 @@
 import { parseEnv, type Env, type Mode } from "./config/env.js";
-import { ConfigError, loadBalancerConfigFile, type BalancerConfig } from "./config/schema.js";
+import { LiveConfig } from "./config/liveConfig.js";
+import { ConfigError } from "./config/schema.js";
+import { watchConfigFile } from "./config/watchConfigFile.js";
 import { startApiServer } from "./apiServer.js";
 import { startAdminServer } from "./admin/adminServer.js";
 import { startPollerProcess } from "./poller/pollerProcess.js";
@@ -14,7 +16,7 @@ interface Running {
   close(): Promise<void>;
 }
 
-type ModeRunner = (env: Env, config: BalancerConfig, logger: Logger) => Promise<Running>;
+type ModeRunner = (env: Env, config: LiveConfig, logger: Logger) => Promise<Running>;
 
 /** Where a mode's own HTTP server listens, and how it stops. */
 function listening(env: Env, logger: Logger): { host: string; port: number; logger: Logger; shutdownGraceMs: number } {
@@ -36,15 +38,18 @@ const runners: Record<Mode, ModeRunner> = {
       logger,
       shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000,
     });
-    logger.info({ port: server.port, tenants: config.tenants.length, nodes: config.nodes.length }, "BBB API listening");
+    const { id, config: initial } = config.current();
+    logger.info({ port: server.port, config: id, tenants: initial.tenants.length, nodes: initial.nodes.length }, "BBB API listening");
     return server;
   },
   poller: async (env, config, logger) =>
     startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger, publicUrl: env.PUBLIC_URL ?? `https://${env.BASE_DOMAIN}` }),
   admin: async () => ({ close: async () => undefined }),
+  // The recording modes keep the config they started with (a tenant added later needs their restart).
   importer: async (env, config, logger) =>
-    startImporterProcess({ config, redisUrl: env.REDIS_URL, shareRoot: recordingsDir(env), intervalMs: env.IMPORT_INTERVAL_SECONDS * 1_000, logger }),
-  "recording-upload": async (env, config, logger) => {
+    startImporterProcess({ config: config.current().config, redisUrl: env.REDIS_URL, shareRoot: recordingsDir(env), intervalMs: env.IMPORT_INTERVAL_SECONDS * 1_000, logger }),
+  "recording-upload": async (env, live, logger) => {
+    const { config } = live.current();
     const secrets = new Map(config.nodes.map((node) => [node.id, node.secret]));
     const server = await startUploadServer({
       shareRoot: recordingsDir(env),
@@ -80,14 +85,23 @@ function recordingsDir(env: Env): string {
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
-  const config = await loadBalancerConfigFile(env.CONFIG_FILE);
   const logger = createLogger({ name: env.MODE });
+  const config = await LiveConfig.load(env.CONFIG_FILE, logger);
   // The mode first: the admin server's /readyz must not answer before the API listens.
   const mode = await runners[env.MODE](env, config, logger);
   const admin = await startAdminServer({ config, redisUrl: env.REDIS_URL, host: env.ADMIN_HOST, port: env.ADMIN_PORT, token: env.ADMIN_TOKEN, logger, shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1_000 });
   logger.info({ port: admin.port }, "admin server listening");
+  // Every module switches to a changed file that validates; one that does not is reported and the old one serves.
+  const reload = (): void => {
+    config.reload().catch((error: unknown) => logger.error({ err: error }, "config reload failed"));
+  };
+  const watcher = watchConfigFile(env.CONFIG_FILE, reload, {
+    onWatchError: (error) => logger.warn({ err: error, file: env.CONFIG_FILE }, "config directory not watched: changes are found by the periodic recheck"),
+  });
+  reload(); // a file changed while the process started
   const running: Running = {
     close: async () => {
+      watcher.close();
       await mode.close();
       await admin.close();
     },

@@ -121,22 +121,20 @@ export class Balancer extends pulumi.ComponentResource {
     // Signs end-callback URLs. Without it the balancer derives the key from the node secrets, so adding or removing
     // a node would invalidate every callback of a running meeting; a generated key stays put across updates.
     const callbackSecret = new random.RandomPassword(`${name}-callback-secret`, { length: 48, special: false }, { parent: this });
+    // Read once at start as environment variables: a change of any of them needs new pods.
+    const startupSecrets = { redisUrl: pulumi.secret(args.redisUrl), adminToken: adminToken.result, callbackSecret: callbackSecret.result };
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
       {
         metadata: { name: "balancer", namespace, labels: appLabels("balancer", "config") },
         type: "Opaque",
-        stringData: {
-          "config.yaml": pulumi.secret(args.configFile),
-          redisUrl: pulumi.secret(args.redisUrl),
-          adminToken: adminToken.result,
-          callbackSecret: callbackSecret.result,
-        },
+        stringData: { "config.yaml": pulumi.secret(args.configFile), ...startupSecrets },
       },
       child,
     );
-    // Rolls the pods when the config changes (the Secret volume alone would update in place without a restart).
-    const configHash = secretContentHash(args.configFile);
+    // Rolls the pods when a value read at start changes. The config file is not in it: the balancer watches its
+    // mounted copy, which the kubelet updates in place, and switches to a new version without a restart.
+    const restartHash = secretContentHash(pulumi.all(startupSecrets).apply((values) => JSON.stringify(Object.entries(values).sort())));
 
     const { recordings } = args;
     const podTemplate = (mode: "api" | "poller", sizing: ResourceSizing) =>
@@ -144,7 +142,7 @@ export class Balancer extends pulumi.ComponentResource {
         mode,
         image: args.image,
         secretName: secret.metadata.name,
-        configHash,
+        restartHash,
         apiBaseDomain: args.apiBaseDomain,
         sizing,
         env: { TRUSTED_PROXIES: args.trustedProxies.join(","), ...(mode === "api" && recordings !== undefined ? { RECORDINGS_DIR: recordingsMountPath } : {}) },

@@ -51,7 +51,8 @@ export class RecordingImporter extends pulumi.ComponentResource {
               mode,
               image: args.image,
               secretName: args.balancerSecretName,
-              configHash,
+              // These modes read the config file at start: a change of it rolls them.
+              restartHash: configHash,
               apiBaseDomain: args.apiBaseDomain,
               sizing,
               env: { RECORDINGS_DIR: recordingsMountPath },

@@ -43,8 +43,11 @@ export interface BalancerPodArgs {
   image: pulumi.Input<string>;
   /** The balancer's Secret: `config.yaml`, `redisUrl`, `callbackSecret` (and `adminToken` with `adminToken`). */
   secretName: pulumi.Input<string>;
-  /** Rolls the pods when the config changes (the Secret volume alone would update in place without a restart). */
-  configHash: pulumi.Input<string>;
+  /**
+   * A hash of what the pod's processes read only at start: a change rolls the pods. The Secret's volume alone
+   * updates in place without a restart, which the api and poller modes follow (they reload the config file).
+   */
+  restartHash: pulumi.Input<string>;
   apiBaseDomain: string;
   sizing: ResourceSizing;
   /** Plain environment of this mode, after the common variables. */
@@ -63,7 +66,7 @@ export interface BalancerPodArgs {
 /** One pod of the balancer program in one of its modes: non-root, read-only root, config from the Secret. */
 export function balancerPodTemplate(args: BalancerPodArgs): k8s.types.input.core.v1.PodTemplateSpec {
   return {
-    metadata: { labels: appLabels("balancer", args.mode), annotations: { "mediaplane/config-hash": args.configHash } },
+    metadata: { labels: appLabels("balancer", args.mode), annotations: { "mediaplane/restart-hash": args.restartHash } },
     spec: {
       securityContext: nonRootPodSecurity(balancerUid),
       // No Kubernetes API access: no service account token in the pod.

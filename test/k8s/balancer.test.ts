@@ -9,6 +9,7 @@ import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type
 import { testIngressBinding } from "./support/fixtures.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 import { routerTlsOptionKey, tlsOptionKey } from "./support/traefikTlsOptions.js";
+import { contentHash } from "../../components/k8s/workload.js";
 
 let declared: DeclaredResource[];
 let redisUrl: string;
@@ -133,6 +134,24 @@ describe("Balancer", () => {
         valueFrom: { secretKeyRef: { name: "balancer", key: "callbackSecret" } },
       });
     }
+  });
+
+  it("rolls the pods when a value read at start changes, and never for the config file, which reloads in place", () => {
+    const secret = objectOf<ISecret>(declared, "kubernetes:core/v1:Secret", "balancer");
+    const { "config.yaml": configFile, ...readAtStart } = secret.stringData ?? {};
+    expect(configFile).toBe("tenants: []\n");
+    expect(Object.keys(readAtStart).sort()).toEqual(["adminToken", "callbackSecret", "redisUrl"]);
+    const hashOfReadAtStart = contentHash(JSON.stringify(Object.entries(readAtStart).sort()));
+    for (const name of ["balancer-api", "balancer-poller"]) {
+      expect(deployment(name).spec?.template.metadata?.annotations).toEqual({ "mediaplane/restart-hash": hashOfReadAtStart });
+    }
+  });
+
+  it("mounts the config file's directory, which the kubelet updates in place (a subPath mount never is)", () => {
+    const container = containerOf("balancer-api");
+    expect(container.volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/balancer", readOnly: true });
+    expect(container.volumeMounts?.some((mount) => mount.subPath !== undefined)).toBe(false);
+    expect(envVar(container, "CONFIG_FILE")?.value).toBe("/etc/balancer/config.yaml");
   });
 
   it("renders the config file into a secret Secret", () => {

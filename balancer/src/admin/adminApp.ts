@@ -1,6 +1,8 @@
 import type { RedisClient } from "../store/redisClient.js";
 import Koa from "koa";
+import type { ConfigReport, ConfigVersion } from "../config/liveConfig.js";
 import type { BalancerConfig } from "../config/schema.js";
+import type { Versioned } from "../config/versioned.js";
 import { nodeMeetings, tenantMeetings } from "../fleet/meetingList.js";
 import { isStateVerb, stateVerbs } from "../fleet/nodeState.js";
 import type { NodeClients } from "../nodes/client.js";
@@ -14,12 +16,27 @@ import { consoleBase } from "./console/layout.js";
 import { changeNodeStateAs, describeEndOutcome, endMeetingAs } from "./operatorActions.js";
 import { bearerTokenMatches } from "./token.js";
 
+/** What one admin request works with: the config version in service when it started, and that version's node clients. */
 export interface AdminDeps {
   redis: RedisClient;
   config: BalancerConfig;
   directory: Directory;
   clients: NodeClients;
   /** Bearer token for everything but the probes; without one, admin calls are refused (fail closed). */
+  token: string | undefined;
+  logger: Logger;
+  configReport: () => ConfigReport;
+}
+
+export interface ConfigInService {
+  version: ConfigVersion;
+  clients: NodeClients;
+}
+
+export interface AdminAppDeps {
+  redis: RedisClient;
+  versions: Versioned<ConfigInService>;
+  configReport: () => ConfigReport;
   token: string | undefined;
   logger: Logger;
 }
@@ -66,7 +83,7 @@ async function measureRedisPing(redis: RedisClient): Promise<void> {
   metrics.redisPing.set((performance.now() - started) / 1000);
 }
 
-function routes({ redis, config, directory, clients, logger }: AdminDeps): Route[] {
+function routes({ redis, config, directory, clients, logger, configReport }: AdminDeps): Route[] {
   const nodeEntry = (id: string) => {
     const node = directory.nodes.get(id);
     if (node === undefined) throw new HttpError(404, `unknown node "${id}"`);
@@ -107,6 +124,13 @@ function routes({ redis, config, directory, clients, logger }: AdminDeps): Route
         }
         ctx.type = registry.contentType;
         ctx.body = await registry.metrics();
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/admin\/config$/,
+      handle: async (ctx) => {
+        ctx.body = configReport();
       },
     },
     {
@@ -191,36 +215,43 @@ function decodePathPart(part: string): string {
  * Probes (`/livez`, `/readyz`) are open; `/metrics` and `/admin/*` need `Authorization: Bearer <ADMIN_TOKEN>`;
  * the operator console (`/admin/console/`) logs in with the same token into a session cookie.
  */
-export function createAdminApp(deps: AdminDeps): Koa {
-  const table = routes(deps);
-  const operatorConsole = createConsoleHandler(deps);
+export function createAdminApp(appDeps: AdminAppDeps): Koa {
   const app = new Koa();
-  app.use(async (ctx) => {
-    if (ctx.path === consoleBase || ctx.path.startsWith(`${consoleBase}/`)) return operatorConsole(ctx);
-    try {
-      const path = ctx.path;
-      const matches = table.map((route) => ({ route, match: route.path.exec(path) })).filter(({ match }) => match !== null);
-      const found = matches.find(({ route }) => route.method === ctx.method);
-      if (matches.length === 0) throw new HttpError(404, "not found");
-      if (found === undefined) throw new HttpError(405, `method ${ctx.method} not allowed`);
-      if (found.route.open !== true) {
-        if (deps.token === undefined) throw new HttpError(403, "admin API disabled: no ADMIN_TOKEN configured");
-        if (!bearerTokenMatches(ctx.get("authorization") || undefined, deps.token)) {
-          ctx.set("WWW-Authenticate", 'Bearer realm="mediaplane-admin"');
-          throw new HttpError(401, "missing or wrong bearer token");
-        }
-      }
-      await found.route.handle(ctx, (found.match ?? []).slice(1).map(decodePathPart));
-    } catch (error) {
-      if (error instanceof HttpError) {
-        ctx.status = error.status;
-        ctx.body = { error: error.message };
-        return;
-      }
-      deps.logger.error({ err: error, path: ctx.path }, "admin request failed");
-      ctx.status = 503;
-      ctx.body = { error: "the request could not be completed (is Redis reachable?)" };
-    }
-  });
+  app.use(async (ctx) =>
+    appDeps.versions.use(async ({ version, clients }) => {
+      const deps: AdminDeps = { ...appDeps, config: version.config, directory: version.directory, clients };
+      if (ctx.path === consoleBase || ctx.path.startsWith(`${consoleBase}/`)) return createConsoleHandler(deps)(ctx);
+      await answerAdminCall(ctx, deps);
+    }),
+  );
   return app;
+}
+
+async function answerAdminCall(ctx: Koa.Context, deps: AdminDeps): Promise<void> {
+  try {
+    const path = ctx.path;
+    const matches = routes(deps)
+      .map((route) => ({ route, match: route.path.exec(path) }))
+      .filter(({ match }) => match !== null);
+    const found = matches.find(({ route }) => route.method === ctx.method);
+    if (matches.length === 0) throw new HttpError(404, "not found");
+    if (found === undefined) throw new HttpError(405, `method ${ctx.method} not allowed`);
+    if (found.route.open !== true) {
+      if (deps.token === undefined) throw new HttpError(403, "admin API disabled: no ADMIN_TOKEN configured");
+      if (!bearerTokenMatches(ctx.get("authorization") || undefined, deps.token)) {
+        ctx.set("WWW-Authenticate", 'Bearer realm="mediaplane-admin"');
+        throw new HttpError(401, "missing or wrong bearer token");
+      }
+    }
+    await found.route.handle(ctx, (found.match ?? []).slice(1).map(decodePathPart));
+  } catch (error) {
+    if (error instanceof HttpError) {
+      ctx.status = error.status;
+      ctx.body = { error: error.message };
+      return;
+    }
+    deps.logger.error({ err: error, path: ctx.path }, "admin request failed");
+    ctx.status = 503;
+    ctx.body = { error: "the request could not be completed (is Redis reachable?)" };
+  }
 }

@@ -6,7 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import type { WebhookSettings } from "../config/schema.js";
 import type { CallbackPolicy } from "../webhooks/callbackPolicy.js";
 
-/** What every call handler works with; built once per process. */
+/** What every call handler works with; built for each config version, and kept by a request from start to end. */
 export interface ApiContext {
   readonly redis: RedisClient;
   /** Where tenants' meetings live: the read of every join, in batches (see `store/meetingNodeLookups.ts`). */
@@ -20,8 +20,8 @@ export interface ApiContext {
   readonly endCallback: { readonly baseUrl: string; readonly key: string };
   /**
    * Pool members this replica's config does not name, met by earlier placements (during a rolling update, nodes
-   * the other version's pollers keep in the pools): every placement skips them. The config is the process's for
-   * life, so the set only grows, by at most the nodes the two versions disagree on.
+   * the other version's pollers keep in the pools): every placement skips them. The set is this config version's,
+   * so it only grows, by at most the nodes two versions disagree on, and a node added by a later version is not in it.
    */
   readonly unconfiguredNodes: Set<string>;
   /** Random numbers in [0, 1) for breaking placement ties. */

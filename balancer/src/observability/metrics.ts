@@ -16,7 +16,8 @@ import type { FleetStats } from "./stats.js";
  * - `reason` (poll failures): `timeout`, `http`, `unreachable`, `invalid` (not a BBB answer), `checksum` (node refused);
  * - `limit` (limit hits): `maxMeetings` | `maxAttendees`; `scope`: `tenant` | `secret`;
  * - `outcome` (webhook posts): `delivered`, `failed` (an attempt; retried), `removed` (every retry failed: hook
- *   removed), `dropped` (its queue was full); `result` (node events): `relayed` | `refused` | `unknownNode`.
+ *   removed), `dropped` (its queue was full); `result` (node events): `relayed` | `refused` | `unknownNode`;
+ * - `outcome` (config reloads): `applied` | `refused`; `version`: the first 12 hex digits of the config file's sha256.
  */
 export const registry = new Registry();
 
@@ -80,6 +81,23 @@ export const metrics = {
     name: "mediaplane_adopted_meetings_total",
     help: "Meetings a node reported that Redis had no mapping for (Redis lost, a failover, a race): mapped again.",
     labelNames: nodeLabels,
+    registers: [registry],
+  }),
+  configReloads: new Counter({
+    name: "mediaplane_config_reloads_total",
+    help: "Changed config files this process read while running: applied, or refused as invalid (the previous version kept serving).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  }),
+  configLastReloadSuccessful: new Gauge({
+    name: "mediaplane_config_last_reload_successful",
+    help: "0 while the config file on disk is one this process refused (it serves the previous version), else 1.",
+    registers: [registry],
+  }),
+  configInfo: new Gauge({
+    name: "mediaplane_config_info",
+    help: "1 for the config version this process serves: replicas that disagree show as more than one version.",
+    labelNames: ["version"],
     registers: [registry],
   }),
 };

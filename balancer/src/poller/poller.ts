@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../store/redisClient.js";
+import { asConfigSource, type ConfigSource, type ConfigVersion } from "../config/liveConfig.js";
 import type { BalancerConfig } from "../config/schema.js";
+import { Versioned } from "../config/versioned.js";
 import { NodeClients } from "../nodes/client.js";
 import type { Logger } from "../observability/logger.js";
 import { balancerMeetingsAmong, endOnNode } from "../fleet/endMeetings.js";
@@ -11,12 +13,13 @@ import { acquireLease, slotEnd, slotOf } from "./lease.js";
 import { fetchNodeReport } from "./nodeReport.js";
 import { recordPoll } from "./recordPoll.js";
 import type { UnmappedMeeting } from "./reconcile.js";
-import { buildDirectory, type NodeEntry } from "../tenancy/directory.js";
+import type { NodeEntry } from "../tenancy/directory.js";
 import { registerOnNode } from "../webhooks/registration.js";
 
 export interface PollerDeps {
   redis: RedisClient;
-  config: BalancerConfig;
+  /** A config for life, or a live one: each cycle polls with the version in service when it starts. */
+  config: BalancerConfig | ConfigSource;
   logger: Logger;
   /** Names this poller in its leases (and logs); unique per process by default. */
   pollerId?: string;
@@ -24,6 +27,15 @@ export interface PollerDeps {
   intervalMs?: number;
   /** The balancer's URL as nodes reach it: where nodes post webhook events, when `config.webhooks.enabled`. */
   publicUrl?: string | undefined;
+}
+
+/** What one cycle polls with: one config version's nodes, tenants and settings, and clients for its nodes. */
+interface CycleConfig {
+  readonly version: ConfigVersion;
+  readonly nodes: readonly NodeEntry[];
+  readonly clients: NodeClients;
+  readonly tenants: ReadonlySet<string>;
+  readonly intervalMs: number;
 }
 
 export interface CycleSummary {
@@ -50,50 +62,54 @@ function rotated<T>(items: readonly T[]): T[] {
   return [...items.slice(start), ...items.slice(0, start)];
 }
 
-export function startPoller({ redis, config, logger, pollerId = randomUUID(), intervalMs = config.poller.intervalSeconds * 1000, publicUrl }: PollerDeps): Poller {
-  const { timeoutMs, concurrency, unhealthyAfter, healthyAfter } = config.poller;
-  const thresholds = { unhealthyAfter, healthyAfter };
-  const directory = buildDirectory(config);
-  const nodes = [...directory.nodes.values()];
-  const clients = new NodeClients(nodes, { timeoutMs });
+export function startPoller({ redis, config, logger, pollerId = randomUUID(), intervalMs: fixedIntervalMs, publicUrl }: PollerDeps): Poller {
+  const source = asConfigSource(config);
+  const cycleConfig = (version: ConfigVersion): CycleConfig => ({
+    version,
+    nodes: [...version.directory.nodes.values()],
+    clients: new NodeClients(version.directory.nodes.values(), { timeoutMs: version.config.poller.timeoutMs }),
+    tenants: new Set(version.directory.tenants.keys()),
+    intervalMs: fixedIntervalMs ?? version.config.poller.intervalSeconds * 1000,
+  });
+  const cycles = new Versioned(cycleConfig(source.current()), ({ clients }) => clients.close());
+  const stopFollowing = source.onChange(async (version) => cycles.replace(cycleConfig(version)));
   const listeners: Array<(summary: CycleSummary) => void> = [];
-  const configured = { nodes, tenants: [...directory.tenants.keys()] };
   const log = logger.child({ pollerId });
-  const tenants: ReadonlySet<string> = new Set(directory.tenants.keys());
-  const settleDeps: SettleDeps = { redis, clients, directory, rule: config.poller.duplicateMeetings, logger: log };
 
   /**
    * A panic ends the node's meetings once, from the admin call; an end the node missed then (unreachable,
    * restarting) is sent again by each poll that still finds the meeting there.
    */
-  async function endLeftInPanic(node: NodeEntry, meetings: ReadonlyMap<string, string>): Promise<void> {
+  async function endLeftInPanic(cycle: CycleConfig, node: NodeEntry, meetings: ReadonlyMap<string, string>): Promise<void> {
     if (meetings.size === 0) return;
-    const outcome = await endOnNode(clients, node, meetings);
+    const outcome = await endOnNode(cycle.clients, node, meetings);
     log.warn({ node: node.id, ended: outcome.ended, failed: outcome.failed }, "node in panic still had meetings: ended them on it");
   }
 
   /** Maps again what the node runs unmapped, and settles each meeting found on two nodes. */
-  async function adoptFromNode(node: NodeEntry, unmapped: readonly UnmappedMeeting[]): Promise<void> {
-    const { adopted, duplicates } = await adoptUnmapped(redis, node, unmapped, tenants);
+  async function adoptFromNode(cycle: CycleConfig, node: NodeEntry, unmapped: readonly UnmappedMeeting[]): Promise<void> {
+    const { adopted, duplicates } = await adoptUnmapped(redis, node, unmapped, cycle.tenants);
     if (adopted > 0) log.warn({ node: node.id, adopted }, "node runs meetings Redis did not map: mapped them again");
+    const settleDeps: SettleDeps = { redis, clients: cycle.clients, directory: cycle.version.directory, rule: cycle.version.config.poller.duplicateMeetings, logger: log };
     for (const duplicate of duplicates) await settleDuplicate(settleDeps, node, duplicate);
   }
 
   /** Keeps the balancer's hook on a node that answers: a node that lost it gets it again. */
-  async function keepEventsHook(node: NodeEntry): Promise<void> {
-    if (!config.webhooks.enabled || publicUrl === undefined) return;
-    const registration = await registerOnNode(clients, node, publicUrl);
+  async function keepEventsHook(cycle: CycleConfig, node: NodeEntry): Promise<void> {
+    if (!cycle.version.config.webhooks.enabled || publicUrl === undefined) return;
+    const registration = await registerOnNode(cycle.clients, node, publicUrl);
     if (registration === "created") log.info({ node: node.id }, "webhook events hook registered on node");
     if (registration === "failed") log.warn({ node: node.id }, "webhook events hook not registered on node (bbb-webhooks >= 3.4.0 missing?)");
   }
 
-  async function pollOne(node: NodeEntry): Promise<boolean> {
+  async function pollOne(cycle: CycleConfig, node: NodeEntry): Promise<boolean> {
+    const { timeoutMs, unhealthyAfter, healthyAfter } = cycle.version.config.poller;
     const started = performance.now();
-    const report = await fetchNodeReport(clients, node, timeoutMs);
-    const tunables = directory.clusterLoad.get(node.cluster);
+    const report = await fetchNodeReport(cycle.clients, node, timeoutMs);
+    const tunables = cycle.version.directory.clusterLoad.get(node.cluster);
     if (tunables === undefined) throw new Error(`node ${node.id}: unknown cluster ${node.cluster}`);
     const pollMs = performance.now() - started;
-    const record = await recordPoll(redis, node, report, { thresholds, tunables, now: Date.now(), pollMs });
+    const record = await recordPoll(redis, node, report, { thresholds: { unhealthyAfter, healthyAfter }, tunables, now: Date.now(), pollMs });
     metrics.pollDuration.observe({ cluster: node.cluster, outcome: report.ok ? "ok" : "failed" }, pollMs / 1000);
     if (!report.ok) {
       metrics.pollFailures.inc({ cluster: node.cluster, node: node.id, reason: report.reason });
@@ -103,9 +119,9 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
       const why = record.healthy === false ? "unhealthy" : record.state === "panic" ? "panic" : "gone";
       metrics.meetingsReleased.inc({ cluster: node.cluster, node: node.id, why }, record.released);
     }
-    if (record.state === "panic" && report.ok) await endLeftInPanic(node, balancerMeetingsAmong(report.meetings));
-    if (record.unmapped.length > 0) await adoptFromNode(node, record.unmapped);
-    if (report.ok) await keepEventsHook(node);
+    if (record.state === "panic" && report.ok) await endLeftInPanic(cycle, node, balancerMeetingsAmong(report.meetings));
+    if (record.unmapped.length > 0) await adoptFromNode(cycle, node, record.unmapped);
+    if (report.ok) await keepEventsHook(cycle, node);
     if (record.healthChange === "becameUnhealthy") {
       log.warn({ node: node.id, released: record.released, problem: report.ok ? undefined : report.problem }, "node unhealthy: out of the pool, meetings released");
     } else if (record.healthChange === "becameHealthy") {
@@ -115,9 +131,10 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
   }
 
   /** Nodes gone from every running config are evidence the balancer no longer uses them: none may linger. */
-  async function retireRemovedNodes(): Promise<void> {
+  async function retireRemovedNodes(cycle: CycleConfig): Promise<void> {
+    const configured = { nodes: cycle.nodes, tenants: [...cycle.tenants] };
     try {
-      for (const node of await retireUnconfiguredNodes(redis, configured, retireAfterIntervals * intervalMs)) {
+      for (const node of await retireUnconfiguredNodes(redis, configured, retireAfterIntervals * cycle.intervalMs)) {
         if (node.movedTo !== undefined) {
           log.info({ node: node.id, cluster: node.cluster, movedTo: node.movedTo }, "node moved to another cluster: its old cluster's records removed");
           continue;
@@ -130,11 +147,12 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     }
   }
 
-  async function runCycle(): Promise<CycleSummary> {
+  async function runCycleOn(cycle: CycleConfig): Promise<CycleSummary> {
+    const { intervalMs } = cycle;
     const started = performance.now();
-    await retireRemovedNodes();
+    await retireRemovedNodes(cycle);
     const slot = slotOf(Date.now(), intervalMs);
-    const queue = rotated(nodes);
+    const queue = rotated(cycle.nodes);
     const summary: CycleSummary = { slot, polled: [], failed: 0 };
     const worker = async (): Promise<void> => {
       for (let node = queue.shift(); node !== undefined; node = queue.shift()) {
@@ -146,7 +164,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
         }
         summary.polled.push({ node: node.id, slot: lease.slot });
         try {
-          if (!(await pollOne(node))) summary.failed += 1;
+          if (!(await pollOne(cycle, node))) summary.failed += 1;
         } catch (error) {
           summary.failed += 1;
           log.error({ node: node.id, err: error }, "poll not recorded");
@@ -154,7 +172,7 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
       }
     };
     // Every worker is awaited, even after one failed, so no poll of this cycle runs on into the next.
-    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(cycle.version.config.poller.concurrency, queue.length) }, worker));
     const failure = outcomes.find((outcome) => outcome.status === "rejected");
     if (failure !== undefined) log.error({ err: failure.reason }, "poll cycle cut short: leases unavailable (Redis unreachable?)");
     metrics.pollCycleDuration.observe((performance.now() - started) / 1000);
@@ -162,18 +180,22 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     return summary;
   }
 
+  const runCycle = (): Promise<CycleSummary> => cycles.use(runCycleOn);
+
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
   const schedule = (): void => {
     if (stopped) return;
     const now = Date.now();
+    // The interval of the version in service: a reloaded interval applies from the next cycle.
+    const { intervalMs } = cycles.current;
     timer = setTimeout(() => {
       current = runCycle().finally(schedule);
     }, slotEnd(slotOf(now, intervalMs), intervalMs) - now);
   };
   current = runCycle().finally(schedule);
-  log.info({ nodes: nodes.length, intervalMs, concurrency }, "poller started");
+  log.info({ nodes: cycles.current.nodes.length, intervalMs: cycles.current.intervalMs, concurrency: cycles.current.version.config.poller.concurrency }, "poller started");
 
   return {
     pollerId,
@@ -182,9 +204,10 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      stopFollowing();
       clearTimeout(timer);
       await current;
-      await clients.close();
+      await cycles.close();
     },
   };
 }

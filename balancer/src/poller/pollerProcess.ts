@@ -1,10 +1,13 @@
-import type { BalancerConfig } from "../config/schema.js";
+import type { ConfigSource } from "../config/liveConfig.js";
 import type { Logger } from "../observability/logger.js";
-import { syncConfiguredNodes } from "../store/nodeSync.js";
+import { syncConfiguredNodes, syncNodesOnReload } from "../store/nodeSync.js";
 import { connectRedis } from "../store/redisClient.js";
 import { startPoller } from "./poller.js";
 
-/** The poller mode: its own Redis connection, the configured nodes synced in, then a poll every interval. */
+/**
+ * The poller mode: its own Redis connection, the configured nodes synced in (again at every config reload), then
+ * a poll every interval with the config version in service.
+ */
 export async function startPollerProcess({
   config,
   redisUrl,
@@ -12,7 +15,7 @@ export async function startPollerProcess({
   logger,
   publicUrl,
 }: {
-  config: BalancerConfig;
+  config: ConfigSource;
   redisUrl: string;
   pollerId: string | undefined;
   logger: Logger;
@@ -21,10 +24,12 @@ export async function startPollerProcess({
 }): Promise<{ close(): Promise<void> }> {
   const redis = connectRedis(redisUrl, { autoPipelining: true });
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
-  await syncConfiguredNodes(redis, config);
+  await syncConfiguredNodes(redis, config.current().config);
+  const stopSyncing = syncNodesOnReload(redis, config, logger);
   const poller = startPoller({ redis, config, logger, publicUrl, ...(pollerId === undefined ? {} : { pollerId }) });
   return {
     async close() {
+      stopSyncing();
       await poller.stop();
       redis.disconnect();
     },

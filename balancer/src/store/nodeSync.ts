@@ -1,5 +1,7 @@
 import type { RedisClient } from "./redisClient.js";
+import type { ConfigSource } from "../config/liveConfig.js";
 import type { BalancerConfig } from "../config/schema.js";
+import type { Logger } from "../observability/logger.js";
 import { keys } from "./keys.js";
 import { registerNodes } from "./nodeRegistry.js";
 import { LuaScript } from "./script.js";
@@ -38,4 +40,17 @@ export async function syncConfiguredNodes(redis: RedisClient, config: BalancerCo
     const stale = pooled.filter((id) => !configured.has(id));
     if (stale.length > 0) await redis.zrem(keys.pool(cluster.name), ...stale);
   }
+}
+
+/**
+ * Syncs every config version taken into service, as at start: added nodes get records and pool places, removed
+ * ones leave the pools. A Redis that cannot be reached then leaves it to the poller's cycles, which register the
+ * configured nodes and retire the removed ones. The answer stops following.
+ */
+export function syncNodesOnReload(redis: RedisClient, source: ConfigSource, logger: Logger): () => void {
+  return source.onChange((version) =>
+    syncConfiguredNodes(redis, version.config).catch((error: unknown) =>
+      logger.warn({ err: error, version: version.id }, "config reloaded, but Redis could not be brought in step with its nodes"),
+    ),
+  );
 }
