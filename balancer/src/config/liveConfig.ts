@@ -30,7 +30,10 @@ export interface ConfigReport {
 export interface ConfigSource {
   current(): ConfigVersion;
   report(): ConfigReport;
-  /** `listener` runs for every version taken into service from now on; the answer stops that. */
+  /**
+   * `listener` runs for every valid new version, before the version is reported in service; listeners run one
+   * after another in the order they subscribed. The answer unsubscribes.
+   */
   onChange(listener: (version: ConfigVersion) => Promise<void>): () => void;
 }
 
@@ -148,6 +151,11 @@ export class LiveConfig implements ConfigSource {
       if (!(error instanceof ConfigError)) throw error;
       return this.refuse(id, error.message);
     }
+    // The modules first, in the order they subscribed (Redis brought in step with the nodes before the API
+    // places on them): the version is reported in service once every module serves it.
+    for (const listener of this.listeners) {
+      await listener(version).catch((error: unknown) => this.logger.error({ err: error, version: id }, "config reloaded, but a module did not complete its switch"));
+    }
     const previous = this.version;
     this.version = version;
     this.refused = undefined;
@@ -156,9 +164,6 @@ export class LiveConfig implements ConfigSource {
     metrics.configInfo.reset();
     metrics.configInfo.set({ version: id }, 1);
     this.logger.info({ version: id, previous: previous.id, ...changes(previous.config, version.config) }, "config reloaded: new requests and polls use it");
-    for (const listener of this.listeners) {
-      await listener(version).catch((error: unknown) => this.logger.error({ err: error, version: id }, "config reloaded, but a module did not complete its switch"));
-    }
     return "applied";
   }
 
