@@ -45,7 +45,7 @@ const runners: Record<Mode, ModeRunner> = {
   poller: async (env, config, logger) =>
     startPollerProcess({ config, redisUrl: env.REDIS_URL, pollerId: env.POLLER_ID, logger, publicUrl: env.PUBLIC_URL ?? `https://${env.BASE_DOMAIN}` }),
   admin: async () => ({ close: async () => undefined }),
-  // The recording modes keep the config they started with (a tenant added later needs their restart).
+  // The recording and playback modes keep the config they started with (a tenant added later needs their restart).
   importer: async (env, config, logger) =>
     startImporterProcess({ config: config.current().config, redisUrl: env.REDIS_URL, shareRoot: recordingsDir(env), intervalMs: env.IMPORT_INTERVAL_SECONDS * 1_000, logger }),
   "recording-upload": async (env, live, logger) => {
@@ -62,7 +62,8 @@ const runners: Record<Mode, ModeRunner> = {
     logger.info({ port: server.port }, "recording upload endpoint listening");
     return server;
   },
-  playback: async (env, config, logger) => {
+  playback: async (env, live, logger) => {
+    const { config } = live.current();
     const server = await startPlaybackProcess({
       config,
       redisUrl: env.REDIS_URL,
