@@ -50,7 +50,8 @@ export class RecordingPlayback extends pulumi.ComponentResource {
             mode: "playback",
             image: args.image,
             secretName: args.balancerSecretName,
-            configHash: secretContentHash(args.configFile),
+            // The playback mode reads the config file at start: a change of it rolls the pods.
+            restartHash: secretContentHash(args.configFile),
             apiBaseDomain: args.apiBaseDomain,
             sizing: args.sizing ?? defaultSizing,
             env: { RECORDINGS_DIR: recordingsMountPath, PLAYBACK_PLAYER_DIR: `${recordingsMountPath}/${playerSharePath}` },
