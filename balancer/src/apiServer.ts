@@ -107,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     recordings: { shareRoot: options.recordingsDir, logger, playbackUrl: (tenant, recordId, path) => playbackUrl(playback, tenant, recordId, path) },
     webhooks,
   });
-  const callbackDeliveries = new CallbackDeliveries(logger, options.callbackDeliveries ?? defaultDeliverySettings);
+  const callbackDeliveries = new CallbackDeliveries(logger, webhooks.policy, options.callbackDeliveries ?? defaultDeliverySettings);
   const contexts = new Versioned(contextFor(source.current()), (context) => context.nodes.close());
   // Nodes first: a request on the new version must find the pools of its new nodes and clusters.
   const stopSyncing = syncNodesOnReload(redis, source, logger);

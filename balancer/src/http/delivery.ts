@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import type { Logger } from "../observability/logger.js";
+import { checkCallbackUrl, guardedLookup, type CallbackPolicy } from "../webhooks/callbackPolicy.js";
 
 /**
  * CallbackDeliveries of callbacks to tenants' URLs: each on its own, in the background, retried with exponential backoff
  * a bounded number of times. A dead or slow tenant URL costs only its own deliveries: nothing waits for them, and
  * at most `maxPending` are kept (past that a new one is dropped and logged), so no tenant can exhaust the process.
+ * A tenant's URL is a request the tenant makes from inside the platform's network: the webhooks' callback policy
+ * (`webhooks.allowedCallbackNetworks`) decides which addresses it may reach, checked again on every connection.
  */
 
 export interface DeliverySettings {
@@ -40,15 +43,24 @@ function settles(status: number): boolean {
 
 export class CallbackDeliveries {
   private readonly pending = new Set<Promise<void>>();
-  private closed = new AbortController();
+  private readonly closed = new AbortController();
+  private readonly agent: Agent;
 
   constructor(
     private readonly logger: Logger,
+    private readonly policy: CallbackPolicy,
     private readonly settings: DeliverySettings = defaultDeliverySettings,
-  ) {}
+  ) {
+    this.agent = new Agent({ connect: { timeout: settings.timeoutMs, lookup: guardedLookup(policy) } });
+  }
 
-  /** Starts a delivery; returns at once. */
+  /** Starts a delivery; returns at once. A URL the callback policy refuses is dropped and logged. */
   send(delivery: Delivery): void {
+    const verdict = checkCallbackUrl(delivery.url, this.policy);
+    if (!verdict.ok) {
+      this.logger.warn({ tenant: delivery.tenant, what: delivery.what, url: delivery.url, reason: verdict.reason }, "tenant callback refused");
+      return;
+    }
     if (this.pending.size >= this.settings.maxPending) {
       this.logger.warn({ tenant: delivery.tenant, what: delivery.what, pending: this.pending.size }, "tenant callback dropped: too many pending");
       return;
@@ -70,6 +82,7 @@ export class CallbackDeliveries {
   /** Gives up the retries still waiting; attempts in flight end with their timeout. */
   close(): void {
     this.closed.abort();
+    void this.agent.close();
   }
 
   private async deliver(delivery: Delivery): Promise<void> {
@@ -78,7 +91,7 @@ export class CallbackDeliveries {
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       let outcome: string;
       try {
-        const answer = await request(delivery.url, { method: "POST", headers: delivery.headers, body: delivery.body, signal: AbortSignal.timeout(timeoutMs) });
+        const answer = await request(delivery.url, { method: "POST", headers: delivery.headers, body: delivery.body, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
         await answer.body.dump();
         if (settles(answer.statusCode)) {
           this.logger.info({ ...where, status: answer.statusCode, attempt }, "tenant callback delivered");

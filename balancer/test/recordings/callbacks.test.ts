@@ -26,7 +26,7 @@ interface Received {
 }
 
 /** A tenant's web server: records every request; `failFirst` answers 503 that many times per path first. */
-async function startTenantServer(failFirst = 0): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+async function startTenantServer(failFirst = 0, host = "127.0.0.1"): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const failures = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -44,7 +44,7 @@ async function startTenantServer(failFirst = 0): Promise<{ url: string; received
       res.writeHead(200).end("ok");
     });
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(0, host);
   await once(server, "listening");
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, close: () => new Promise((done) => server.close(() => done())) };
 }
@@ -67,7 +67,13 @@ let flaky: Awaited<ReturnType<typeof startTenantServer>>;
 
 beforeAll(async () => {
   const port = await freePort();
-  rf = await startRecordingFleet({ port, publicUrl: `http://127.0.0.1:${port}`, callbackDeliveries: { attempts: 3, firstDelayMs: 50, maxDelayMs: 200, timeoutMs: 1_000, maxPending: 100 } });
+  rf = await startRecordingFleet({
+    port,
+    publicUrl: `http://127.0.0.1:${port}`,
+    callbackDeliveries: { attempts: 3, firstDelayMs: 50, maxDelayMs: 200, timeoutMs: 1_000, maxPending: 100 },
+    // The tenants' test servers listen on loopback, an internal network only an operator can open to callbacks.
+    configure: (config) => ({ ...config, webhooks: { allowedCallbackNetworks: ["127.0.0.1/32"] } }),
+  });
   tenant = await startTenantServer();
   flaky = await startTenantServer(2);
 }, 60_000);
@@ -150,6 +156,20 @@ describe("recording ready and analytics callbacks", () => {
     await rf.record("acme", "retried", { params: callbacks(flaky.url, "retried") });
     const ready = await until(() => flaky.received.find((entry) => entry.path === "/ready/retried"));
     expect(new URLSearchParams(ready.body).has("signed_parameters")).toBe(true);
+  });
+
+  it("never call a tenant URL on an internal address the operator did not open to callbacks", async () => {
+    // On every loopback address, so only the policy can keep 127.0.0.2 from reaching it.
+    const internal = await startTenantServer(0, "0.0.0.0");
+    const port = new URL(internal.url).port;
+    try {
+      await rf.record("acme", "internal", { params: callbacks(`http://127.0.0.2:${port}`, "internal") });
+      await rf.record("acme", "named", { params: callbacks(`http://localhost:${port}`, "named") });
+      await rf.fleet.balancers[0]!.callbackDeliveries.settled();
+      expect(internal.received).toEqual([]);
+    } finally {
+      await internal.close();
+    }
   });
 
   it("never let a dead tenant URL hold up the node or another tenant's callback", async () => {
