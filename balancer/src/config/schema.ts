@@ -64,10 +64,11 @@ export const limitsSchema = z
 export type Limits = z.infer<typeof limitsSchema>;
 
 /** A tenant secret: the bare string, or an object that also carries limits for the requests signed with it. */
-export const tenantSecretSchema = z.union([
-  sharedSecret.transform((secret) => ({ secret, limits: {} as Limits })),
+export const tenantSecretSchema = z.preprocess(
+  // The bare string is read as the object, so a problem with either names what is wrong, not "invalid input".
+  (value) => (typeof value === "string" ? { secret: value } : value),
   z.strictObject({ secret: sharedSecret, limits: limitsSchema }),
-]);
+);
 export type TenantSecret = z.infer<typeof tenantSecretSchema>;
 
 export const tenantSchema = z.strictObject({
