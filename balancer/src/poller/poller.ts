@@ -12,6 +12,7 @@ import { adoptUnmapped, settleDuplicate, type SettleDeps } from "./adopt.js";
 import { acquireLease, slotEnd, slotOf } from "./lease.js";
 import { fetchNodeReport } from "./nodeReport.js";
 import { recordPoll } from "./recordPoll.js";
+import { settledMeetings } from "./settledMeetings.js";
 import type { UnmappedMeeting } from "./reconcile.js";
 import type { NodeEntry } from "../tenancy/directory.js";
 import { registerOnNode } from "../webhooks/registration.js";
@@ -104,12 +105,13 @@ export function startPoller({ redis, config, logger, pollerId = randomUUID(), in
 
   async function pollOne(cycle: CycleConfig, node: NodeEntry): Promise<boolean> {
     const { timeoutMs, unhealthyAfter, healthyAfter } = cycle.version.config.poller;
+    const settled = await settledMeetings(redis, node);
     const started = performance.now();
     const report = await fetchNodeReport(cycle.clients, node, timeoutMs);
     const tunables = cycle.version.directory.clusterLoad.get(node.cluster);
     if (tunables === undefined) throw new Error(`node ${node.id}: unknown cluster ${node.cluster}`);
     const pollMs = performance.now() - started;
-    const record = await recordPoll(redis, node, report, { thresholds: { unhealthyAfter, healthyAfter }, tunables, now: Date.now(), pollMs });
+    const record = await recordPoll(redis, node, report, { thresholds: { unhealthyAfter, healthyAfter }, tunables, now: Date.now(), pollMs, settled });
     metrics.pollDuration.observe({ cluster: node.cluster, outcome: report.ok ? "ok" : "failed" }, pollMs / 1000);
     if (!report.ok) {
       metrics.pollFailures.inc({ cluster: node.cluster, node: node.id, reason: report.reason });

@@ -57,7 +57,8 @@ function balancerMeeting(meeting: ReportedMeeting): UnmappedMeeting | undefined 
   };
 }
 
-export function reconcile(mapped: readonly string[], previouslyMissing: readonly string[], reported: readonly ReportedMeeting[]): Reconciliation {
+/** `settled`: the mapped members whose create had finished before the node's report was taken (see `settledMeetings`); only they can be missing. */
+export function reconcile(mapped: readonly string[], previouslyMissing: readonly string[], reported: readonly ReportedMeeting[], settled: ReadonlySet<string> = new Set(mapped)): Reconciliation {
   const mappedByNodeMeetingId = new Map<string, { member: string; tenant: string; meetingId: string }>();
   for (const member of mapped) {
     const parsed = parseNodeMeetingMember(member);
@@ -93,7 +94,7 @@ export function reconcile(mapped: readonly string[], previouslyMissing: readonly
   const release: string[] = [];
   const missing: string[] = [];
   for (const { member } of mappedByNodeMeetingId.values()) {
-    if (present.has(member)) continue;
+    if (present.has(member) || !settled.has(member)) continue;
     (missedBefore.has(member) ? release : missing).push(member);
   }
   return { release, missing, unmapped, summaries, usage, attendees, meetings };

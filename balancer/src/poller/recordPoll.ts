@@ -29,7 +29,7 @@ export async function recordPoll(
   redis: RedisClient,
   node: NodeEntry,
   report: NodeReport,
-  settings: { thresholds: HealthThresholds; tunables: LoadTunables; now: number; pollMs: number },
+  settings: { thresholds: HealthThresholds; tunables: LoadTunables; now: number; pollMs: number; settled: ReadonlySet<string> },
 ): Promise<PollRecord> {
   const nodeKey = keys.node(node.cluster, node.id);
   const meetingsKey = keys.nodeMeetings(node.cluster, node.id);
@@ -53,7 +53,7 @@ export async function recordPoll(
   let unmapped: UnmappedMeeting[] = [];
   let reportedMeetings = -1;
   if (report.ok) {
-    const reconciled = reconcile((members ?? []) as string[], previous.missing, report.meetings);
+    const reconciled = reconcile((members ?? []) as string[], previous.missing, report.meetings, settings.settled);
     const stats = { attendees: reconciled.attendees, meetings: reconciled.meetings, cpu: report.cpu };
     Object.assign(fields, {
       attendees: String(stats.attendees),

@@ -4,6 +4,7 @@ import type { BalancerConfigInput } from "../../src/config/schema.js";
 import { NodeClients } from "../../src/nodes/client.js";
 import { fetchNodeReport } from "../../src/poller/nodeReport.js";
 import { recordPoll } from "../../src/poller/recordPoll.js";
+import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
 import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
@@ -67,9 +68,10 @@ async function counted(tenant: string): Promise<number> {
 async function pollNodeOf(nodeMeetingId: string): Promise<void> {
   const nodeId = hostOf(fleet, nodeMeetingId) ?? "n1";
   const node = buildDirectory(fleet.config).nodes.get(nodeId)!;
+  const settled = await settledMeetings(fleet.balancers[0]!.redis, node);
   const report = await fetchNodeReport(clients, node, 1_000);
   const tunables = fleet.config.clusters[0]!.load;
-  await recordPoll(fleet.balancers[0]!.redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables, now: Date.now(), pollMs: 1 });
+  await recordPoll(fleet.balancers[0]!.redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables, now: Date.now(), pollMs: 1, settled });
 }
 
 describe("attendee limits at join", () => {

@@ -3,6 +3,7 @@ import type { BalancerConfigInput } from "../../src/config/schema.js";
 import { NodeClients } from "../../src/nodes/client.js";
 import { fetchNodeReport } from "../../src/poller/nodeReport.js";
 import { recordPoll } from "../../src/poller/recordPoll.js";
+import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
 import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
@@ -59,8 +60,9 @@ describe("getMeetings right after a create", () => {
     const redis = fleet.balancers[0]!.redis;
     const [summary, revision] = await Promise.all([redis.hget(keys.summaries("acme"), "same"), redis.get(keys.revision("acme"))]);
     const node = buildDirectory(fleet.config).nodes.get(hostOf(fleet, "acme~same")!)!;
+    const settled = await settledMeetings(redis, node);
     const report = await fetchNodeReport(clients, node, 1_000);
-    await recordPoll(redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables: fleet.config.clusters[0]!.load, now: Date.now(), pollMs: 1 });
+    await recordPoll(redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables: fleet.config.clusters[0]!.load, now: Date.now(), pollMs: 1, settled });
     expect(await redis.hget(keys.summaries("acme"), "same")).toBe(summary);
     expect(await redis.get(keys.revision("acme"))).toBe(revision);
   });

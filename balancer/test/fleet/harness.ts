@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { fetchNodeReport } from "../../src/poller/nodeReport.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { recordPoll, type PollRecord } from "../../src/poller/recordPoll.js";
+import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { nodeMeetingMember } from "../../src/store/meetings.js";
 import { syncConfiguredNodes } from "../../src/store/nodeSync.js";
@@ -159,9 +160,10 @@ export async function pollOnce(fleet: Fleet<SharedRedis>, nodeId: string): Promi
   const { poller } = fleet.config;
   const tunables = fleet.directory.clusterLoad.get(node.cluster);
   if (tunables === undefined) throw new Error(`no load tunables for cluster ${node.cluster}`);
+  const settled = await settledMeetings(fleet.redis, node);
   const started = performance.now();
   const report = await fetchNodeReport(fleet.clients, node, poller.timeoutMs);
-  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started });
+  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started, settled });
 }
 
 /**

@@ -59,6 +59,11 @@ describe("reconciling a node's mappings with its poll", () => {
     expect(second).toMatchObject({ release: [member], missing: [] });
   });
 
+  it("counts no miss against a mapping whose create had not finished when the node's report was taken", () => {
+    const member = nodeMeetingMember("acme", "m1");
+    expect(reconcile([member], [member], [], new Set())).toMatchObject({ release: [], missing: [] });
+  });
+
   it("forgives a miss when the meeting shows up again", () => {
     const member = nodeMeetingMember("acme", "m1");
     expect(reconcile([member], [member], [reported("acme", "m1", 0)])).toMatchObject({ release: [], missing: [] });
