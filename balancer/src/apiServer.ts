@@ -12,6 +12,7 @@ import { closeGracefully } from "./http/shutdown.js";
 import { trustedProxies } from "./http/trustedProxies.js";
 import { NodeClients } from "./nodes/client.js";
 import type { Logger } from "./observability/logger.js";
+import { JoinCharges } from "./store/joinCharges.js";
 import { MeetingNodeLookups } from "./store/meetingNodeLookups.js";
 import { syncConfiguredNodes, syncNodesOnReload } from "./store/nodeSync.js";
 import { connectRedis, type RedisClient } from "./store/redisClient.js";
@@ -93,9 +94,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const deliveries = new HookDeliveries({ redis, ...webhooks, baseDomain: options.baseDomain, logger });
   const publicUrl = options.publicUrl ?? `https://${options.baseDomain}`;
   const meetingsCache: ApiContext["meetingsCache"] = new Map();
+  const joinCharges = new JoinCharges(redis, (error, charges) => logger.warn({ err: error, charges }, "joins not counted on their nodes' loads (Redis unreachable?)"));
   const contextFor = ({ config, directory }: ConfigVersion): ApiContext => ({
     redis,
     meetingNodes: new MeetingNodeLookups(redis),
+    joinCharges,
     directory,
     nodes: new NodeClients(directory.nodes.values(), { timeoutMs: config.poller.timeoutMs }),
     endCallback: { baseUrl: publicUrl, key: options.callbackSecret ?? defaultCallbackKey(config) },
@@ -138,6 +141,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       await deliveries.close();
       callbackDeliveries.close();
       await contexts.close();
+      await joinCharges.settled();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

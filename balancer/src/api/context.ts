@@ -1,3 +1,4 @@
+import type { JoinCharges } from "../store/joinCharges.js";
 import type { MeetingNodeLookups } from "../store/meetingNodeLookups.js";
 import type { RedisClient } from "../store/redisClient.js";
 import type { NodeClients, NodeRequestBody } from "../nodes/client.js";
@@ -11,6 +12,8 @@ export interface ApiContext {
   readonly redis: RedisClient;
   /** Where tenants' meetings live: the read of every join, in batches (see `store/meetingNodeLookups.ts`). */
   readonly meetingNodes: MeetingNodeLookups;
+  /** Joins counted on their nodes' loads after the answer, in batches (`store/joinCharges.ts`). */
+  readonly joinCharges: JoinCharges;
   readonly directory: Directory;
   readonly nodes: NodeClients;
   /**

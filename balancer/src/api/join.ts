@@ -3,7 +3,7 @@ import type { ParameterPolicy } from "../config/schema.js";
 import { signedNodeUrl } from "../nodes/client.js";
 import { countLimitHit } from "../observability/metrics.js";
 import { joinCost } from "../placement/load.js";
-import { admitJoin, type AttendeeLimits, chargeJoin, giveBackJoin, releaseMeeting } from "../store/meetings.js";
+import { admitJoin, type AttendeeLimits, giveBackJoin, releaseMeeting } from "../store/meetings.js";
 import type { NodeEntry, TenantEntry } from "../tenancy/directory.js";
 import { type ApiAnswer, type ApiContext, type ApiRequest, xmlAnswer } from "./context.js";
 import { nodeMeetingId } from "../tenancy/nodeMeetingId.js";
@@ -67,7 +67,8 @@ async function joinedNode(context: ApiContext, tenant: TenantEntry, meetingId: s
 
 /**
  * The hot path: one Redis read (the meeting's node; under an attendee limit, one script that also counts the
- * join), the join counted on the node's load, then the node's join URL re-signed in-process. The browser goes to
+ * join), then the node's join URL re-signed in-process; the join is counted on the node's load after the answer
+ * (`store/joinCharges.ts`). The browser goes to
  * the node itself (the node sets its session cookie there); the balancer never performs the join.
  */
 export async function join(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
@@ -80,7 +81,7 @@ export async function join(context: ApiContext, request: ApiRequest): Promise<Ap
   const node = await joinedNode(context, tenant, meetingId, limits);
   if (node === undefined) throw bbbErrors.joinNotFound();
   const tunables = context.directory.clusterLoad.get(node.cluster);
-  if (tunables !== undefined) await chargeJoin(context.redis, node, joinCost(tunables, node.config.loadMultiplier));
+  if (tunables !== undefined) context.joinCharges.charge(node, joinCost(tunables, node.config.loadMultiplier));
   const query = nodeQuery(request.query, nodeMeetingId(tenant.slug, meetingId), policies);
   if (joinRedirects(request.params, policies)) return { kind: "redirect", location: signedNodeUrl(node, "join", query) };
   const answer = await context.nodes.call(node, "join", query);

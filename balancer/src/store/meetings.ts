@@ -355,15 +355,6 @@ export async function undoPlacement(redis: RedisClient, { cluster, nodeId, cost,
   await unplaceScript.run(redis, [keys.pool(cluster), keys.nodeMeetings(cluster, nodeId)], [nodeId, cost, member]);
 }
 
-/**
- * Counts a join on its node's load at once (Scalelite bumps a node per join), so a burst of joins to one node does
- * not keep drawing new meetings to it; the next poll sets the load to what the node reports. A node out of the
- * pool stays out.
- */
-export async function chargeJoin(redis: RedisClient, node: { id: string; cluster: string }, cost: number): Promise<void> {
-  if (cost > 0) await redis.zadd(keys.pool(node.cluster), "XX", "INCR", cost, node.id);
-}
-
 /** The lowest load in each cluster's pool (for tenants on several clusters); missing for empty pools. */
 export async function lowestLoads(redis: RedisClient, clusters: readonly string[]): Promise<Array<{ cluster: string; lowestLoad: number }>> {
   // One command per pool, not one pipeline: on a clustered Redis the pools live in different slots.

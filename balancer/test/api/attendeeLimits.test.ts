@@ -7,6 +7,7 @@ import { recordPoll } from "../../src/poller/recordPoll.js";
 import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { keys } from "../../src/store/keys.js";
 import { buildDirectory } from "../../src/tenancy/directory.js";
+import { waitFor } from "../fleet/harness.js";
 import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 /**
@@ -182,15 +183,19 @@ describe("two replicas racing joins at the limit", () => {
 });
 
 describe("joins and placement", () => {
-  it("count each join on its node's load at once, so the next meeting goes to the other node", async () => {
+  it("count each join on its node's load right after answering it, so the next meeting goes to the other node", async () => {
     await create(tenants.globex, "first");
     await create(tenants.globex, "second");
     const busy = hostOf(fleet, "globex~first")!;
     const idle = busy === "n1" ? "n2" : "n1";
     for (let i = 0; i < 10; i++) await join(tenants.globex, "first", i % 2);
-    const loads = await poolLoads(fleet.balancers[0]!);
     const meetingCost = fleet.config.clusters[0]!.load.meetingFactor;
-    expect(loads[busy]).toBe(meetingCost + 10 * fleet.config.clusters[0]!.load.attendeeFactor);
+    const charged = meetingCost + 10 * fleet.config.clusters[0]!.load.attendeeFactor;
+    // Each replica sends its charges once the answer is out, on a connection of its own.
+    const loads = await waitFor(async () => {
+      const current = await poolLoads(fleet.balancers[0]!);
+      return current[busy] === charged ? current : undefined;
+    }, "both replicas' charges in the pool");
     expect(loads[idle]).toBe(meetingCost);
     await create(tenants.globex, "third");
     expect(hostOf(fleet, "globex~third")).toBe(idle);
