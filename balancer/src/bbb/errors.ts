@@ -8,7 +8,12 @@ export class BbbError extends Error {
     readonly messageKey: string,
     message: string,
   ) {
+    // An answer to a client, not a fault to debug: no stack is captured (7 µs each, and a third of a rush's joins
+    // are answered "not yet created").
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
