@@ -76,6 +76,8 @@ export interface MeetingRecord extends SimulatedMeeting {
   /** When the last user left (undefined while someone is in, or before anyone joined). */
   emptySince: number | undefined;
   recordingStarted: boolean;
+  /** Live captions typed in the meeting, by locale (BBB's caption pads): each locale's name and lines in order. */
+  readonly liveCaptions: Map<string, { readonly localeName: string; readonly lines: string[] }>;
   /** Every user who was ever in (a recording's `participants`). */
   readonly participantIds: Set<string>;
 }

@@ -46,6 +46,8 @@ export interface SimulatedNode {
   removeAttendees(meetingId: string, count: number): void;
   /** A moderator presses record: a meeting created with `record=true` will publish a recording when it ends. */
   startRecording(meetingId: string): void;
+  /** Someone types a line of live captions in a locale (e.g. `en`, `English`): the recording will carry them. */
+  typeCaptions(meetingId: string, locale: string, localeName: string, line: string): void;
   /** Recordings the node published (with `recordings` set on the simulator), oldest first. */
   readonly recordings: ReadonlyArray<PublishedRecording>;
   /**
@@ -198,6 +200,14 @@ export class SimulatedNodeState implements SimulatedNode, ApiNode {
     const meeting = this.store.get(meetingId);
     if (meeting === undefined) throw new Error(`no meeting ${meetingId} on node ${this.id}`);
     if (meeting.record) meeting.recordingStarted = true;
+  }
+
+  typeCaptions(meetingId: string, locale: string, localeName: string, line: string): void {
+    const meeting = this.store.get(meetingId);
+    if (meeting === undefined) throw new Error(`no meeting ${meetingId} on node ${this.id}`);
+    const captions = meeting.liveCaptions.get(locale) ?? { localeName, lines: [] };
+    captions.lines.push(line);
+    meeting.liveCaptions.set(locale, captions);
   }
 
   addAttendees(meetingId: string, count: number, role: AttendeeRole = "VIEWER", media: AttendeeMedia = {}): void {

@@ -82,15 +82,30 @@ function recordingDocument(node: PublishingNode, meeting: MeetingRecord, endTime
   };
 }
 
+/** The playback's `captions.json` as `record-and-playback/core/scripts/utils/gen_webvtt.rb` writes it: `{locale, localeName}` per locale typed. */
+function captionList(meeting: MeetingRecord): Array<{ locale: string; localeName: string }> {
+  return [...meeting.liveCaptions].map(([locale, { localeName }]) => ({ locale, localeName }));
+}
+
+const cueTime = (seconds: number): string => `${new Date(seconds * 1000).toISOString().slice(11, 23)}`;
+const escapedCueText = (line: string): string => line.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+
+/** One locale's `caption_<locale>.vtt` as gen_webvtt renders it: a cue of a few seconds per line, its text HTML-escaped. */
+function liveCaptionsWebVtt(lines: readonly string[]): string {
+  const cues = lines.map((line, i) => `${cueTime(i * 4)} --> ${cueTime(i * 4 + 3)}\n${escapedCueText(line)}\n\n`);
+  return `WEBVTT\n\n${cues.join("")}`;
+}
+
 /** The playback tree, metadata.xml aside: what the player fetches under `/presentation/<recordID>/`. */
 function playbackFiles(meeting: MeetingRecord, presentationId: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>([
     ["shapes.svg", Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" version="1.1"><image id="image1" in="0.0" out="${(Date.now() - meeting.startTime) / 1000}" xlink:href="presentation/${presentationId}/slide-1.png" xmlns:xlink="http://www.w3.org/1999/xlink" width="1600" height="1200"/></svg>\n`)],
     ["panzooms.xml", Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<recording id="panzoom_events"/>\n`)],
     ["cursor.xml", Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<recording id="cursor_events"/>\n`)],
-    ["captions.json", Buffer.from("[]\n")],
+    ["captions.json", Buffer.from(`${JSON.stringify(captionList(meeting), null, 2)}\n`)],
     ["video/webcams.webm", Buffer.from("\u001aE\u00df\u00a3 simulated webm")],
   ]);
+  for (const [locale, captions] of meeting.liveCaptions) files.set(`caption_${locale}.vtt`, Buffer.from(liveCaptionsWebVtt(captions.lines)));
   for (const n of [1, 2]) {
     files.set(`presentation/${presentationId}/slide-${n}.png`, onePixelPng);
     files.set(`presentation/${presentationId}/thumbnails/thumb-${n}.png`, onePixelPng);

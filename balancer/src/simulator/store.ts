@@ -180,6 +180,7 @@ export class MeetingStore {
       hasBeenForciblyEnded: false,
       emptySince: undefined,
       recordingStarted: false,
+      liveCaptions: new Map(),
       participantIds: new Set(),
       metadata: metadataOf(params),
       params: { ...params },

@@ -4,13 +4,17 @@ import { join, relative } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { trustedProxies } from "../../src/http/trustedProxies.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
+import { playbackKey } from "../../src/playback/links.js";
+import { startPlaybackServer, type RunningPlaybackServer } from "../../src/playback/server.js";
 import type { RecordingsContext } from "../../src/recordings/indexing.js";
 import type { ImportSettings } from "../../src/recordings/importer.js";
 import { startUploadServer, type RunningUploadServer } from "../../src/recordings/uploadServer.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
+import { buildDirectory } from "../../src/tenancy/directory.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { callbackSecret, get, signedUrl, startFleet, tenants, type Fleet, type FleetOptions } from "../api/harness.js";
+import { baseDomain, callbackSecret, get, signedUrl, startFleet, tenants, type Fleet, type FleetOptions } from "../api/harness.js";
 
 /** The post-publish hook as nodes run it. */
 export const hookProgram = fileURLToPath(new URL("../../../components/bbb/recording/mediaplane-recording-upload", import.meta.url));
@@ -37,8 +41,15 @@ export interface RecordingFleet {
   readonly redis: Redis;
   context(logger?: Logger): RecordingsContext;
   readonly importSettings: ImportSettings;
-  /** Creates `meetingId` for the tenant through the balancer (record=true), has people join and record, ends it. */
-  record(tenant: keyof typeof tenants, meetingId: string, options?: { record?: boolean; startRecording?: boolean; params?: Record<string, string> }): Promise<PublishedRecording | undefined>;
+  /**
+   * Creates `meetingId` for the tenant through the balancer (record=true), has people join and record (and type
+   * `captions`: locale, its name, a line), ends it.
+   */
+  record(
+    tenant: keyof typeof tenants,
+    meetingId: string,
+    options?: { record?: boolean; startRecording?: boolean; params?: Record<string, string>; captions?: ReadonlyArray<readonly [string, string, string]> },
+  ): Promise<PublishedRecording | undefined>;
   close(): Promise<void>;
 }
 
@@ -94,6 +105,7 @@ export async function startRecordingFleet(options: Pick<FleetOptions, "configure
       node.addAttendees(id, 1, "MODERATOR");
       node.addAttendees(id, 2);
       if (options.startRecording ?? true) node.startRecording(id);
+      for (const [locale, localeName, line] of options.captions ?? []) node.typeCaptions(id, locale, localeName, line);
       const before = node.recordings.length;
       await node.endMeeting(id);
       return node.recordings.slice(before).find((recording) => recording.meetingId === id);
@@ -105,6 +117,23 @@ export async function startRecordingFleet(options: Pick<FleetOptions, "configure
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The playback mode on the fleet's share, index and tenants, as its pod runs it (the player from `playerDir`, if any). */
+export function startPlayback(rf: RecordingFleet, playerDir?: string): Promise<RunningPlaybackServer> {
+  return startPlaybackServer({
+    shareRoot: rf.share,
+    playerDir,
+    redis: rf.redis,
+    directory: buildDirectory(rf.fleet.config),
+    baseDomain,
+    trustedProxies: trustedProxies([]),
+    key: playbackKey(callbackSecret),
+    host: "127.0.0.1",
+    port: 0,
+    logger: createLogger({ name: "playback", level: "silent" }),
+    shutdownGraceMs: 1_000,
+  });
 }
 
 /** Every file under a directory with its content, paths relative to it: two trees compared whole. */

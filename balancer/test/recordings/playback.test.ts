@@ -4,18 +4,15 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trustedProxies } from "../../src/http/trustedProxies.js";
-import { createLogger } from "../../src/observability/logger.js";
 import { playbackKey } from "../../src/playback/links.js";
-import { startPlaybackServer, type RunningPlaybackServer } from "../../src/playback/server.js";
+import type { RunningPlaybackServer } from "../../src/playback/server.js";
 import { playbackToken } from "../../src/playback/token.js";
 import { setRecordingsPublished } from "../../src/recordings/changes.js";
 import { importShare } from "../../src/recordings/importer.js";
 import { formatDirectory } from "../../src/recordings/share.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
-import { buildDirectory } from "../../src/tenancy/directory.js";
 import { callbackSecret, get, signedUrl, tenants } from "../api/harness.js";
-import { globexProtectsPlayback, startRecordingFleet, type RecordingFleet } from "./harness.js";
+import { globexProtectsPlayback, startPlayback, startRecordingFleet, type RecordingFleet } from "./harness.js";
 
 /**
  * Playback from the share, on real recordings made by simulated nodes and indexed in a real Redis: the paths of
@@ -45,19 +42,7 @@ beforeAll(async () => {
   await writeFile(join(playerDir, "static", "js", "main.js"), "console.log('player')");
   await writeFile(join(rf.share, "secret.txt"), secret);
   await symlink(join(rf.share, "secret.txt"), join(formatDirectory(rf.share, "acme", "published", "presentation", acme.recordId), "escape.txt"));
-  server = await startPlaybackServer({
-    shareRoot: rf.share,
-    playerDir,
-    redis: rf.redis,
-    directory: buildDirectory(rf.fleet.config),
-    baseDomain: "bbb.test",
-    trustedProxies: trustedProxies([]),
-    key,
-    host: "127.0.0.1",
-    port: 0,
-    logger: createLogger({ name: "playback", level: "silent" }),
-    shutdownGraceMs: 1_000,
-  });
+  server = await startPlayback(rf, playerDir);
 }, 60_000);
 afterAll(async () => {
   await server.close();
