@@ -59,6 +59,8 @@ export interface ApiRequest {
   readonly query: string;
   /** A create's or insertDocument's XML `<modules>` document, passed to the node as is: nothing else of a body is. */
   readonly body?: NodeRequestBody | undefined;
+  /** putRecordingTextTrack's multipart body (its `file`); never passed to a node. */
+  readonly upload?: FormData | undefined;
 }
 
 /** An XML answer prepared once for many requests: its bytes, and a gzip copy for clients that accept gzip. */

@@ -9,20 +9,21 @@ import { getMeetings } from "./getMeetings.js";
 import { joinErrorRedirect, joinRedirects, join } from "./join.js";
 import { noPolicies } from "./parameters.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
-import { deleteRecordings, getRecordings, publishRecordings, recordingTextTracks, updateRecordings } from "./recordings.js";
+import { deleteRecordings, getRecordings, publishRecordings, updateRecordings } from "./recordings.js";
+import { getRecordingTextTracks, putRecordingTextTrack } from "./textTracks.js";
 import { hooksChecksumError, hooksCreate, hooksDestroy, hooksList } from "../webhooks/hooksApi.js";
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
 
 /**
  * A call: its handler, the methods bbb-web routes to it (UrlMappings.groovy), and what it takes from a POST body:
- * a form (the parameters of a request without a query), also a `<modules>` document, or nothing (`ignored`:
- * putRecordingTextTrack's multipart upload, which its checksum does not cover and the balancer does not keep).
+ * a form (the parameters of a request without a query), also a `<modules>` document, or a multipart upload
+ * (putRecordingTextTrack's file: its parameters stay in the signed query, which is all its checksum covers).
  */
 interface Call {
   readonly handler: CallHandler;
   readonly methods: readonly string[];
-  readonly body: BodyUse | "ignored";
+  readonly body: BodyUse;
   /** The error of a checksum that does not verify, when the call is not bbb-web's (bbb-webhooks' wording). */
   readonly checksumError?: () => BbbError;
 }
@@ -44,8 +45,8 @@ const calls: ReadonlyMap<string, Call> = new Map<string, Call>([
   ["publishRecordings", { handler: publishRecordings, methods: getOnly, body: "form" }],
   ["deleteRecordings", { handler: deleteRecordings, methods: getOnly, body: "form" }],
   ["updateRecordings", { handler: updateRecordings, methods: getOrPost, body: "form" }],
-  ["getRecordingTextTracks", { handler: recordingTextTracks, methods: getOrPost, body: "form" }],
-  ["putRecordingTextTrack", { handler: recordingTextTracks, methods: postOnly, body: "ignored" }],
+  ["getRecordingTextTracks", { handler: getRecordingTextTracks, methods: getOrPost, body: "form" }],
+  ["putRecordingTextTrack", { handler: putRecordingTextTrack, methods: postOnly, body: "multipart" }],
   ["hooks/create", { handler: hooksCreate, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
   ["hooks/list", { handler: hooksList, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
   ["hooks/destroy", { handler: hooksDestroy, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
@@ -73,6 +74,7 @@ interface SignedParameters {
   readonly query: string;
   readonly secretIndex: number;
   readonly body?: RequestBody & { kind: "modules" };
+  readonly upload?: FormData;
 }
 
 function checked(verdict: ReturnType<typeof verifyChecksum>, call: Call): number {
@@ -85,11 +87,17 @@ function checked(verdict: ReturnType<typeof verifyChecksum>, call: Call): number
  * on it before a byte of its body is read, and a POST form adding parameters to it is refused (the checksum does
  * not cover them); its body can only be a create's or insertDocument's `<modules>` document. A POST without a
  * query is signed over its form's parameters sorted by name (bbb-web 2.x), so that form is read (small) first.
+ * A multipart upload's parameters are its query's, as bbb-web verifies them; the body gives only the upload.
  */
 async function signedParameters(context: ApiContext, tenant: TenantEntry, incoming: IncomingCall, call: Call): Promise<SignedParameters> {
   const verify = (rawQuery: string): number =>
     checked(verifyChecksum({ callName: incoming.call, rawQuery, secrets: tenant.secrets, allowed: context.directory.allowedChecksums }), call);
-  const posted = incoming.method === "POST" && call.body !== "ignored";
+  const posted = incoming.method === "POST";
+  if (call.body === "multipart") {
+    const secretIndex = verify(incoming.rawQuery);
+    const body = posted ? await incoming.readBody("multipart") : { kind: "none" as const };
+    return { params: new URLSearchParams(incoming.rawQuery), query: incoming.rawQuery, secretIndex, ...(body.kind === "multipart" ? { upload: body.form } : {}) };
+  }
   if (incoming.rawQuery !== "" || !posted) {
     const secretIndex = verify(incoming.rawQuery);
     const body = posted ? await incoming.readBody(call.body) : { kind: "none" as const };
@@ -119,6 +127,7 @@ async function verified(context: ApiContext, incoming: IncomingCall, call: Call)
     params: signed.params,
     query: signed.query,
     body: signed.body?.body,
+    upload: signed.upload,
   });
 }
 

@@ -120,25 +120,3 @@ export async function updateRecordings(context: ApiContext, request: ApiRequest)
     throw error;
   }
 }
-
-/** bbb-web answers the text track calls in JSON (`RecMetaXmlHelper`, `GetRecTextTracksResp`). */
-function textTracksAnswer(response: Record<string, string>): ApiAnswer {
-  return { kind: "json", body: JSON.stringify({ response }) };
-}
-
-/**
- * getRecordingTextTracks and putRecordingTextTrack. Caption tracks stay in a node's `/var/bigbluebutton/captions`,
- * which no recording brings to the share: a recording of the tenant has none here (`noCaptionsFound`), and an
- * upload is refused rather than accepted and lost. Another tenant's record ID is `noRecordings`, as an unknown one.
- */
-export async function recordingTextTracks(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
-  const recordId = request.params.get("recordID");
-  if (recordId === null || recordId === "") return textTracksAnswer({ returncode: "FAILED", messageKey: "missingParamRecordID", message: "You must specify a recordID." });
-  if ((await getRecording(context.redis, request.tenant.slug, recordId)) === undefined) {
-    return textTracksAnswer({ returncode: "FAILED", messageKey: "noRecordings", message: `No recording found for ${recordId}` });
-  }
-  if (request.call === "putRecordingTextTrack") {
-    return textTracksAnswer({ returncode: "FAILED", messageKey: "upload_text_track_failed", message: "Text track upload failed: this platform keeps no caption tracks." });
-  }
-  return textTracksAnswer({ returncode: "FAILED", messageKey: "noCaptionsFound", message: `No captions found for ${recordId}` });
-}

@@ -9,13 +9,20 @@ export const maxModulesBytes = 2 * 1024 * 1024;
 /** A body still arriving after this is refused: a slow client does not hold a request open. */
 export const bodyReadTimeoutMs = 10_000;
 
-/** What a call takes from a POST body: form parameters only, or also an XML `<modules>` document. */
-export type BodyUse = "form" | "formOrModules";
+/** The largest text track putRecordingTextTrack takes: hours of captions are a few hundred kilobytes. */
+export const maxTextTrackBytes = 8 * 2 ** 20;
+
+/**
+ * What a call takes from a POST body: form parameters only, or also an XML `<modules>` document, or a
+ * `multipart/form-data` upload (putRecordingTextTrack's file).
+ */
+export type BodyUse = "form" | "formOrModules" | "multipart";
 
 export type RequestBody =
   | { kind: "none" }
   | { kind: "form"; params: URLSearchParams }
-  | { kind: "modules"; body: NodeRequestBody };
+  | { kind: "modules"; body: NodeRequestBody }
+  | { kind: "multipart"; form: FormData };
 
 /** Reads at most `limit` bytes within `bodyReadTimeoutMs`; past either the rest is left unread (the caller closes). */
 export function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -47,6 +54,21 @@ function looksLikeModules(text: string): boolean {
   return /^\s*(?:<\?xml[^>]*\?>\s*)?<modules[\s>/]/.test(text) && /(?:<\/modules>|<modules[^>]*\/>)\s*$/.test(text);
 }
 
+/**
+ * A `multipart/form-data` upload, parsed by the runtime's own (fetch) parser, at most `maxTextTrackBytes` of file
+ * and a form's worth of parts around it. A body of another type carries no file: it is left unread.
+ */
+async function readMultipart(req: IncomingMessage, contentType: string): Promise<RequestBody> {
+  if (!contentType.startsWith("multipart/form-data")) return { kind: "none" };
+  const data = await readLimited(req, maxTextTrackBytes + maxFormBytes);
+  try {
+    const form = await new Response(data, { headers: { "content-type": req.headers["content-type"] ?? "" } }).formData();
+    return { kind: "multipart", form };
+  } catch {
+    throw bbbErrors.malformedBody("not a multipart/form-data body");
+  }
+}
+
 /** Whether the request announces no body at all (neither a length nor chunks): nothing to read. */
 function hasNoBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
@@ -61,6 +83,7 @@ function hasNoBody(req: IncomingMessage): boolean {
 export async function readBody(req: IncomingMessage, use: BodyUse): Promise<RequestBody> {
   if (hasNoBody(req)) return { kind: "none" };
   const contentType = (req.headers["content-type"] ?? "").toLowerCase();
+  if (use === "multipart") return readMultipart(req, contentType);
   if (contentType.startsWith("application/x-www-form-urlencoded")) {
     const data = await readLimited(req, maxFormBytes);
     return data.length === 0 ? { kind: "none" } : { kind: "form", params: new URLSearchParams(data.toString("utf8")) };

@@ -227,10 +227,3 @@ describe("publishRecordings, updateRecordings, deleteRecordings", () => {
     expect(idsOf(await call("acme", "getRecordings"))).toEqual([acmeWeekly.recordId]);
   });
 });
-
-describe("getRecordingTextTracks", () => {
-  it("answers noRecordings in JSON for another tenant's record ID", async () => {
-    const answer = await get(signedUrl(rf.fleet.balancers[0]!, tenants.globex, "getRecordingTextTracks", { recordID: acmeWeekly.recordId }));
-    expect(JSON.parse(answer.body)).toEqual({ response: { returncode: "FAILED", messageKey: "noRecordings", message: `No recording found for ${acmeWeekly.recordId}` } });
-  });
-});
