@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { coturnPorts, renderTurnServerConfig, validatePortRange, type PortRange } from "./render/coturn.js";
+import { coturnPorts, renderCertificateReloader, renderTurnServerConfig, validatePortRange, type PortRange } from "./render/coturn.js";
 import { assertPinnedImage, defaultImages } from "./versions.js";
 import {
   appLabels,
@@ -47,6 +47,13 @@ export interface CoturnArgs {
 
 const uid = 65534; // `nobody`, the user the coturn image runs as
 const defaultSizing: ResourceSizing = { cpuRequest: "200m", memoryRequest: "128Mi", cpuLimit: "2", memoryLimit: "512Mi" };
+const reloaderSizing: ResourceSizing = { cpuRequest: "5m", memoryRequest: "8Mi", cpuLimit: "50m", memoryLimit: "32Mi" };
+const tlsDir = "/etc/coturn/tls";
+const reloaderStateFile = "/run/reloader/loaded";
+/** A readlink and a sleep per round: cheap enough that a renewal reaches coturn within seconds. */
+const reloaderIntervalSeconds = 10;
+/** The reloader's loop rewrites its state file every round; older than this, it has hung. */
+const reloaderStaleSeconds = 6 * reloaderIntervalSeconds;
 
 /**
  * coturn, shared by Jitsi and Janus clients that cannot reach media over UDP: TURN REST credentials from a static
@@ -90,7 +97,7 @@ export class Coturn extends pulumi.ComponentResource {
         externalIp,
         staticAuthSecret,
         relayPorts: args.relayPorts,
-        tls: tlsEnabled ? { certFile: "/etc/coturn/tls/tls.crt", keyFile: "/etc/coturn/tls/tls.key" } : undefined,
+        tls: tlsEnabled ? { certFile: `${tlsDir}/tls.crt`, keyFile: `${tlsDir}/tls.key` } : undefined,
         tcpRelay: args.tcpRelay ?? false,
       }),
     );
@@ -110,9 +117,13 @@ export class Coturn extends pulumi.ComponentResource {
           strategy: { type: "Recreate" },
           selector: { matchLabels: labels },
           template: {
+            // The hash covers turnserver.conf only: a renewed turn-tls reaches coturn by the reloader's signal, never
+            // by a restart that would end every relayed call.
             metadata: { labels, annotations: { "mediaplane/config-hash": secretContentHash(configText) } },
             spec: {
               securityContext: nonRootPodSecurity(uid),
+              // The reloader signals turnserver, which it can only see in one PID namespace with it.
+              ...(tlsEnabled ? { shareProcessNamespace: true } : {}),
               // No Kubernetes API access: no service account token in the pod.
               automountServiceAccountToken: false,
               ...(args.placement === undefined ? {} : { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }),
@@ -134,15 +145,18 @@ export class Coturn extends pulumi.ComponentResource {
                   securityContext: coturnContainerSecurity(),
                   volumeMounts: [
                     { name: "config", mountPath: "/etc/coturn/turnserver.conf", subPath: "turnserver.conf", readOnly: true },
-                    ...(tlsEnabled ? [{ name: "tls", mountPath: "/etc/coturn/tls", readOnly: true }] : []),
+                    ...(tlsEnabled ? [{ name: "tls", mountPath: tlsDir, readOnly: true }] : []),
                     { name: "state", mountPath: "/var/lib/coturn" },
                     { name: "tmp", mountPath: "/tmp" },
                   ],
                 },
+                ...(tlsEnabled ? [certificateReloader(image)] : []),
               ],
               volumes: [
                 { name: "config", secret: { secretName: config.metadata.name } },
-                ...(args.tlsSecretName === undefined ? [] : [{ name: "tls", secret: { secretName: args.tlsSecretName } }]),
+                ...(args.tlsSecretName === undefined
+                  ? []
+                  : [{ name: "tls", secret: { secretName: args.tlsSecretName } }, { name: "reloader-state", emptyDir: { sizeLimit: "1Mi" } }]),
                 { name: "state", emptyDir: { sizeLimit: "64Mi" } },
                 { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
               ],
@@ -225,6 +239,30 @@ export class Coturn extends pulumi.ComponentResource {
  */
 function coturnContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
   return { ...restrictedContainerSecurity(), capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } };
+}
+
+/**
+ * Sends turnserver SIGUSR2 when the kubelet swaps the turn-tls volume's `..data` (see renderCertificateReloader).
+ * The coturn image, so no other image is pulled; coturn's user and no capability at all: the kernel lets a process
+ * signal another of the same uid, file capabilities or not. Ready as soon as it has recorded the certificate in
+ * use, so it never holds TURN out of service; live while its loop keeps rewriting that record.
+ */
+function certificateReloader(image: string): k8s.types.input.core.v1.Container {
+  const stateDir = reloaderStateFile.slice(0, reloaderStateFile.lastIndexOf("/"));
+  const loopAlive = `test $(( $(date +%s) - $(stat -c %Y ${reloaderStateFile}) )) -lt ${reloaderStaleSeconds}`;
+  return {
+    name: "certificate-reloader",
+    image,
+    command: ["sh", "-c", renderCertificateReloader({ certDir: tlsDir, stateFile: reloaderStateFile, intervalSeconds: reloaderIntervalSeconds })],
+    readinessProbe: { exec: { command: ["test", "-e", reloaderStateFile] }, periodSeconds: 10 },
+    livenessProbe: { exec: { command: ["sh", "-c", loopAlive] }, periodSeconds: 30, initialDelaySeconds: reloaderStaleSeconds },
+    resources: resourceRequirements(reloaderSizing),
+    securityContext: restrictedContainerSecurity(),
+    volumeMounts: [
+      { name: "tls", mountPath: tlsDir, readOnly: true },
+      { name: "reloader-state", mountPath: stateDir },
+    ],
+  };
 }
 
 /** A Service lists ports one by one: one UDP entry per relay port. */

@@ -90,6 +90,24 @@ describe("Coturn", () => {
     expect(text).toContain("external-ip=198.51.100.20");
   });
 
+  it("runs a certificate reloader from the coturn image beside it, in one PID namespace, with no capability", () => {
+    const pod = deployment("coturn").spec?.template.spec;
+    const reloader = pod?.containers.find((candidate) => candidate.name === "certificate-reloader");
+    expect(pod?.shareProcessNamespace).toBe(true);
+    expect(reloader?.image).toBe(containerOf("coturn").image);
+    expect(reloader?.command?.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(reloader?.command?.[2]).toContain("kill -USR2");
+    expect(reloader?.securityContext?.capabilities).toEqual({ drop: ["ALL"] });
+    expect(reloader?.volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/coturn/tls", readOnly: true });
+    expect(reloader?.livenessProbe?.exec?.command).toBeDefined();
+    expect(reloader?.resources?.limits).toBeDefined();
+  });
+
+  it("restarts coturn for a changed turnserver.conf only: the pod template names turn-tls, not its content", () => {
+    expect(Object.keys(deployment("coturn").spec?.template.metadata?.annotations ?? {})).toEqual(["mediaplane/config-hash"]);
+    expect(deployment("coturn").spec?.template.spec?.volumes).toContainEqual({ name: "tls", secret: { secretName: "turn-tls" } });
+  });
+
   it("runs one non-root replica with probes and limits", () => {
     expect(deployment("coturn").spec?.replicas).toBe(1);
     expect(deployment("coturn").spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534 });

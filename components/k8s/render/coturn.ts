@@ -131,3 +131,57 @@ export function renderTurnServerConfig(args: TurnServerConfigArgs): string {
     "",
   ].join("\n");
 }
+
+export interface CertificateReloaderArgs {
+  /** Where the pod mounts the `kubernetes.io/tls` Secret (the kubelet's `..data` symlink lives there). */
+  certDir: string;
+  /** A file on a writable volume: the `..data` target coturn last loaded; its age shows the loop is alive. */
+  stateFile: string;
+  /** How often to look for a swapped `..data`. */
+  intervalSeconds: number;
+}
+
+/**
+ * The reloader's script (POSIX sh). coturn 4.6.3 re-reads `cert` and `pkey` from their configured paths on SIGUSR2
+ * (src/apps/relay/mainrelay.c: reload_ssl_certs, openssl_load_certificates) and keeps its current TLS context when
+ * the new files do not load (set_ctx replaces it only without errors), so a signal after the kubelet swaps `..data`
+ * is all a renewal needs, and a bad Secret cannot take TLS down.
+ *
+ * It uses shell builtins plus coreutils' readlink and sleep only: the coturn image is debian:bookworm-slim
+ * (docker/coturn/debian/Dockerfile), which has no procps, so turnserver is found by its /proc/<pid>/comm. The state
+ * lives in a file, not a variable, so a restarted reloader still signals for a swap it missed while down. Nothing is
+ * sent before the first swap: turnserver installs its SIGUSR2 handler only after setting up its listeners, and
+ * SIGUSR2's default action would end it.
+ */
+export function renderCertificateReloader(args: CertificateReloaderArgs): string {
+  const tag = "coturn-certificate-reloader:";
+  return [
+    "set -u",
+    `certs='${args.certDir}'`,
+    `state='${args.stateFile}'`,
+    `[ -s "$state" ] || readlink "$certs/..data" > "$state" || : > "$state"`,
+    `echo "${tag} watching $certs/..data every ${args.intervalSeconds}s"`,
+    "while :; do",
+    `  read -r seen < "$state" || seen=''`,
+    `  current=$(readlink "$certs/..data") || current=''`,
+    `  if [ -n "$current" ] && [ "$current" != "$seen" ]; then`,
+    "    pid=''",
+    "    for comm in /proc/[0-9]*/comm; do",
+    `      read -r name 2>/dev/null < "$comm" || continue`,
+    `      if [ "$name" = turnserver ]; then pid=\${comm#/proc/}; pid=\${pid%/comm}; break; fi`,
+    "    done",
+    `    if [ -z "$pid" ]; then`,
+    `      echo "${tag} $certs/..data now points to $current, but no turnserver process is visible to signal; retrying"`,
+    `    elif kill -USR2 "$pid"; then`,
+    `      echo "${tag} $certs/..data now points to $current (was \${seen:-unknown}): sent SIGUSR2 to turnserver (pid $pid) to reload its certificate"`,
+    "      seen=$current",
+    "    else",
+    `      echo "${tag} could not signal turnserver (pid $pid); retrying"`,
+    "    fi",
+    "  fi",
+    `  printf '%s\\n' "$seen" > "$state"`,
+    `  sleep ${args.intervalSeconds}`,
+    "done",
+    "",
+  ].join("\n");
+}

@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { IConfigMap, IContainer, IKeyToPath, IPodSpec, ISecret, IVolume } from "kubernetes-models/v1";
@@ -18,6 +18,16 @@ export interface PodRunOptions {
   configMaps?: readonly IConfigMap[];
   /** Host directories standing in for a StatefulSet's claimed volumes (volumeClaimTemplates), by volume name. */
   claims?: Readonly<Record<string, string>>;
+  /**
+   * Host directories the test lays out as the kubelet projects a Secret volume (see `projectSecretFiles`), by volume
+   * name, so the test can update the Secret while the container runs.
+   */
+  secretVolumeDirs?: Readonly<Record<string, string>>;
+  /**
+   * With `shareProcessNamespace`: `{ join: <container name> }` puts the container in the PID namespace of the pod's
+   * container started first, which itself passes `"first"`.
+   */
+  processNamespace?: "first" | { join: string };
   /** Environment values to replace: placement only (ports, bind addresses on the shared host network). */
   envOverrides?: Readonly<Record<string, string>>;
   /**
@@ -63,13 +73,17 @@ export async function podRun(options: PodRunOptions): Promise<PodRun> {
     if (!notAboutTheProcess.has(field) && !translated.has(field)) throw new Error(`container ${container.name}: field ${field} is not reproduced by podRun`);
   }
   for (const field of Object.keys(pod)) {
-    if (!podFieldsNotAboutTheProcess.has(field) && field !== "securityContext") throw new Error(`pod field ${field} is not reproduced by podRun`);
+    if (!podFieldsNotAboutTheProcess.has(field) && field !== "securityContext" && field !== "shareProcessNamespace") throw new Error(`pod field ${field} is not reproduced by podRun`);
   }
   const podSecurity = pod.securityContext ?? {};
   const security = container.securityContext ?? {};
   const uid = security.runAsUser ?? podSecurity.runAsUser;
   const gid = security.runAsGroup ?? podSecurity.runAsGroup;
   const args: string[] = [];
+  if (pod.shareProcessNamespace === true) {
+    if (options.processNamespace === undefined) throw new Error(`pod shares its process namespace: say which container ${container.name} joins`);
+    if (options.processNamespace !== "first") args.push(`--pid=container:${options.processNamespace.join}`);
+  }
   if (security.runAsNonRoot ?? podSecurity.runAsNonRoot) {
     // The kubelet refuses a non-root container whose user it cannot verify as numeric and non-zero.
     if (uid === undefined || uid === 0) throw new Error(`container ${container.name}: runAsNonRoot without a non-zero runAsUser`);
@@ -113,7 +127,8 @@ export async function podRun(options: PodRunOptions): Promise<PodRun> {
       const projectedSecret = options.secrets.find((candidate) => candidate.metadata?.name === secretName);
       if (projectedSecret === undefined) throw new Error(`volume ${mount.name}: Secret ${secretName} not given`);
       const read = (key: string) => secretValue(options.secrets, secretName, key, options.unknownSecretValue);
-      source = await projectFiles(projected, mount.name, volume.secret.items ?? keysOf(projectedSecret), read, volume.secret.defaultMode);
+      const laidOut = options.secretVolumeDirs?.[mount.name];
+      source = laidOut ?? (await projectFiles(projected, mount.name, volume.secret.items ?? keysOf(projectedSecret), read, volume.secret.defaultMode));
       // Secret volumes are always read-only in a pod.
       readOnly = true;
     } else if (volume?.configMap !== undefined) {
@@ -185,4 +200,28 @@ async function projectFiles(
     }
   }
   return dir;
+}
+
+/**
+ * Writes (or updates) a Secret volume in `dir` the way the kubelet's atomic writer does (kubernetes
+ * pkg/volume/util/atomic_writer.go): the files in a fresh `..<timestamp>` directory, a `..data_tmp` symlink to it
+ * renamed over `..data` in one step, one `<key> -> ..data/<key>` symlink per key, then the previous directory
+ * removed. A reader sees the old files or the new ones, never a mix.
+ */
+export async function projectSecretFiles(dir: string, files: Readonly<Record<string, string>>): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755);
+  const previous = await readlink(join(dir, "..data")).catch(() => undefined);
+  const stamp = `..${new Date().toISOString().replace(/[-:T]/g, "_").replace("Z", "")}${process.hrtime.bigint() % 1_000_000n}`;
+  await mkdir(join(dir, stamp), { mode: 0o755 });
+  await chmod(join(dir, stamp), 0o755);
+  for (const [key, text] of Object.entries(files)) await writeFile(join(dir, stamp, key), text, { mode: 0o644 });
+  await symlink(stamp, join(dir, "..data_tmp"));
+  await rename(join(dir, "..data_tmp"), join(dir, "..data"));
+  for (const key of Object.keys(files)) {
+    await symlink(join("..data", key), join(dir, key)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+  }
+  if (previous !== undefined) await rm(join(dir, previous), { recursive: true, force: true });
 }

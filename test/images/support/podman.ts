@@ -122,13 +122,20 @@ export interface StandInImage {
  * A stand-in for a pinned upstream image that cannot be pulled here, made of this machine's Debian build of the same
  * software: its /usr read-only (merged-/usr symlinks, the loader cache), users root and nobody, and `imageFiles`
  * (path in the image to a file here) where the real image differs, e.g. a binary carrying the image's file
- * capability. Mount points of the pod's volumes are made by the runtime, as with a real image.
+ * capability. Mount points of the pod's volumes are made by the runtime, as with a real image, except
+ * `emptyDirMountPoints`: a tmpfs takes the mode of a mount point that already exists (runc), so once one container
+ * has made it (root's, 0755) the next container on this root would get an emptyDir its user cannot write; made here
+ * world-writable, as the kubelet's emptyDirs are, every container gets a writable one.
  */
-export async function hostStandInImage(imageFiles: Readonly<Record<string, string>> = {}): Promise<StandInImage> {
+export async function hostStandInImage(imageFiles: Readonly<Record<string, string>> = {}, emptyDirMountPoints: readonly string[] = []): Promise<StandInImage> {
   const root = await mkdtemp(join(tmpdir(), "mediaplane-stand-in-"));
   await chmod(root, 0o755);
   for (const dir of ["usr", "etc", "tmp", "proc", "dev", "sys", "run"]) await mkdir(join(root, dir));
   await chmod(join(root, "tmp"), 0o1777);
+  for (const mountPoint of emptyDirMountPoints) {
+    await mkdir(join(root, mountPoint), { recursive: true });
+    await chmod(join(root, mountPoint), 0o777);
+  }
   for (const entry of ["bin", "sbin", "lib", "lib64"]) await symlink(`usr/${entry}`, join(root, entry));
   await copyFile("/etc/ld.so.cache", join(root, "etc", "ld.so.cache"));
   await writeFile(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
