@@ -25,6 +25,7 @@ prerequisites=(
   "pebble pebble a local ACME CA that validates DNS-01 against that server, for the wildcard certificate test"
   "lego lego the ACME client library traefik is built on, ordering that certificate with the issuer's RFC2136 values"
   "nginx nginx the BBB node's HTTPS location in front of the CPU-load agent"
+  "ruby ruby the post-publish script BBB's publish worker runs with ruby on a node, run the same way"
   "chromium chromium the operator console's browser tests (headless, driven by playwright-core)"
   "prometheus-redis-exporter prometheus-redis-exporter the Redis metrics sidecar, started as its container starts it"
 )

@@ -13,8 +13,13 @@ export const loadAgentPath = "/b3lb/load";
 export const loadAgentPort = 9890;
 export const loadAgentUnitName = "mediaplane-load-agent.service";
 export const loadAgentProgramFile = "/usr/local/lib/mediaplane/load-agent.mjs";
-/** Holds `LOAD_AGENT_TOKEN=...`, mode 600, written from the install command's stdin. */
-export const loadAgentEnvironmentFile = "/etc/mediaplane/load-agent.env";
+/**
+ * The node's mediaplane settings: root's, traversable (mode 711) so that each file's own owner and mode decide who
+ * reads it (the recording hook's belongs to BBB's recording user).
+ */
+export const settingsDirectory = "/etc/mediaplane";
+/** Holds `LOAD_AGENT_TOKEN=...`, mode 600 (root's: systemd reads it for the agent), written from the install command's stdin. */
+export const loadAgentEnvironmentFile = `${settingsDirectory}/load-agent.env`;
 /** bbb-install's nginx site includes `/etc/bigbluebutton/nginx/*.nginx` inside its HTTPS server block. */
 export const loadAgentNginxFile = "/etc/bigbluebutton/nginx/mediaplane-load-agent.nginx";
 

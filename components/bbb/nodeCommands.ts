@@ -1,5 +1,6 @@
 import {
   loadAgentEnvironmentFile,
+  settingsDirectory,
   loadAgentNginxFile,
   loadAgentNginxLocation,
   loadAgentProgram,
@@ -69,7 +70,7 @@ export function loadAgentInstallCommand(): string {
   return [
     "set -eu",
     "sudo install -d -m 0755 /usr/local/lib/mediaplane",
-    "sudo install -d -m 0700 /etc/mediaplane",
+    `sudo install -d -m 0711 ${settingsDirectory}`,
     `sudo sh -c 'umask 077 && cat > ${loadAgentEnvironmentFile}'`,
     ...writeFile(loadAgentProgramFile, loadAgentProgram(), "MEDIAPLANE_LOAD_AGENT"),
     ...writeFile(`/etc/systemd/system/${loadAgentUnitName}`, loadAgentUnit(), "MEDIAPLANE_UNIT"),
@@ -91,8 +92,13 @@ export function loadAgentEnvironment(token: string): string {
 export const recordingHookProgramFile = "/usr/local/bin/mediaplane-recording-upload";
 /** BBB runs every `*.rb` here after publishing a format: `ruby <script> -m <recordID> -f <format>`. */
 export const recordingHookScriptFile = "/usr/local/bigbluebutton/core/scripts/post_publish/mediaplane_upload.rb";
-/** `MEDIAPLANE_UPLOAD_URL`, `MEDIAPLANE_NODE_ID`, `MEDIAPLANE_NODE_SECRET`; mode 600, written from stdin. */
-export const recordingHookEnvironmentFile = "/etc/mediaplane/recording-upload.env";
+/**
+ * `MEDIAPLANE_UPLOAD_URL`, `MEDIAPLANE_NODE_ID`, `MEDIAPLANE_NODE_SECRET`; written from stdin, mode 600 and owned by
+ * the user BBB's recording workers run as (`bbb-rap-resque-worker.service`: `User=bigbluebutton`), who runs the hook.
+ */
+export const recordingHookEnvironmentFile = `${settingsDirectory}/recording-upload.env`;
+/** The user BBB's recording workers, and so its post-publish scripts, run as. */
+export const recordingWorkerUser = "bigbluebutton";
 
 const recordingFile = (name: string): string => readFileSync(new URL(`./recording/${name}`, import.meta.url), "utf8");
 
@@ -100,8 +106,9 @@ const recordingFile = (name: string): string => readFileSync(new URL(`./recordin
 export function recordingHookInstallCommand(): string {
   return [
     "set -eu",
-    "sudo install -d -m 0700 /etc/mediaplane",
+    `sudo install -d -m 0711 ${settingsDirectory}`,
     `sudo sh -c 'umask 077 && cat > ${recordingHookEnvironmentFile}'`,
+    `sudo chown ${recordingWorkerUser}:${recordingWorkerUser} ${recordingHookEnvironmentFile}`,
     ...writeFile(recordingHookProgramFile, recordingFile("mediaplane-recording-upload"), "MEDIAPLANE_RECORDING_HOOK"),
     `sudo chmod 0755 ${recordingHookProgramFile}`,
     ...writeFile(recordingHookScriptFile, recordingFile("mediaplane_upload.rb"), "MEDIAPLANE_POST_PUBLISH"),

@@ -233,6 +233,15 @@ describe("removing or replacing a node", () => {
     expect(text).toContain("exec('/usr/local/bin/mediaplane-recording-upload', *ARGV)");
   });
 
+  it("leaves the hook's settings readable by BBB's recording user, who runs post-publish scripts, and by no one else", () => {
+    // record-and-playback/core/systemd/bbb-rap-resque-worker.service: User=bigbluebutton.
+    const text = commandText(byName("bbb-a-1-recording-hook"));
+    expect(text).toContain("sudo install -d -m 0711 /etc/mediaplane");
+    expect(text).toContain("sudo sh -c 'umask 077 && cat > /etc/mediaplane/recording-upload.env'");
+    expect(text).toContain("sudo chown bigbluebutton:bigbluebutton /etc/mediaplane/recording-upload.env");
+    expect(commandText(byName("bbb-a-1-load-agent"))).toContain("sudo install -d -m 0711 /etc/mediaplane");
+  });
+
   it("lets the node's commands go with its VM instead of connecting to a machine that is going away", () => {
     for (const step of ["bbb-install", "load-agent", "api-secret", "recording-hook"]) expect(byName(`bbb-a-1-${step}`).engine.deletedWith).toBe(byName("bbb-a-1-vm").urn);
   });

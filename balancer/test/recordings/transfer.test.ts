@@ -1,9 +1,12 @@
 import { execFile } from "node:child_process";
-import { cp, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordingHookEnvironment } from "../../../components/bbb/nodeCommands.js";
+import { recordingHookEnvironment, recordingHookProgramFile } from "../../../components/bbb/nodeCommands.js";
 import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
 import { formatDirectory, stagingDirectory } from "../../src/recordings/share.js";
 import { uploadSignature } from "../../src/recordings/uploadAuth.js";
@@ -187,5 +190,80 @@ describe("a recording is never half-visible", () => {
     const document = parseMetadataXml(await readFile(join(formatDirectory(rf.share, "globex", "published", "presentation", published.recordId), "metadata.xml"), "utf8"));
     expect(document.id).toBe(published.recordId);
     expect(document.meeting.externalId).toBe("globex~metadata-kept");
+  });
+});
+
+/** BBB's post-publish script, as the fleet component installs it into `post_publish/`. */
+const postPublishScript = fileURLToPath(new URL("../../../components/bbb/recording/mediaplane_upload.rb", import.meta.url));
+/** Stands in for BBB's `bigbluebutton` user: any uid and gid but root's. */
+const recordingUser = 10_099;
+
+/**
+ * Runs the post-publish script as BBB's publish worker runs it: `ruby <script> -m <recordID> -f <format>`
+ * (record-and-playback/core/lib/recordandplayback/workers/base_worker.rb, `run_post_scripts` and `run_script`), as
+ * the recording workers' user, not root (record-and-playback/core/systemd/bbb-rap-resque-worker.service:
+ * `User=bigbluebutton`), from their working directory. The upload program is bound at the path the fleet component
+ * installs it to, in a mount namespace of the test's own; the settings file sits in a directory of root's with
+ * mode 711 and has the owner `settingsOwner` and mode 600, as the install command leaves it.
+ */
+async function runAsPublishWorker(recordId: string, node: { id: string; secret: string }, publishedDir: string, settings: { owner: number; uploadUrl?: string }): Promise<{ code: number; output: string }> {
+  const root = await mkdtemp(join(tmpdir(), "mediaplane-publish-worker-"));
+  try {
+    await chmod(root, 0o755);
+    const bin = join(root, "bin");
+    await mkdir(bin, { mode: 0o755 });
+    await copyFile(hookProgram, join(bin, "mediaplane-recording-upload"));
+    await chmod(join(bin, "mediaplane-recording-upload"), 0o755);
+    const settingsDir = join(root, "etc-mediaplane");
+    await mkdir(settingsDir);
+    await chmod(settingsDir, 0o711);
+    const settingsFile = join(settingsDir, "recording-upload.env");
+    await writeFile(settingsFile, recordingHookEnvironment(settings.uploadUrl ?? rf.uploadUrl, node.id, node.secret), { mode: 0o600 });
+    await chown(settingsFile, settings.owner, settings.owner);
+    const worker = `mount --bind "$0" ${dirname(recordingHookProgramFile)} && cd / && exec setpriv --reuid=${recordingUser} --regid=${recordingUser} --clear-groups ruby "$1" -m "$2" -f presentation`;
+    const { stdout, stderr } = await run("unshare", ["--mount", "--", "sh", "-c", worker, bin, postPublishScript, recordId], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", MEDIAPLANE_UPLOAD_CONFIG: settingsFile, BBB_PUBLISHED_DIR: publishedDir, MEDIAPLANE_UPLOAD_ATTEMPTS: "1" },
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, output: failed.stdout + failed.stderr };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+describe("the post-publish script, run as BBB's publish worker runs it", () => {
+  /** A published recording taken off the share again, so that only the run under test can bring it back. */
+  async function publishedElsewhere(meetingId: string): Promise<{ recordId: string; node: { id: string; secret: string }; publishedDir: string; onShare: string; directory: string }> {
+    const published = (await rf.record("acme", meetingId))!;
+    const onShare = formatDirectory(rf.share, "acme", "published", "presentation", published.recordId);
+    await rm(onShare, { recursive: true });
+    const nodeId = nodeIdOf(published.directory);
+    // The recordings' temporary root is the test's own (mkdtemp, 700): BBB's user must reach its node's files.
+    await chmod(dirname(rf.nodesDir), 0o755);
+    return { recordId: published.recordId, node: nodeOf(nodeId), publishedDir: join(rf.nodesDir, nodeId, "published"), onShare, directory: published.directory };
+  }
+
+  it("brings the recording to the share, run with ruby as BBB's recording user, reading the settings the install command left it", async () => {
+    const recording = await publishedElsewhere("worker-run");
+    const result = await runAsPublishWorker(recording.recordId, recording.node, recording.publishedDir, { owner: recordingUser });
+    expect(result.code, result.output).toBe(0);
+    expect(await treeOf(recording.onShare)).toEqual(await treeOf(recording.directory));
+  });
+
+  it("cannot send anything when the settings file is root's alone, which is why the install command hands it to BBB's user", async () => {
+    const recording = await publishedElsewhere("worker-root-settings");
+    const result = await runAsPublishWorker(recording.recordId, recording.node, recording.publishedDir, { owner: 0 });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("MEDIAPLANE_UPLOAD_URL");
+    expect(existsSync(recording.onShare)).toBe(false);
+  });
+
+  it("exits non-zero, so BBB logs the post-publish script as failed, when the platform does not answer", async () => {
+    const recording = await publishedElsewhere("worker-platform-down");
+    const result = await runAsPublishWorker(recording.recordId, recording.node, recording.publishedDir, { owner: recordingUser, uploadUrl: "http://127.0.0.1:9" });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("not sent after 1 attempts");
   });
 });
