@@ -13,7 +13,7 @@ import {
 import { Tenants, tenantApiUrls, type TenantAccess } from "./Tenants.js";
 import { composeWorkloads, type PlatformWorkloads } from "./k8s/composeWorkloads.js";
 import { janusInstanceEndpoints, type JanusInstanceEndpoint } from "./k8s/Janus.js";
-import { namespacePodSecurity, podSecurityLabels } from "./k8s/podSecurity.js";
+import { mediaPodSecurity, platformPodSecurity, podSecurityMetadata, type NamespacePodSecurity } from "./k8s/podSecurity.js";
 import { BbbFleet } from "./bbb/BbbFleet.js";
 import { NodeDrain } from "./bbb/NodeDrain.js";
 import { DnsRecord } from "./dns/DnsRecord.js";
@@ -34,8 +34,13 @@ export interface MediaPlatformArgs {
 export interface WorkloadContext {
   /** Provider of the target cluster; every workload resource uses it. */
   readonly provider: k8s.Provider;
-  /** Namespace of the platform's workloads. */
+  /** Namespace of the platform's workloads: ingress, balancer, Redis, TURN, certificates; enforces `restricted`. */
   readonly namespace: pulumi.Output<string>;
+  /**
+   * Namespace of the media servers (Jitsi, Janus), whose pods need a looser Pod Security level (host network, host
+   * ports, root init); undefined when the stack runs neither.
+   */
+  readonly mediaNamespace: pulumi.Output<string> | undefined;
   /** The whole stack config: domains, ACME, images, sizing of Jitsi/Janus/TURN/balancer, admin allow-list. */
   readonly settings: StackConfig;
   /** TSIG secret for DNS-01; set whenever `settings.acme` is. */
@@ -48,8 +53,13 @@ export interface WorkloadContext {
   readonly podCidrs: readonly string[];
   /** Storage class for RWO volumes (Redis AOF, acme.json): a block disk; undefined: the cluster's default. */
   readonly blockStorageClass: string | undefined;
-  /** ReadWriteMany claim for recordings (Azure Files on AKS, a plain PVC on a laptop). */
+  /** ReadWriteMany claim for recordings in the platform namespace (Azure Files on AKS, a plain PVC on a laptop). */
   readonly recordingsClaimName: pulumi.Output<string>;
+  /**
+   * The recordings claim in the media namespace, set when Janus records: the same share on AKS, a volume of its own
+   * on a laptop (a local volume cannot be claimed from two namespaces).
+   */
+  readonly mediaRecordingsClaimName: pulumi.Output<string> | undefined;
   /** Where the images the program builds go; see `ImageDelivery`. */
   readonly imageDelivery: ImageDelivery;
   /** Azure Cache for Redis when the stack uses it; undefined: run the in-cluster Redis. */
@@ -91,7 +101,7 @@ export function platformEndpoints(settings: Pick<StackConfig, "domains" | "jitsi
   };
 }
 
-const namespaceName = "mediaplane";
+const namespaceNames = { platform: "mediaplane", media: "mediaplane-media" } as const;
 
 /** The whole media platform of one stack: cluster (AKS or a kube context), tenants, and the workloads on top. */
 export class MediaPlatform extends pulumi.ComponentResource {
@@ -126,27 +136,39 @@ export class MediaPlatform extends pulumi.ComponentResource {
       );
     const k8sOpts = { parent: this, provider };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane", ...podSecurityLabels(namespacePodSecurity(settings)) } } },
-      k8sOpts,
-    );
+    const namespaceFor = (resourceName: string, namespaceName: string, security: NamespacePodSecurity) => {
+      const { labels, annotations } = podSecurityMetadata(security);
+      return new k8s.core.v1.Namespace(
+        resourceName,
+        { metadata: { name: namespaceName, labels: { "app.kubernetes.io/part-of": "mediaplane", ...labels }, annotations } },
+        k8sOpts,
+      ).metadata.name;
+    };
+    const namespace = namespaceFor(`${name}-namespace`, namespaceNames.platform, platformPodSecurity);
+    const mediaSecurity = mediaPodSecurity(settings);
+    const mediaNamespace = mediaSecurity === undefined ? undefined : namespaceFor(`${name}-media-namespace`, namespaceNames.media, mediaSecurity);
+    const janusRecords = settings.janus.enabled && settings.janus.recording;
+
     const blockStorageClass = clusterSettings.provider === "azure" ? "managed-csi" : clusterSettings.storageClass;
-    const recordingsClaimName = azure
-      ? azure.recordingShare(namespace.metadata.name, provider).claimName
-      : new k8s.core.v1.PersistentVolumeClaim(
-          `${name}-recordings`,
-          {
-            metadata: { name: "recordings", namespace: namespace.metadata.name },
-            spec: {
-              // A laptop cluster has one node: ReadWriteOnce is what its local-path provisioners offer.
-              accessModes: ["ReadWriteOnce"],
-              ...(blockStorageClass === undefined ? {} : { storageClassName: blockStorageClass }),
-              resources: { requests: { storage: `${settings.recordings.quotaGi}Gi` } },
-            },
+    const localRecordingsClaim = (resourceName: string, claimNamespace: pulumi.Input<string>) =>
+      new k8s.core.v1.PersistentVolumeClaim(
+        resourceName,
+        {
+          metadata: { name: "recordings", namespace: claimNamespace },
+          spec: {
+            // A laptop cluster has one node: ReadWriteOnce is what its local-path provisioners offer.
+            accessModes: ["ReadWriteOnce"],
+            ...(blockStorageClass === undefined ? {} : { storageClassName: blockStorageClass }),
+            resources: { requests: { storage: `${settings.recordings.quotaGi}Gi` } },
           },
-          k8sOpts,
-        ).metadata.name;
+        },
+        k8sOpts,
+      ).metadata.name;
+    const mediaClaimNamespace = janusRecords ? mediaNamespace : undefined;
+    const recordingShare = azure?.recordingShare(namespace, mediaClaimNamespace === undefined ? {} : { media: mediaClaimNamespace }, provider);
+    const recordingsClaimName = recordingShare?.claimName ?? localRecordingsClaim(`${name}-recordings`, namespace);
+    const mediaRecordingsClaimName =
+      mediaClaimNamespace === undefined ? undefined : (recordingShare?.otherClaimNames["media"] ?? localRecordingsClaim(`${name}-media-recordings`, mediaClaimNamespace));
 
     const records = recordWriter(settings, secrets.acmeTsigSecret);
     // The balancer (and its admin token) comes after its config, which waits for the fleet: the token is handed over later.
@@ -184,7 +206,8 @@ export class MediaPlatform extends pulumi.ComponentResource {
 
     this.workloadContext = {
       provider,
-      namespace: namespace.metadata.name,
+      namespace,
+      mediaNamespace,
       settings,
       acmeTsigSecret: secrets.acmeTsigSecret,
       staticIps: azure?.staticIps,
@@ -192,6 +215,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       podCidrs: clusterSettings.provider === "azure" ? [clusterSettings.podCidr] : clusterSettings.podCidrs,
       blockStorageClass,
       recordingsClaimName,
+      mediaRecordingsClaimName,
       imageDelivery: azure
         ? { kind: "registry", registryAuth: azure.registry.pushCredential }
         : clusterSettings.provider === "kubeContext" && clusterSettings.imageImport !== undefined

@@ -16,8 +16,13 @@ export interface RecordingShareArgs {
   readonly shareName: string;
   /** Share quota, GiB; also the size the PersistentVolume announces. */
   readonly quotaGi: number;
-  /** Namespace of the Secret and the claim. */
+  /** Namespace of the account key's Secret and of the claim the platform's pods mount. */
   readonly namespace: pulumi.Input<string>;
+  /**
+   * Further namespaces whose pods mount the share, by a key that names their volume: each gets a PersistentVolume of
+   * its own (a volume binds one claim) and a claim on it. The account key stays in `namespace`.
+   */
+  readonly alsoClaimedIn?: Readonly<Record<string, pulumi.Input<string>>>;
   readonly provider: k8s.Provider;
 }
 
@@ -30,8 +35,10 @@ export class RecordingShare extends pulumi.ComponentResource {
   readonly shareName: pulumi.Output<string>;
   /** Secret with `azurestorageaccountname` / `azurestorageaccountkey`, for the CSI driver. */
   readonly secretName: pulumi.Output<string>;
-  /** The claim workloads mount. */
+  /** The claim the platform's workloads mount, in `namespace`. */
   readonly claimName: pulumi.Output<string>;
+  /** The claims in `alsoClaimedIn`'s namespaces, by the same keys. */
+  readonly otherClaimNames: Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: RecordingShareArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mediaplane:azure:RecordingShare", name, {}, opts);
@@ -91,46 +98,51 @@ export class RecordingShare extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    const volume = new k8s.core.v1.PersistentVolume(
-      name,
-      {
-        metadata: { name: pulumi.interpolate`recordings-${account.name}` },
-        spec: {
-          capacity: { storage: `${args.quotaGi}Gi` },
-          accessModes: ["ReadWriteMany"],
-          persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: "",
-          // Owned by the media user that Janus runs as (see `mediaUser`).
-          mountOptions: [...recordingMountOptions],
-          csi: {
-            driver: "file.csi.azure.com",
-            // Unique per cluster: <resource group>#<account>#<share>.
-            volumeHandle: pulumi.interpolate`${args.resourceGroupName}#${account.name}#${share.name}`,
-            volumeAttributes: { shareName: share.name },
-            nodeStageSecretRef: { name: secret.metadata.name, namespace: secret.metadata.namespace },
+    const claimOn = (resourceName: string, namespace: pulumi.Input<string>, volumeKey: string | undefined): pulumi.Output<string> => {
+      const volume = new k8s.core.v1.PersistentVolume(
+        resourceName,
+        {
+          metadata: { name: pulumi.interpolate`recordings-${account.name}${volumeKey === undefined ? "" : `-${volumeKey}`}` },
+          spec: {
+            capacity: { storage: `${args.quotaGi}Gi` },
+            accessModes: ["ReadWriteMany"],
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: "",
+            // Owned by the media user that Janus runs as (see `mediaUser`).
+            mountOptions: [...recordingMountOptions],
+            csi: {
+              driver: "file.csi.azure.com",
+              volumeHandle: recordingVolumeHandle(args.resourceGroupName, account.name, share.name, volumeKey),
+              volumeAttributes: { shareName: share.name },
+              // A PersistentVolume may name a Secret in any namespace: pods elsewhere mount the share without the key.
+              nodeStageSecretRef: { name: secret.metadata.name, namespace: secret.metadata.namespace },
+            },
           },
         },
-      },
-      k8sOpts,
-    );
-    const claim = new k8s.core.v1.PersistentVolumeClaim(
-      name,
-      {
-        metadata: { name: "recordings", namespace: args.namespace },
-        spec: {
-          accessModes: ["ReadWriteMany"],
-          storageClassName: "",
-          volumeName: volume.metadata.name,
-          resources: { requests: { storage: `${args.quotaGi}Gi` } },
+        k8sOpts,
+      );
+      return new k8s.core.v1.PersistentVolumeClaim(
+        resourceName,
+        {
+          metadata: { name: "recordings", namespace },
+          spec: {
+            accessModes: ["ReadWriteMany"],
+            storageClassName: "",
+            volumeName: volume.metadata.name,
+            resources: { requests: { storage: `${args.quotaGi}Gi` } },
+          },
         },
-      },
-      k8sOpts,
-    );
+        k8sOpts,
+      ).metadata.name;
+    };
 
     this.storageAccountName = account.name;
     this.shareName = share.name;
     this.secretName = secret.metadata.name;
-    this.claimName = claim.metadata.name;
+    this.claimName = claimOn(name, args.namespace, undefined);
+    this.otherClaimNames = Object.fromEntries(
+      Object.entries(args.alsoClaimedIn ?? {}).map(([key, namespace]) => [key, claimOn(`${name}-${key}`, namespace, key)]),
+    );
     this.registerOutputs({
       storageAccountName: this.storageAccountName,
       shareName: this.shareName,
@@ -138,4 +150,20 @@ export class RecordingShare extends pulumi.ComponentResource {
       claimName: this.claimName,
     });
   }
+}
+
+/**
+ * The file CSI driver's volume ID, `{resource-group}#{account}#{share}#{placeholder}#{uuid}` (azurefile-csi-driver
+ * docs/driver-parameters.md; parsed by pkg/azurefile/azurefile.go `GetFileShareInfo`, which ignores the uuid). The
+ * kubelet stages a CSI volume once per node under a path derived from its ID, so two volumes of the share with one ID
+ * would share a mount that unstaging either one removes. A further volume's key goes into the uuid field; the
+ * placeholder stays empty (a value there means a VHD disk on the share).
+ */
+export function recordingVolumeHandle(
+  resourceGroupName: pulumi.Input<string>,
+  accountName: pulumi.Input<string>,
+  shareName: pulumi.Input<string>,
+  volumeKey: string | undefined,
+): pulumi.Output<string> {
+  return pulumi.interpolate`${resourceGroupName}#${accountName}#${shareName}${volumeKey === undefined ? "" : `##${volumeKey}`}`;
 }

@@ -51,8 +51,12 @@ export interface AzureFoundation {
   readonly registry: Registry;
   /** Set when the stack asks for Azure Cache for Redis. */
   readonly managedRedis: RedisConnection | undefined;
-  /** Creates the recordings share and its claim in the given namespace. */
-  readonly recordingShare: (namespace: pulumi.Input<string>, provider: k8s.Provider) => RecordingShare;
+  /** Creates the recordings share, its key's Secret and claim in `namespace`, and a claim in each of `alsoClaimedIn`. */
+  readonly recordingShare: (
+    namespace: pulumi.Input<string>,
+    alsoClaimedIn: Readonly<Record<string, pulumi.Input<string>>>,
+    provider: k8s.Provider,
+  ) => RecordingShare;
 }
 
 /**
@@ -166,7 +170,7 @@ export function azureFoundation(name: string, config: StackConfig, azure: AzureC
     egressAddress,
     registry,
     managedRedis,
-    recordingShare: (namespace, provider) =>
+    recordingShare: (namespace, alsoClaimedIn, provider) =>
       new RecordingShare(
         `${name}-recordings`,
         {
@@ -178,6 +182,7 @@ export function azureFoundation(name: string, config: StackConfig, azure: AzureC
           shareName: "recordings",
           quotaGi: config.recordings.quotaGi,
           namespace,
+          alsoClaimedIn,
           provider,
         },
         opts,

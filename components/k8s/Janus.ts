@@ -20,7 +20,7 @@ import {
 } from "./workload.js";
 import { hostRule, ingressRoute, type IngressBinding, type RouteSpec } from "./ingress.js";
 import { nodeAddressPeers } from "./network.js";
-import { recordingVolume, type RecordingStorage } from "./recordings.js";
+import { janusRecordingsFolder, recordingVolume, type RecordingStorage } from "./recordings.js";
 
 /** How Janus learns the address to put in its ICE candidates. */
 export type JanusPublicAddress =
@@ -48,7 +48,7 @@ export interface JanusArgs {
   rtpPorts: PortRange;
   /** Address for ICE candidates (`nat_1_1_mapping`). */
   publicAddress: JanusPublicAddress;
-  /** Where recordings are written; `undefined` turns recording off. */
+  /** The recordings volume, of which Janus mounts only its own folder; `undefined` turns recording off. */
   recordings: RecordingStorage | undefined;
   /** Media nodes; `undefined` (laptop cluster): any node. */
   placement: MediaNodePlacement | undefined;
@@ -204,7 +204,7 @@ export class Janus extends pulumi.ComponentResource {
                   volumeMounts: [
                     { name: "config", mountPath: janusPaths.configs, readOnly: true },
                     runtimeVolume,
-                    ...(args.recordings === undefined ? [] : [{ name: "recordings", mountPath: janusPaths.recordings }]),
+                    ...(args.recordings === undefined ? [] : [{ name: "recordings", mountPath: janusPaths.recordings, subPath: janusRecordingsFolder }]),
                   ],
                 },
               ],

@@ -59,8 +59,8 @@ export interface TraefikIngressArgs {
   crdManifest?: string;
   /** CPU/memory; default 100m/128Mi requests, 1 CPU/512Mi limits. */
   sizing?: ResourceSizing;
-  /** Namespaces whose routes traefik serves (watches and may read); default: its own. */
-  servedNamespaces?: readonly pulumi.Input<string>[];
+  /** Namespaces besides its own whose routes traefik serves (watches and may read); default none. */
+  alsoServedNamespaces?: readonly pulumi.Input<string>[];
   /** Pods allowed to scrape traefik's metrics port (the stack's Prometheus); none by default. */
   metricsScrapers?: readonly PodPeer[];
 }
@@ -108,7 +108,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
     const crds = new k8s.yaml.v2.ConfigFile(`${name}-crds`, { file: args.crdManifest ?? traefikCrdManifest }, child);
 
-    const servedNamespaces = args.servedNamespaces ?? [namespace];
+    const servedNamespaces = [namespace, ...(args.alsoServedNamespaces ?? [])];
     const staticConfig = pulumi.all([...servedNamespaces]).apply((watchedNamespaces) =>
       renderTraefikStaticConfig({
         logLevel: "INFO",
@@ -252,17 +252,21 @@ export class TraefikIngress extends pulumi.ComponentResource {
     });
     const afterCrds = { ...child, dependsOn: [crds] };
     // The rendered dynamic config, one traefik custom resource per named middleware and TLS option.
-    const traefikObjects = (kind: "Middleware" | "TLSOption" | "TLSStore", specs: Record<string, unknown>) =>
+    const traefikObjects = (kind: "Middleware" | "TLSOption", specs: Record<string, unknown>, objectNamespace: pulumi.Input<string>, nameSuffix: string) =>
       Object.entries(specs).map(
         ([objectName, spec]) =>
           new k8s.apiextensions.CustomResource(
-            `${name}-${kind.toLowerCase()}-${objectName}`,
-            { apiVersion: "traefik.io/v1alpha1", kind, metadata: { name: objectName, namespace, labels }, spec },
+            `${name}-${kind.toLowerCase()}-${objectName}${nameSuffix}`,
+            { apiVersion: "traefik.io/v1alpha1", kind, metadata: { name: objectName, namespace: objectNamespace, labels }, spec },
             afterCrds,
           ),
       );
-    const middlewares = traefikObjects("Middleware", dynamic.http.middlewares);
-    const tlsOptions = traefikObjects("TLSOption", dynamic.tls.options);
+    // Routes name middlewares of their own namespace only, so each served namespace has the shared ones.
+    const middlewares = servedNamespaces.flatMap((served, index) =>
+      traefikObjects("Middleware", dynamic.http.middlewares, served, index === 0 ? "" : `-${index}`),
+    );
+    // traefik keys the TLSOption and TLSStore named `default` globally: one of each, in traefik's namespace.
+    const tlsOptions = traefikObjects("TLSOption", dynamic.tls.options, namespace, "");
     const tlsStores =
       args.certificate === undefined
         ? []
@@ -281,7 +285,6 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
     this.binding = {
       entryPoint: "websecure",
-      namespace,
       securityHeadersMiddleware: "security-headers",
       adminAllowListMiddleware: "admin-allow-list",
       traefikPods: { namespace, podLabels: labels },

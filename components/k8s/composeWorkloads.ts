@@ -44,7 +44,7 @@ export function ingressHosts(settings: WorkloadContext["settings"]): string[] {
  * TURN, Janus and Jitsi as the stack enables them. Each component stays unaware of stacks; this maps settings onto args.
  */
 export function composeWorkloads(platformName: string, context: WorkloadContext, parent: pulumi.Resource): PlatformWorkloads {
-  const { provider, namespace, settings } = context;
+  const { provider, namespace, mediaNamespace, settings } = context;
   const opts = { parent };
   const { domains } = settings;
   const { podCidrs } = context;
@@ -108,6 +108,8 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       // AKS serves the API on the control plane's public address; laptop clusters (kind, k3d) on a node's 6443.
       kubernetesApi: settings.cluster.provider === "azure" ? { at: "outsideCluster", port: 443 } : { at: "nodes", port: 6443 },
       podCidrs,
+      // The media servers' routes live beside their Services in the media namespace.
+      alsoServedNamespaces: mediaNamespace === undefined ? [] : [mediaNamespace],
       ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
       image: settings.images.traefik,
       metricsScrapers: prometheusScrapers,
@@ -185,6 +187,12 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       ? { kind: "hostPort", replicas: jvb.replicas }
       : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) };
 
+  // Jitsi and Janus run only where the stack enables them, and then the media namespace exists.
+  const inMediaNamespace = (service: string): pulumi.Output<string> => {
+    if (mediaNamespace === undefined) throw new Error(`${service} is enabled but the platform made no media namespace for it`);
+    return mediaNamespace;
+  };
+
   const turn = settings.turn.enabled
     ? new Coturn(
         `${platformName}-turn`,
@@ -195,7 +203,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.turn }),
           relayPorts: settings.turn.relayPortRange,
           podCidrs,
-          ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(namespace, settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
+          ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(inMediaNamespace("Jitsi"), settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
           ...(certificates?.["turn"] === undefined ? {} : { tlsSecretName: certificates["turn"].secretName }),
           tcpRelay: settings.turn.tcpRelay,
           ...(settings.turn.sizing === undefined ? {} : { sizing: settings.turn.sizing }),
@@ -210,7 +218,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         `${platformName}-janus`,
         {
           provider,
-          namespace,
+          namespace: inMediaNamespace("Janus"),
           image: ownImage("janus", settings.images.janus),
           host: domains.janus,
           ingress: ingress.binding,
@@ -218,7 +226,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           rtpPorts: settings.janus.rtpPortRange,
           // Media nodes have their own public IPs; elsewhere the pod's addresses are what clients reach.
           publicAddress: context.mediaNodes === undefined ? { kind: "podAddress" } : { kind: "nodePublicIp" },
-          recordings: settings.janus.recording ? { kind: "persistentVolumeClaim", claimName: context.recordingsClaimName } : undefined,
+          recordings: context.mediaRecordingsClaimName === undefined ? undefined : { kind: "persistentVolumeClaim", claimName: context.mediaRecordingsClaimName },
           placement: context.mediaNodes,
           podCidrs,
           ...(settings.janus.sizing === undefined ? {} : { sizing: settings.janus.sizing }),
@@ -232,7 +240,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         `${platformName}-jitsi`,
         {
           provider,
-          namespace,
+          namespace: inMediaNamespace("Jitsi"),
           host: domains.jitsi,
           ingress: ingress.binding,
           authentication: settings.jitsi.authentication,

@@ -14,11 +14,9 @@ export type BackendReach =
 export interface IngressBinding {
   /** The TLS entry point (443 outside). */
   entryPoint: string;
-  /** Namespace of traefik and its shared Middlewares/TLSOption. */
-  namespace: pulumi.Input<string>;
-  /** Middleware adding the security and robots headers. */
+  /** Middleware adding the security and robots headers, present in every namespace traefik serves. */
   securityHeadersMiddleware: string;
-  /** Middleware letting only the operators' networks through (admin, metrics, dashboard). */
+  /** Middleware letting only the operators' networks through (admin, metrics, dashboard), in every served namespace. */
   adminAllowListMiddleware: string;
   /** traefik's pods, so NetworkPolicies can let exactly them in. */
   traefikPods: PodPeer;
@@ -59,10 +57,9 @@ function ingressRouteSpec(binding: IngressBinding, routes: readonly RouteSpec[])
       match: route.match,
       services: [route.target],
       middlewares: [
-        ...(route.adminOnly ? [{ name: binding.adminAllowListMiddleware, namespace: binding.namespace }] : []),
-        route.headersMiddleware === undefined
-          ? { name: binding.securityHeadersMiddleware, namespace: binding.namespace }
-          : { name: route.headersMiddleware },
+        // Named without a namespace: traefik resolves them in the route's own, and refuses any other.
+        ...(route.adminOnly ? [{ name: binding.adminAllowListMiddleware }] : []),
+        { name: route.headersMiddleware ?? binding.securityHeadersMiddleware },
         ...(route.rewriteMiddleware === undefined ? [] : [{ name: route.rewriteMiddleware }]),
       ],
     })),

@@ -5,6 +5,12 @@ import { recordingMountOptions } from "./mediaUser.js";
 /** Where the recordings share is mounted in the balancer's pods that use it (API, importer, upload, playback). */
 export const recordingsMountPath = "/var/lib/mediaplane/recordings";
 
+/**
+ * Janus's folder on the recordings share. Janus mounts only this folder: the share's root holds the tenants' BBB
+ * recordings, one directory per tenant slug, and a slug never starts with `_`, so no tenant can own this name.
+ */
+export const janusRecordingsFolder = "_janus";
+
 /** Where recordings go: the Azure file share (CSI driver) on AKS, or an existing claim on a laptop cluster. */
 export type RecordingStorage =
   | {

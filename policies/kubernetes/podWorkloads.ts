@@ -120,12 +120,12 @@ export function podWorkloadOf(type: string, props: Record<string, unknown>): Pod
   };
 }
 
-/** `mediaplane/jitsi-jvb-0`: how the pack's config names a workload. */
+/** `mediaplane-media/jitsi-jvb-0`: how the pack's config names a workload. */
 export function workloadKey(workload: PodWorkload, fallbackName: string): string {
   return `${workload.namespace}/${workload.metadata.name ?? fallbackName}`;
 }
 
-/** `Deployment mediaplane/jitsi-jvb`: the workload as an operator names it. */
+/** `Deployment mediaplane-media/jitsi-jvb`: the workload as an operator names it. */
 export function describeWorkload(workload: PodWorkload, fallbackName: string): string {
   return `${workload.type.slice(workload.type.lastIndexOf(":") + 1)} ${workload.namespace}/${workload.metadata.name ?? fallbackName}`;
 }

@@ -10,6 +10,7 @@ import { freePort } from "../../balancer/test/support/redis.js";
 import { runStack } from "../stacks/support/stackRun.js";
 import { eventually, type StartedProcess } from "./support/processes.js";
 import { runContainer, sandboxUnavailable, startContainer, type ContainerRun } from "./support/podSandbox.js";
+import { isTenantSlug } from "../../balancer/src/recordings/share.js";
 
 /*
  * Janus as the prod stack's pod runs it: the rendered Deployment's init container and container (command, user and
@@ -262,18 +263,28 @@ describe.skipIf(unavailable !== undefined)("Janus started as its pod starts it",
     for (const candidate of candidates) expect(candidate.split(" ")[4], candidate).toBe(publicAddress);
   });
 
-  it("writes a room's recording as the media user into the share mounted with the PV's owner and mode", async () => {
+  it("writes a room's recording as the media user into its folder of the share mounted with the PV's owner and mode", async () => {
     const handle = await openHandle();
     await createRecordedRoom(handle, 5002, "/recordings");
     await publish(handle, 5002);
+    const mount = janusContainer.volumeMounts?.find((candidate) => candidate.name === "recordings");
+    const folder = join(volumes["recordings"] as string, mount?.subPath ?? "");
     const recordings = await eventually(async () => {
-      const names = (await readdir(volumes["recordings"] as string)).filter((name) => name.startsWith("videoroom-5002-") && name.endsWith(".mjr"));
+      const names = (await readdir(folder)).filter((name) => name.startsWith("videoroom-5002-") && name.endsWith(".mjr"));
       if (names.length === 0) throw new Error(`no recording yet:\n${janus?.output() ?? ""}`);
       return names;
     });
-    const file = await stat(join(volumes["recordings"] as string, recordings[0] as string));
+    const file = await stat(join(folder, recordings[0] as string));
     expect(file.isFile()).toBe(true);
     expect([file.uid, file.gid]).toEqual([recordingOwner.uid, recordingOwner.gid]);
+  });
+
+  it("sees only its own folder of the share, never the tenants' recordings at its root", async () => {
+    const mount = janusContainer.volumeMounts?.find((candidate) => candidate.name === "recordings");
+    expect(mount?.subPath).toBeDefined();
+    expect(isTenantSlug(mount?.subPath ?? "")).toBe(false);
+    // Everything Janus wrote is in its folder: the root holds nothing else.
+    expect(await readdir(volumes["recordings"] as string)).toEqual([mount?.subPath]);
   });
 
   it("refuses to record into a protected system folder even where the media user could write", async () => {

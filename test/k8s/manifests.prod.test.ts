@@ -31,6 +31,33 @@ describe("prod stack wiring", () => {
     expect(prod().manifests.some((manifest) => manifest.kind === "PodDisruptionBudget" && manifest.metadata.name.endsWith("ingress-pdb"))).toBe(true);
   });
 
+  it("runs Jitsi and Janus in the media namespace, which enforces privileged for Janus's host network and the bridges' host ports", () => {
+    const media = prod().manifests.filter((manifest) => manifest.metadata.namespace === "mediaplane-media" && ["Deployment", "StatefulSet"].includes(manifest.kind));
+    expect(media.map((manifest) => manifest.metadata.name).sort()).toEqual(
+      ["janus", "jitsi-jicofo", "jitsi-jvb-0", "jitsi-jvb-1", "jitsi-jvb-2", "jitsi-jvb-3", "jitsi-prosody", "jitsi-web"].sort(),
+    );
+    const namespace = prod().get("Namespace", "mediaplane-media").metadata as { labels: Record<string, string>; annotations: Record<string, string> };
+    expect(namespace.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(namespace.annotations["mediaplane/pod-security-exceptions"]).toMatch(/Janus: hostNetwork.*Jitsi bridges: hostPort 10000\/UDP/);
+  });
+
+  it("serves the media namespace's routes: traefik watches it under a Role there and finds the shared middlewares in it", () => {
+    const roles = prod().manifests.filter((manifest) => manifest.kind === "Role" && manifest.metadata.name === "traefik");
+    expect(roles.map((role) => role.metadata.namespace)).toEqual(["mediaplane", "mediaplane-media"]);
+    for (const middleware of ["security-headers", "admin-allow-list"]) {
+      const declaredIn = prod().manifests.filter((manifest) => manifest.kind === "Middleware" && manifest.metadata.name === middleware);
+      expect(declaredIn.map((manifest) => manifest.metadata.namespace), middleware).toEqual(["mediaplane", "mediaplane-media"]);
+    }
+    const routes = prod().manifests.filter((manifest) => manifest.kind === "IngressRoute" && manifest.metadata.namespace === "mediaplane-media");
+    expect(routes.map((route) => route.metadata.name).sort()).toEqual(["janus", "jitsi-colibri", "jitsi-web"]);
+  });
+
+  it("lets coturn relay to the bridges in the media namespace only", () => {
+    const coturn = prod().get("NetworkPolicy", "coturn") as unknown as INetworkPolicy;
+    const namespaces = (coturn.spec?.egress ?? []).flatMap((rule) => (rule.to ?? []).flatMap((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? []));
+    expect(namespaces).toContain("mediaplane-media");
+  });
+
   it("uses the managed Redis instead of running one", () => {
     expect(prod().manifests.filter((manifest) => manifest.kind === "StatefulSet" && manifest.metadata.name.startsWith("redis"))).toEqual([]);
   });

@@ -5,6 +5,7 @@ import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alph
 import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
 import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
+import { janusRecordingsFolder } from "../../components/k8s/recordings.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
 let declared: DeclaredResource[];
@@ -155,12 +156,12 @@ describe("Janus", () => {
     expect(containerOf("janus").command?.join(" ")).toContain('--nat-1-1="$(cat /run/janus/public-ip)"');
   });
 
-  it("mounts the rendered configs from a secret Secret and the recordings share through the Azure Files CSI driver", () => {
+  it("mounts the rendered configs from a secret Secret and only its own folder of the recordings share", () => {
     expect(findObject(declared, "kubernetes:core/v1:Secret", "janus-config").hasSecretInput).toBe(true);
     const recordings = janus()?.volumes?.find((volume) => volume.name === "recordings");
     expect(recordings?.csi?.driver).toBe("file.csi.azure.com");
     expect(recordings?.csi?.volumeAttributes).toMatchObject({ secretName: "recordings-storage", shareName: "recordings" });
-    expect(containerOf("janus").volumeMounts).toContainEqual({ name: "recordings", mountPath: "/recordings" });
+    expect(containerOf("janus").volumeMounts).toContainEqual({ name: "recordings", mountPath: "/recordings", subPath: janusRecordingsFolder });
   });
 
   it("renders token auth, the RTP range and full trickle into janus.jcfg", () => {

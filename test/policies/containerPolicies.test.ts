@@ -150,12 +150,12 @@ describe("k8s-non-root-no-privilege-escalation", () => {
   });
 
   it("accepts root in a workload the pack's config exempts by name, with a reason", async () => {
-    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane", containers: [hardenedContainer({ securityContext: { allowPrivilegeEscalation: false } })] });
+    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane-media", containers: [hardenedContainer({ securityContext: { allowPrivilegeEscalation: false } })] });
     expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([]);
   });
 
   it("never exempts privilege escalation, even for an exempted workload", async () => {
-    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane", containers: [hardenedContainer({ securityContext: {} })] });
+    const resource = deployment({ name: "jitsi-web", namespace: "mediaplane-media", containers: [hardenedContainer({ securityContext: {} })] });
     expect(await violationsOf(nonRootNoEscalation, resource)).toEqual([expect.stringContaining("does not set allowPrivilegeEscalation: false")]);
   });
 

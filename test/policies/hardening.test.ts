@@ -32,8 +32,8 @@ describe("the hardening policies", () => {
   });
 });
 
-const hostNetworkPod = (name: string, annotations: Record<string, string> = {}) => {
-  const resource = deployment({ name, namespace: "mediaplane", annotations });
+const hostNetworkPod = (namespace: string, name: string, annotations: Record<string, string> = {}) => {
+  const resource = deployment({ name, namespace, annotations });
   const spec = (resource.inputs["spec"] as { template: { spec: Record<string, unknown> } }).template.spec;
   spec["hostNetwork"] = true;
   return resource;
@@ -46,11 +46,11 @@ const withPodSpec = (resource: PlannedResource, change: (spec: Record<string, un
 
 describe("k8s-host-network", () => {
   it("accepts host networking for the workload the pack's config names (Janus)", async () => {
-    expect(await violationsOf(hostNetwork, hostNetworkPod("janus"))).toEqual([]);
+    expect(await violationsOf(hostNetwork, hostNetworkPod("mediaplane-media", "janus"))).toEqual([]);
   });
 
   it("rejects host networking for any other workload, failing the plan", async () => {
-    const violations = await evaluatePolicies([hostNetworkPod("coturn")], { policies: [hostNetwork] });
+    const violations = await evaluatePolicies([hostNetworkPod("mediaplane", "coturn")], { policies: [hostNetwork] });
     expect(violations.map(({ message }) => message)).toEqual([
       "Deployment mediaplane/coturn uses hostNetwork, which the pack's config does not allow mediaplane/coturn",
     ]);
@@ -58,32 +58,32 @@ describe("k8s-host-network", () => {
   });
 
   it("cannot be granted by the workload itself, whatever it annotates or labels", async () => {
-    const selfExempted = hostNetworkPod("coturn", { "mediaplane.io/privileged-reason": "needs host network", "mediaplane.io/host-network": "janus" });
+    const selfExempted = hostNetworkPod("mediaplane", "coturn", { "mediaplane.io/privileged-reason": "needs host network", "mediaplane.io/host-network": "janus" });
     expect(await violationsOf(hostNetwork, selfExempted)).toHaveLength(1);
   });
 
   it("is granted only through the pack's config, which names the workload", async () => {
     const config = { "k8s-host-network": { exemptions: [{ workload: "mediaplane/coturn", reason: "TURN relays on the node's ports" }] } };
-    expect(await evaluatePolicies([hostNetworkPod("coturn")], { policies: [hostNetwork], config })).toEqual([]);
+    expect(await evaluatePolicies([hostNetworkPod("mediaplane", "coturn")], { policies: [hostNetwork], config })).toEqual([]);
   });
 });
 
 describe("k8s-added-capabilities", () => {
-  const adding = (name: string, ...add: string[]) =>
-    deployment({ name, namespace: "mediaplane", containers: [hardenedContainer({ securityContext: { capabilities: { drop: ["ALL"], add } } })] });
+  const adding = (namespace: string, name: string, ...add: string[]) =>
+    deployment({ name, namespace, containers: [hardenedContainer({ securityContext: { capabilities: { drop: ["ALL"], add } } })] });
 
   it("accepts the capabilities the allow-list gives the workload", async () => {
-    expect(await violationsOf(addedCapabilities, adding("jitsi-web", "CHOWN", "SETUID", "NET_BIND_SERVICE"), adding("coturn", "NET_BIND_SERVICE"))).toEqual([]);
+    expect(await violationsOf(addedCapabilities, adding("mediaplane-media", "jitsi-web", "CHOWN", "SETUID", "NET_BIND_SERVICE"), adding("mediaplane", "coturn", "NET_BIND_SERVICE"))).toEqual([]);
   });
 
   it("rejects a capability beyond the workload's allow-list, though another workload may have it", async () => {
-    expect(await violationsOf(addedCapabilities, adding("jitsi-prosody", "NET_BIND_SERVICE"))).toEqual([
-      "Deployment mediaplane/jitsi-prosody containers[0] (app): adds capabilities NET_BIND_SERVICE that the pack's config does not allow mediaplane/jitsi-prosody",
+    expect(await violationsOf(addedCapabilities, adding("mediaplane-media", "jitsi-prosody", "NET_BIND_SERVICE"))).toEqual([
+      "Deployment mediaplane-media/jitsi-prosody containers[0] (app): adds capabilities NET_BIND_SERVICE that the pack's config does not allow mediaplane-media/jitsi-prosody",
     ]);
   });
 
   it("rejects any added capability in a workload without an allowance", async () => {
-    expect(await violationsOf(addedCapabilities, adding("balancer-api", "NET_ADMIN"))).toHaveLength(1);
+    expect(await violationsOf(addedCapabilities, adding("mediaplane", "balancer-api", "NET_ADMIN"))).toHaveLength(1);
   });
 });
 

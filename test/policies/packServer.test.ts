@@ -38,7 +38,7 @@ describe("the policy pack served to the Pulumi engine", () => {
   });
 
   it("applies its own config defaults when the engine hands it none: the exempted Jitsi pods pass", async () => {
-    const jitsi = deployment({ name: "jitsi-web", namespace: "mediaplane", containers: [hardenedContainer({ image: "docker.io/jitsi/web:stable-10978", securityContext: { allowPrivilegeEscalation: false, seccompProfile: { type: "RuntimeDefault" } } })] });
+    const jitsi = deployment({ name: "jitsi-web", namespace: "mediaplane-media", containers: [hardenedContainer({ image: "docker.io/jitsi/web:stable-10978", securityContext: { allowPrivilegeEscalation: false, seccompProfile: { type: "RuntimeDefault" } } })] });
     expect(await pack.analyze(jitsi)).toEqual([]);
   });
 });

@@ -66,3 +66,38 @@ describe("prod stack: recordings on the platform side", () => {
     expect(envOf(upload.containers[0]!)).toMatchObject({ MODE: "recording-upload", PORT: "8080" });
   });
 });
+
+describe("prod stack: the recordings share seen from the media namespace", () => {
+  interface Volume {
+    metadata: { name: string };
+    spec: { csi: { volumeHandle: string; volumeAttributes: Record<string, string>; nodeStageSecretRef: { name: string; namespace: string } } };
+  }
+  const volume = (name: string) => stack.inputsOf(stack.get("kubernetes:core/v1:PersistentVolume", name)) as unknown as Volume;
+  const claim = (name: string) => stack.inputsOf(stack.get("kubernetes:core/v1:PersistentVolumeClaim", name)) as { metadata: { name: string; namespace: string }; spec: { volumeName: string } };
+
+  it("gives Janus a claim of the same share in its own namespace, bound to a volume of its own", () => {
+    const platform = claim("mediaplane-recordings");
+    const media = claim("mediaplane-recordings-media");
+    expect([platform.metadata.namespace, media.metadata.namespace]).toEqual(["mediaplane", "mediaplane-media"]);
+    expect(media.spec.volumeName).not.toBe(platform.spec.volumeName);
+    expect(volume("mediaplane-recordings-media").spec.csi.volumeAttributes).toEqual(volume("mediaplane-recordings").spec.csi.volumeAttributes);
+  });
+
+  it("gives each volume of the share its own ID, in the form the file CSI driver parses", () => {
+    // azurefile-csi-driver pkg/azurefile/azurefile.go GetFileShareInfo: `rg#account#share[#placeholder[#uuid...]]`,
+    // the placeholder naming a VHD disk when set; the kubelet stages one mount per volume ID on a node.
+    const platform = volume("mediaplane-recordings").spec.csi.volumeHandle;
+    const media = volume("mediaplane-recordings-media").spec.csi.volumeHandle;
+    expect(media).not.toBe(platform);
+    const [resourceGroup, account, share, placeholder, uuid] = media.split("#");
+    expect(`${resourceGroup}#${account}#${share}`).toBe(platform);
+    expect(placeholder).toBe("");
+    expect(uuid).toBe("media");
+  });
+
+  it("leaves the account key in the platform namespace: the media namespace's volume names the Secret there", () => {
+    expect(volume("mediaplane-recordings-media").spec.csi.nodeStageSecretRef).toEqual({ name: "recordings-azure-files", namespace: "mediaplane" });
+    const secrets = stack.ofType("kubernetes:core/v1:Secret").map((secret) => stack.inputsOf(secret) as { metadata: { name: string; namespace: string } });
+    expect(secrets.filter((secret) => secret.metadata.name === "recordings-azure-files").map((secret) => secret.metadata.namespace)).toEqual(["mediaplane"]);
+  });
+});

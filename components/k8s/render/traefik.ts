@@ -39,12 +39,13 @@ export function traefikStaticConfig(args: TraefikStaticConfigArgs): Record<strin
     metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true } },
     providers: {
       // Only the served namespaces, and nothing cluster-scoped (IngressClasses, Nodes: unused here), so namespaced
-      // Roles are all the access traefik needs. Routes may name the shared middlewares in traefik's namespace only
-      // when they can live elsewhere.
+      // Roles are all the access traefik needs. A route reaches Services and Middlewares of its own namespace only
+      // (pkg/provider/kubernetes/crd/kubernetes.go `resolveReference`): whoever may write routes in the media
+      // namespace cannot publish the platform's Services.
       kubernetesCRD: {
         namespaces: [...args.watchedNamespaces],
         disableClusterScopeResources: true,
-        allowCrossNamespace: args.watchedNamespaces.length > 1,
+        allowCrossNamespace: false,
         allowEmptyServices: true,
       },
     },

@@ -16,7 +16,6 @@ export function testPublicIp(address: string, publicIpName: string): PinnedPubli
 export function testIngressBinding(): IngressBinding {
   return {
     entryPoint: "websecure",
-    namespace: "ingress",
     securityHeadersMiddleware: "security-headers",
     adminAllowListMiddleware: "admin-allow-list",
     traefikPods: { namespace: "ingress", podLabels: { "app.kubernetes.io/name": "traefik" } },

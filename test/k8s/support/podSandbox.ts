@@ -57,7 +57,13 @@ function enterScript(run: ContainerRun, root: string): string {
   for (const mount of run.container.volumeMounts ?? []) {
     const source = run.volumes[mount.name];
     if (source === undefined) throw new Error(`${run.container.name}: no stand-in for volume ${mount.name}`);
-    lines.push(`mkdir -p "$root"${quote(mount.mountPath)}`, `mount --bind ${quote(source)} "$root"${quote(mount.mountPath)}`);
+    const mounted = mount.subPath === undefined ? source : join(source, mount.subPath);
+    if (mount.subPath !== undefined) {
+      // The kubelet makes a missing subPath with the volume root's mode; on the recordings share the mount options
+      // give every directory the root's owner too.
+      lines.push(`[ -d ${quote(mounted)} ] || install -d -o "$(stat -c %u ${quote(source)})" -g "$(stat -c %g ${quote(source)})" -m "$(stat -c %a ${quote(source)})" ${quote(mounted)}`);
+    }
+    lines.push(`mkdir -p "$root"${quote(mount.mountPath)}`, `mount --bind ${quote(mounted)} "$root"${quote(mount.mountPath)}`);
     if (mount.readOnly === true) lines.push(`mount -o remount,bind,ro "$root"${quote(mount.mountPath)}`);
   }
   if (security.readOnlyRootFilesystem === true) lines.push('mount -o remount,ro "$root"');

@@ -6,6 +6,9 @@ import { exemptionFor, rootExemptions } from "../../../policies/kubernetes/workl
 import { validateAgainstSchema } from "./schemas.js";
 import { tlsOptionProblems } from "./traefikTlsOptions.js";
 import { podSecurityViolations, strictestAdmittingLevel, type PodSecurityLevel } from "./podSecurity.js";
+import { podReferenceProblems, routeReferenceProblems, unknownPeerNamespaces } from "./namespaceReferences.js";
+import { stackSettings } from "../../../scripts/stackFile.js";
+import { parseStackConfig } from "../../../config/index.js";
 
 export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
 
@@ -94,6 +97,38 @@ export function describeStackManifests(stack: string, load: () => StackManifests
         const needed = pods.map((manifest) => strictestAdmittingLevel(podSpecOf(manifest)));
         if (level !== "restricted") expect(needed, namespace.metadata.name).toContain(level);
       }
+    });
+
+    it("enforce restricted in the platform namespace, keeping the media servers that cannot meet it apart", () => {
+      const level = (name: string) =>
+        (manifestsOf().find((manifest) => manifest.kind === "Namespace" && manifest.metadata.name === name)?.metadata as { labels?: Record<string, string> } | undefined)
+          ?.labels?.["pod-security.kubernetes.io/enforce"];
+      expect(level("mediaplane")).toBe("restricted");
+      const looser = workloads().filter((manifest) => strictestAdmittingLevel(podSpecOf(manifest)) !== "restricted");
+      for (const manifest of looser) expect(manifest.metadata.namespace, manifest.metadata.name).toBe("mediaplane-media");
+    });
+
+    it("explain on each namespace below restricted which pods need its level", () => {
+      for (const namespace of manifestsOf().filter((manifest) => manifest.kind === "Namespace")) {
+        const { labels = {}, annotations = {} } = namespace.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+        const why = annotations["mediaplane/pod-security-exceptions"];
+        if (labels["pod-security.kubernetes.io/enforce"] === "restricted") expect(why, namespace.metadata.name).toBeUndefined();
+        else expect(why, namespace.metadata.name).toMatch(/\w/);
+      }
+    });
+
+    it("keep every Secret, ConfigMap, claim and service account a pod names in the pod's own namespace", () => {
+      expect(podReferenceProblems(manifestsOf())).toEqual([]);
+    });
+
+    it("route only to Services and Middlewares in the route's own namespace, the only ones traefik resolves", () => {
+      expect(manifestsOf().some((manifest) => manifest.kind === "IngressRoute")).toBe(true);
+      expect(routeReferenceProblems(manifestsOf())).toEqual([]);
+    });
+
+    it("let NetworkPolicies name only namespaces that exist: the stack's own, the cluster DNS's and its Prometheus's", () => {
+      const prometheus = parseStackConfig(stackSettings(stack), "mediaplane").monitoring.prometheusOperator?.prometheusPods.namespace;
+      expect(unknownPeerNamespaces(manifestsOf(), ["kube-system", ...(prometheus === undefined ? [] : [prometheus])])).toEqual([]);
     });
 
     it("pin every image to a release tag or digest", () => {
