@@ -217,7 +217,8 @@ export class Janus extends pulumi.ComponentResource {
           },
         },
       },
-      child,
+      // Host networking: an instance of a replacing StatefulSet could not bind its ports on a node the old one holds.
+      { ...child, deleteBeforeReplace: true },
     );
     disruptionBudgetFor(`${name}-pdb`, { namespace, selector: labels, replicas: args.replicas }, child);
 

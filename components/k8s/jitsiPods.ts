@@ -73,7 +73,8 @@ export function jitsiDeployment(
         },
       },
     },
-    spec.child,
+    // The same rule when the Deployment itself is replaced (moved to another namespace, renamed): the old one goes first.
+    spec.rollout === "replace" ? { ...spec.child, deleteBeforeReplace: true } : spec.child,
   );
   disruptionBudgetFor(`${name}-${component}-pdb`, { namespace: spec.namespace, selector: spec.labels, replicas: spec.replicas }, spec.child);
 }

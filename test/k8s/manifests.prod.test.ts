@@ -36,9 +36,18 @@ describe("prod stack wiring", () => {
     expect(media.map((manifest) => manifest.metadata.name).sort()).toEqual(
       ["janus", "jitsi-jicofo", "jitsi-jvb-0", "jitsi-jvb-1", "jitsi-jvb-2", "jitsi-jvb-3", "jitsi-prosody", "jitsi-web"].sort(),
     );
-    const namespace = prod().get("Namespace", "mediaplane-media").metadata as { labels: Record<string, string>; annotations: Record<string, string> };
-    expect(namespace.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-    expect(namespace.annotations["mediaplane/pod-security-exceptions"]).toMatch(/Janus: hostNetwork.*Jitsi bridges: hostPort 10000\/UDP/);
+    const namespace = prod().get("Namespace", "mediaplane-media").metadata;
+    expect(namespace.labels?.["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(namespace.annotations?.["mediaplane/pod-security-exceptions"]).toMatch(/Janus: hostNetwork.*Jitsi bridges: hostPort 10000\/UDP/);
+  });
+
+  it("deletes a host-bound media workload before creating its replacement, which would need the same host ports", () => {
+    // A replacement (a move to the media namespace, a rename) is created first by default, and its pods would wait
+    // forever for ports the old ones hold on every media node.
+    const { run } = prod();
+    expect(run.get("kubernetes:apps/v1:StatefulSet", "mediaplane-janus-statefulset").engine.deleteBeforeReplace).toBe(true);
+    for (const bridge of [0, 1, 2, 3]) expect(run.get("kubernetes:apps/v1:Deployment", `mediaplane-jitsi-jvb-${bridge}`).engine.deleteBeforeReplace).toBe(true);
+    expect(run.get("kubernetes:apps/v1:Deployment", "mediaplane-jitsi-web").engine.deleteBeforeReplace).toBe(false);
   });
 
   it("serves the media namespace's routes: traefik watches it under a Role there and finds the shared middlewares in it", () => {

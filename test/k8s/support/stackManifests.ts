@@ -10,7 +10,10 @@ import { podReferenceProblems, routeReferenceProblems, unknownPeerNamespaces } f
 import { stackSettings } from "../../../scripts/stackFile.js";
 import { parseStackConfig } from "../../../config/index.js";
 
-export type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
+export type Manifest = Record<string, unknown> & {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 const podTemplateKinds = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 
@@ -85,7 +88,7 @@ export function describeStackManifests(stack: string, load: () => StackManifests
       const namespaces = manifestsOf().filter((manifest) => manifest.kind === "Namespace");
       expect(namespaces.length).toBeGreaterThan(0);
       for (const namespace of namespaces) {
-        const labels = (namespace.metadata as { labels?: Record<string, string> }).labels ?? {};
+        const labels = namespace.metadata.labels ?? {};
         const level = labels["pod-security.kubernetes.io/enforce"] as PodSecurityLevel | undefined;
         expect(level, namespace.metadata.name).toBeDefined();
         expect(labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
@@ -101,8 +104,7 @@ export function describeStackManifests(stack: string, load: () => StackManifests
 
     it("enforce restricted in the platform namespace, keeping the media servers that cannot meet it apart", () => {
       const level = (name: string) =>
-        (manifestsOf().find((manifest) => manifest.kind === "Namespace" && manifest.metadata.name === name)?.metadata as { labels?: Record<string, string> } | undefined)
-          ?.labels?.["pod-security.kubernetes.io/enforce"];
+        manifestsOf().find((manifest) => manifest.kind === "Namespace" && manifest.metadata.name === name)?.metadata.labels?.["pod-security.kubernetes.io/enforce"];
       expect(level("mediaplane")).toBe("restricted");
       const looser = workloads().filter((manifest) => strictestAdmittingLevel(podSpecOf(manifest)) !== "restricted");
       for (const manifest of looser) expect(manifest.metadata.namespace, manifest.metadata.name).toBe("mediaplane-media");
@@ -110,7 +112,7 @@ export function describeStackManifests(stack: string, load: () => StackManifests
 
     it("explain on each namespace below restricted which pods need its level", () => {
       for (const namespace of manifestsOf().filter((manifest) => manifest.kind === "Namespace")) {
-        const { labels = {}, annotations = {} } = namespace.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+        const { labels = {}, annotations = {} } = namespace.metadata;
         const why = annotations["mediaplane/pod-security-exceptions"];
         if (labels["pod-security.kubernetes.io/enforce"] === "restricted") expect(why, namespace.metadata.name).toBeUndefined();
         else expect(why, namespace.metadata.name).toMatch(/\w/);
