@@ -10,7 +10,7 @@ import { joinErrorRedirect, joinRedirects, join } from "./join.js";
 import { noPolicies } from "./parameters.js";
 import { end, getMeetingInfo, insertDocument, isMeetingRunning, sendChatMessage } from "./meetingCalls.js";
 import { deleteRecordings, getRecordings, publishRecordings, updateRecordings } from "./recordings.js";
-import { getRecordingTextTracks, putRecordingTextTrack } from "./textTracks.js";
+import { getRecordingTextTracks, jsonFailure, putRecordingTextTrack, putTextTrackChecksumError } from "./textTracks.js";
 import { hooksChecksumError, hooksCreate, hooksDestroy, hooksList } from "../webhooks/hooksApi.js";
 
 type CallHandler = (context: ApiContext, request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>;
@@ -24,8 +24,10 @@ interface Call {
   readonly handler: CallHandler;
   readonly methods: readonly string[];
   readonly body: BodyUse;
-  /** The error of a checksum that does not verify, when the call is not bbb-web's (bbb-webhooks' wording). */
-  readonly checksumError?: () => BbbError;
+  /** The error of a checksum that is missing or does not verify, where the call words it otherwise than create. */
+  readonly checksumError?: (reason: "missing" | "mismatch") => BbbError;
+  /** Refusals are in the call's JSON (`{"response": {...}}`), not BBB's XML. */
+  readonly refusesInJson?: true;
 }
 
 const getOrPost = ["GET", "POST"];
@@ -46,7 +48,7 @@ const calls: ReadonlyMap<string, Call> = new Map<string, Call>([
   ["deleteRecordings", { handler: deleteRecordings, methods: getOnly, body: "form" }],
   ["updateRecordings", { handler: updateRecordings, methods: getOrPost, body: "form" }],
   ["getRecordingTextTracks", { handler: getRecordingTextTracks, methods: getOrPost, body: "form" }],
-  ["putRecordingTextTrack", { handler: putRecordingTextTrack, methods: postOnly, body: "multipart" }],
+  ["putRecordingTextTrack", { handler: putRecordingTextTrack, methods: postOnly, body: "multipart", checksumError: putTextTrackChecksumError, refusesInJson: true }],
   ["hooks/create", { handler: hooksCreate, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
   ["hooks/list", { handler: hooksList, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
   ["hooks/destroy", { handler: hooksDestroy, methods: getOnly, body: "form", checksumError: hooksChecksumError }],
@@ -78,7 +80,7 @@ interface SignedParameters {
 }
 
 function checked(verdict: ReturnType<typeof verifyChecksum>, call: Call): number {
-  if (!verdict.ok) throw call.checksumError?.() ?? (verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch());
+  if (!verdict.ok) throw call.checksumError?.(verdict.reason) ?? (verdict.reason === "missing" ? bbbErrors.checksumMissing() : bbbErrors.checksumMismatch());
   return verdict.secretIndex;
 }
 
@@ -115,7 +117,7 @@ async function signedParameters(context: ApiContext, tenant: TenantEntry, incomi
 async function verified(context: ApiContext, incoming: IncomingCall, call: Call): Promise<ApiAnswer> {
   const tenant = incoming.tenant;
   // An unknown tenant has no secret that could match: the client sees what a wrong secret gets.
-  if (tenant === undefined) throw call.checksumError?.() ?? bbbErrors.checksumMismatch();
+  if (tenant === undefined) throw call.checksumError?.("mismatch") ?? bbbErrors.checksumMismatch();
   const signed = await signedParameters(context, tenant, incoming, call);
   // The node and the balancer could read different values of a parameter given twice: refused, as one.
   const repeated = repeatedParameter(signed.params);
@@ -143,6 +145,7 @@ export async function dispatch(context: ApiContext, incoming: IncomingCall): Pro
   try {
     return await verified(context, incoming, call);
   } catch (error) {
+    if (call.refusesInJson === true && error instanceof BbbError) return jsonFailure(error.messageKey, error.message);
     if (incoming.call !== "join" || !(error instanceof BbbError)) throw error;
     const params = new URLSearchParams(incoming.rawQuery);
     const policies = incoming.tenant?.policies.join ?? noPolicies;

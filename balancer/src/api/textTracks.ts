@@ -1,3 +1,4 @@
+import { BbbError } from "../bbb/errors.js";
 import { maxTextTrackBytes } from "../http/body.js";
 import { getRecording } from "../recordings/index.js";
 import { trackLanguage } from "../recordings/languageTag.js";
@@ -18,22 +19,27 @@ function json(response: Record<string, unknown>): ApiAnswer {
   return { kind: "json", body: JSON.stringify({ response }) };
 }
 
-const failed = (messageKey: string, message: string): ApiAnswer => json({ returncode: "FAILED", messageKey, message });
+/** A refusal in the calls' JSON; the dispatcher answers their checksum and request errors with it too. */
+export const jsonFailure = (messageKey: string, message: string): ApiAnswer => json({ returncode: "FAILED", messageKey, message });
+
+/** bbb-web checks only that putRecordingTextTrack has a checksum, in its JSON; a wrong one is refused here too. */
+export const putTextTrackChecksumError = (reason: "missing" | "mismatch"): BbbError =>
+  reason === "missing" ? new BbbError("paramError", "Missing param checksum.") : new BbbError("checksumError", "You did not pass the checksum security check");
 
 /** `StringUtils.strip` of a parameter; `""` for an absent one (`StringUtils.isEmpty` is true for both). */
 const stripped = (params: URLSearchParams, name: string): string => (params.get(name) ?? "").trim();
 
-const unavailable = (): ApiAnswer => failed("recordingsUnavailable", "Text tracks are not available here: this balancer has no recordings share");
+const unavailable = (): ApiAnswer => jsonFailure("recordingsUnavailable", "Text tracks are not available here: this balancer has no recordings share");
 
 export async function getRecordingTextTracks(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const recordId = stripped(request.params, "recordID");
-  if (recordId === "") return failed("missingParamRecordID", "You must specify a recordID.");
+  if (recordId === "") return jsonFailure("missingParamRecordID", "You must specify a recordID.");
   const tenant = request.tenant.slug;
-  if ((await getRecording(context.redis, tenant, recordId)) === undefined) return failed("noRecordings", `No recording found for ${recordId}`);
+  if ((await getRecording(context.redis, tenant, recordId)) === undefined) return jsonFailure("noRecordings", `No recording found for ${recordId}`);
   const { shareRoot, playbackUrl } = context.recordings;
   if (shareRoot === undefined) return unavailable();
   const tracks = await readTextTracks(shareRoot, tenant, recordId);
-  if (tracks === undefined) return failed("noCaptionsFound", `No captions found for ${recordId}`);
+  if (tracks === undefined) return jsonFailure("noCaptionsFound", `No captions found for ${recordId}`);
   return json({
     returncode: "SUCCESS",
     tracks: tracks.map((track) => ({
@@ -66,18 +72,18 @@ const isTrackKind = (kind: string): kind is TextTrackKind => (textTrackKinds as 
 export async function putRecordingTextTrack(context: ApiContext, request: ApiRequest): Promise<ApiAnswer> {
   const { params } = request;
   const recordId = stripped(params, "recordID");
-  if (recordId === "") return failed("paramError", "Missing param recordID.");
+  if (recordId === "") return jsonFailure("paramError", "Missing param recordID.");
   const tenant = request.tenant.slug;
-  if ((await getRecording(context.redis, tenant, recordId)) === undefined) return failed("noRecordings", `No recording was found for ${recordId}`);
-  if ((params.get("kind") ?? "") === "") return failed("paramError", "Missing param kind.");
+  if ((await getRecording(context.redis, tenant, recordId)) === undefined) return jsonFailure("noRecordings", `No recording was found for ${recordId}`);
+  if ((params.get("kind") ?? "") === "") return jsonFailure("paramError", "Missing param kind.");
   const kind = stripped(params, "kind");
-  if (!isTrackKind(kind)) return failed("invalidKind", `Invalid kind parameter, expected='subtitles|captions' actual=${kind}`);
-  if ((params.get("lang") ?? "") === "") return failed("paramError", "Missing param lang.");
+  if (!isTrackKind(kind)) return jsonFailure("invalidKind", `Invalid kind parameter, expected='subtitles|captions' actual=${kind}`);
+  if ((params.get("lang") ?? "") === "") return jsonFailure("paramError", "Missing param lang.");
   const language = trackLanguage(stripped(params, "lang"));
-  if (language === undefined) return failed("invalidLang", `Malformed lang param, received=${stripped(params, "lang")}`);
+  if (language === undefined) return jsonFailure("invalidLang", `Malformed lang param, received=${stripped(params, "lang")}`);
   const label = (params.get("label") ?? "") === "" ? language.displayName : stripped(params, "label");
   const file = request.upload?.get("file");
-  if (!(file instanceof File) || file.size === 0) return failed("empty_uploaded_text_track", "Empty uploaded text track.");
+  if (!(file instanceof File) || file.size === 0) return jsonFailure("empty_uploaded_text_track", "Empty uploaded text track.");
   if (file.size > maxTextTrackBytes) return uploadFailed(recordId, `the file is larger than ${maxTextTrackBytes / 2 ** 20} MiB`);
   const webVtt = asWebVtt(new Uint8Array(await file.arrayBuffer()));
   if (webVtt === undefined) return uploadFailed(recordId, "the file is neither WebVTT nor SubRip (SRT) text in UTF-8");

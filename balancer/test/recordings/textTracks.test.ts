@@ -240,19 +240,35 @@ describe("putRecordingTextTrack", () => {
     expect(tracks.find((track) => track["lang"] === "hu")).toMatchObject({ label: label.trim(), href: expect.stringMatching(/\/caption_hu\.vtt$/) as unknown });
   });
 
-  it("refuses a file over the size limit with BBB's XML error, before storing anything", async () => {
+  it("refuses a file over the size limit in the call's JSON, before storing anything", async () => {
     const answer = await upload("acme", { params: { recordID: lecture.recordId, kind: "captions", lang: "ro" }, file: { content: new Uint8Array(maxTextTrackBytes + 200 * 1024).fill(65) } });
     expect(answer.status).toBe(200);
-    expect(answer.body).toContain("<returncode>FAILED</returncode>");
-    expect(answer.body).toContain("larger than");
+    expect(JSON.parse(answer.body)).toEqual({ response: { returncode: "FAILED", messageKey: "validationError", message: expect.stringContaining("larger than") as unknown } });
     await expect(readFile(join(presentationDir("acme", lecture), "caption_ro.vtt"))).rejects.toThrow(/ENOENT/);
   });
 
-  it("refuses a wrong checksum and a GET with BBB's errors, before reading the upload", async () => {
-    const url = signedUrl(balancer(), tenants.acme, "putRecordingTextTrack", { recordID: lecture.recordId, kind: "captions", lang: "en" }).replace(/checksum=[0-9a-f]+/, "checksum=" + "0".repeat(64));
-    const forged = await upload("acme", { params: {}, file: { content: vtt("x") } }, url);
-    expect(forged.status).toBe(200);
-    expect(forged.body).toContain("<messageKey>checksumError</messageKey>");
+  it("answers an upload without a checksum as bbb-web does, in its JSON", async () => {
+    const url = signedUrl(balancer(), tenants.acme, "putRecordingTextTrack", { recordID: lecture.recordId, kind: "captions", lang: "en" }).replace(/&?checksum=[0-9a-f]+/, "");
+    const answer = await upload("acme", { params: {}, file: { content: vtt("x") } }, url);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ response: failure("paramError", "Missing param checksum.") });
+  });
+
+  it("refuses a wrong checksum, or another tenant's, in the call's JSON before reading the upload", async () => {
+    const params = { recordID: lecture.recordId, kind: "captions", lang: "en" };
+    const forged = signedUrl(balancer(), tenants.acme, "putRecordingTextTrack", params).replace(/checksum=[0-9a-f]+/, "checksum=" + "0".repeat(64));
+    const otherTenants = signedUrl(balancer(), tenants.acme, "putRecordingTextTrack", params).replace(`/${tenants.acme.slug}/`, `/${tenants.globex.slug}/`);
+    const tracksFile = join(presentationDir("acme", lecture), "captions.json");
+    const before = await readFile(tracksFile, "utf8");
+    for (const url of [forged, otherTenants]) {
+      const answer = await upload("acme", { params: {}, file: { content: vtt("Forged") } }, url);
+      expect(answer.status, url).toBe(200);
+      expect(JSON.parse(answer.body), url).toEqual({ response: failure("checksumError", "You did not pass the checksum security check") });
+    }
+    expect(await readFile(tracksFile, "utf8")).toBe(before);
+  });
+
+  it("refuses a GET, which bbb-web routes to no upload, with BBB's error", async () => {
     const viaGet = await get(signedUrl(balancer(), tenants.acme, "putRecordingTextTrack", { recordID: lecture.recordId, kind: "captions", lang: "en" }));
     expect(viaGet.status).toBe(200);
     expect(viaGet.body).toContain("<returncode>FAILED</returncode>");
