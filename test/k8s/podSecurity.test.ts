@@ -1,6 +1,9 @@
 import type { IPodSpec } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { baselineViolations, podSecurityViolations, strictestAdmittingLevel } from "./support/podSecurity.js";
+import { mediaPodSecurity } from "../../components/k8s/podSecurity.js";
+import { parseStackConfig } from "../../config/index.js";
+import { stackSettings } from "../../scripts/stackFile.js";
 
 // The checker the stack manifest tests judge namespaces with must itself refuse what Pod Security Admission refuses.
 const restrictedPod: IPodSpec = {
@@ -42,5 +45,25 @@ describe("the Pod Security checker", () => {
     const pod: IPodSpec = { ...restrictedPod, volumes: [{ name: "share", azureFile: { secretName: "s", shareName: "x" } }] };
     expect(podSecurityViolations("restricted", pod)).toEqual(["volume share: azureFile"]);
     expect(baselineViolations({ ...restrictedPod, volumes: [{ name: "root", hostPath: { path: "/" } }] })).toEqual(["volume root: hostPath"]);
+  });
+});
+
+describe("the media namespace's Pod Security level", () => {
+  const settings = (jitsi: boolean, janus: boolean, exposure: "loadBalancer" | "hostPort" = "loadBalancer") => {
+    const parsed = parseStackConfig(stackSettings("dev"), "mediaplane");
+    return { jitsi: { ...parsed.jitsi, enabled: jitsi, jvb: { ...parsed.jitsi.jvb, exposure } }, janus: { ...parsed.janus, enabled: janus } };
+  };
+
+  it("is baseline for Jitsi on load-balancer bridges, whose images start as root", () => {
+    expect(mediaPodSecurity(settings(true, false))?.level).toBe("baseline");
+  });
+
+  it("is privileged for Janus's host network and for bridges on host ports, and says so", () => {
+    expect(mediaPodSecurity(settings(false, true))).toEqual({ level: "privileged", exceptions: ["Janus: hostNetwork, media on the node's public IP"] });
+    expect(mediaPodSecurity(settings(true, false, "hostPort"))?.exceptions).toContain("Jitsi bridges: hostPort 10000/UDP on the media nodes");
+  });
+
+  it("does not exist when the stack runs neither Jitsi nor Janus", () => {
+    expect(mediaPodSecurity(settings(false, false))).toBeUndefined();
   });
 });
