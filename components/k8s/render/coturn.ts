@@ -150,8 +150,9 @@ export interface CertificateReloaderArgs {
  * It uses shell builtins plus coreutils' readlink and sleep only: the coturn image is debian:bookworm-slim
  * (docker/coturn/debian/Dockerfile), which has no procps, so turnserver is found by its /proc/<pid>/comm. The state
  * lives in a file, not a variable, so a restarted reloader still signals for a swap it missed while down. Nothing is
- * sent before the first swap: turnserver installs its SIGUSR2 handler only after setting up its listeners, and
- * SIGUSR2's default action would end it.
+ * sent before the first swap, nor to a turnserver that does not catch SIGUSR2 yet (bit 12 of SigCgt in
+ * /proc/<pid>/status): it installs its handler only after setting up its listeners, SIGUSR2's default action would end
+ * it, and a swap can come while the kubelet restarts the coturn container.
  */
 export function renderCertificateReloader(args: CertificateReloaderArgs): string {
   const tag = "coturn-certificate-reloader:";
@@ -161,6 +162,12 @@ export function renderCertificateReloader(args: CertificateReloaderArgs): string
     `state='${args.stateFile}'`,
     `[ -s "$state" ] || readlink "$certs/..data" > "$state" || : > "$state"`,
     `echo "${tag} watching $certs/..data every ${args.intervalSeconds}s"`,
+    // The last three hex digits of SigCgt hold signals 9-12; SIGUSR2 (12) is their 0x800.
+    "catches_usr2() {",
+    "  caught=''",
+    `  while read -r field value; do [ "$field" = SigCgt: ] && caught=$value && break; done 2>/dev/null < "/proc/$1/status"`,
+    `  [ -n "$caught" ] && [ $(( 0x\${caught#"\${caught%???}"} & 0x800 )) -ne 0 ]`,
+    "}",
     "while :; do",
     `  read -r seen < "$state" || seen=''`,
     `  current=$(readlink "$certs/..data") || current=''`,
@@ -172,6 +179,8 @@ export function renderCertificateReloader(args: CertificateReloaderArgs): string
     "    done",
     `    if [ -z "$pid" ]; then`,
     `      echo "${tag} $certs/..data now points to $current, but no turnserver process is visible to signal; retrying"`,
+    `    elif ! catches_usr2 "$pid"; then`,
+    `      echo "${tag} turnserver (pid $pid) does not catch SIGUSR2 yet (still starting); retrying"`,
     `    elif kill -USR2 "$pid"; then`,
     `      echo "${tag} $certs/..data now points to $current (was \${seen:-unknown}): sent SIGUSR2 to turnserver (pid $pid) to reload its certificate"`,
     "      seen=$current",
