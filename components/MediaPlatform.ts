@@ -36,11 +36,13 @@ export interface WorkloadContext {
   readonly provider: k8s.Provider;
   /** Namespace of the platform's workloads: ingress, balancer, Redis, TURN, certificates; enforces `restricted`. */
   readonly namespace: pulumi.Output<string>;
-  /**
-   * Namespace of the media servers (Jitsi, Janus), whose pods need a looser Pod Security level (host network, host
-   * ports, root init); undefined when the stack runs neither.
-   */
+  /** Namespace of Jitsi (root init: enforces `baseline`); undefined when the stack does not run Jitsi. */
   readonly mediaNamespace: pulumi.Output<string> | undefined;
+  /**
+   * Namespace of the media servers on the node's network: Janus (host network) and host-port bridges (enforces
+   * `privileged`); undefined when the stack runs neither.
+   */
+  readonly mediaHostNamespace: pulumi.Output<string> | undefined;
   /** The whole stack config: domains, ACME, images, sizing of Jitsi/Janus/TURN/balancer, admin allow-list. */
   readonly settings: StackConfig;
   /** TSIG secret for DNS-01; set whenever `settings.acme` is. */
@@ -56,10 +58,10 @@ export interface WorkloadContext {
   /** ReadWriteMany claim for recordings in the platform namespace (Azure Files on AKS, a plain PVC on a laptop). */
   readonly recordingsClaimName: pulumi.Output<string>;
   /**
-   * The recordings claim in the media namespace, set when Janus records: the same share on AKS, a volume of its own
-   * on a laptop (a local volume cannot be claimed from two namespaces).
+   * The recordings claim in Janus's namespace, set when Janus records: the same share on AKS, a volume of its own on
+   * a laptop (a local volume cannot be claimed from two namespaces).
    */
-  readonly mediaRecordingsClaimName: pulumi.Output<string> | undefined;
+  readonly janusRecordingsClaimName: pulumi.Output<string> | undefined;
   /** Where the images the program builds go; see `ImageDelivery`. */
   readonly imageDelivery: ImageDelivery;
   /** Azure Cache for Redis when the stack uses it; undefined: run the in-cluster Redis. */
@@ -101,7 +103,7 @@ export function platformEndpoints(settings: Pick<StackConfig, "domains" | "jitsi
   };
 }
 
-const namespaceNames = { platform: "mediaplane", media: "mediaplane-media" } as const;
+const namespaceNames = { platform: "mediaplane", media: "mediaplane-media", mediaHost: "mediaplane-media-host" } as const;
 
 /** The whole media platform of one stack: cluster (AKS or a kube context), tenants, and the workloads on top. */
 export class MediaPlatform extends pulumi.ComponentResource {
@@ -146,7 +148,9 @@ export class MediaPlatform extends pulumi.ComponentResource {
     };
     const namespace = namespaceFor(`${name}-namespace`, namespaceNames.platform, platformPodSecurity);
     const mediaSecurity = mediaPodSecurity(settings);
-    const mediaNamespace = mediaSecurity === undefined ? undefined : namespaceFor(`${name}-media-namespace`, namespaceNames.media, mediaSecurity);
+    const mediaNamespace = mediaSecurity.media === undefined ? undefined : namespaceFor(`${name}-media-namespace`, namespaceNames.media, mediaSecurity.media);
+    const mediaHostNamespace =
+      mediaSecurity.mediaHost === undefined ? undefined : namespaceFor(`${name}-media-host-namespace`, namespaceNames.mediaHost, mediaSecurity.mediaHost);
     const janusRecords = settings.janus.enabled && settings.janus.recording;
 
     const blockStorageClass = clusterSettings.provider === "azure" ? "managed-csi" : clusterSettings.storageClass;
@@ -164,11 +168,11 @@ export class MediaPlatform extends pulumi.ComponentResource {
         },
         k8sOpts,
       ).metadata.name;
-    const mediaClaimNamespace = janusRecords ? mediaNamespace : undefined;
-    const recordingShare = azure?.recordingShare(namespace, mediaClaimNamespace === undefined ? {} : { media: mediaClaimNamespace }, provider);
+    const janusClaimNamespace = janusRecords ? mediaHostNamespace : undefined;
+    const recordingShare = azure?.recordingShare(namespace, janusClaimNamespace === undefined ? {} : { janus: janusClaimNamespace }, provider);
     const recordingsClaimName = recordingShare?.claimName ?? localRecordingsClaim(`${name}-recordings`, namespace);
-    const mediaRecordingsClaimName =
-      mediaClaimNamespace === undefined ? undefined : (recordingShare?.otherClaimNames["media"] ?? localRecordingsClaim(`${name}-media-recordings`, mediaClaimNamespace));
+    const janusRecordingsClaimName =
+      janusClaimNamespace === undefined ? undefined : (recordingShare?.otherClaimNames["janus"] ?? localRecordingsClaim(`${name}-janus-recordings`, janusClaimNamespace));
 
     const records = recordWriter(settings, secrets.acmeTsigSecret);
     // The balancer (and its admin token) comes after its config, which waits for the fleet: the token is handed over later.
@@ -208,6 +212,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       provider,
       namespace,
       mediaNamespace,
+      mediaHostNamespace,
       settings,
       acmeTsigSecret: secrets.acmeTsigSecret,
       staticIps: azure?.staticIps,
@@ -215,7 +220,7 @@ export class MediaPlatform extends pulumi.ComponentResource {
       podCidrs: clusterSettings.provider === "azure" ? [clusterSettings.podCidr] : clusterSettings.podCidrs,
       blockStorageClass,
       recordingsClaimName,
-      mediaRecordingsClaimName,
+      janusRecordingsClaimName,
       imageDelivery: azure
         ? { kind: "registry", registryAuth: azure.registry.pushCredential }
         : clusterSettings.provider === "kubeContext" && clusterSettings.imageImport !== undefined

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { hostRule, ingressRoute, type IngressBinding } from "./ingress.js";
-import { declareBridges, jitsiRelayRegion, type JvbExposure } from "./jitsiBridges.js";
+import { bridgeMediaPods, declareBridges, jitsiRelayRegion, type JvbExposure } from "./jitsiBridges.js";
 import { jitsiContainerSecurity, jitsiDeployment, jitsiNetworkPolicy, jitsiPorts, prosodyClientEgress, xmppDomain } from "./jitsiPods.js";
 import { networkPolicyPeer, podPortsEgressRule, type PodPorts } from "./network.js";
 import { securityHeadersAllowingFrames } from "./render/traefik.js";
@@ -44,6 +44,11 @@ export interface JitsiMeetArgs {
   provider: k8s.Provider;
   /** Namespace to run in (must exist). */
   namespace: pulumi.Input<string>;
+  /**
+   * Namespace of the bridges (must exist), when it is not `namespace`: host-port bridges need a looser Pod Security
+   * level than the rest of Jitsi. They get only their own XMPP password there.
+   */
+  bridgeNamespace?: pulumi.Input<string>;
   /** The public host, e.g. `meet.example.org` (one DNS name for web, BOSH and WebSocket). */
   host: string;
   /** The ingress the web route attaches to. */
@@ -96,6 +101,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     super("mediaplane:k8s:JitsiMeet", name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const namespace = args.namespace;
+    const bridgeNamespace = args.bridgeNamespace ?? namespace;
     const relays = args.relays ?? args.jvb.replicas > 1;
     const image = (component: "web" | "prosody" | "jicofo" | "jvb", fallback: string) =>
       assertPinnedImage(`${name}.images.${component}`, args.images?.[component] ?? fallback);
@@ -104,6 +110,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const { authentication } = args;
     const jwtSecret = authentication.type === "jwt" ? password("jwt-secret", 64) : undefined;
 
+    const jvbPassword = password("jvb-password");
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
       {
@@ -111,7 +118,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: {
           JICOFO_AUTH_PASSWORD: password("jicofo-password"),
-          JVB_AUTH_PASSWORD: password("jvb-password"),
+          JVB_AUTH_PASSWORD: jvbPassword,
           ...(args.turn === undefined ? {} : { TURN_CREDENTIALS: pulumi.secret(args.turn.staticAuthSecret) }),
           ...(jwtSecret === undefined ? {} : { JWT_APP_SECRET: jwtSecret }),
         },
@@ -120,25 +127,36 @@ export class JitsiMeet extends pulumi.ComponentResource {
     );
     const secretName = secret.metadata.name;
 
+    // The bridges' own: their namespace may be another, and they need nothing else of jitsi-internal.
+    const bridgeSecret = new k8s.core.v1.Secret(
+      `${name}-bridges-secret`,
+      {
+        metadata: { name: "jitsi-bridges", namespace: bridgeNamespace, labels: appLabels("jitsi", "secrets") },
+        type: "Opaque",
+        stringData: { JVB_AUTH_PASSWORD: jvbPassword },
+      },
+      child,
+    );
+
     const prosodyHost = pulumi.interpolate`prosody.${namespace}.svc.cluster.local`;
-    const xmppEnv = [
-      ...plainEnv({
-        PUBLIC_URL: `https://${args.host}`,
-        XMPP_DOMAIN: xmppDomain,
-        XMPP_AUTH_DOMAIN: `auth.${xmppDomain}`,
-        XMPP_MUC_DOMAIN: `muc.${xmppDomain}`,
-        XMPP_INTERNAL_MUC_DOMAIN: `internal-muc.${xmppDomain}`,
-        XMPP_GUEST_DOMAIN: `guest.${xmppDomain}`,
-        XMPP_SERVER: prosodyHost,
-        XMPP_BOSH_URL_BASE: pulumi.interpolate`http://${prosodyHost}:${jitsiPorts.bosh}`,
-        JICOFO_AUTH_USER: "focus",
-        JVB_AUTH_USER: "jvb",
-        JVB_BREWERY_MUC: "jvbbrewery",
-        TZ: "UTC",
-      }),
-      secretEnv("JICOFO_AUTH_PASSWORD", secretName, "JICOFO_AUTH_PASSWORD"),
-      secretEnv("JVB_AUTH_PASSWORD", secretName, "JVB_AUTH_PASSWORD"),
-    ];
+    const xmppSettings = plainEnv({
+      PUBLIC_URL: `https://${args.host}`,
+      XMPP_DOMAIN: xmppDomain,
+      XMPP_AUTH_DOMAIN: `auth.${xmppDomain}`,
+      XMPP_MUC_DOMAIN: `muc.${xmppDomain}`,
+      XMPP_INTERNAL_MUC_DOMAIN: `internal-muc.${xmppDomain}`,
+      XMPP_GUEST_DOMAIN: `guest.${xmppDomain}`,
+      XMPP_SERVER: prosodyHost,
+      XMPP_BOSH_URL_BASE: pulumi.interpolate`http://${prosodyHost}:${jitsiPorts.bosh}`,
+      JICOFO_AUTH_USER: "focus",
+      JVB_AUTH_USER: "jvb",
+      JVB_BREWERY_MUC: "jvbbrewery",
+      TZ: "UTC",
+    });
+    // Each password goes only where docker-jitsi-meet reads it: prosody registers both accounts, jicofo logs in as
+    // focus, the bridges as jvb, and the web image reads neither.
+    const jicofoPassword = secretEnv("JICOFO_AUTH_PASSWORD", secretName, "JICOFO_AUTH_PASSWORD");
+    const accountPasswords = [jicofoPassword, secretEnv("JVB_AUTH_PASSWORD", secretName, "JVB_AUTH_PASSWORD")];
 
     // Read by prosody (who may log in), jicofo (who may open a room) and the web app (whether to offer a login).
     const authEnv =
@@ -180,7 +198,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
         name: "prosody",
         image: image("prosody", defaultImages.jitsiProsody),
         env: [
-          ...xmppEnv,
+          ...xmppSettings,
+          ...accountPasswords,
           ...authEnv,
           ...turnEnv,
           // Only prosody verifies participants' tokens: the signing secret goes nowhere else.
@@ -219,7 +238,10 @@ export class JitsiMeet extends pulumi.ComponentResource {
       {
         namespace,
         podLabels: prosodyLabels,
-        ingress: { from: [networkPolicyPeer(jitsiPods)], ports: [jitsiPorts.xmppClient, jitsiPorts.bosh, jitsiPorts.component] },
+        ingress: {
+          from: [networkPolicyPeer(jitsiPods), networkPolicyPeer(bridgeMediaPods(bridgeNamespace, args.udpPort, args.jvb).pods)],
+          ports: [jitsiPorts.xmppClient, jitsiPorts.bosh, jitsiPorts.component],
+        },
         // Only answers: no server-to-server XMPP, and TURN credentials are computed, not fetched.
         egress: [],
       },
@@ -237,7 +259,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
         name: "jicofo",
         image: image("jicofo", defaultImages.jitsiJicofo),
         env: [
-          ...xmppEnv,
+          ...xmppSettings,
+          jicofoPassword,
           ...authEnv,
           ...plainEnv({
             // Without it jicofo.conf binds the REST port (health, the probes below) to loopback only.
@@ -279,7 +302,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         image: image("web", defaultImages.jitsiWeb),
         // TLS ends at traefik; the container serves plain HTTP on 80 inside the cluster.
         env: [
-          ...xmppEnv,
+          ...xmppSettings,
           ...authEnv,
           ...plainEnv({ DISABLE_HTTPS: "1", ENABLE_HTTP_REDIRECT: "0", ENABLE_LETSENCRYPT: "0", ENABLE_XMPP_WEBSOCKET: "1" }),
         ],
@@ -345,7 +368,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     declareBridges(
       name,
       {
-        namespace,
+        namespace: bridgeNamespace,
         host: args.host,
         ingress: args.ingress,
         udpPort: args.udpPort,
@@ -354,7 +377,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         turnPods: args.turn?.pods,
         prosodyPods,
         podCidrs: args.podCidrs,
-        xmppEnv,
+        xmppEnv: [...xmppSettings, secretEnv("JVB_AUTH_PASSWORD", bridgeSecret.metadata.name, "JVB_AUTH_PASSWORD")],
         image: image("jvb", defaultImages.jitsiJvb),
         sizing: args.jvbSizing ?? sizing.jvb,
         relays,

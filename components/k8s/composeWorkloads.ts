@@ -44,7 +44,7 @@ export function ingressHosts(settings: WorkloadContext["settings"]): string[] {
  * TURN, Janus and Jitsi as the stack enables them. Each component stays unaware of stacks; this maps settings onto args.
  */
 export function composeWorkloads(platformName: string, context: WorkloadContext, parent: pulumi.Resource): PlatformWorkloads {
-  const { provider, namespace, mediaNamespace, settings } = context;
+  const { provider, namespace, mediaNamespace, mediaHostNamespace, settings } = context;
   const opts = { parent };
   const { domains } = settings;
   const { podCidrs } = context;
@@ -108,8 +108,8 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       // AKS serves the API on the control plane's public address; laptop clusters (kind, k3d) on a node's 6443.
       kubernetesApi: settings.cluster.provider === "azure" ? { at: "outsideCluster", port: 443 } : { at: "nodes", port: 6443 },
       podCidrs,
-      // The media servers' routes live beside their Services in the media namespace.
-      alsoServedNamespaces: mediaNamespace === undefined ? [] : [mediaNamespace],
+      // The media servers' routes live beside their Services in the media namespaces.
+      alsoServedNamespaces: [mediaNamespace, mediaHostNamespace].filter((served) => served !== undefined),
       ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.ingress }),
       image: settings.images.traefik,
       metricsScrapers: prometheusScrapers,
@@ -187,11 +187,14 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
       ? { kind: "hostPort", replicas: jvb.replicas }
       : { kind: "loadBalancer", replicas: jvb.replicas, ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.jvb }) };
 
-  // Jitsi and Janus run only where the stack enables them, and then the media namespace exists.
-  const inMediaNamespace = (service: string): pulumi.Output<string> => {
-    if (mediaNamespace === undefined) throw new Error(`${service} is enabled but the platform made no media namespace for it`);
-    return mediaNamespace;
+  // Jitsi and Janus run only where the stack enables them, and then the namespaces the platform made for them exist.
+  const inNamespace = (service: string, made: pulumi.Output<string> | undefined): pulumi.Output<string> => {
+    if (made === undefined) throw new Error(`${service} is enabled but the platform made no namespace for it`);
+    return made;
   };
+  // Bridges on host ports need the privileged namespace; behind load balancers they stay with the rest of Jitsi.
+  const bridgeNamespace = (): pulumi.Output<string> =>
+    jvbExposure.kind === "hostPort" ? inNamespace("Jitsi's host-port bridges", mediaHostNamespace) : inNamespace("Jitsi", mediaNamespace);
 
   const turn = settings.turn.enabled
     ? new Coturn(
@@ -203,7 +206,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           ...(context.staticIps === undefined ? {} : { publicIp: context.staticIps.turn }),
           relayPorts: settings.turn.relayPortRange,
           podCidrs,
-          ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(inMediaNamespace("Jitsi"), settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
+          ...(settings.jitsi.enabled ? { relayTargetsInCluster: [bridgeMediaPods(bridgeNamespace(), settings.jitsi.jvb.udpPort, jvbExposure)] } : {}),
           ...(certificates?.["turn"] === undefined ? {} : { tlsSecretName: certificates["turn"].secretName }),
           tcpRelay: settings.turn.tcpRelay,
           ...(settings.turn.sizing === undefined ? {} : { sizing: settings.turn.sizing }),
@@ -218,7 +221,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         `${platformName}-janus`,
         {
           provider,
-          namespace: inMediaNamespace("Janus"),
+          namespace: inNamespace("Janus", mediaHostNamespace),
           image: ownImage("janus", settings.images.janus),
           host: domains.janus,
           ingress: ingress.binding,
@@ -226,7 +229,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
           rtpPorts: settings.janus.rtpPortRange,
           // Media nodes have their own public IPs; elsewhere the pod's addresses are what clients reach.
           publicAddress: context.mediaNodes === undefined ? { kind: "podAddress" } : { kind: "nodePublicIp" },
-          recordings: context.mediaRecordingsClaimName === undefined ? undefined : { kind: "persistentVolumeClaim", claimName: context.mediaRecordingsClaimName },
+          recordings: context.janusRecordingsClaimName === undefined ? undefined : { kind: "persistentVolumeClaim", claimName: context.janusRecordingsClaimName },
           placement: context.mediaNodes,
           podCidrs,
           ...(settings.janus.sizing === undefined ? {} : { sizing: settings.janus.sizing }),
@@ -240,7 +243,8 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
         `${platformName}-jitsi`,
         {
           provider,
-          namespace: inMediaNamespace("Jitsi"),
+          namespace: inNamespace("Jitsi", mediaNamespace),
+          bridgeNamespace: bridgeNamespace(),
           host: domains.jitsi,
           ingress: ingress.binding,
           authentication: settings.jitsi.authentication,

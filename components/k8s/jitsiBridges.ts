@@ -41,7 +41,7 @@ export type JvbExposure =
     };
 
 export interface BridgesArgs {
-  /** Namespace of the Jitsi components. */
+  /** Namespace of the bridges. */
   namespace: pulumi.Input<string>;
   /** Public Jitsi host: the colibri WebSocket URLs live under it. */
   host: string;
@@ -59,7 +59,7 @@ export interface BridgesArgs {
   prosodyPods: PodPeer;
   /** The cluster's pod ranges: media egress excludes them. */
   podCidrs: readonly string[];
-  /** The XMPP environment shared by every Jitsi component. */
+  /** The bridges' XMPP environment: the settings every Jitsi component shares, and the bridges' own password. */
   xmppEnv: k8s.types.input.core.v1.EnvVar[];
   /** JVB image. */
   image: string;

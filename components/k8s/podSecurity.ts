@@ -15,24 +15,35 @@ export interface NamespacePodSecurity {
  */
 export const platformPodSecurity: NamespacePodSecurity = { level: "restricted", exceptions: [] };
 
+/** The media servers' namespaces, each at the level of its loosest pod; undefined where no pod needs it. */
+export interface MediaPodSecurity {
+  /** Jitsi web, prosody, jicofo, and bridges behind load balancers. */
+  readonly media: NamespacePodSecurity | undefined;
+  /** Janus and host-port bridges. */
+  readonly mediaHost: NamespacePodSecurity | undefined;
+}
+
 /**
- * The media namespace takes the level of its loosest pod: Pod Security Admission cannot exempt single pods (only
- * users, runtime classes and whole namespaces, in the API server's own configuration), which is why the media
- * servers live apart from the platform.
- * - Janus on host networking, and bridges on host ports, are allowed only by `privileged` (baseline forbids host
- *   namespaces and host ports);
+ * Pod Security Admission cannot exempt single pods (only users, runtime classes and whole namespaces, in the API
+ * server's own configuration), so each level lives in a namespace of its own, and no pod sits in a namespace looser
+ * than it needs:
  * - the docker-jitsi-meet images start as root and add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL for their
- *   init: `baseline` (restricted requires non-root and adds nothing but NET_BIND_SERVICE).
- * Undefined when the stack runs neither Jitsi nor Janus: there is no media namespace.
+ *   init: `baseline` (restricted requires non-root and adds nothing but NET_BIND_SERVICE);
+ * - Janus on host networking, and bridges on host ports, are allowed only by `privileged` (baseline forbids host
+ *   namespaces and host ports).
  */
-export function mediaPodSecurity(settings: Pick<StackConfig, "jitsi" | "janus">): NamespacePodSecurity | undefined {
-  if (!settings.jitsi.enabled && !settings.janus.enabled) return undefined;
-  const hostNetworked = settings.janus.enabled ? ["Janus: hostNetwork, media on the node's public IP"] : [];
-  const hostPorts =
-    settings.jitsi.enabled && settings.jitsi.jvb.exposure === "hostPort" ? [`Jitsi bridges: hostPort ${settings.jitsi.jvb.udpPort}/UDP on the media nodes`] : [];
-  const rootInit = settings.jitsi.enabled ? ["Jitsi web, prosody, jicofo, bridges: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL"] : [];
-  const exceptions = [...hostNetworked, ...hostPorts, ...rootInit];
-  return { level: hostNetworked.length + hostPorts.length > 0 ? "privileged" : "baseline", exceptions };
+export function mediaPodSecurity(settings: Pick<StackConfig, "jitsi" | "janus">): MediaPodSecurity {
+  const jitsi = settings.jitsi.enabled;
+  const hostPortBridges = jitsi && settings.jitsi.jvb.exposure === "hostPort";
+  const rootInit = (pods: string) => `${pods}: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL`;
+  const hostExceptions = [
+    ...(settings.janus.enabled ? ["Janus: hostNetwork, media on the node's public IP"] : []),
+    ...(hostPortBridges ? [`Jitsi bridges: hostPort ${settings.jitsi.jvb.udpPort}/UDP on the media nodes`, rootInit("Jitsi bridges")] : []),
+  ];
+  return {
+    media: jitsi ? { level: "baseline", exceptions: [rootInit(hostPortBridges ? "Jitsi web, prosody, jicofo" : "Jitsi web, prosody, jicofo, bridges")] } : undefined,
+    mediaHost: hostExceptions.length === 0 ? undefined : { level: "privileged", exceptions: hostExceptions },
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ export interface WorkloadExemption {
   reason: string;
 }
 
-/** Whether `pattern` (`mediaplane-media/jitsi-jvb-*` or an exact `mediaplane-media/janus`) names this workload. */
+/** Whether `pattern` (`mediaplane-media/jitsi-*` or an exact `mediaplane-media-host/janus`) names this workload. */
 export function workloadMatches(pattern: string, workloadKey: string): boolean {
   return pattern.endsWith("*") ? workloadKey.startsWith(pattern.slice(0, -1)) : workloadKey === pattern;
 }
@@ -41,12 +41,15 @@ export function exemptionsSchema(defaults: readonly WorkloadExemption[], extra: 
 const jitsiRootReason = "docker-jitsi-meet images start their s6-overlay init as root and drop to per-service users";
 
 /** Workloads whose software cannot run as a non-root user. */
-export const rootExemptions: WorkloadExemption[] = [{ workload: "mediaplane-media/jitsi-*", reason: jitsiRootReason }];
+export const rootExemptions: WorkloadExemption[] = [
+  { workload: "mediaplane-media/jitsi-*", reason: jitsiRootReason },
+  { workload: "mediaplane-media-host/jitsi-jvb-*", reason: `${jitsiRootReason}; bridges on host ports` },
+];
 
 /** Workloads that must share the node's network namespace. */
 export const hostNetworkExemptions: WorkloadExemption[] = [
   {
-    workload: "mediaplane-media/janus",
+    workload: "mediaplane-media-host/janus",
     reason: "Janus answers ICE on the media node's public IP over a fixed RTP range; behind pod NAT the port remapping breaks ICE",
   },
 ];
@@ -61,6 +64,7 @@ const jitsiInitCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SET
 export const capabilityAllowances: CapabilityAllowance[] = [
   { workload: "mediaplane-media/jitsi-web", reason: `${jitsiRootReason}; nginx binds 80 and 443`, capabilities: [...jitsiInitCapabilities, "NET_BIND_SERVICE"] },
   { workload: "mediaplane-media/jitsi-*", reason: jitsiRootReason, capabilities: jitsiInitCapabilities },
+  { workload: "mediaplane-media-host/jitsi-jvb-*", reason: `${jitsiRootReason}; bridges on host ports`, capabilities: jitsiInitCapabilities },
   {
     workload: "mediaplane/coturn",
     reason: "the coturn image gives turnserver the file capability cap_net_bind_service, which a container without it cannot exec",

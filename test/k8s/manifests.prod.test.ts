@@ -31,14 +31,45 @@ describe("prod stack wiring", () => {
     expect(prod().manifests.some((manifest) => manifest.kind === "PodDisruptionBudget" && manifest.metadata.name.endsWith("ingress-pdb"))).toBe(true);
   });
 
-  it("runs Jitsi and Janus in the media namespace, which enforces privileged for Janus's host network and the bridges' host ports", () => {
-    const media = prod().manifests.filter((manifest) => manifest.metadata.namespace === "mediaplane-media" && ["Deployment", "StatefulSet"].includes(manifest.kind));
-    expect(media.map((manifest) => manifest.metadata.name).sort()).toEqual(
-      ["janus", "jitsi-jicofo", "jitsi-jvb-0", "jitsi-jvb-1", "jitsi-jvb-2", "jitsi-jvb-3", "jitsi-prosody", "jitsi-web"].sort(),
-    );
-    const namespace = prod().get("Namespace", "mediaplane-media").metadata;
-    expect(namespace.labels?.["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-    expect(namespace.annotations?.["mediaplane/pod-security-exceptions"]).toMatch(/Janus: hostNetwork.*Jitsi bridges: hostPort 10000\/UDP/);
+  const workloadsIn = (namespace: string) =>
+    prod()
+      .manifests.filter((manifest) => manifest.metadata.namespace === namespace && ["Deployment", "StatefulSet"].includes(manifest.kind))
+      .map((manifest) => manifest.metadata.name)
+      .sort();
+  const enforced = (namespace: string) => prod().get("Namespace", namespace).metadata;
+
+  it("runs Jitsi's web, prosody and jicofo in a baseline namespace, which their root init needs and nothing more", () => {
+    expect(workloadsIn("mediaplane-media")).toEqual(["jitsi-jicofo", "jitsi-prosody", "jitsi-web"]);
+    expect(enforced("mediaplane-media").labels?.["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+    expect(enforced("mediaplane-media").annotations?.["mediaplane/pod-security-exceptions"]).toMatch(/^Jitsi web, prosody, jicofo: start as root/);
+  });
+
+  it("runs Janus and the host-port bridges apart in a privileged namespace, which says why", () => {
+    expect(workloadsIn("mediaplane-media-host")).toEqual(["janus", "jitsi-jvb-0", "jitsi-jvb-1", "jitsi-jvb-2", "jitsi-jvb-3"]);
+    expect(enforced("mediaplane-media-host").labels?.["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(enforced("mediaplane-media-host").annotations?.["mediaplane/pod-security-exceptions"]).toMatch(/Janus: hostNetwork.*Jitsi bridges: hostPort 10000\/UDP/);
+  });
+
+  it("gives the bridges in the privileged namespace their own XMPP password only, from a Secret beside them", () => {
+    const bridgeSecret = prod().get("Secret", "jitsi-bridges");
+    expect(bridgeSecret.metadata.namespace).toBe("mediaplane-media-host");
+    expect(Object.keys((bridgeSecret["stringData"] ?? {}) as Record<string, string>)).toEqual(["JVB_AUTH_PASSWORD"]);
+    expect(prod().get("Secret", "jitsi-internal").metadata.namespace).toBe("mediaplane-media");
+    const bridge = prod().get("Deployment", "jitsi-jvb-0") as unknown as IDeployment;
+    const env = bridge.spec?.template.spec?.containers.find((container) => container.name === "jvb")?.env ?? [];
+    expect(env.flatMap((variable) => variable.valueFrom?.secretKeyRef?.name ?? [])).toEqual(["jitsi-bridges"]);
+    expect(env.find((variable) => variable.name === "XMPP_SERVER")?.value).toBe("prosody.mediaplane-media.svc.cluster.local");
+  });
+
+  it("admits the bridges of the other namespace to prosody, and lets them reach it", () => {
+    const namespaceOf = (peer: { namespaceSelector?: { matchLabels?: Record<string, string> } }) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
+    const prosody = prod().get("NetworkPolicy", "jitsi-prosody") as unknown as INetworkPolicy;
+    const admitted = (prosody.spec?.ingress ?? []).flatMap((rule) => (rule.from ?? []).map((peer) => `${namespaceOf(peer)}/${peer.podSelector?.matchLabels?.["app.kubernetes.io/component"] ?? "*"}`));
+    expect(admitted).toContain("mediaplane-media-host/jvb");
+    const jvb = prod().get("NetworkPolicy", "jvb") as unknown as INetworkPolicy;
+    expect(jvb.metadata?.namespace).toBe("mediaplane-media-host");
+    const reached = (jvb.spec?.egress ?? []).flatMap((rule) => (rule.to ?? []).map((peer) => `${namespaceOf(peer)}/${peer.podSelector?.matchLabels?.["app.kubernetes.io/component"] ?? "*"}`));
+    expect(reached).toContain("mediaplane-media/prosody");
   });
 
   it("deletes a host-bound media workload before creating its replacement, which would need the same host ports", () => {
@@ -50,21 +81,27 @@ describe("prod stack wiring", () => {
     expect(run.get("kubernetes:apps/v1:Deployment", "mediaplane-jitsi-web").engine.deleteBeforeReplace).toBe(false);
   });
 
-  it("serves the media namespace's routes: traefik watches it under a Role there and finds the shared middlewares in it", () => {
+  it("serves both media namespaces' routes: traefik watches each under a Role there and finds the shared middlewares in it", () => {
     const roles = prod().manifests.filter((manifest) => manifest.kind === "Role" && manifest.metadata.name === "traefik");
-    expect(roles.map((role) => role.metadata.namespace)).toEqual(["mediaplane", "mediaplane-media"]);
+    expect(roles.map((role) => role.metadata.namespace)).toEqual(["mediaplane", "mediaplane-media", "mediaplane-media-host"]);
     for (const middleware of ["security-headers", "admin-allow-list"]) {
       const declaredIn = prod().manifests.filter((manifest) => manifest.kind === "Middleware" && manifest.metadata.name === middleware);
-      expect(declaredIn.map((manifest) => manifest.metadata.namespace), middleware).toEqual(["mediaplane", "mediaplane-media"]);
+      expect(declaredIn.map((manifest) => manifest.metadata.namespace), middleware).toEqual(["mediaplane", "mediaplane-media", "mediaplane-media-host"]);
     }
-    const routes = prod().manifests.filter((manifest) => manifest.kind === "IngressRoute" && manifest.metadata.namespace === "mediaplane-media");
-    expect(routes.map((route) => route.metadata.name).sort()).toEqual(["janus", "jitsi-colibri", "jitsi-web"]);
+    const routesIn = (namespace: string) =>
+      prod()
+        .manifests.filter((manifest) => manifest.kind === "IngressRoute" && manifest.metadata.namespace === namespace)
+        .map((route) => route.metadata.name)
+        .sort();
+    expect(routesIn("mediaplane-media")).toEqual(["jitsi-web"]);
+    expect(routesIn("mediaplane-media-host")).toEqual(["janus", "jitsi-colibri"]);
   });
 
-  it("lets coturn relay to the bridges in the media namespace only", () => {
+  it("lets coturn relay to the bridges where they run", () => {
     const coturn = prod().get("NetworkPolicy", "coturn") as unknown as INetworkPolicy;
     const namespaces = (coturn.spec?.egress ?? []).flatMap((rule) => (rule.to ?? []).flatMap((peer) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? []));
-    expect(namespaces).toContain("mediaplane-media");
+    expect(namespaces).toContain("mediaplane-media-host");
+    expect(namespaces).not.toContain("mediaplane-media");
   });
 
   it("uses the managed Redis instead of running one", () => {

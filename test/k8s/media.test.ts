@@ -253,14 +253,27 @@ describe("JitsiMeet", () => {
     expect(envVar(reference, "XMPP_INTERNAL_MUC_DOMAIN")?.value).toBe("internal-muc.meet.jitsi");
   });
 
-  it("takes the internal passwords from the Secret the random provider fills", () => {
-    expect(envVar(containerOf("jitsi-jvb-0"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-internal", key: "JVB_AUTH_PASSWORD" });
+  it("takes the internal passwords from the Secret the random provider fills, the bridges theirs from a Secret of their own", () => {
+    expect(envVar(containerOf("jitsi-jvb-0"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-bridges", key: "JVB_AUTH_PASSWORD" });
+    expect(envVar(containerOf("jitsi-jvb-0"), "JICOFO_AUTH_PASSWORD")).toBeUndefined();
+    expect(envVar(containerOf("jitsi-prosody"), "JVB_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "jitsi-internal", key: "JVB_AUTH_PASSWORD" });
     expect(envVar(containerOf("jitsi-jicofo"), "JICOFO_AUTH_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({
       name: "jitsi-internal",
       key: "JICOFO_AUTH_PASSWORD",
     });
     const generated = declared.filter((resource) => resource.type === "random:index/randomPassword:RandomPassword" && resource.name.startsWith("jitsi-"));
     expect(generated.map((resource) => resource.name).sort()).toEqual(["jitsi-jicofo-password", "jitsi-jvb-password", "jitsi-jwt-secret"]);
+  });
+
+  it("hands each XMPP password only to the components the images read it in", () => {
+    // docker-jitsi-meet stable-10978: prosody registers both accounts (prosody/rootfs/etc/services.d/70-register-setup/run),
+    // jicofo logs in as focus (jicofo/rootfs/defaults/jicofo.conf), each bridge as jvb (jvb/rootfs/defaults/jvb.conf),
+    // and nothing under web/ reads either.
+    const passwords = (workload: string) => (containerOf(workload).env ?? []).filter((variable) => variable.name.endsWith("_AUTH_PASSWORD")).map((variable) => variable.name).sort();
+    expect(passwords("jitsi-prosody")).toEqual(["JICOFO_AUTH_PASSWORD", "JVB_AUTH_PASSWORD"]);
+    expect(passwords("jitsi-jicofo")).toEqual(["JICOFO_AUTH_PASSWORD"]);
+    expect(passwords("jitsi-jvb-0")).toEqual(["JVB_AUTH_PASSWORD"]);
+    expect(passwords("jitsi-web")).toEqual([]);
   });
 
   it("gives each bridge its own UDP port on the pinned JVB IP and advertises that IP", () => {

@@ -48,22 +48,38 @@ describe("the Pod Security checker", () => {
   });
 });
 
-describe("the media namespace's Pod Security level", () => {
+describe("the media namespaces' Pod Security levels", () => {
   const settings = (jitsi: boolean, janus: boolean, exposure: "loadBalancer" | "hostPort" = "loadBalancer") => {
     const parsed = parseStackConfig(stackSettings("dev"), "mediaplane");
     return { jitsi: { ...parsed.jitsi, enabled: jitsi, jvb: { ...parsed.jitsi.jvb, exposure } }, janus: { ...parsed.janus, enabled: janus } };
   };
 
-  it("is baseline for Jitsi on load-balancer bridges, whose images start as root", () => {
-    expect(mediaPodSecurity(settings(true, false))?.level).toBe("baseline");
+  it("puts Jitsi on load-balancer bridges in a baseline namespace, its images starting as root, and needs no privileged one", () => {
+    expect(mediaPodSecurity(settings(true, false))).toEqual({
+      media: { level: "baseline", exceptions: ["Jitsi web, prosody, jicofo, bridges: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL"] },
+      mediaHost: undefined,
+    });
   });
 
-  it("is privileged for Janus's host network and for bridges on host ports, and says so", () => {
-    expect(mediaPodSecurity(settings(false, true))).toEqual({ level: "privileged", exceptions: ["Janus: hostNetwork, media on the node's public IP"] });
-    expect(mediaPodSecurity(settings(true, false, "hostPort"))?.exceptions).toContain("Jitsi bridges: hostPort 10000/UDP on the media nodes");
+  it("puts Janus alone in a privileged namespace for its host network", () => {
+    expect(mediaPodSecurity(settings(false, true))).toEqual({
+      media: undefined,
+      mediaHost: { level: "privileged", exceptions: ["Janus: hostNetwork, media on the node's public IP"] },
+    });
   });
 
-  it("does not exist when the stack runs neither Jitsi nor Janus", () => {
-    expect(mediaPodSecurity(settings(false, false))).toBeUndefined();
+  it("moves host-port bridges to the privileged namespace while web, prosody and jicofo stay at baseline", () => {
+    const { media, mediaHost } = mediaPodSecurity(settings(true, true, "hostPort"));
+    expect(media).toEqual({ level: "baseline", exceptions: ["Jitsi web, prosody, jicofo: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL"] });
+    expect(mediaHost?.level).toBe("privileged");
+    expect(mediaHost?.exceptions).toEqual([
+      "Janus: hostNetwork, media on the node's public IP",
+      "Jitsi bridges: hostPort 10000/UDP on the media nodes",
+      "Jitsi bridges: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL",
+    ]);
+  });
+
+  it("makes neither when the stack runs neither Jitsi nor Janus", () => {
+    expect(mediaPodSecurity(settings(false, false))).toEqual({ media: undefined, mediaHost: undefined });
   });
 });

@@ -46,7 +46,7 @@ const withPodSpec = (resource: PlannedResource, change: (spec: Record<string, un
 
 describe("k8s-host-network", () => {
   it("accepts host networking for the workload the pack's config names (Janus)", async () => {
-    expect(await violationsOf(hostNetwork, hostNetworkPod("mediaplane-media", "janus"))).toEqual([]);
+    expect(await violationsOf(hostNetwork, hostNetworkPod("mediaplane-media-host", "janus"))).toEqual([]);
   });
 
   it("rejects host networking for any other workload, failing the plan", async () => {

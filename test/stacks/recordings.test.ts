@@ -67,7 +67,7 @@ describe("prod stack: recordings on the platform side", () => {
   });
 });
 
-describe("prod stack: the recordings share seen from the media namespace", () => {
+describe("prod stack: the recordings share seen from Janus's namespace", () => {
   interface Volume {
     metadata: { name: string };
     spec: { csi: { volumeHandle: string; volumeAttributes: Record<string, string>; nodeStageSecretRef: { name: string; namespace: string } } };
@@ -77,26 +77,26 @@ describe("prod stack: the recordings share seen from the media namespace", () =>
 
   it("gives Janus a claim of the same share in its own namespace, bound to a volume of its own", () => {
     const platform = claim("mediaplane-recordings");
-    const media = claim("mediaplane-recordings-media");
-    expect([platform.metadata.namespace, media.metadata.namespace]).toEqual(["mediaplane", "mediaplane-media"]);
-    expect(media.spec.volumeName).not.toBe(platform.spec.volumeName);
-    expect(volume("mediaplane-recordings-media").spec.csi.volumeAttributes).toEqual(volume("mediaplane-recordings").spec.csi.volumeAttributes);
+    const janus = claim("mediaplane-recordings-janus");
+    expect([platform.metadata.namespace, janus.metadata.namespace]).toEqual(["mediaplane", "mediaplane-media-host"]);
+    expect(janus.spec.volumeName).not.toBe(platform.spec.volumeName);
+    expect(volume("mediaplane-recordings-janus").spec.csi.volumeAttributes).toEqual(volume("mediaplane-recordings").spec.csi.volumeAttributes);
   });
 
   it("gives each volume of the share its own ID, in the form the file CSI driver parses", () => {
     // azurefile-csi-driver pkg/azurefile/azurefile.go GetFileShareInfo: `rg#account#share[#placeholder[#uuid...]]`,
     // the placeholder naming a VHD disk when set; the kubelet stages one mount per volume ID on a node.
     const platform = volume("mediaplane-recordings").spec.csi.volumeHandle;
-    const media = volume("mediaplane-recordings-media").spec.csi.volumeHandle;
-    expect(media).not.toBe(platform);
-    const [resourceGroup, account, share, placeholder, uuid] = media.split("#");
+    const janus = volume("mediaplane-recordings-janus").spec.csi.volumeHandle;
+    expect(janus).not.toBe(platform);
+    const [resourceGroup, account, share, placeholder, uuid] = janus.split("#");
     expect(`${resourceGroup}#${account}#${share}`).toBe(platform);
     expect(placeholder).toBe("");
-    expect(uuid).toBe("media");
+    expect(uuid).toBe("janus");
   });
 
-  it("leaves the account key in the platform namespace: the media namespace's volume names the Secret there", () => {
-    expect(volume("mediaplane-recordings-media").spec.csi.nodeStageSecretRef).toEqual({ name: "recordings-azure-files", namespace: "mediaplane" });
+  it("leaves the account key in the platform namespace: Janus's volume names the Secret there", () => {
+    expect(volume("mediaplane-recordings-janus").spec.csi.nodeStageSecretRef).toEqual({ name: "recordings-azure-files", namespace: "mediaplane" });
     const secrets = stack.ofType("kubernetes:core/v1:Secret").map((secret) => stack.inputsOf(secret) as { metadata: { name: string; namespace: string } });
     expect(secrets.filter((secret) => secret.metadata.name === "recordings-azure-files").map((secret) => secret.metadata.namespace)).toEqual(["mediaplane"]);
   });
