@@ -1,20 +1,45 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 
-/** Asks the kernel for a free loopback port. */
+/*
+ * Ports between the media servers' fixed ranges in the tests (Janus RTP 20000-20999) and the kernel's ephemeral
+ * range (Linux: 32768-60999, net.ipv4.ip_local_port_range). A port the kernel hands out for a listener and takes
+ * back is ephemeral, and any outgoing connection of a test running beside this one may take it as its local port
+ * before the caller binds it (EADDRINUSE); a port below that range is never taken that way.
+ */
+const freePortRange = { min: 21000, max: 32767 };
+const handedOut = new Set<number>();
+
+/** A loopback port that was free when checked and that no outgoing connection can take meanwhile. */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = randomInt(freePortRange.min, freePortRange.max + 1);
+    if (handedOut.has(port)) continue;
+    // Reserved before the check, so concurrent callers in this process never get the same port.
+    handedOut.add(port);
+    if (await bindable(port)) return port;
+    handedOut.delete(port);
+  }
+  throw new Error(`no free loopback port in ${freePortRange.min}-${freePortRange.max} after 100 tries`);
+}
+
+async function bindable(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
+  try {
+    server.listen(port, "127.0.0.1");
+    // Rejects on the listener's error (EADDRINUSE, EACCES).
+    await once(server, "listening");
+  } catch {
+    return false;
+  }
   server.close();
   await once(server, "close");
-  return address.port;
+  return true;
 }
 
 /** A Redis a test started itself and shares with fleets (a Redis Cluster, say); clients reach it by its URL. */
