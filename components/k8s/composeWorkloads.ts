@@ -10,6 +10,7 @@ import { Janus } from "./Janus.js";
 import { JitsiMeet } from "./JitsiMeet.js";
 import { Monitoring } from "./Monitoring.js";
 import { bridgeMediaPods, type JvbExposure } from "./jitsiBridges.js";
+import { bridgesInMediaHostNamespace } from "./podSecurity.js";
 import { Redis } from "./Redis.js";
 import { TraefikIngress } from "./TraefikIngress.js";
 import { ownImages } from "./versions.js";
@@ -194,7 +195,7 @@ export function composeWorkloads(platformName: string, context: WorkloadContext,
   };
   // Bridges on host ports need the privileged namespace; behind load balancers they stay with the rest of Jitsi.
   const bridgeNamespace = (): pulumi.Output<string> =>
-    jvbExposure.kind === "hostPort" ? inNamespace("Jitsi's host-port bridges", mediaHostNamespace) : inNamespace("Jitsi", mediaNamespace);
+    bridgesInMediaHostNamespace(settings.jitsi) ? inNamespace("Jitsi's host-port bridges", mediaHostNamespace) : inNamespace("Jitsi", mediaNamespace);
 
   const turn = settings.turn.enabled
     ? new Coturn(

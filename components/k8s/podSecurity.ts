@@ -23,6 +23,11 @@ export interface MediaPodSecurity {
   readonly mediaHost: NamespacePodSecurity | undefined;
 }
 
+/** Whether Jitsi's bridges hold host ports, and so belong in the privileged media-host namespace. */
+export function bridgesInMediaHostNamespace(jitsi: StackConfig["jitsi"]): boolean {
+  return jitsi.enabled && jitsi.jvb.exposure === "hostPort";
+}
+
 /**
  * Pod Security Admission cannot exempt single pods (only users, runtime classes and whole namespaces, in the API
  * server's own configuration), so each level lives in a namespace of its own, and no pod sits in a namespace looser
@@ -34,7 +39,7 @@ export interface MediaPodSecurity {
  */
 export function mediaPodSecurity(settings: Pick<StackConfig, "jitsi" | "janus">): MediaPodSecurity {
   const jitsi = settings.jitsi.enabled;
-  const hostPortBridges = jitsi && settings.jitsi.jvb.exposure === "hostPort";
+  const hostPortBridges = bridgesInMediaHostNamespace(settings.jitsi);
   const rootInit = (pods: string) => `${pods}: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL`;
   const hostExceptions = [
     ...(settings.janus.enabled ? ["Janus: hostNetwork, media on the node's public IP"] : []),

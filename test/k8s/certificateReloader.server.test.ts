@@ -48,9 +48,9 @@ describe("the coturn certificate reloader signals only a turnserver that catches
 
   afterEach(async () => {
     // unshare --fork ignores SIGTERM while it waits; its death takes the namespace down (--kill-child).
-    for (const process of running) {
-      process.process.kill("SIGKILL");
-      await process.stop();
+    for (const started of running) {
+      started.process.kill("SIGKILL");
+      await started.stop();
     }
     running = [];
     await rm(join(workDir, "loaded"), { force: true });
