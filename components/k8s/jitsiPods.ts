@@ -31,10 +31,12 @@ const rolloutStrategies = {
  * capability beyond the few the init needs to chown files and switch users.
  */
 
+export const jitsiInitCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL"] as const;
+
 export function jitsiContainerSecurity(extra: string[] = []): k8s.types.input.core.v1.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL", ...extra] },
+    capabilities: { drop: ["ALL"], add: [...jitsiInitCapabilities, ...extra] },
     seccompProfile: { type: "RuntimeDefault" },
   };
 }

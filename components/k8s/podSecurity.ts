@@ -1,4 +1,5 @@
 import type { StackConfig } from "../../config/index.js";
+import { jitsiInitCapabilities } from "./jitsiPods.js";
 
 /** The Pod Security Standards levels Pod Security Admission enforces per namespace. */
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -32,15 +33,15 @@ export function bridgesInMediaHostNamespace(jitsi: StackConfig["jitsi"]): boolea
  * Pod Security Admission cannot exempt single pods (only users, runtime classes and whole namespaces, in the API
  * server's own configuration), so each level lives in a namespace of its own, and no pod sits in a namespace looser
  * than it needs:
- * - the docker-jitsi-meet images start as root and add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL for their
- *   init: `baseline` (restricted requires non-root and adds nothing but NET_BIND_SERVICE);
+ * - the docker-jitsi-meet images start as root and add the capabilities of their init (`jitsiInitCapabilities`):
+ *   `baseline` (restricted requires non-root and adds nothing but NET_BIND_SERVICE);
  * - Janus on host networking, and bridges on host ports, are allowed only by `privileged` (baseline forbids host
  *   namespaces and host ports).
  */
 export function mediaPodSecurity(settings: Pick<StackConfig, "jitsi" | "janus">): MediaPodSecurity {
   const jitsi = settings.jitsi.enabled;
   const hostPortBridges = bridgesInMediaHostNamespace(settings.jitsi);
-  const rootInit = (pods: string) => `${pods}: start as root, add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID, KILL`;
+  const rootInit = (pods: string) => `${pods}: start as root, add ${jitsiInitCapabilities.join(", ")}`;
   const hostExceptions = [
     ...(settings.janus.enabled ? ["Janus: hostNetwork, media on the node's public IP"] : []),
     ...(hostPortBridges ? [`Jitsi bridges: hostPort ${settings.jitsi.jvb.udpPort}/UDP on the media nodes`, rootInit("Jitsi bridges")] : []),

@@ -59,6 +59,10 @@ export interface CapabilityAllowance extends WorkloadExemption {
   capabilities: string[];
 }
 
+/**
+ * Written here, not imported from the program's `jitsiPods.ts`: the pack states what it allows on its own, so a
+ * program that adds a capability fails the pack instead of widening it.
+ */
 const jitsiInitCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL"];
 
 export const capabilityAllowances: CapabilityAllowance[] = [
