@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderReport, type Figure } from "./report.js";
-import { describeAnswers, rushFigures, rushFloorFigures, type RushFacts } from "./rushReport.js";
+import { describeAnswers, rushFigures, rushFloorFigures, slotPhaseLatencies, type RushFacts } from "./rushReport.js";
 import { checkPlacements, readAnswer, tallyRush, type RushFindings, type RushRecord } from "./rushInvariants.js";
 
 const facts: RushFacts = {
@@ -8,6 +8,7 @@ const facts: RushFacts = {
   shape: { durationMs: 60_000, creates: 3, racingCreates: 1, joins: 2, earlyShare: 0.5, replicas: 2 },
   setup: "2 API replicas and 2 pollers",
   cpu: "CPU µs per request: total 100",
+  bySlotPhase: { create: { pollBurst: [40], rest: [4] }, join: { pollBurst: [20, 30], rest: [2, 3, 4] } },
 };
 
 const success = readAnswer(200, undefined, "<response><returncode>SUCCESS</returncode></response>");
@@ -90,5 +91,24 @@ describe("rushFloorFigures", () => {
 describe("describeAnswers", () => {
   it("lists the most frequent answers first, ties by name", () => {
     expect(describeAnswers(new Map([["join 302", 3], ["create SUCCESS", 5], ["b", 3]]))).toBe("create SUCCESS: 5; b: 3; join 302: 3");
+  });
+});
+
+describe("slotPhaseLatencies", () => {
+  const clock = { timeOrigin: 1_700_000_003_000, intervalMs: 10_000 };
+  const scheduledIntoSlot = (call: "create" | "join", intoSlotMs: number, latencyMs: number): RushRecord => {
+    const scheduledAt = 10_000 - 3_000 + intoSlotMs; // the clock's origin is 3 s into a slot
+    return { call, meetingId: "a", scheduledAt, sentAt: scheduledAt, answeredAt: scheduledAt + latencyMs, outcome: success };
+  };
+
+  it("puts requests scheduled in a poll slot's first tenth in the pollers' burst, by the epoch's slots", () => {
+    const split = slotPhaseLatencies([scheduledIntoSlot("join", 0, 7), scheduledIntoSlot("join", 999, 8), scheduledIntoSlot("join", 1_000, 9), scheduledIntoSlot("create", 9_999, 5)], clock);
+    expect(split).toEqual({ create: { pollBurst: [], rest: [5] }, join: { pollBurst: [7, 8], rest: [9] } });
+  });
+
+  it("shows both phases' p99 next to each p99 figure", () => {
+    const figures = rushFigures(findings(records(1, 1)), facts);
+    expect(figure(figures, "rush: join p99").how).toContain("first tenth of a poll slot, when the pollers start polling every node: p99 30.0 ms of 2; in the other nine tenths: p99 4.0 ms");
+    expect(figure(figures, "rush: create p99").how).toContain("p99 40.0 ms of 1; in the other nine tenths: p99 4.0 ms");
   });
 });

@@ -1,5 +1,5 @@
 import { formatNumber, type Figure } from "./report.js";
-import { duplicateCount, notYetCreatedKey, unmappedCount, type RushFindings, type RushTally } from "./rushInvariants.js";
+import { duplicateCount, notYetCreatedKey, unmappedCount, type RushFindings, type RushRecord, type RushTally } from "./rushInvariants.js";
 import type { RushShape } from "./rushSchedule.js";
 import { percentile } from "./stats.js";
 
@@ -11,6 +11,38 @@ export interface RushFacts {
   readonly setup: string;
   /** CPU per request of every process, from `cpuTally`. */
   readonly cpu: string;
+  /** The answers' latencies split by where in the pollers' slot they were scheduled. */
+  readonly bySlotPhase: SlotPhaseLatencies;
+}
+
+/** Latencies from the scheduled send time, of requests scheduled in the first tenth of a poll slot and in the rest. */
+export interface PhaseLatencies {
+  readonly pollBurst: readonly number[];
+  readonly rest: readonly number[];
+}
+
+export interface SlotPhaseLatencies {
+  readonly create: PhaseLatencies;
+  readonly join: PhaseLatencies;
+}
+
+/** Poll slots are whole multiples of the interval since the epoch (`poller/lease.ts`); records count from `timeOrigin`. */
+export interface PollSlotClock {
+  readonly timeOrigin: number;
+  readonly intervalMs: number;
+}
+
+/** Every poller starts its share of the fleet's polls at a slot's start: its first tenth holds the burst. */
+const burstShareOfSlot = 0.1;
+
+export function slotPhaseLatencies(records: readonly RushRecord[], clock: PollSlotClock): SlotPhaseLatencies {
+  const split = { create: { pollBurst: [] as number[], rest: [] as number[] }, join: { pollBurst: [] as number[], rest: [] as number[] } };
+  for (const record of records) {
+    const intoSlotMs = (clock.timeOrigin + record.scheduledAt) % clock.intervalMs;
+    const phase = intoSlotMs < clock.intervalMs * burstShareOfSlot ? "pollBurst" : "rest";
+    split[record.call][phase].push(record.answeredAt - record.scheduledAt);
+  }
+  return split;
 }
 
 const count = (value: number): string => formatNumber(value, 0);
@@ -34,6 +66,8 @@ export function rushFigures(findings: RushFindings, facts: RushFacts): Figure[] 
   const retries = tally.joinLatenciesMs.length - attendees;
   const notYet = tally.byKey.get(`join ${notYetCreatedKey}`) ?? 0;
   const sinceSent = (values: readonly number[]): string => `from the hand-off to the HTTP client: p50 ${ms(at(values, 50))} ms, p99 ${ms(at(values, 99))} ms`;
+  const bySlotPhase = ({ pollBurst, rest }: PhaseLatencies): string =>
+    `scheduled in the first tenth of a poll slot, when the pollers start polling every node: p99 ${ms(at(pollBurst, 99))} ms of ${count(pollBurst.length)}; in the other nine tenths: p99 ${ms(at(rest, 99))} ms`;
   const latency = (name: string, values: readonly number[], q: number, how: string, targetMs?: number): Figure => ({
     name: `rush: ${name} p${q}`,
     fleetSize,
@@ -48,9 +82,9 @@ export function rushFigures(findings: RushFindings, facts: RushFacts): Figure[] 
   const unmapped = unmappedCount(findings);
   return [
     latency("create", tally.createLatenciesMs, 50, createHow),
-    latency("create", tally.createLatenciesMs, 99, `the same creates; ${sinceSent(tally.createSinceSentMs)}`, 50),
+    latency("create", tally.createLatenciesMs, 99, `the same creates; ${sinceSent(tally.createSinceSentMs)}; ${bySlotPhase(facts.bySlotPhase.create)}`, 50),
     latency("join", tally.joinLatenciesMs, 50, joinHow),
-    latency("join", tally.joinLatenciesMs, 99, `the same join requests; ${sinceSent(tally.joinSinceSentMs)}`, 10),
+    latency("join", tally.joinLatenciesMs, 99, `the same join requests; ${sinceSent(tally.joinSinceSentMs)}; ${bySlotPhase(facts.bySlotPhase.join)}`, 10),
     {
       name: "rush: HTTP 5xx answers",
       fleetSize,

@@ -14,7 +14,7 @@ import type { Child } from "../processes.js";
 import { progress } from "../progress.js";
 import type { Figure } from "../report.js";
 import { brokenInvariants, checkPlacements, isNotYetCreated, misdirectedJoins, readAnswer, tallyRush, type FleetState, type RushFindings, type RushTally, type Outcome, type RushRecord } from "../rushInvariants.js";
-import { describeAnswers, rushFigures, rushFloorFigures, type RushFacts } from "../rushReport.js";
+import { describeAnswers, rushFigures, rushFloorFigures, slotPhaseLatencies, type RushFacts } from "../rushReport.js";
 import { rushSchedule, type RushSchedule, type RushShape, type ScheduledRequest } from "../rushSchedule.js";
 import { spawnBalancer, startApiReplica, startChildServer, startTestbed, type Testbed } from "../testbed.js";
 import { formatCount } from "./shared.js";
@@ -193,6 +193,7 @@ async function rushAgainstBalancer(options: BenchOptions, shape: RushShape, sche
       shape,
       setup: `${replicas} API replicas and ${pollers} pollers (poll interval ${options.pollIntervalMs / 1000} s) on one Redis, ${connectionsPerReplica} keep-alive connections to each replica; machine load average ${loadBefore} before, ${loadAfter} after`,
       cpu: cpu.describe(),
+      bySlotPhase: slotPhaseLatencies(records, { timeOrigin: performance.timeOrigin, intervalMs: options.pollIntervalMs }),
     };
     return { findings, facts };
   } finally {
