@@ -1,13 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BalancerConfigInput } from "../../src/config/schema.js";
-import { NodeClients } from "../../src/nodes/client.js";
-import { fetchNodeReport } from "../../src/poller/nodeReport.js";
-import { recordPoll } from "../../src/poller/recordPoll.js";
-import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { keys } from "../../src/store/keys.js";
-import { buildDirectory } from "../../src/tenancy/directory.js";
-import { waitFor } from "../fleet/harness.js";
+import { apiFleetPolls, pollOnce, waitFor } from "../fleet/harness.js";
 import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 /**
@@ -24,7 +19,7 @@ const tenantLimit = 4;
 const secretLimit = 2;
 
 let fleet: Fleet;
-let clients: NodeClients;
+let polls: ReturnType<typeof apiFleetPolls>;
 beforeAll(async () => {
   fleet = await startFleet({
     nodeIds: ["n1", "n2"],
@@ -37,10 +32,10 @@ beforeAll(async () => {
       ],
     }),
   });
-  clients = new NodeClients(buildDirectory(fleet.config).nodes.values(), { timeoutMs: 1_000 });
+  polls = apiFleetPolls(fleet);
 });
 afterAll(async () => {
-  await clients.close();
+  await polls.close();
   await fleet.close();
 });
 beforeEach(async () => {
@@ -67,12 +62,7 @@ async function counted(tenant: string): Promise<number> {
 
 /** One poll of the node holding a meeting, as the poller does it. */
 async function pollNodeOf(nodeMeetingId: string): Promise<void> {
-  const nodeId = hostOf(fleet, nodeMeetingId) ?? "n1";
-  const node = buildDirectory(fleet.config).nodes.get(nodeId)!;
-  const settled = await settledMeetings(fleet.balancers[0]!.redis, node);
-  const report = await fetchNodeReport(clients, node, 1_000);
-  const tunables = fleet.config.clusters[0]!.load;
-  await recordPoll(fleet.balancers[0]!.redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables, now: Date.now(), pollMs: 1, settled });
+  await pollOnce(polls, hostOf(fleet, nodeMeetingId) ?? "n1");
 }
 
 describe("attendee limits at join", () => {

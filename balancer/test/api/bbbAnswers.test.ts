@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BalancerConfigInput } from "../../src/config/schema.js";
-import { NodeClients } from "../../src/nodes/client.js";
-import { fetchNodeReport } from "../../src/poller/nodeReport.js";
-import { recordPoll } from "../../src/poller/recordPoll.js";
-import { settledMeetings } from "../../src/poller/settledMeetings.js";
 import { keys } from "../../src/store/keys.js";
-import { buildDirectory } from "../../src/tenancy/directory.js";
+import { apiFleetPolls, pollOnce } from "../fleet/harness.js";
 import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenants, type Fleet } from "./harness.js";
 
 /**
@@ -14,13 +10,13 @@ import { field, get, hostOf, poolLoads, resetFleet, signedUrl, startFleet, tenan
  */
 
 let fleet: Fleet;
-let clients: NodeClients;
+let polls: ReturnType<typeof apiFleetPolls>;
 beforeAll(async () => {
   fleet = await startFleet({ nodeIds: ["n1", "n2"], configure: (config): BalancerConfigInput => ({ ...config, bbbVersion: "3.0.4" }) });
-  clients = new NodeClients(buildDirectory(fleet.config).nodes.values(), { timeoutMs: 1_000 });
+  polls = apiFleetPolls(fleet);
 });
 afterAll(async () => {
-  await clients.close();
+  await polls.close();
   await fleet.close();
 });
 beforeEach(async () => {
@@ -59,10 +55,7 @@ describe("getMeetings right after a create", () => {
     await call(tenants.acme, "create", { name: "Same", meetingID: "same" });
     const redis = fleet.balancers[0]!.redis;
     const [summary, revision] = await Promise.all([redis.hget(keys.summaries("acme"), "same"), redis.get(keys.revision("acme"))]);
-    const node = buildDirectory(fleet.config).nodes.get(hostOf(fleet, "acme~same")!)!;
-    const settled = await settledMeetings(redis, node);
-    const report = await fetchNodeReport(clients, node, 1_000);
-    await recordPoll(redis, node, report, { thresholds: { unhealthyAfter: 2, healthyAfter: 1 }, tunables: fleet.config.clusters[0]!.load, now: Date.now(), pollMs: 1, settled });
+    await pollOnce(polls, hostOf(fleet, "acme~same")!);
     expect(await redis.hget(keys.summaries("acme"), "same")).toBe(summary);
     expect(await redis.get(keys.revision("acme"))).toBe(revision);
   });

@@ -1,35 +1,27 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { signQuery } from "../../src/bbb/checksum.js";
 import type { BalancerConfig } from "../../src/config/schema.js";
 import { recentDuplicates } from "../../src/poller/adopt.js";
-import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { field, get, hostOf, nodeMeetings, signedUrl, startFleet as startApiFleet, tenants, type Fleet } from "../api/harness.js";
-import { silentLogger, waitFor } from "./harness.js";
+import { field, get, hostOf, nodeMeetings, signedUrl, tenants, type Fleet } from "../api/harness.js";
+import { startApiFleetWithPoller, waitFor, type ApiFleetWithPoller } from "./harness.js";
 
-/** The balancer API over three simulated nodes (n1..n3), with a poller beside it polling every 200 ms. */
-let fleet: Fleet | undefined;
-let redis: Redis | undefined;
-let poller: Poller | undefined;
+/** The balancer API over three simulated nodes (n1..n3), with a poller beside it. */
+let running: ApiFleetWithPoller | undefined;
 
 afterEach(async () => {
-  await poller?.stop();
-  redis?.disconnect();
-  await fleet?.close();
-  poller = undefined;
-  redis = undefined;
-  fleet = undefined;
+  await running?.close();
+  running = undefined;
 });
 
 async function start(rule: BalancerConfig["poller"]["duplicateMeetings"] = "mostAttendees"): Promise<Fleet> {
-  fleet = await startApiFleet({ configure: (config) => ({ ...config, poller: { ...config.poller, duplicateMeetings: rule } }) });
-  redis = new Redis(fleet.redis.url);
-  redis.on("error", () => undefined);
-  poller = startPoller({ redis, config: fleet.config, logger: silentLogger(), intervalMs: 200 });
-  return fleet;
+  running = await startApiFleetWithPoller({ configure: (config) => ({ ...config, poller: { ...config.poller, duplicateMeetings: rule } }) });
+  return running.fleet;
 }
+
+const redis = (): Redis => running!.redis;
 
 const call = (fleet: Fleet, name: string, params: Record<string, string>) => get(signedUrl(fleet.balancers[0]!, tenants.acme, name, params));
 
@@ -48,13 +40,13 @@ async function createOnNode(fleet: Fleet, nodeId: string, meetingId: string, asB
   expect(field(answer.body, "returncode")).toBe("SUCCESS");
 }
 
-const mappedTo = async (meetingId: string): Promise<string | undefined> => (await redis!.hget(keys.meetings("acme"), meetingId)) ?? undefined;
+const mappedTo = async (meetingId: string): Promise<string | undefined> => (await redis().hget(keys.meetings("acme"), meetingId)) ?? undefined;
 
 describe("meetings Redis lost", () => {
   it("are mapped again by the next poll of their node: joins find them and a create does not start a second copy", async () => {
     const fleet = await start();
     const host = await create(fleet, "survives-redis");
-    await redis!.flushall();
+    await redis().flushall();
     expect(field((await call(fleet, "join", { meetingID: "survives-redis", fullName: "Ada", role: "VIEWER", redirect: "false" })).body, "messageKey")).toBe("invalidMeetingIdentifier");
     expect(await waitFor(() => mappedTo("survives-redis"), "the poll to adopt the meeting")).toBe(host);
     const join = await call(fleet, "join", { meetingID: "survives-redis", fullName: "Ada", role: "VIEWER" });
@@ -68,8 +60,8 @@ describe("meetings Redis lost", () => {
   it("are not adopted when made on a node by hand without the balancer's tenant metadata", async () => {
     const fleet = await start();
     await createOnNode(fleet, "n1", "by-hand", false);
-    await waitFor(async () => (await redis!.hget(keys.node("default", "n1"), "lastSuccessAt")) ?? undefined, "a poll of n1");
-    await waitFor(async () => Number(await redis!.hget(keys.node("default", "n1"), "meetings")) === 1, "a poll that saw the meeting");
+    await waitFor(async () => (await redis().hget(keys.node("default", "n1"), "lastSuccessAt")) ?? undefined, "a poll of n1");
+    await waitFor(async () => Number(await redis().hget(keys.node("default", "n1"), "meetings")) === 1, "a poll that saw the meeting");
     expect(await mappedTo("by-hand")).toBeUndefined();
   });
 });
@@ -90,7 +82,7 @@ describe("a meeting found running on two nodes", () => {
     expect(await waitFor(async () => ((await mappedTo("twice")) === other ? other : undefined), "the mapping to move to the busier copy")).toBe(other);
     await waitFor(() => nodeMeetings(fleet)[mapped]?.length === 0, "the quieter copy to end");
     expect(hostOf(fleet, "acme~twice")).toBe(other);
-    const [record] = await recentDuplicates(redis!);
+    const [record] = await recentDuplicates(redis());
     expect(record).toMatchObject({ tenant: "acme", meetingId: "twice", nodes: [mapped, other], attendees: [0, 3], resolution: "keptBusier" });
   });
 
@@ -113,7 +105,7 @@ describe("a meeting found running on two nodes", () => {
   it("ends neither copy under the rule `report`, and reports it", async () => {
     const fleet = await start("report");
     const { mapped, other } = await duplicated(fleet, "reported");
-    const record = await waitFor(async () => (await recentDuplicates(redis!))[0], "the duplicate to be reported");
+    const record = await waitFor(async () => (await recentDuplicates(redis()))[0], "the duplicate to be reported");
     expect(record).toMatchObject({ meetingId: "reported", nodes: [mapped, other], resolution: "reported" });
     expect(hostOf(fleet, "acme~reported")).toBeDefined();
     expect(nodeMeetings(fleet)[mapped]).toEqual(["acme~reported"]);

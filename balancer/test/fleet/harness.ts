@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { Redis } from "ioredis";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
 import { NodeClients } from "../../src/nodes/client.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
@@ -14,6 +15,7 @@ import { connectRedis, type RedisClient } from "../../src/store/redisClient.js";
 import { buildDirectory, type Directory, type NodeEntry } from "../../src/tenancy/directory.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { startRedis, type RedisServer, type SharedRedis } from "../support/redis.js";
+import { startFleet as startApiFleet, type Fleet as ApiFleet, type FleetOptions as ApiFleetOptions } from "../api/harness.js";
 
 /** A fleet for the tests: a real redis-server, simulated nodes over HTTP, and the config naming them. */
 export interface Fleet<R extends SharedRedis = RedisServer> {
@@ -154,16 +156,27 @@ export async function meetingReleased(fleet: Fleet<SharedRedis>, tenant: string,
   return mapping === null && stillInSet === 0;
 }
 
+/** What a poll needs: Redis, the config with its directory, and clients for its nodes. */
+export type PollTarget = Pick<Fleet<SharedRedis>, "redis" | "config" | "directory" | "clients">;
+
 /** One poll of one node, outside any poller's schedule: for tests that need polls at exact moments. */
-export async function pollOnce(fleet: Fleet<SharedRedis>, nodeId: string): Promise<PollRecord> {
-  const node = fleet.node(nodeId);
-  const { poller } = fleet.config;
-  const tunables = fleet.directory.clusterLoad.get(node.cluster);
+export async function pollOnce(target: PollTarget, nodeId: string): Promise<PollRecord> {
+  const node = target.directory.nodes.get(nodeId);
+  if (node === undefined) throw new Error(`no node ${nodeId} in the config`);
+  const { poller } = target.config;
+  const tunables = target.directory.clusterLoad.get(node.cluster);
   if (tunables === undefined) throw new Error(`no load tunables for cluster ${node.cluster}`);
-  const settled = await settledMeetings(fleet.redis, node);
+  const settled = await settledMeetings(target.redis, node);
   const started = performance.now();
-  const report = await fetchNodeReport(fleet.clients, node, poller.timeoutMs);
-  return recordPoll(fleet.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started, settled });
+  const report = await fetchNodeReport(target.clients, node, poller.timeoutMs);
+  return recordPoll(target.redis, node, report, { thresholds: poller, tunables, now: Date.now(), pollMs: performance.now() - started, settled });
+}
+
+/** Polls of the balancer API's fleet, as its poller would make them, through the first replica's Redis connection. */
+export function apiFleetPolls(fleet: ApiFleet): PollTarget & { close(): Promise<void> } {
+  const directory = buildDirectory(fleet.config);
+  const clients = new NodeClients(directory.nodes.values(), { timeoutMs: fleet.config.poller.timeoutMs });
+  return { redis: fleet.balancers[0]!.redis, config: fleet.config, directory, clients, close: () => clients.close() };
 }
 
 /**
@@ -178,4 +191,29 @@ export async function startSecondCopy(fleet: Fleet<SharedRedis>, tenant: string,
 
 export async function poolMembers(fleet: Fleet<SharedRedis>, cluster = "default"): Promise<string[]> {
   return fleet.redis.zrange(keys.pool(cluster), "0", "-1");
+}
+
+/** The balancer API's fleet with a poller beside it, polling every `pollIntervalMs`. */
+export interface ApiFleetWithPoller {
+  readonly fleet: ApiFleet;
+  /** The poller's own connection, which the test reads and writes through. */
+  readonly redis: Redis;
+  /** Stops the poller, then the fleet. */
+  close(): Promise<void>;
+}
+
+export async function startApiFleetWithPoller(options: ApiFleetOptions = {}): Promise<ApiFleetWithPoller> {
+  const fleet = await startApiFleet(options);
+  const redis = new Redis(fleet.redis.url);
+  redis.on("error", () => undefined);
+  const poller = startPoller({ redis, config: fleet.config, logger: silentLogger(), intervalMs: pollIntervalMs });
+  return {
+    fleet,
+    redis,
+    async close() {
+      await poller.stop();
+      redis.disconnect();
+      await fleet.close();
+    },
+  };
 }

@@ -1,46 +1,37 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAdminServer } from "../../src/admin/adminServer.js";
-import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { field, get, hostOf, signedUrl, startFleet as startApiFleet, tenants, type Fleet } from "../api/harness.js";
-import { silentLogger, waitFor } from "./harness.js";
+import { field, get, hostOf, signedUrl, tenants, type Fleet } from "../api/harness.js";
+import { silentLogger, startApiFleetWithPoller, waitFor, type ApiFleetWithPoller } from "./harness.js";
 
-const intervalMs = 200;
-let fleet: Fleet | undefined;
-let redis: Redis | undefined;
-let poller: Poller | undefined;
+let running: ApiFleetWithPoller | undefined;
 
 afterEach(async () => {
-  await poller?.stop();
-  redis?.disconnect();
-  await fleet?.close();
-  poller = undefined;
-  redis = undefined;
-  fleet = undefined;
+  await running?.close();
+  running = undefined;
 });
 
 /** The balancer API over three simulated nodes, with a poller beside it. */
 async function startWithPoller(): Promise<Fleet> {
-  fleet = await startApiFleet();
-  redis = new Redis(fleet.redis.url);
-  redis.on("error", () => undefined);
-  poller = startPoller({ redis, config: fleet.config, logger: silentLogger(), intervalMs });
-  return fleet;
+  running = await startApiFleetWithPoller();
+  return running.fleet;
 }
+
+const redis = (): Redis => running!.redis;
 
 async function create(fleet: Fleet, meetingId: string): Promise<string> {
   const answer = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "create", { name: `Meeting ${meetingId}`, meetingID: meetingId }));
   expect(field(answer.body, "returncode")).toBe("SUCCESS");
   // Where the balancer mapped it (a dead node may still hold an old meeting of the same ID in memory).
-  const mapped = (await redis!.hget(keys.meetings("acme"), meetingId)) ?? "";
+  const mapped = (await redis().hget(keys.meetings("acme"), meetingId)) ?? "";
   expect(hostOf(fleet, nodeMeetingId("acme", meetingId))).toBeDefined();
   return mapped;
 }
 
 async function nodeRecord(nodeId: string): Promise<Record<string, string>> {
-  return redis!.hgetall(keys.node("default", nodeId));
+  return redis().hgetall(keys.node("default", nodeId));
 }
 
 describe("a node killed while meetings run", () => {
@@ -63,7 +54,7 @@ describe("a node killed while meetings run", () => {
     await waitFor(async () => (await nodeRecord("n3"))["health"] === "healthy", "first polls");
     const victim = await create(fleet, "standup");
     fleet.simulator.node(victim).setFailure("down");
-    await waitFor(async () => (await redis!.hget(keys.meetings("acme"), "standup")) === null, "mapping released");
+    await waitFor(async () => (await redis().hget(keys.meetings("acme"), "standup")) === null, "mapping released");
     const info = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "getMeetingInfo", { meetingID: "standup" }));
     expect(field(info.body, "messageKey")).toBe("notFound");
     const listed = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "getMeetings", {}));
@@ -80,12 +71,12 @@ describe("Redis restarted under the poller", () => {
     const host = await create(fleet, "kept");
     await waitFor(async () => (await nodeRecord(host))["meetings"] === "1", "polled with the meeting");
     await fleet.redis.stop(true);
-    await waitFor(() => redis!.status !== "ready", "the poller's connection noticing the outage");
+    await waitFor(() => redis().status !== "ready", "the poller's connection noticing the outage");
     await fleet.redis.restart();
     const restartedAt = Date.now();
     await waitFor(async () => Number((await nodeRecord(host))["lastPollAt"]) > restartedAt, "polled after the restart", 10_000);
-    expect(await redis!.hget(keys.meetings("acme"), "kept")).toBe(host);
-    expect(await redis!.zrange(keys.pool("default"), "0", "-1")).toHaveLength(3);
+    expect(await redis().hget(keys.meetings("acme"), "kept")).toBe(host);
+    expect(await redis().zrange(keys.pool("default"), "0", "-1")).toHaveLength(3);
     const info = await get(signedUrl(fleet.balancers[0]!, tenants.acme, "getMeetingInfo", { meetingID: "kept" }));
     expect(field(info.body, "returncode")).toBe("SUCCESS");
   });
