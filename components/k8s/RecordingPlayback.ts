@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { balancerPods } from "./Balancer.js";
-import { balancerPodTemplate, balancerPorts, type RecordingModeArgs } from "./balancerPod.js";
+import { balancerPorts, recordingModeDeployment, type RecordingModeArgs } from "./balancerPod.js";
 import { ingressRoute } from "./ingress.js";
 import { networkPolicyPeer } from "./network.js";
-import { recordingsMountPath, recordingVolume } from "./recordings.js";
+import { recordingsMountPath } from "./recordings.js";
 import { tenantHostRegexp } from "./render/traefik.js";
-import { appLabels, disruptionBudgetFor, secretContentHash, type ResourceSizing } from "./workload.js";
+import type { ResourceSizing } from "./workload.js";
 
 /**
  * Where the 2.3 player's build is kept on the share (an operator copies a node's
@@ -35,37 +35,19 @@ export class RecordingPlayback extends pulumi.ComponentResource {
     super("mediaplane:k8s:RecordingPlayback", name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const { namespace } = args;
-    const labels = appLabels("balancer", "playback");
-    const replicas = args.replicas ?? 2;
-
-    new k8s.apps.v1.Deployment(
-      `${name}-playback`,
+    const labels = recordingModeDeployment(
+      name,
+      args,
       {
-        metadata: { name: "balancer-playback", namespace, labels },
-        spec: {
-          replicas,
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          selector: { matchLabels: labels },
-          template: balancerPodTemplate({
-            mode: "playback",
-            image: args.image,
-            secretName: args.balancerSecretName,
-            // The playback mode reads the config file at start: a change of it rolls the pods.
-            restartHash: secretContentHash(args.configFile),
-            apiBaseDomain: args.apiBaseDomain,
-            sizing: args.sizing ?? defaultSizing,
-            env: { RECORDINGS_DIR: recordingsMountPath, PLAYBACK_PLAYER_DIR: `${recordingsMountPath}/${playerSharePath}` },
-            servicePort: "playback",
-            // It only reads the share: a bug or an attack in it cannot change a recording.
-            volumes: [{ volume: recordingVolume("recordings", args.recordings), mount: { name: "recordings", mountPath: recordingsMountPath, readOnly: true } }],
-            terminationGracePeriodSeconds: 40,
-            preStopSeconds: 5,
-          }),
-        },
+        mode: "playback",
+        replicas: args.replicas ?? 2,
+        sizing: args.sizing ?? defaultSizing,
+        servicePort: "playback",
+        env: { PLAYBACK_PLAYER_DIR: `${recordingsMountPath}/${playerSharePath}` },
+        writesShare: false,
       },
       child,
     );
-    disruptionBudgetFor(`${name}-playback-pdb`, { namespace, selector: labels, replicas }, child);
 
     const service = new k8s.core.v1.Service(
       `${name}-playback-service`,

@@ -1,17 +1,19 @@
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import {
   appLabels,
+  disruptionBudgetFor,
   httpGetProbe,
   nonRootPodSecurity,
   plainEnv,
   resourceRequirements,
   restrictedContainerSecurity,
+  secretContentHash,
   secretEnv,
   type ResourceSizing,
 } from "./workload.js";
 import type { IngressBinding } from "./ingress.js";
-import type { RecordingStorage } from "./recordings.js";
+import { recordingsMountPath, recordingVolume, type RecordingStorage } from "./recordings.js";
 
 /** Ports of the balancer process: its mode's HTTP port (API, upload), and admin API + probes + metrics. */
 export const balancerPorts = { api: 8080, admin: 9090 } as const;
@@ -114,4 +116,53 @@ export function balancerPodTemplate(args: BalancerPodArgs): k8s.types.input.core
       ],
     },
   };
+}
+
+/** One recording mode's Deployment: which mode, how many pods, and what it does with the share. */
+export interface RecordingModeDeployment {
+  mode: "importer" | "recording-upload" | "playback";
+  replicas: number;
+  sizing: ResourceSizing;
+  /** The port its Service sends to; such pods pause before stopping, while the endpoints drop them. */
+  servicePort?: string;
+  /** Env beside `RECORDINGS_DIR`. */
+  env?: Record<string, string>;
+  /** Imports, retention and uploads write the share; playback only reads it, so a bug or an attack in it cannot change a recording. */
+  writesShare: boolean;
+}
+
+/** The mode's pods carry these labels; its Service and NetworkPolicies select them. */
+export function recordingModeDeployment(name: string, args: RecordingModeArgs, deployment: RecordingModeDeployment, opts: pulumi.CustomResourceOptions): Record<string, string> {
+  const { namespace } = args;
+  const { mode, replicas } = deployment;
+  const labels = appLabels("balancer", mode);
+  new k8s.apps.v1.Deployment(
+    `${name}-${mode}`,
+    {
+      metadata: { name: `balancer-${mode}`, namespace, labels },
+      spec: {
+        replicas,
+        // Importers claim each recording, uploads write disjoint staging, playback only reads: overlap in a rollout is safe.
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        selector: { matchLabels: labels },
+        template: balancerPodTemplate({
+          mode,
+          image: args.image,
+          secretName: args.balancerSecretName,
+          // The recording modes read the config file at start: a change of it rolls them.
+          restartHash: secretContentHash(args.configFile),
+          apiBaseDomain: args.apiBaseDomain,
+          sizing: deployment.sizing,
+          env: { RECORDINGS_DIR: recordingsMountPath, ...deployment.env },
+          ...(deployment.servicePort === undefined ? {} : { servicePort: deployment.servicePort, preStopSeconds: 5 }),
+          // The balancer's user is the media user the share's mount options make the owner of every recording.
+          volumes: [{ volume: recordingVolume("recordings", args.recordings), mount: { name: "recordings", mountPath: recordingsMountPath, readOnly: !deployment.writesShare } }],
+          terminationGracePeriodSeconds: 40,
+        }),
+      },
+    },
+    opts,
+  );
+  disruptionBudgetFor(`${name}-${mode}-pdb`, { namespace, selector: labels, replicas }, opts);
+  return labels;
 }

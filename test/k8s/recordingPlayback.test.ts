@@ -30,6 +30,11 @@ describe("recording playback in the plan", () => {
     expect(playback!.match.length).toBeGreaterThan(tenantApi!.match.length);
   });
 
+  it("lets the pods behind a Service leave its endpoints before they stop, and the importer stop at once", () => {
+    for (const name of ["balancer-playback", "balancer-recording-upload"]) expect(container(name)?.lifecycle?.preStop?.sleep?.seconds, name).toBe(5);
+    expect(container("balancer-importer")?.lifecycle).toBeUndefined();
+  });
+
   it("mounts the share read-write in the API pods, whose recording calls change it", () => {
     expect(env("balancer-api")["RECORDINGS_DIR"]).toBe("/var/lib/mediaplane/recordings");
     expect(container("balancer-api")?.volumeMounts).toContainEqual({ name: "recordings", mountPath: "/var/lib/mediaplane/recordings", readOnly: false });
