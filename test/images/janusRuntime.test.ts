@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../balancer/test/support/redis.js";
 import { mediaUser, mediaUserBuildArgs } from "../../components/k8s/mediaUser.js";
-import { janusPorts, renderJanusConfig } from "../../components/k8s/render/janus.js";
+import { renderJanusConfig } from "../../components/k8s/render/janus.js";
+import { janusOnLoopback, testJanusConfigArgs } from "../k8s/support/fixtures.js";
 import { eventually } from "../k8s/support/processes.js";
 import { buildImage, ensureStandInBases, imageToolsMissing, podman, repositoryRoot, startContainer, type RunningContainer } from "./support/podman.js";
 
@@ -47,23 +48,9 @@ describe.skipIf(missing !== undefined)("the Janus image's runtime stage", () => 
     await chmod(configDir, 0o755);
     apiPort = await freePort();
     const [adminPort, websocketPort] = [await freePort(), await freePort()];
-    const files = renderJanusConfig({
-      serverName: "janus.test",
-      adminSecret: "a".repeat(24),
-      tokenAuthSecret: "t".repeat(24),
-      videoRoomAdminKey: "k".repeat(24),
-      nat1to1Mapping: "198.51.100.9",
-      rtpPorts: { min: 20000, max: 20099 },
-      allowedOrigin: "https://app.example.org",
-      rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
-      debugLevel: 4,
-    });
-    // Placement only: the container shares the host's network, so free loopback ports instead of the pod's.
-    const placed = (text: string) =>
-      text
-        .replace(`port = ${janusPorts.http}`, `port = ${apiPort}\n\tip = "127.0.0.1"`)
-        .replace(`admin_port = ${janusPorts.admin}`, `admin_port = ${adminPort}`)
-        .replace(`ws_port = ${janusPorts.websocket}`, `ws_port = ${websocketPort}\n\tws_ip = "127.0.0.1"`);
+    const files = renderJanusConfig(testJanusConfigArgs());
+    // The container shares the host's network, so free loopback ports instead of the pod's.
+    const placed = (text: string) => janusOnLoopback(text, { http: apiPort, admin: adminPort, websocket: websocketPort });
     for (const [name, text] of Object.entries(files)) await writeFile(join(configDir, name), placed(text), { mode: 0o644 });
 
     const sctp = await realpath(join(debianLibs, sctpLibrary));

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { janusPorts, renderJanusConfig } from "../../components/k8s/render/janus.js";
+import { renderJanusConfig } from "../../components/k8s/render/janus.js";
+import { janusOnLoopback, testJanusConfigArgs } from "./support/fixtures.js";
 import { freePort } from "../../balancer/test/support/redis.js";
 import { eventually, startProcess, type StartedProcess } from "./support/processes.js";
 
@@ -34,23 +35,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "mediaplane-janus-"));
   await mkdir(join(dir, "recordings"));
   [apiPort, adminPort] = [await freePort(), await freePort()];
-  const files = renderJanusConfig({
-    serverName: "janus.test",
-    adminSecret,
-    tokenAuthSecret,
-    videoRoomAdminKey: "k".repeat(24),
-    nat1to1Mapping: "198.51.100.9",
-    rtpPorts: { min: 20000, max: 20099 },
-    allowedOrigin: "https://app.example.org",
-    rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
-    debugLevel: 4,
-  });
+  const files = renderJanusConfig(testJanusConfigArgs({ adminSecret, tokenAuthSecret }));
   // Only placement changes: free loopback ports instead of the pod's, and temp directories.
   const relocate = (text: string) =>
-    text
-      .replace(`port = ${janusPorts.http}`, `port = ${apiPort}\n\tip = "127.0.0.1"`)
-      .replace(`admin_port = ${janusPorts.admin}`, `admin_port = ${adminPort}`)
-      .replace("ws = true", "ws = false")
+    janusOnLoopback(text, { http: apiPort, admin: adminPort })
       .replace('"/recordings"', `"${join(dir, "recordings")}"`)
       .replace('configs_folder = "/etc/janus"', `configs_folder = "${dir}"`);
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), relocate(text));

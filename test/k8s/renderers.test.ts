@@ -1,7 +1,8 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { deniedPeerRanges, renderTurnServerConfig } from "../../components/k8s/render/coturn.js";
-import { renderJanusConfig, renderJcfg, type JanusConfigArgs } from "../../components/k8s/render/janus.js";
+import { renderJanusConfig, renderJcfg } from "../../components/k8s/render/janus.js";
+import { testJanusConfigArgs } from "./support/fixtures.js";
 import { renderRedisConfig } from "../../components/k8s/render/redis.js";
 import {
   renderTraefikDynamicConfig,
@@ -187,17 +188,7 @@ describe("turnserver.conf", () => {
 });
 
 describe("janus configs", () => {
-  const args: JanusConfigArgs = {
-    serverName: "janus.example.org",
-    adminSecret: "a".repeat(24),
-    tokenAuthSecret: "t".repeat(24),
-    videoRoomAdminKey: "k".repeat(24),
-    nat1to1Mapping: "198.51.100.9",
-    rtpPorts: { min: 20000, max: 20999 },
-    allowedOrigin: "https://app.example.org",
-    rooms: [{ id: 1234, description: "Demo", publishers: 6, bitrate: 512000 }],
-    debugLevel: 4,
-  };
+  const args = testJanusConfigArgs({ serverName: "janus.example.org", rtpPorts: { min: 20000, max: 20999 } });
   const files = renderJanusConfig(args);
 
   it("fixes the RTP range and maps host candidates to the public IP with full trickle", () => {
