@@ -1,22 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { setNodeState } from "../../src/fleet/fleetStore.js";
 import { collectFleetStats } from "../../src/observability/stats.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { meetingReleased, nodeHash, poolMembers, startFleet, waitFor, type Fleet } from "../fleet/harness.js";
-import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
+import { useRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 
 /** Pollers on a real three-master Redis Cluster: node records, tenant mappings and leases live on different masters. */
-let cluster: RedisCluster;
+const emptiedCluster = useRedisCluster();
 let fleet: Fleet<RedisCluster> | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.close();
-});
 
 afterEach(async () => {
   await fleet?.close();
@@ -25,8 +17,7 @@ afterEach(async () => {
 
 /** A fleet on an emptied cluster. */
 async function startClusterFleet(nodes: number): Promise<Fleet<RedisCluster>> {
-  await cluster.empty();
-  fleet = await startFleet({ nodes, withLoadUrl: true, redisServer: cluster });
+  fleet = await startFleet({ nodes, withLoadUrl: true, redisServer: await emptiedCluster() });
   return fleet;
 }
 

@@ -1,22 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parseBalancerConfig } from "../../src/config/schema.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { keys } from "../../src/store/keys.js";
 import { pollIntervalMs, poolMembers, startFleet, waitFor, type Fleet } from "../fleet/harness.js";
-import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
+import { useRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 
 /** Retiring a node removed from the config when its record, the tenants and the registry live on different masters. */
-let cluster: RedisCluster;
+const emptiedCluster = useRedisCluster();
 let fleet: Fleet<RedisCluster> | undefined;
 let poller: Poller | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.close();
-});
 
 afterEach(async () => {
   await poller?.stop();
@@ -27,8 +19,7 @@ afterEach(async () => {
 
 describe("a node removed from the config, on a Redis Cluster", () => {
   it("is retired: its meetings of two tenants released, its record, pool entry and registry entry gone", async () => {
-    await cluster.empty();
-    const started = await startFleet({ nodes: 3, redisServer: cluster });
+    const started = await startFleet({ nodes: 3, redisServer: await emptiedCluster() });
     fleet = started;
     await started.createMeeting("acme", "standup", "bbb3");
     await started.createMeeting("globex", "board", "bbb3");

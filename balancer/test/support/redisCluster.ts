@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 import { connectRedis, primaries } from "../../src/store/redisClient.js";
 import type { LocalhostCertificates } from "./certificates.js";
 import { freePort, startRedis, type RedisServer } from "./redis.js";
@@ -90,4 +91,23 @@ export async function startRedisCluster({
     }
   };
   return { url, masters, empty, close };
+}
+
+/**
+ * One emptied Redis Cluster for each test of a file: started before the file's tests, stopped after them (after the
+ * file's own `afterAll`s, which vitest runs first), emptied before each test's fleet starts on it.
+ */
+export function useRedisCluster(): () => Promise<RedisCluster> {
+  let cluster: RedisCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.close();
+  });
+  return async () => {
+    if (cluster === undefined) throw new Error("the Redis Cluster did not start");
+    await cluster.empty();
+    return cluster;
+  };
 }
