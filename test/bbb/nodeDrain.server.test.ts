@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { startAdminServer, type RunningAdminServer } from "../../balancer/src/admin/adminServer.js";
 import { keys } from "../../balancer/src/store/keys.js";
-import { nodeHash, startFleet, waitFor, type Fleet } from "../../balancer/test/fleet/harness.js";
+import { adminToken, nodeHash, startFleetWithAdmin, waitFor, type FleetWithAdmin } from "../../balancer/test/fleet/harness.js";
 import { nodeMeetingId } from "../../balancer/src/tenancy/nodeMeetingId.js";
 import { drainCommand, enableAfterReplacementCommand, rosterCommand, type DrainSettings } from "../../components/bbb/drainCommands.js";
 
@@ -11,26 +10,21 @@ import { drainCommand, enableAfterReplacementCommand, rosterCommand, type DrainS
  * real admin server, Redis, poller and simulated BBB nodes: what `pulumi destroy` or a node replacement runs.
  */
 
-const adminToken = "admin-token-0123456789abcdef";
-let fleet: Fleet | undefined;
-let admin: RunningAdminServer | undefined;
+let running: FleetWithAdmin | undefined;
 
 afterEach(async () => {
-  await admin?.close();
-  await fleet?.close();
-  admin = undefined;
-  fleet = undefined;
+  await running?.close();
+  running = undefined;
 });
 
-async function startBalancer(): Promise<{ fleet: Fleet; admin: RunningAdminServer }> {
-  fleet = await startFleet({ nodes: 2 });
-  admin = await startAdminServer({ config: fleet.config, redisUrl: fleet.redisServer.url, host: "127.0.0.1", port: 0, token: adminToken, logger: fleet.logger });
-  fleet.startPoller();
-  return { fleet, admin };
+async function startBalancer(): Promise<FleetWithAdmin> {
+  running = await startFleetWithAdmin();
+  running.fleet.startPoller();
+  return running;
 }
 
 const settings = (overrides: Partial<DrainSettings>): DrainSettings => ({
-  adminBaseUrl: admin?.url ?? "",
+  adminBaseUrl: running?.admin.url ?? "",
   nodeId: "bbb1",
   timeoutSeconds: 30,
   panicOnTimeout: false,

@@ -1,37 +1,24 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startAdminServer, type RunningAdminServer } from "../../src/admin/adminServer.js";
 import type { FleetStats, NodeStats } from "../../src/observability/stats.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
-import { nodeHash, poolMembers, startFleet, startSecondCopy, waitFor, type Fleet } from "./harness.js";
+import { adminToken, nodeHash, poolMembers, startFleetWithAdmin, startSecondCopy, waitFor, type FleetWithAdmin } from "./harness.js";
 
-const adminToken = "admin-token-0123456789abcdef";
-let fleet: Fleet | undefined;
-let admin: RunningAdminServer | undefined;
+let running: FleetWithAdmin | undefined;
 
 afterEach(async () => {
-  await admin?.close();
-  await fleet?.close();
-  admin = undefined;
-  fleet = undefined;
+  await running?.close();
+  running = undefined;
 });
 
-async function startAdmin(options: { nodes?: number; token?: string | undefined } = {}): Promise<{ fleet: Fleet; admin: RunningAdminServer }> {
-  fleet = await startFleet({ nodes: options.nodes ?? 2 });
-  admin = await startAdminServer({
-    config: fleet.config,
-    redisUrl: fleet.redisServer.url,
-    host: "127.0.0.1",
-    port: 0,
-    token: "token" in options ? options.token : adminToken,
-    logger: fleet.logger,
-  });
-  return { fleet, admin };
+async function startAdmin(options: { nodes?: number; token?: string | undefined } = {}): Promise<FleetWithAdmin> {
+  running = await startFleetWithAdmin(options);
+  return running;
 }
 
 async function call(path: string, init: { method?: string; token?: string } = {}): Promise<{ status: number; body: unknown; text: string }> {
   const token = "token" in init ? init.token : adminToken;
-  const response = await fetch(`${admin!.url}${path}`, {
+  const response = await fetch(`${running!.admin.url}${path}`, {
     method: init.method ?? "GET",
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
@@ -52,7 +39,7 @@ describe("admin API access", () => {
       expect((await call(path, { token: undefined })).status).toBe(401);
     }
     expect((await call("/admin/nodes/bbb1/panic", { method: "POST", token: undefined })).status).toBe(401);
-    expect(await fleet!.redis.hget(keys.node("default", "bbb1"), "state")).not.toBe("panic");
+    expect(await running!.fleet.redis.hget(keys.node("default", "bbb1"), "state")).not.toBe("panic");
   });
 
   it("refuses admin calls with a wrong token", async () => {

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import { parseBalancerConfig, type BalancerConfig, type BalancerConfigInput } from "../../src/config/schema.js";
+import { startAdminServer, type RunningAdminServer } from "../../src/admin/adminServer.js";
 import { NodeClients } from "../../src/nodes/client.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { fetchNodeReport } from "../../src/poller/nodeReport.js";
@@ -213,6 +214,37 @@ export async function startApiFleetWithPoller(options: ApiFleetOptions = {}): Pr
     async close() {
       await poller.stop();
       redis.disconnect();
+      await fleet.close();
+    },
+  };
+}
+
+export const adminToken = "admin-token-0123456789abcdef";
+
+/** A fleet with the balancer's admin server on it. */
+export interface FleetWithAdmin {
+  readonly fleet: Fleet;
+  readonly admin: RunningAdminServer;
+  /** Stops the admin server, then the fleet. */
+  close(): Promise<void>;
+}
+
+/** The admin server asks for `adminToken` unless `token` says otherwise (`undefined`: it is left unset). */
+export async function startFleetWithAdmin(options: { nodes?: number; token?: string | undefined } = {}): Promise<FleetWithAdmin> {
+  const fleet = await startFleet({ nodes: options.nodes ?? 2 });
+  const admin = await startAdminServer({
+    config: fleet.config,
+    redisUrl: fleet.redisServer.url,
+    host: "127.0.0.1",
+    port: 0,
+    token: "token" in options ? options.token : adminToken,
+    logger: fleet.logger,
+  });
+  return {
+    fleet,
+    admin,
+    async close() {
+      await admin.close();
       await fleet.close();
     },
   };
