@@ -5,7 +5,7 @@ import type { IIngressRoute, IMiddleware } from "@kubernetes-models/traefik/trae
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../balancer/test/support/redis.js";
 import { declareWithMocks, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
-import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
+import { testCoturnArgs, testIngressBinding } from "./support/fixtures.js";
 import { eventually, startProcess } from "./support/processes.js";
 
 /*
@@ -24,15 +24,7 @@ beforeAll(async () => {
     const { JitsiMeet } = await import("../../components/k8s/JitsiMeet.js");
     const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
     const podCidrs = ["10.244.0.0/16"];
-    const turn = new Coturn("turn", {
-      provider,
-      namespace: "media",
-      realm: "turn.example.org",
-      publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
-      relayPorts: { min: 49152, max: 49161 },
-      tlsSecretName: "turn-tls",
-      podCidrs,
-    });
+    const turn = new Coturn("turn", testCoturnArgs(provider, { podCidrs }));
     new JitsiMeet("jitsi", {
       provider,
       namespace: "media",

@@ -4,7 +4,7 @@ import type { IContainer, IService } from "kubernetes-models/v1";
 import type { IIngressRoute } from "@kubernetes-models/traefik/traefik.io/v1alpha1";
 import { beforeAll, describe, expect, it } from "vitest";
 import { declareWithMocks, workloadContainer, envVar, findObject, objectOf, type DeclaredResource } from "./support/declared.js";
-import { testIngressBinding, testPublicIp } from "./support/fixtures.js";
+import { testCoturnArgs, testIngressBinding, testPublicIp } from "./support/fixtures.js";
 import { janusRecordingsFolder } from "../../components/k8s/recordings.js";
 import { clusterDnsRule, egressOf, networkPolicy, podPeersOf, podsIn, publicAddresses } from "./support/egress.js";
 
@@ -25,16 +25,7 @@ beforeAll(async () => {
     const ingress = testIngressBinding();
     const podCidrs = ["10.244.0.0/16"];
     const jvb = { kind: "loadBalancer", replicas: 2, publicIp: testPublicIp("198.51.100.30", "mp-dev-jvb-ip") } as const;
-    const turn = new Coturn("turn", {
-      provider,
-      namespace: "media",
-      realm: "turn.example.org",
-      publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
-      relayPorts: { min: 49152, max: 49161 },
-      tlsSecretName: "turn-tls",
-      podCidrs,
-      relayTargetsInCluster: [bridgeMediaPods("media", 10000, jvb)],
-    });
+    const turn = new Coturn("turn", testCoturnArgs(provider, { podCidrs, relayTargetsInCluster: [bridgeMediaPods("media", 10000, jvb)] }));
     new Janus("janus", {
       provider,
       namespace: "media",

@@ -1,3 +1,5 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type { CoturnArgs } from "../../../components/k8s/Coturn.js";
 import type { IngressBinding } from "../../../components/k8s/ingress.js";
 import type { PinnedPublicIp } from "../../../components/k8s/network.js";
 import { janusPorts, type JanusConfigArgs } from "../../../components/k8s/render/janus.js";
@@ -10,6 +12,20 @@ export function testPublicIp(address: string, publicIpName: string): PinnedPubli
       "service.beta.kubernetes.io/azure-pip-name": publicIpName,
       "service.beta.kubernetes.io/azure-load-balancer-resource-group": "mp-dev-rg",
     },
+  };
+}
+
+/** Coturn beside media workloads in the `media` namespace, relaying for pods of the cluster's pod range. */
+export function testCoturnArgs(provider: k8s.Provider, overrides: Partial<CoturnArgs> = {}): CoturnArgs {
+  return {
+    provider,
+    namespace: "media",
+    realm: "turn.example.org",
+    publicIp: testPublicIp("198.51.100.20", "mp-dev-turn-ip"),
+    relayPorts: { min: 49152, max: 49161 },
+    tlsSecretName: "turn-tls",
+    podCidrs: ["10.244.0.0/16"],
+    ...overrides,
   };
 }
 
