@@ -3,10 +3,10 @@ import { keys } from "../store/keys.js";
 import { LuaScript } from "../store/script.js";
 import { deleteRecordings } from "./changes.js";
 import { getRecording, indexedRecordIds } from "./index.js";
-import { reindexRecording, type RecordingsContext, type ReindexOutcome } from "./indexing.js";
+import { indexedFromSameFiles, reindexRecording, type RecordingsContext, type ReindexOutcome } from "./indexing.js";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { removeDirectory, shareTenants, stagingDirectory, tenantShareRecordings, trashDirectory } from "./share.js";
+import { removeDirectory, shareTenants, stagingDirectory, tenantShareRecordings, trashDirectory, type ShareRecording } from "./share.js";
 
 /**
  * The importer: walks the share and brings each tenant's index in line with it (new recordings indexed, changed
@@ -54,15 +54,17 @@ export interface ImportReport {
   readonly failed: Array<{ readonly recording: string; readonly error: string }>;
   /** Held by another importer during this pass. */
   skipped: number;
+  /** Whose files are the ones their index entry was read from: not claimed, not read. */
+  unchangedFiles: number;
   /** Abandoned uploads removed from the staging area. */
   abandonedUploads: number;
 }
 
-async function syncRecording(context: RecordingsContext, tenant: string, recordId: string, report: ImportReport): Promise<void> {
+async function syncRecording(context: RecordingsContext, tenant: string, recordId: string, report: ImportReport, found?: ShareRecording): Promise<void> {
   const name = `${tenant}/${recordId}`;
   let outcome: ReindexOutcome | undefined;
   try {
-    outcome = await withRecordingClaim(context, tenant, recordId, () => reindexRecording(context, tenant, recordId));
+    outcome = await withRecordingClaim(context, tenant, recordId, () => reindexRecording(context, tenant, recordId, found));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     report.failed.push({ recording: name, error: message });
@@ -97,13 +99,17 @@ async function applyRetention(context: RecordingsContext, tenant: string, days: 
 
 /** One pass over the whole share. */
 export async function importShare(context: RecordingsContext, settings: ImportSettings): Promise<ImportReport> {
-  const report: ImportReport = { indexed: [], removed: [], expired: [], failed: [], skipped: 0, abandonedUploads: 0 };
+  const report: ImportReport = { indexed: [], removed: [], expired: [], failed: [], skipped: 0, unchangedFiles: 0, abandonedUploads: 0 };
   const onShare = await shareTenants(context.shareRoot);
   for (const tenant of onShare.filter((slug) => !settings.tenants.has(slug))) context.logger.warn({ tenant }, "share directory of a tenant not in the config: not indexed");
   for (const tenant of [...settings.tenants].sort()) {
     const recordings = onShare.includes(tenant) ? await tenantShareRecordings(context.shareRoot, tenant) : [];
     const seen = new Set(recordings.map((recording) => recording.recordId));
-    for (const recording of recordings) await syncRecording(context, tenant, recording.recordId, report);
+    for (const recording of recordings) {
+      // A failed check is no answer: the recording is synced, and a Redis that fails there is reported with it.
+      if (await indexedFromSameFiles(context, recording).catch(() => false)) report.unchangedFiles += 1;
+      else await syncRecording(context, tenant, recording.recordId, report, recording);
+    }
     for (const recordId of await indexedRecordIds(context.redis, tenant)) if (!seen.has(recordId)) await syncRecording(context, tenant, recordId, report);
     const days = settings.retentionDays(tenant);
     if (days !== undefined) await applyRetention(context, tenant, days, settings.now(), report);

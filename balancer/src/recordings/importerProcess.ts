@@ -31,7 +31,7 @@ export async function startImporterProcess(options: ImporterProcessOptions): Pro
     try {
       const report = await importShare(context, settings);
       options.logger.info(
-        { indexed: report.indexed.length, removed: report.removed.length, expired: report.expired.length, failed: report.failed.length, skipped: report.skipped },
+        { indexed: report.indexed.length, removed: report.removed.length, expired: report.expired.length, failed: report.failed.length, skipped: report.skipped, unchangedFiles: report.unchangedFiles },
         "recordings import pass done",
       );
     } catch (error) {

@@ -12,6 +12,8 @@ export interface IndexEntry {
   readonly recording: IndexedRecording;
   /** What of the share the entry was read from (`ShareRecordingContent.fingerprint`). */
   readonly fingerprint: string;
+  /** The signature of the files it was read from, taken before reading them (`shareFilesSignature`); absent in entries older than it. */
+  readonly shareFiles?: string | undefined;
 }
 
 function parseEntry(json: string | null): IndexEntry | undefined {

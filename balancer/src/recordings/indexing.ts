@@ -1,7 +1,7 @@
 import type { Logger } from "../observability/logger.js";
 import type { RedisClient } from "../store/redisClient.js";
 import { getIndexEntry, removeIndexEntry, writeIndexEntry } from "./index.js";
-import { findShareRecording, readShareRecording } from "./share.js";
+import { findShareRecording, readShareRecording, shareFilesSignature, stillWhereFound, type ShareRecording } from "./share.js";
 import { indexedRecording } from "./tenantView.js";
 
 /** What every recordings function needs: the index, the share, somewhere to say what happened. */
@@ -16,17 +16,32 @@ export type ReindexOutcome = "indexed" | "unchanged" | "removed" | "absent";
 /**
  * Makes the index entry of one recording what the share holds: written when the share's files differ from what
  * the entry was read from, removed when the share has no format of it left. The share is read whole first, so an
- * entry is only ever written from a complete recording.
+ * entry is only ever written from a complete recording. `found` is where a walk of the share saw it: used while
+ * every format is still there, looked up again otherwise (a walk does not list a tenant's directories per recording).
  */
-export async function reindexRecording(context: RecordingsContext, tenant: string, recordId: string): Promise<ReindexOutcome> {
-  const [onShare, existing] = await Promise.all([findShareRecording(context.shareRoot, tenant, recordId), getIndexEntry(context.redis, tenant, recordId)]);
+export async function reindexRecording(context: RecordingsContext, tenant: string, recordId: string, found?: ShareRecording): Promise<ReindexOutcome> {
+  const located = async (): Promise<ShareRecording | undefined> =>
+    found !== undefined && (await stillWhereFound(context.shareRoot, found)) ? found : findShareRecording(context.shareRoot, tenant, recordId);
+  const [onShare, existing] = await Promise.all([located(), getIndexEntry(context.redis, tenant, recordId)]);
   if (onShare === undefined) {
     if (existing === undefined) return "absent";
     await removeIndexEntry(context.redis, tenant, recordId);
     return "removed";
   }
+  // Taken before the read: a file replaced in between leaves a signature older than the entry, which only costs a re-read.
+  const shareFiles = await shareFilesSignature(context.shareRoot, onShare);
   const content = await readShareRecording(context.shareRoot, onShare);
-  if (existing?.fingerprint === content.fingerprint) return "unchanged";
-  await writeIndexEntry(context.redis, { recording: indexedRecording(tenant, content.state, content.documents), fingerprint: content.fingerprint });
+  const entry = { recording: indexedRecording(tenant, content.state, content.documents), fingerprint: content.fingerprint, shareFiles };
+  if (existing?.fingerprint === content.fingerprint) {
+    if (existing.shareFiles !== shareFiles) await writeIndexEntry(context.redis, entry);
+    return "unchanged";
+  }
+  await writeIndexEntry(context.redis, entry);
   return "indexed";
+}
+
+/** Whether the recording's files are the very ones its index entry was read from, found without reading them. */
+export async function indexedFromSameFiles(context: RecordingsContext, recording: ShareRecording): Promise<boolean> {
+  const [signature, existing] = await Promise.all([shareFilesSignature(context.shareRoot, recording), getIndexEntry(context.redis, recording.tenant, recording.recordId)]);
+  return signature !== undefined && existing?.shareFiles === signature;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseMetadataXml, type RecordingDocument } from "./metadataXml.js";
 import { recordingStates, type RecordingState } from "./recording.js";
@@ -86,9 +86,38 @@ export interface ShareRecordingContent {
   readonly fingerprint: string;
 }
 
+/** A recording's formats by name, then state: the order both its fingerprint and its files' signature are taken in. */
+const sortedFormats = (recording: ShareRecording): ShareRecording["formats"] =>
+  [...recording.formats].sort((a, b) => (a.format < b.format ? -1 : a.format > b.format ? 1 : a.state < b.state ? -1 : 1));
+
+/**
+ * What identifies a recording's metadata.xml files without reading them: each one's state, format, inode, size
+ * and modification and change times. Every change of the share renames (a new inode, a new change time), so equal
+ * signatures mean the files an index entry was read from; `undefined` when one of them cannot be stat'ed.
+ */
+export async function shareFilesSignature(shareRoot: string, recording: ShareRecording): Promise<string | undefined> {
+  const parts: string[] = [];
+  for (const { format, state } of sortedFormats(recording)) {
+    const file = join(formatDirectory(shareRoot, recording.tenant, state, format, recording.recordId), metadataFile);
+    const info = await stat(file, { bigint: true }).catch(() => undefined);
+    if (info === undefined) return undefined;
+    parts.push(`${state}/${format}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`);
+  }
+  return parts.join(" ");
+}
+
+/** Whether every format directory the recording was found in is still there (a publish or unpublish moves one). */
+export async function stillWhereFound(shareRoot: string, recording: ShareRecording): Promise<boolean> {
+  for (const { format, state } of recording.formats) {
+    const info = await stat(formatDirectory(shareRoot, recording.tenant, state, format, recording.recordId)).catch(() => undefined);
+    if (info?.isDirectory() !== true) return false;
+  }
+  return recording.formats.length > 0;
+}
+
 /** Reads a recording's metadata.xml files; a format whose state differs from the first one's wins no vote: the first (by name) decides. */
 export async function readShareRecording(shareRoot: string, recording: ShareRecording): Promise<ShareRecordingContent> {
-  const formats = [...recording.formats].sort((a, b) => (a.format < b.format ? -1 : a.format > b.format ? 1 : a.state < b.state ? -1 : 1));
+  const formats = sortedFormats(recording);
   const hash = createHash("sha256");
   const documents: RecordingDocument[] = [];
   for (const { format, state } of formats) {

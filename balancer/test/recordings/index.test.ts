@@ -7,7 +7,9 @@ import { deleteRecordings, setRecordingsPublished, updateRecordingsMetadata } fr
 import { abandonedUploadMs, importShare } from "../../src/recordings/importer.js";
 import { getRecording, queryRecordings, recordingTenant } from "../../src/recordings/index.js";
 import { parseMetadataXml } from "../../src/recordings/metadataXml.js";
-import { formatDirectory, stagingDirectory } from "../../src/recordings/share.js";
+import { findShareRecording, formatDirectory, moveFormat, replaceFile, stagingDirectory, tenantShareRecordings } from "../../src/recordings/share.js";
+import { reindexRecording } from "../../src/recordings/indexing.js";
+import { keys } from "../../src/store/keys.js";
 import type { PublishedRecording } from "../../src/simulator/index.js";
 import { capturingLogger, startRecordingFleet, treeOf, type RecordingFleet } from "./harness.js";
 
@@ -63,6 +65,45 @@ describe("importing the share", () => {
     expect(indexed).toEqual([`acme/${acmeWeekly.recordId}`, `acme/${acmeOther.recordId}`, `globex/${globexWeekly.recordId}`].sort());
     const logged = importers.flatMap(({ lines }) => lines.filter((line) => line["msg"] === "recording indexed"));
     expect(logged).toHaveLength(3);
+  });
+
+  it("claims none of the recordings whose files are the ones they were indexed from", async () => {
+    const onShare = (await tenantShareRecordings(rf.share, "acme")).length + (await tenantShareRecordings(rf.share, "globex")).length;
+    // Another importer holds every claim: a pass that went to read any recording would count it as held.
+    const claims = await Promise.all([acmeWeekly, acmeOther, globexWeekly].map(async (recording, i) => {
+      const tenant = i === 2 ? "globex" : "acme";
+      await rf.redis.set(keys.recordingImport(tenant, recording.recordId), "another-importer", "PX", 10_000);
+      return keys.recordingImport(tenant, recording.recordId);
+    }));
+    try {
+      expect(await importShare(rf.context(), rf.importSettings)).toMatchObject({ indexed: [], failed: [], skipped: 0, unchangedFiles: onShare });
+    } finally {
+      await rf.redis.del(...claims);
+    }
+  });
+
+  it("reads a recording again once its metadata.xml was replaced, even by one of the same length", async () => {
+    const id = acmeOther.recordId;
+    const file = join(formatDirectory(rf.share, "acme", "published", "presentation", id), "metadata.xml");
+    const xml = await readFile(file, "utf8");
+    expect(xml).toContain("Meeting other");
+    await replaceFile(file, xml.replace("Meeting other", "Meeting OTHER"));
+    const report = await importShare(rf.context(), rf.importSettings);
+    expect(report.indexed).toEqual([`acme/${id}`]);
+    expect((await getRecording(rf.redis, "acme", id))?.name).toBe("Meeting OTHER");
+    await replaceFile(file, xml);
+  });
+
+  it("indexes a recording from where it is now when it moved after the walk found it", async () => {
+    const id = acmeOther.recordId;
+    const walked = await findShareRecording(rf.share, "acme", id);
+    await moveFormat(rf.share, "acme", id, "presentation", "published", "unpublished");
+    try {
+      expect(await reindexRecording(rf.context(), "acme", id, walked)).toBe("indexed");
+      expect((await getRecording(rf.redis, "acme", id))?.state).toBe("unpublished");
+    } finally {
+      await moveFormat(rf.share, "acme", id, "presentation", "unpublished", "published");
+    }
   });
 
   it("keeps the same meeting ID of two tenants apart, each under its own meeting ID", async () => {
