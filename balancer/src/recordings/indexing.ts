@@ -1,7 +1,7 @@
 import type { Logger } from "../observability/logger.js";
 import type { RedisClient } from "../store/redisClient.js";
 import { getIndexEntry, removeIndexEntry, writeIndexEntry } from "./index.js";
-import { findShareRecording, readShareRecording, shareFilesSignature, stillWhereFound, type ShareRecording } from "./share.js";
+import { findShareRecording, readShareRecording, shareFilesSignature, type ShareRecording } from "./share.js";
 import { indexedRecording } from "./tenantView.js";
 
 /** What every recordings function needs: the index, the share, somewhere to say what happened. */
@@ -20,24 +20,32 @@ export type ReindexOutcome = "indexed" | "unchanged" | "removed" | "absent";
  * every format is still there, looked up again otherwise (a walk does not list a tenant's directories per recording).
  */
 export async function reindexRecording(context: RecordingsContext, tenant: string, recordId: string, found?: ShareRecording): Promise<ReindexOutcome> {
-  const located = async (): Promise<ShareRecording | undefined> =>
-    found !== undefined && (await stillWhereFound(context.shareRoot, found)) ? found : findShareRecording(context.shareRoot, tenant, recordId);
-  const [onShare, existing] = await Promise.all([located(), getIndexEntry(context.redis, tenant, recordId)]);
+  const [onShare, existing] = await Promise.all([locate(context.shareRoot, tenant, recordId, found), getIndexEntry(context.redis, tenant, recordId)]);
   if (onShare === undefined) {
     if (existing === undefined) return "absent";
     await removeIndexEntry(context.redis, tenant, recordId);
     return "removed";
   }
-  // Taken before the read: a file replaced in between leaves a signature older than the entry, which only costs a re-read.
-  const shareFiles = await shareFilesSignature(context.shareRoot, onShare);
-  const content = await readShareRecording(context.shareRoot, onShare);
-  const entry = { recording: indexedRecording(tenant, content.state, content.documents), fingerprint: content.fingerprint, shareFiles };
+  const content = await readShareRecording(context.shareRoot, onShare.recording);
+  const entry = { recording: indexedRecording(tenant, content.state, content.documents), fingerprint: content.fingerprint, shareFiles: onShare.shareFiles };
   if (existing?.fingerprint === content.fingerprint) {
-    if (existing.shareFiles !== shareFiles) await writeIndexEntry(context.redis, entry);
+    if (existing.shareFiles !== onShare.shareFiles) await writeIndexEntry(context.redis, entry);
     return "unchanged";
   }
   await writeIndexEntry(context.redis, entry);
   return "indexed";
+}
+
+/**
+ * Where the recording is, with its files' signature, taken before they are read: a file replaced in between leaves
+ * a signature older than the entry, which only costs a re-read. Where the walk found it holds while every one of
+ * its files is still there (a publish or unpublish moves a format away).
+ */
+async function locate(shareRoot: string, tenant: string, recordId: string, found: ShareRecording | undefined): Promise<{ recording: ShareRecording; shareFiles: string | undefined } | undefined> {
+  const foundFiles = found === undefined ? undefined : await shareFilesSignature(shareRoot, found);
+  if (found !== undefined && foundFiles !== undefined) return { recording: found, shareFiles: foundFiles };
+  const recording = await findShareRecording(shareRoot, tenant, recordId);
+  return recording === undefined ? undefined : { recording, shareFiles: await shareFilesSignature(shareRoot, recording) };
 }
 
 /** Whether the recording's files are the very ones its index entry was read from, found without reading them. */

@@ -106,15 +106,6 @@ export async function shareFilesSignature(shareRoot: string, recording: ShareRec
   return parts.join(" ");
 }
 
-/** Whether every format directory the recording was found in is still there (a publish or unpublish moves one). */
-export async function stillWhereFound(shareRoot: string, recording: ShareRecording): Promise<boolean> {
-  for (const { format, state } of recording.formats) {
-    const info = await stat(formatDirectory(shareRoot, recording.tenant, state, format, recording.recordId)).catch(() => undefined);
-    if (info?.isDirectory() !== true) return false;
-  }
-  return recording.formats.length > 0;
-}
-
 /** Reads a recording's metadata.xml files; a format whose state differs from the first one's wins no vote: the first (by name) decides. */
 export async function readShareRecording(shareRoot: string, recording: ShareRecording): Promise<ShareRecordingContent> {
   const formats = sortedFormats(recording);
