@@ -17,7 +17,7 @@ import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { keys } from "../../src/store/keys.js";
 import { connectRedis, type RedisClient } from "../../src/store/redisClient.js";
 import { field, get, signedUrl } from "../api/harness.js";
-import { waitFor } from "../fleet/harness.js";
+import { adminToken, waitFor } from "../fleet/harness.js";
 import { projectedVolume, type ProjectedVolume } from "../support/projectedVolume.js";
 import { freePort, startRedis, type RedisServer } from "../support/redis.js";
 
@@ -27,7 +27,6 @@ import { freePort, startRedis, type RedisServer } from "../support/redis.js";
  * each with its own watcher on the file as separate pods have, share a real Redis and simulated nodes.
  */
 
-const adminToken = "admin-token-0123456789abcdef";
 const oldAcme = { slug: "acme", secret: "acme-secret-0123456789" };
 const newAcme = { slug: "acme", secret: "acme-rotated-secret-0123456789" };
 const globex = { slug: "globex", secret: "globex-secret-0123456789" };

@@ -11,9 +11,8 @@ import type { FleetStats, NodeStats } from "../../src/observability/stats.js";
 import { startPoller, type Poller } from "../../src/poller/poller.js";
 import { keys } from "../../src/store/keys.js";
 import { field, get, signedUrl } from "../api/harness.js";
-import { meetingReleased, pollIntervalMs, startFleet, tenantSecret, waitFor, type Fleet } from "./harness.js";
+import { adminToken, meetingReleased, pollIntervalMs, startFleet, tenantSecret, waitFor, type Fleet } from "./harness.js";
 
-const adminToken = "admin-token-0123456789abcdef";
 const acme = { slug: "acme", secret: tenantSecret };
 const globex = { slug: "globex", secret: `${tenantSecret}-globex` };
 /** More poller cycles than a node may go unnamed before it is retired (`retireAfterIntervals`). */

@@ -4,7 +4,7 @@ import { startAdminServer } from "../../src/admin/adminServer.js";
 import { keys } from "../../src/store/keys.js";
 import { nodeMeetingId } from "../../src/tenancy/nodeMeetingId.js";
 import { field, get, hostOf, signedUrl, tenants, type Fleet } from "../api/harness.js";
-import { silentLogger, startApiFleetWithPoller, waitFor, type ApiFleetWithPoller } from "./harness.js";
+import { adminToken, silentLogger, startApiFleetWithPoller, waitFor, type ApiFleetWithPoller } from "./harness.js";
 
 let running: ApiFleetWithPoller | undefined;
 
@@ -85,7 +85,6 @@ describe("Redis restarted under the poller", () => {
 describe("the tenant API", () => {
   it("cannot reach admin functions, with or without the admin token", async () => {
     const fleet = await startWithPoller();
-    const adminToken = "admin-token-0123456789abcdef";
     const admin = await startAdminServer({ config: fleet.config, redisUrl: fleet.redis.url, host: "127.0.0.1", port: 0, token: adminToken, logger: silentLogger() });
     try {
       const api = fleet.balancers[0]!.url;
